@@ -1,0 +1,34 @@
+# Quick start: `make run` (the main job on the embedded defaults) and `make test` (the whole suite).
+# Needs only Python 3.11, pip and make: everything else is installed into .venv.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DATA ?= data/synthetic
+YOUTHS ?= 20000
+SEED ?= 1
+
+.PHONY: install run test test-fast bench clean
+
+$(BIN)/.installed: pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "vsv-risk needs Python 3.11, found " + sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --constraint constraints.txt --editable ".[dev]"
+	@touch $@
+
+install: $(BIN)/.installed
+
+run: install
+	$(BIN)/vsv generate --out $(DATA) --youths $(YOUTHS) --seed $(SEED)
+
+test: install
+	$(BIN)/pytest
+
+test-fast: install
+	$(BIN)/pytest -m "not slow"
+
+bench: install
+	$(BIN)/python benchmarks/generate_population.py
+	$(BIN)/python benchmarks/build_features.py
+
+clean:
+	rm -rf $(VENV) data mlruns/*.db mlruns/[0-9]* .pytest_cache

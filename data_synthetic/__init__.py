@@ -1,0 +1,1 @@
+"""Synthetic Zuid-Holland Zuid population with known truth."""

@@ -1,0 +1,79 @@
+"""Messy data on purpose, as a real export has it (see the contract's "Messy data").
+
+Two kinds. Mess that changes what the features see (missing hours, unknown
+enum values) is applied to records dated on or before the youth's reference
+date *before* the features and `p_true` are computed, so the truth reflects
+the data as delivered. Mess the reader undoes exactly (duplicates, old or
+oddly written municipality names, records of unknown youths) is applied last,
+to every record.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+BAD_VALUES = {
+    "education_type": np.array(["mbo 2", "MBO-5", "vmbo-tl", "hbo-ad", "praktijkschool"], dtype=object),
+    "learning_path": np.array(["BOL/BBL", "duaal"], dtype=object),
+    "level": np.array(["mbo", "vmbo-tl", "mbo-2x"], dtype=object),
+    "kind": np.array(["ziekte", "spijbelen", "16-uurs"], dtype=object),
+    "gender": np.array(["O", "?"], dtype=object),
+    "origin": np.array(["anders", "nl"], dtype=object),
+}
+OLD_NAMES = {
+    "Hoeksche Waard": np.array(["Binnenmaas", "Cromstrijen", "Korendijk", "Oud-Beijerland", "Strijen"], dtype=object),
+    "Molenlanden": np.array(["Giessenlanden", "Molenwaard"], dtype=object),
+    "Vijfheerenlanden": np.array(["Leerdam", "Zederik"], dtype=object),
+}
+MERGER_DAY = 17897  # 2019-01-01: before it, records carry the old municipality names more often
+
+
+def _pick(rng, options: np.ndarray, n: int) -> np.ndarray:
+    return options[rng.integers(0, len(options), n)]
+
+
+def spoil_values(rng, values: np.ndarray, column: str, where: np.ndarray, rate: float) -> np.ndarray:
+    """Unknown enum values in a share of the rows in `where`; a few more only in odd case or spacing."""
+    values = values.copy()
+    bad = where & (rng.random(len(values)) < rate)
+    values[bad] = _pick(rng, BAD_VALUES[column], int(bad.sum()))
+    odd = where & ~bad & (rng.random(len(values)) < rate) & (values != None)  # noqa: E711 (elementwise)
+    values[odd] = np.char.add(np.char.add(" ", np.char.upper(values[odd].astype(str))), " ").astype(object)
+    return values
+
+
+def drop_hours(rng, hours: np.ndarray, where: np.ndarray, rate: float) -> np.ndarray:
+    hours = hours.copy()
+    hours[where & (rng.random(len(hours)) < rate)] = np.nan
+    return hours
+
+
+def rename_municipalities(rng, names: np.ndarray, days: np.ndarray | None, rate: float) -> np.ndarray:
+    """Pre-2019 names (common before the mergers, rarer after) and odd spelling of case and spaces."""
+    names = names.copy()
+    before_merger = np.zeros(len(names), bool) if days is None else days < MERGER_DAY
+    for today, old in OLD_NAMES.items():
+        rows = np.flatnonzero((names == today) & (rng.random(len(names)) < np.where(before_merger, 0.6, rate)))
+        names[rows] = _pick(rng, old, len(rows))
+    odd = (rng.random(len(names)) < rate) & (names != None)  # noqa: E711 (elementwise)
+    variant = rng.integers(0, 3, len(names))
+    for v, spell in enumerate((np.char.lower, np.char.upper, lambda x: np.char.add(np.char.add("  ", x), " "))):
+        rows = np.flatnonzero(odd & (variant == v))
+        names[rows] = spell(names[rows].astype(str)).astype(object)
+    return names
+
+
+def duplicate_rows(rng, table: dict, rate: float) -> dict:
+    """Exact duplicates of a share of the rows, each right after its original."""
+    n = len(next(iter(table.values())))
+    repeats = 1 + (rng.random(n) < rate)
+    return {k: np.repeat(v, repeats) for k, v in table.items()}
+
+
+def unknown_youth_rows(rng, table: dict, rate: float, ids: np.ndarray) -> dict:
+    """Copies of a share of the rows under youth ids that are not in the youths table."""
+    n = len(table["youth_id"])
+    rows = np.flatnonzero(rng.random(n) < rate)
+    copies = {k: v[rows] for k, v in table.items()}
+    copies["youth_id"] = _pick(rng, ids, len(rows)) if len(ids) else copies["youth_id"][:0]
+    return {k: np.concatenate([table[k], copies[k]]) for k in table}

@@ -1,0 +1,1 @@
+"""Point-in-time feature and label builders for the whole population (and for one youth)."""

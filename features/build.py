@@ -1,0 +1,132 @@
+"""Orchestration: from a data directory's tables to one feature row per in-scope youth at a reference date."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from features import absence, diplomas, enrolment
+from features.events import Events, events_from_dataset
+from features.labels import no_sq_by_23
+from features.scope import DEFAULT_MAX_AGE, SCOPE_REASONS, scope_reasons
+from vsv_model.dates import completed_years, day_of
+from vsv_model.feature_spec import AUDIT_COLUMNS, FEATURE_NAMES, FEATURES, LABEL
+from vsv_model.quality import DataQuality
+from vsv_model.reader import DataSet
+
+
+@dataclass
+class FeatureTable:
+    """Rows keyed by (youth_id, as_of): the model's features, the audit-only columns beside them
+    (never inside), the label when asked for, and the data-quality summary of the run."""
+
+    keys: pd.DataFrame
+    features: pd.DataFrame
+    audit: pd.DataFrame
+    label: pd.Series | None
+    quality: DataQuality
+
+    def to_frame(self, with_label: bool = False) -> pd.DataFrame:
+        """The output layout: youth_id, as_of, the features in contract order, then the label."""
+        parts = [self.keys, self.features]
+        if with_label and self.label is not None:
+            parts.append(self.label.to_frame())
+        return pd.concat(parts, axis=1)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+def compute_features(ev_as_of: Events, as_of_day: int) -> dict[str, np.ndarray]:
+    """Every feature for every youth in `ev_as_of` (already cut at the reference date), as arrays."""
+    arrays = {"age": completed_years(ev_as_of.birth_day, as_of_day)}
+    arrays |= enrolment.school_location(ev_as_of)
+    arrays |= diplomas.last_diploma(ev_as_of)
+    arrays |= enrolment.school_switches(ev_as_of, as_of_day)
+    arrays |= enrolment.current_enrolment(ev_as_of, as_of_day)
+    arrays |= absence.absence_hours(ev_as_of, as_of_day)
+    arrays |= absence.report_counts(ev_as_of, as_of_day)
+    arrays |= absence.report_recency(ev_as_of, as_of_day)
+    arrays |= enrolment.dropout_episodes(ev_as_of, as_of_day)
+    arrays |= enrolment.vo_mbo_transition(ev_as_of, as_of_day)
+    return {name: arrays[name] for name in FEATURE_NAMES}
+
+
+def feature_frame(arrays: dict[str, np.ndarray], rows: np.ndarray | slice = slice(None)) -> pd.DataFrame:
+    """Feature arrays to a frame with each feature's dtype; categoricals keep their fixed categories."""
+    columns = {}
+    for spec in FEATURES:
+        values = arrays[spec.name][rows]
+        if spec.is_categorical:
+            columns[spec.name] = pd.Categorical.from_codes(values, categories=list(spec.categories))
+        elif spec.kind == "number":
+            columns[spec.name] = values.astype(float)
+        else:
+            columns[spec.name] = values.astype(np.int64)
+    return pd.DataFrame(columns)
+
+
+def build_feature_table(
+    data: DataSet,
+    as_of: dt.date,
+    *,
+    with_label: bool = False,
+    end_date: dt.date | None = None,
+    max_age: int = DEFAULT_MAX_AGE,
+    events: Events | None = None,
+) -> FeatureTable:
+    """Features (and optionally labels) for the youths in scope at `as_of`.
+
+    Pass `events` to reuse the arrays across several reference dates.
+    """
+    events = events if events is not None else events_from_dataset(data)
+    as_of_day = day_of(as_of)
+    cut = events.as_of(as_of_day)
+    reasons = scope_reasons(cut, as_of_day, max_age)
+    rows = np.flatnonzero(pd.isna(reasons))
+    quality = summarise_quality(data.quality, events, cut, reasons, as_of)
+    label = None
+    if with_label:
+        end_day = day_of(end_date or data.end_date())
+        label = pd.Series(no_sq_by_23(events, end_day)[rows], name=LABEL)
+    return FeatureTable(
+        keys=pd.DataFrame({"youth_id": events.youth_ids[rows], "as_of": pd.Series([as_of.isoformat()] * len(rows), dtype="string")}),
+        features=feature_frame(compute_features(cut, as_of_day), rows),
+        audit=audit_frame(data, rows),
+        label=label,
+        quality=quality,
+    )
+
+
+def audit_frame(data: DataSet, rows: np.ndarray) -> pd.DataFrame:
+    return data.youths.iloc[rows][list(AUDIT_COLUMNS)].reset_index(drop=True)
+
+
+def summarise_quality(read_quality: DataQuality, events: Events, cut: Events, reasons: np.ndarray, as_of: dt.date) -> DataQuality:
+    """The reader's counts plus what this reference date ignored and left out of scope."""
+    quality = copy.deepcopy(read_quality)
+    quality.as_of = as_of.isoformat()
+    quality.records_after_as_of = {
+        "enrollments": len(events.enr_youth) - len(cut.enr_youth),
+        "diplomas": len(events.dip_youth) - len(cut.dip_youth),
+        "absence_reports": len(events.rep_youth) - len(cut.rep_youth),
+    }
+    quality.out_of_scope = {reason: int((reasons == reason).sum()) for reason in SCOPE_REASONS}
+    quality.in_scope = int(pd.isna(reasons).sum())
+    return quality
+
+
+def concat_tables(tables: list[FeatureTable]) -> FeatureTable:
+    """Several reference dates into one table (quality of the latest date)."""
+    label = None if tables[0].label is None else pd.concat([t.label for t in tables], ignore_index=True)
+    return FeatureTable(
+        keys=pd.concat([t.keys for t in tables], ignore_index=True),
+        features=pd.concat([t.features for t in tables], ignore_index=True),
+        audit=pd.concat([t.audit for t in tables], ignore_index=True),
+        label=label,
+        quality=tables[-1].quality,
+    )

@@ -1,0 +1,86 @@
+"""Enrolment-history features: school location, current education, switches, time out of school,
+earlier dropout and the vo→mbo transition. All read `Events` already cut at the reference date."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from features import grouping as g
+from features.events import MBO_CODES, SECONDARY_CODES, Events
+from vsv_model.contract import UNKNOWN
+from vsv_model.dates import MISSING_DAY
+from vsv_model.feature_spec import (
+    CURRENT_EDUCATION_CATEGORIES,
+    LEARNING_PATH_CATEGORIES,
+    SCHOOL_MUNICIPALITY_CATEGORIES,
+)
+
+DAYS_PER_MONTH = 30.44
+SWITCH_WINDOW_DAYS = 730
+TRANSITION_WINDOW_DAYS = 365
+DROPOUT_GRACE_DAYS = 31
+
+
+def school_location(ev: Events) -> dict[str, np.ndarray]:
+    """The school municipality of the enrolment with the latest start date."""
+    unknown = SCHOOL_MUNICIPALITY_CATEGORIES.index(UNKNOWN)
+    return {"school_municipality": g.last_value(ev.enr_youth, ev.enr_municipality, ev.n_youths, unknown)}
+
+
+def current_enrolment(ev: Events, as_of_day: int) -> dict[str, np.ndarray]:
+    """Enrolled or not; type and learning path of the current enrolment started last; months out."""
+    n = ev.n_youths
+    current = ev.enr_end > as_of_day
+    enrolled = g.any_(ev.enr_youth, current, n)
+    none_type = CURRENT_EDUCATION_CATEGORIES.index("geen")
+    none_path = LEARNING_PATH_CATEGORIES.index("geen")
+    youth = ev.enr_youth[current]
+    latest_end = g.maximum(ev.enr_youth, ev.enr_end, n, MISSING_DAY)
+    ever = g.any_(ev.enr_youth, np.ones(len(ev.enr_youth), bool), n)
+    months = np.floor((as_of_day - latest_end) / DAYS_PER_MONTH)
+    return {
+        "enrolled": enrolled.astype(np.int64),
+        "current_education": g.last_value(youth, ev.enr_type[current], n, none_type),
+        "learning_path": g.last_value(youth, ev.enr_path[current], n, none_path),
+        "months_not_enrolled": np.where(enrolled, 0.0, np.where(ever, months, np.nan)),
+    }
+
+
+def school_switches(ev: Events, as_of_day: int) -> dict[str, np.ndarray]:
+    """Consecutive enrolments at different schools with no diploma dated between their starts."""
+    youth, start = ev.enr_youth, ev.enr_start
+    later = np.flatnonzero((youth[1:] == youth[:-1]) & (ev.enr_school[1:] != ev.enr_school[:-1])) + 1
+    diploma_keys = g.combined_keys(ev.dip_youth, ev.dip_day)
+    diplomas_between = g.count_between(diploma_keys, youth[later], start[later - 1], start[later])
+    switch_at = later[diplomas_between == 0]
+    recent = start[switch_at] > as_of_day - SWITCH_WINDOW_DAYS
+    n = ev.n_youths
+    return {
+        "school_switches": np.bincount(youth[switch_at], minlength=n).astype(np.int64),
+        "school_switches_2y": np.bincount(youth[switch_at][recent], minlength=n).astype(np.int64),
+    }
+
+
+def dropout_episodes(ev: Events, as_of_day: int) -> dict[str, np.ndarray]:
+    """Ended enrolments with no diploma from their start to 31 days after their end,
+    and no other enrolment starting within 31 days of their end."""
+    ended = np.flatnonzero(ev.enr_end <= as_of_day)
+    youth, start, end = ev.enr_youth[ended], ev.enr_start[ended], ev.enr_end[ended]
+    diplomas = g.count_between(g.combined_keys(ev.dip_youth, ev.dip_day), youth, start, end + DROPOUT_GRACE_DAYS)
+    starts = g.count_between(g.combined_keys(ev.enr_youth, ev.enr_start), youth, end, end + DROPOUT_GRACE_DAYS)
+    others = starts - (start == end)  # an enrolment starting on its own end day is not "another"
+    episode = (diplomas == 0) & (others == 0)
+    return {"dropout_episodes": np.bincount(youth[episode], minlength=ev.n_youths).astype(np.int64)}
+
+
+def vo_mbo_transition(ev: Events, as_of_day: int) -> dict[str, np.ndarray]:
+    """An mbo enrolment started in the last 365 days whose preceding enrolment was in secondary school."""
+    youth, start = ev.enr_youth, ev.enr_start
+    idx = np.arange(len(youth))
+    new_date = np.r_[True, (youth[1:] != youth[:-1]) | (start[1:] != start[:-1])]
+    first_of_date = np.maximum.accumulate(np.where(new_date, idx, 0))
+    previous = first_of_date - 1  # the last-listed enrolment on the latest earlier start date
+    has_previous = (previous >= 0) & (youth[np.maximum(previous, 0)] == youth)
+    was_secondary = has_previous & np.isin(ev.enr_type[np.maximum(previous, 0)], SECONDARY_CODES)
+    is_transition = np.isin(ev.enr_type, MBO_CODES) & (start > as_of_day - TRANSITION_WINDOW_DAYS) & was_secondary
+    return {"vo_mbo_transition_1y": g.any_(youth, is_transition, ev.n_youths).astype(np.int64)}

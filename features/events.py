@@ -1,0 +1,180 @@
+"""Columnar event arrays: what every feature builder reads.
+
+A whole population (from `vsv_model.reader.DataSet`) and one youth's history
+(from a service request) are both turned into the same `Events`, so training
+and serving run exactly the same builders. Within each table the rows are
+sorted by youth, then date, then file order: "the last row of a youth" is the
+latest record, and on a tie the one listed last in the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from vsv_model.contract import (
+    ABSENCE_REPORTS,
+    DIPLOMAS,
+    ENROLLMENTS,
+    LATE_KIND,
+    MBO_TYPES,
+    SECONDARY_TYPES,
+    UNKNOWN,
+    STARTKWALIFICATIE_LEVELS,
+    normalise_columns,
+)
+from features.grouping import combined_keys
+from vsv_model.columns import factorize_strings, positions_in, to_arrow_strings
+from vsv_model.dates import MISSING_DAY, OPEN_END, to_days
+from vsv_model.feature_spec import (
+    CURRENT_EDUCATION_CATEGORIES,
+    LAST_DIPLOMA_CATEGORIES,
+    LEARNING_PATH_CATEGORIES,
+    SCHOOL_MUNICIPALITY_CATEGORIES,
+)
+from vsv_model.reader import DataSet
+
+SQ_CODES = np.array([LAST_DIPLOMA_CATEGORIES.index(level) for level in sorted(STARTKWALIFICATIE_LEVELS)])
+MBO_CODES = np.array([CURRENT_EDUCATION_CATEGORIES.index(t) for t in MBO_TYPES])
+SECONDARY_CODES = np.array([CURRENT_EDUCATION_CATEGORIES.index(t) for t in SECONDARY_TYPES])
+
+
+@dataclass(frozen=True)
+class Events:
+    """Sorted event arrays keyed by youth position (0..n-1 in `youth_ids`)."""
+
+    youth_ids: np.ndarray
+    birth_day: np.ndarray
+    enr_youth: np.ndarray
+    enr_start: np.ndarray
+    enr_end: np.ndarray  # OPEN_END when still enrolled
+    enr_school: np.ndarray  # codes of school_id
+    enr_type: np.ndarray  # codes into CURRENT_EDUCATION_CATEGORIES
+    enr_path: np.ndarray  # codes into LEARNING_PATH_CATEGORIES (missing → geen)
+    enr_municipality: np.ndarray  # codes into SCHOOL_MUNICIPALITY_CATEGORIES
+    dip_youth: np.ndarray
+    dip_day: np.ndarray
+    dip_level: np.ndarray  # codes into LAST_DIPLOMA_CATEGORIES
+    dip_is_sq: np.ndarray
+    rep_youth: np.ndarray
+    rep_day: np.ndarray
+    rep_is_late: np.ndarray
+    rep_hours: np.ndarray  # missing hours count 0
+
+    @property
+    def n_youths(self) -> int:
+        return len(self.youth_ids)
+
+    def take_enrolments(self, mask: np.ndarray) -> "Events":
+        return _replace_prefix(self, "enr_", mask)
+
+    def take_diplomas(self, mask: np.ndarray) -> "Events":
+        return _replace_prefix(self, "dip_", mask)
+
+    def take_reports(self, mask: np.ndarray) -> "Events":
+        return _replace_prefix(self, "rep_", mask)
+
+    def as_of(self, as_of_day: int) -> "Events":
+        """Only the records dated on or before the reference date."""
+        return (
+            self.take_enrolments(self.enr_start <= as_of_day)
+            .take_diplomas(self.dip_day <= as_of_day)
+            .take_reports(self.rep_day <= as_of_day)
+        )
+
+
+def _replace_prefix(events: Events, prefix: str, mask: np.ndarray) -> Events:
+    fields = {k: v for k, v in vars(events).items()}
+    fields.update({k: v[mask] for k, v in fields.items() if k.startswith(prefix)})
+    return Events(**fields)
+
+
+def codes_of(values, categories: tuple[str, ...], missing: str) -> np.ndarray:
+    """Normalised strings to category codes; missing values take the code of `missing`."""
+    to_arrow = to_arrow_strings(values)
+    codes = positions_in(to_arrow, categories)
+    codes[to_arrow.is_null().to_numpy(zero_copy_only=False)] = categories.index(missing)
+    codes[codes < 0] = categories.index(UNKNOWN)
+    return codes.astype(np.int16)
+
+
+def sort_order(youth: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Rows by youth, then date; equal dates keep their input (file) order (a stable sort)."""
+    return np.argsort(combined_keys(np.asarray(youth), np.asarray(day)), kind="stable")
+
+
+def assemble_events(youth_ids, birth_days, enrollments: dict, diplomas: dict, reports: dict) -> Events:
+    """Build sorted `Events` from normalised columns (dicts of equal-length arrays, file order).
+
+    Event dicts carry `youth` as positions into `youth_ids`; dates as day numbers.
+    """
+    e = sort_order(enrollments["youth"], enrollments["start"])
+    d = sort_order(diplomas["youth"], diplomas["day"])
+    r = sort_order(reports["youth"], reports["day"])
+    levels, kinds = diplomas["level"], reports["kind"]
+    hours = np.asarray(reports["hours"], dtype=float)
+    return Events(
+        youth_ids=np.asarray(youth_ids, dtype=object),
+        birth_day=np.asarray(birth_days, dtype=np.int64),
+        enr_youth=np.asarray(enrollments["youth"], dtype=np.int64)[e],
+        enr_start=np.asarray(enrollments["start"], dtype=np.int64)[e],
+        enr_end=np.where(enrollments["end"] == MISSING_DAY, OPEN_END, enrollments["end"]).astype(np.int64)[e],
+        enr_school=factorize_strings(enrollments["school_id"])[e],
+        enr_type=codes_of(enrollments["education_type"], CURRENT_EDUCATION_CATEGORIES, UNKNOWN)[e],
+        enr_path=codes_of(enrollments["learning_path"], LEARNING_PATH_CATEGORIES, "geen")[e],
+        enr_municipality=codes_of(enrollments["school_municipality"], SCHOOL_MUNICIPALITY_CATEGORIES, UNKNOWN)[e],
+        dip_youth=np.asarray(diplomas["youth"], dtype=np.int64)[d],
+        dip_day=np.asarray(diplomas["day"], dtype=np.int64)[d],
+        dip_level=codes_of(levels, LAST_DIPLOMA_CATEGORIES, UNKNOWN)[d],
+        dip_is_sq=np.isin(codes_of(levels, LAST_DIPLOMA_CATEGORIES, UNKNOWN), SQ_CODES)[d],
+        rep_youth=np.asarray(reports["youth"], dtype=np.int64)[r],
+        rep_day=np.asarray(reports["day"], dtype=np.int64)[r],
+        rep_is_late=(positions_in(kinds, (LATE_KIND,)) == 0)[r],
+        rep_hours=np.nan_to_num(hours, nan=0.0)[r],
+    )
+
+
+def events_from_dataset(data: DataSet) -> Events:
+    """The whole population's events, in the order of the youths table."""
+    ids = data.youths["youth_id"]
+    enr, dip, rep = data.enrollments, data.diplomas, data.absence_reports
+    return assemble_events(
+        ids.to_numpy(dtype=object),
+        to_days(data.youths["birth_date"].to_numpy()),
+        {
+            "youth": positions_in(enr["youth_id"], ids),
+            "start": to_days(enr["start_date"].to_numpy()),
+            "end": to_days(enr["end_date"].to_numpy()),
+            "school_id": enr["school_id"],
+            "education_type": enr["education_type"],
+            "learning_path": enr["learning_path"],
+            "school_municipality": enr["school_municipality"],
+        },
+        {
+            "youth": positions_in(dip["youth_id"], ids),
+            "day": to_days(dip["diploma_date"].to_numpy()),
+            "level": dip["level"],
+        },
+        {
+            "youth": positions_in(rep["youth_id"], ids),
+            "day": to_days(rep["report_date"].to_numpy()),
+            "kind": rep["kind"],
+            "hours": rep["hours"].to_numpy(dtype=float),
+        },
+    )
+
+
+def events_from_columns(youth_ids, birth_days, enrollments: dict, diplomas: dict, reports: dict) -> Events:
+    """Events from raw columns as a file or a request holds them, normalised by the contract's rules.
+
+    Same column keys as `assemble_events`; enum and municipality values may be raw.
+    """
+    return assemble_events(
+        youth_ids,
+        birth_days,
+        normalise_columns(ENROLLMENTS, enrollments),
+        normalise_columns(DIPLOMAS, diplomas),
+        normalise_columns(ABSENCE_REPORTS, reports),
+    )

@@ -1,0 +1,62 @@
+"""Hand-made data directories written as real files (read by the real reader), and row builders."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+from features.build import compute_features, feature_frame
+from features.events import events_from_dataset
+from vsv_model.contract import TABLES
+from vsv_model.dates import day_of
+from vsv_model.reader import read_data_dir
+
+
+def write_data_dir(directory: Path, *, youths=(), enrollments=(), diplomas=(), absence_reports=(), fmt: str = "csv") -> Path:
+    """Write the four tables from lists of dicts (missing keys are empty cells), in the given row order."""
+    directory.mkdir(parents=True, exist_ok=True)
+    rows_by_table = {"youths": youths, "enrollments": enrollments, "diplomas": diplomas, "absence_reports": absence_reports}
+    for schema in TABLES:
+        frame = pd.DataFrame([{c: row.get(c) for c in schema.column_names} for row in rows_by_table[schema.name]],
+                             columns=list(schema.column_names), dtype=object)
+        if fmt == "parquet":
+            frame.astype("string").to_parquet(directory / f"{schema.name}.parquet", index=False)
+        else:
+            with open(directory / f"{schema.name}.csv", "w", newline="", encoding="utf-8") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(schema.column_names)
+                writer.writerows(["" if v is None else v for v in row] for row in frame.itertuples(index=False))
+    return directory
+
+
+def youth(youth_id: str = "A", birth_date: str = "2000-06-15", **extra) -> dict:
+    return {"youth_id": youth_id, "birth_date": birth_date, "residence_municipality": "Dordrecht",
+            "gender": "V", "origin": "nederland", **extra}
+
+
+def enrolment(start: str, end: str | None = None, youth_id: str = "A", school_id: str = "25LH00",
+              education_type: str = "mbo-2", **extra) -> dict:
+    return {"youth_id": youth_id, "school_id": school_id, "school_municipality": "Dordrecht",
+            "education_type": education_type, "learning_path": "BOL" if education_type.startswith("mbo") else None,
+            "start_date": start, "end_date": end, **extra}
+
+
+def diploma(date: str, level: str = "vmbo-kb", youth_id: str = "A") -> dict:
+    return {"youth_id": youth_id, "diploma_date": date, "level": level}
+
+
+def report(date: str, kind: str = "16uur", hours: float | None = 16, youth_id: str = "A", **extra) -> dict:
+    return {"youth_id": youth_id, "report_date": date, "school_id": "25LH00", "kind": kind, "hours": hours, **extra}
+
+
+def features_of_all(directory: Path, as_of: str) -> pd.DataFrame:
+    """Every feature for every youth (in scope or not), indexed by youth_id."""
+    events = events_from_dataset(read_data_dir(directory))
+    day = day_of(as_of)
+    frame = feature_frame(compute_features(events.as_of(day), day))
+    return frame.set_index(pd.Index(events.youth_ids, name="youth_id"))
+
+
+AS_OF = dt.date(2019, 10, 1)

@@ -1,0 +1,136 @@
+"""The contract reader: every hard-error class stops with file, row and column; soft issues are counted."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from tests.helpers import diploma, enrolment, report, write_data_dir, youth
+from vsv_model.contract import ContractError
+from vsv_model.reader import read_data_dir
+
+
+def minimal(**overrides) -> dict:
+    tables = {"youths": [youth("A"), youth("B", "2001-01-01")], "enrollments": [enrolment("2016-08-01", "2018-07-31")],
+              "diplomas": [diploma("2016-07-01")], "absence_reports": [report("2018-03-01")]}
+    return tables | overrides
+
+
+def test_reads_a_valid_directory_with_parsed_types(tmp_path):
+    data = read_data_dir(write_data_dir(tmp_path, **minimal()))
+    assert list(data.youths["youth_id"]) == ["A", "B"]
+    assert data.enrollments["start_date"].iloc[0] == pd.Timestamp("2016-08-01")
+    assert data.absence_reports["hours"].iloc[0] == 16.0
+    assert data.end_date().isoformat() == "2018-07-31"
+
+
+def test_reads_parquet_like_csv(tmp_path):
+    csv_data = read_data_dir(write_data_dir(tmp_path / "csv", **minimal()))
+    parquet_data = read_data_dir(write_data_dir(tmp_path / "pq", fmt="parquet", **minimal()))
+    for name in ("youths", "enrollments", "diplomas", "absence_reports"):
+        pd.testing.assert_frame_equal(csv_data.table(name), parquet_data.table(name), check_dtype=False)
+
+
+def test_missing_required_column_names_file_and_column(tmp_path):
+    directory = write_data_dir(tmp_path, **minimal())
+    (directory / "diplomas.csv").write_text("youth_id,diploma_date\nA,2016-07-01\n")
+    with pytest.raises(ContractError, match=r"diplomas\.csv, row 1, column 'level': missing required column"):
+        read_data_dir(directory)
+
+
+def test_missing_table_is_named(tmp_path):
+    directory = write_data_dir(tmp_path, **minimal())
+    (directory / "absence_reports.csv").unlink()
+    with pytest.raises(ContractError, match=r"table 'absence_reports' is missing"):
+        read_data_dir(directory)
+
+
+def test_table_present_twice_is_refused(tmp_path):
+    directory = write_data_dir(tmp_path, **minimal())
+    write_data_dir(tmp_path / "pq", fmt="parquet", **minimal())
+    (tmp_path / "pq" / "youths.parquet").rename(directory / "youths.parquet")
+    with pytest.raises(ContractError, match=r"table 'youths' is there twice"):
+        read_data_dir(directory)
+
+
+def test_unparseable_date_names_row_and_value(tmp_path):
+    rows = [enrolment("2016-08-01"), enrolment("2016-13-01"), enrolment("01-08-2016")]
+    directory = write_data_dir(tmp_path, **minimal(enrollments=rows))
+    with pytest.raises(ContractError, match=r"enrollments\.csv, row 3, column 'start_date': unparseable date '2016-13-01'.*1 more row"):
+        read_data_dir(directory)
+
+
+def test_unparseable_optional_date_is_also_an_error(tmp_path):
+    directory = write_data_dir(tmp_path, **minimal(enrollments=[enrolment("2016-08-01", "soon")]))
+    with pytest.raises(ContractError, match=r"enrollments\.csv, row 2, column 'end_date': unparseable date 'soon'"):
+        read_data_dir(directory)
+
+
+def test_negative_hours(tmp_path):
+    rows = [report("2018-03-01"), report("2018-03-02", hours=-4)]
+    directory = write_data_dir(tmp_path, **minimal(absence_reports=rows))
+    with pytest.raises(ContractError, match=r"absence_reports\.csv, row 3, column 'hours': negative hours \(-4\.0\)"):
+        read_data_dir(directory)
+
+
+def test_hours_that_are_not_a_number(tmp_path):
+    directory = write_data_dir(tmp_path, **minimal(absence_reports=[report("2018-03-01", hours="veel")]))
+    with pytest.raises(ContractError, match=r"absence_reports\.csv, row 2, column 'hours': not a number: 'veel'"):
+        read_data_dir(directory)
+
+
+def test_end_date_before_start_date(tmp_path):
+    directory = write_data_dir(tmp_path, **minimal(enrollments=[enrolment("2016-08-01", "2016-07-31")]))
+    with pytest.raises(ContractError, match=r"enrollments\.csv, row 2, column 'end_date': end_date 2016-07-31 lies before start_date"):
+        read_data_dir(directory)
+
+
+def test_end_date_equal_to_start_date_is_allowed(tmp_path):
+    data = read_data_dir(write_data_dir(tmp_path, **minimal(enrollments=[enrolment("2016-08-01", "2016-08-01")])))
+    assert len(data.enrollments) == 1
+
+
+def test_duplicate_youth_id(tmp_path):
+    rows = [youth("A"), youth("B"), youth("A", "1999-01-01")]
+    directory = write_data_dir(tmp_path, **minimal(youths=rows))
+    with pytest.raises(ContractError, match=r"youths\.csv, row 4, column 'youth_id': duplicate youth_id 'A'"):
+        read_data_dir(directory)
+
+
+def test_exact_duplicate_youth_rows_are_not_a_duplicate_id(tmp_path):
+    data = read_data_dir(write_data_dir(tmp_path, **minimal(youths=[youth("A"), youth("A"), youth("B")])))
+    assert list(data.youths["youth_id"]) == ["A", "B"]
+    assert data.quality.duplicates_dropped["youths"] == 1
+
+
+@pytest.mark.parametrize(("table", "row", "column"), [
+    ("youths", youth("", "2000-01-01"), "youth_id"),
+    ("enrollments", enrolment("2016-08-01", school_id=""), "school_id"),
+    ("diplomas", {"youth_id": "A", "diploma_date": "2016-07-01", "level": ""}, "level"),
+    ("absence_reports", report("2018-03-01", kind=""), "kind"),
+])
+def test_empty_required_value(tmp_path, table, row, column):
+    directory = write_data_dir(tmp_path, **minimal(**{table: [row]}))
+    with pytest.raises(ContractError, match=rf"{table}\.csv, row 2, column '{column}': required value is empty"):
+        read_data_dir(directory)
+
+
+def test_parquet_rows_are_numbered_from_one(tmp_path):
+    directory = write_data_dir(tmp_path, fmt="parquet", **minimal(enrollments=[enrolment("2016-08-01", "2015-01-01")]))
+    with pytest.raises(ContractError, match=r"enrollments\.parquet, row 1, column 'end_date'"):
+        read_data_dir(directory)
+
+
+def test_error_rows_count_in_file_order_after_duplicates(tmp_path):
+    rows = [enrolment("2016-08-01"), enrolment("2016-08-01"), enrolment("2017-08-01", "2017-01-01")]
+    directory = write_data_dir(tmp_path, **minimal(enrollments=rows))
+    with pytest.raises(ContractError, match=r"row 4, column 'end_date'"):
+        read_data_dir(directory)
+
+
+def test_extra_columns_are_ignored_and_optional_columns_may_be_absent(tmp_path):
+    directory = write_data_dir(tmp_path, **minimal())
+    (directory / "youths.csv").write_text("youth_id,birth_date,bsn_not_here\nA,2000-01-01,x\n")
+    data = read_data_dir(directory)
+    assert list(data.youths.columns) == ["youth_id", "birth_date", "residence_municipality", "gender", "origin"]
+    assert data.youths["residence_municipality"].iloc[0] == "onbekend"

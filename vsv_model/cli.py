@@ -1,0 +1,97 @@
+"""The `vsv` command: one entry point, one subcommand per pipeline stage.
+
+Imports of the stages happen inside the commands, so `vsv --help` is quick and
+nothing runs at import time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="vsv-risk: early-school-leaving risk for the Doorstroompunt Zuid-Holland Zuid.", no_args_is_help=True)
+
+
+@app.callback()
+def root() -> None:
+    """vsv-risk: generate data, build features, train, promote, score and serve."""
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD") from exc
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option(help="Directory to write the four tables and truth.csv to.")],
+    youths: Annotated[int, typer.Option(min=1, help="Number of youths in the youths table.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives identical files.")] = 1,
+    format: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+    mess_rate: Annotated[float, typer.Option(min=0.0, max=0.5, help="Share of messy records (duplicates, old names, unknown values...).")] = 0.02,
+    historical_as_of: Annotated[str, typer.Option(help="Reference date of the historical cohort.")] = "2019-10-01",
+    current_as_of: Annotated[str, typer.Option(help="Reference date of the current cohort (the data's end).")] = "2026-10-01",
+) -> None:
+    """Generate a synthetic Zuid-Holland Zuid population with known truth."""
+    from data_synthetic.generate import GeneratorConfig, generate_population
+    from data_synthetic.summary import describe_population
+    from data_synthetic.writer import FORMATS, write_tables, write_truth
+
+    if format not in FORMATS:
+        raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
+    config = GeneratorConfig(youths=youths, seed=seed, mess_rate=mess_rate,
+                             historical_as_of=_date(historical_as_of), current_as_of=_date(current_as_of))
+    population = generate_population(config)
+    write_tables(out, population.tables, format)
+    write_truth(out, population.truth)
+    summary = describe_population(population)
+    (out / "generation_summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    typer.echo(f"Wrote {', '.join(f'{k}: {v} rows' for k, v in summary['rows'].items())} to {out}")
+    for as_of, cohort in summary["cohorts"].items():
+        typer.echo(f"  cohort {as_of}: {cohort['in_scope']} in scope, outcome rate {cohort['outcome_rate']:.1%}, "
+                   f"best possible AUC {cohort['bayes_auc']}, Brier {cohort['bayes_brier']}")
+
+
+@app.command()
+def features(
+    data: Annotated[Path, typer.Option(help="Data directory with the four tables (CSV or Parquet).")],
+    as_of: Annotated[str, typer.Option(help="Reference date (peildatum), YYYY-MM-DD.")],
+    out: Annotated[Path, typer.Option(help="Output file: .csv or .parquet.")],
+    labels: Annotated[bool, typer.Option("--labels", help="Add no_sq_by_23 (empty where not yet known).")] = False,
+    end_date: Annotated[str | None, typer.Option(help="The data's end date for labels (default: latest date in the data).")] = None,
+    max_age: Annotated[int, typer.Option(help="Upper age bound of the target group (exclusive).")] = 23,
+) -> None:
+    """Build one feature row per in-scope youth at a reference date, with a data-quality report."""
+    from features.build import build_feature_table
+    from features.output import write_feature_table
+
+    if out.suffix not in (".csv", ".parquet"):
+        raise typer.BadParameter("--out must end in .csv or .parquet")
+    dataset = _read(data)
+    table = build_feature_table(dataset, _date(as_of), with_label=labels,
+                                end_date=_date(end_date) if end_date else None, max_age=max_age)
+    quality_path = write_feature_table(table, out, with_label=labels)
+    typer.echo(table.quality.describe())
+    typer.echo(f"Wrote {len(table)} in-scope youths to {out} and the data-quality summary to {quality_path}")
+
+
+def _read(directory: Path):
+    """Read a data directory; a contract violation ends the run with its message, not a traceback."""
+    from vsv_model.contract import ContractError
+    from vsv_model.reader import read_data_dir
+
+    try:
+        return read_data_dir(directory)
+    except ContractError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,234 @@
+"""The data contract (v1) in code: the four tables, their enums and the rules on values.
+
+This module is the single owner of what a valid record is. The file reader
+(`vsv_model.reader`), the feature builders and the service's history form all
+use these definitions and the array-level rules below, so a record is judged
+the same way everywhere. See ../shared/data-contract.md for the prose version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+UNKNOWN = "onbekend"
+NONE = "geen"
+OUTSIDE_REGION = "buiten_regio"
+
+EDUCATION_TYPES = (
+    "po", "so", "vso", "pro", "isk", "vmbo-bb", "vmbo-kb", "vmbo-gt", "havo", "vwo",
+    "vavo", "mbo-1", "mbo-2", "mbo-3", "mbo-4", "hbo", "wo",
+)
+MBO_TYPES = ("mbo-1", "mbo-2", "mbo-3", "mbo-4")
+SECONDARY_TYPES = ("vmbo-bb", "vmbo-kb", "vmbo-gt", "havo", "vwo", "pro", "vso")
+LEARNING_PATHS = ("BOL", "BBL")
+DIPLOMA_LEVELS = (
+    "vmbo-bb", "vmbo-kb", "vmbo-gt", "havo", "vwo", "mbo-1", "mbo-2", "mbo-3", "mbo-4", "hbo", "wo",
+)
+STARTKWALIFICATIE_LEVELS = frozenset({"havo", "vwo", "mbo-2", "mbo-3", "mbo-4", "hbo", "wo"})
+ABSENCE_KINDS = ("16uur", "overig", "te_laat", "luxe", "18plus")
+LATE_KIND = "te_laat"
+GENDERS = ("M", "V", "X")
+ORIGINS = ("nederland", "europa", "buiten_europa")
+
+REGION_MUNICIPALITIES = (
+    "Alblasserdam", "Dordrecht", "Gorinchem", "Hardinxveld-Giessendam", "Hendrik-Ido-Ambacht",
+    "Hoeksche Waard", "Molenlanden", "Papendrecht", "Sliedrecht", "Zwijndrecht",
+)
+MUNICIPALITY_MERGERS = {
+    "Binnenmaas": "Hoeksche Waard",
+    "Cromstrijen": "Hoeksche Waard",
+    "Korendijk": "Hoeksche Waard",
+    "Oud-Beijerland": "Hoeksche Waard",
+    "Strijen": "Hoeksche Waard",
+    "Giessenlanden": "Molenlanden",
+    "Molenwaard": "Molenlanden",
+    "Leerdam": "Vijfheerenlanden",
+    "Zederik": "Vijfheerenlanden",
+}
+MUNICIPALITY_CATEGORIES = (*REGION_MUNICIPALITIES, OUTSIDE_REGION, UNKNOWN)
+
+ColumnKind = Literal["id", "string", "date", "enum", "number"]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: ColumnKind
+    required: bool
+    values: tuple[str, ...] = ()
+    audit_only: bool = False
+    municipality: bool = False
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    """One table of the contract. `event_date` places a record in time (None for youths)."""
+
+    name: str
+    columns: tuple[Column, ...]
+    event_date: str | None
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    def columns_of_kind(self, kind: ColumnKind) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.kind == kind)
+
+
+YOUTHS = TableSchema(
+    "youths",
+    (
+        Column("youth_id", "id", True),
+        Column("birth_date", "date", True),
+        Column("residence_municipality", "string", False, municipality=True),
+        Column("gender", "enum", False, GENDERS, audit_only=True),
+        Column("origin", "enum", False, ORIGINS, audit_only=True),
+    ),
+    event_date=None,
+)
+ENROLLMENTS = TableSchema(
+    "enrollments",
+    (
+        Column("youth_id", "id", True),
+        Column("school_id", "string", True),
+        Column("school_municipality", "string", False, municipality=True),
+        Column("education_type", "enum", True, EDUCATION_TYPES),
+        Column("learning_path", "enum", False, LEARNING_PATHS),
+        Column("start_date", "date", True),
+        Column("end_date", "date", False),
+    ),
+    event_date="start_date",
+)
+DIPLOMAS = TableSchema(
+    "diplomas",
+    (
+        Column("youth_id", "id", True),
+        Column("diploma_date", "date", True),
+        Column("level", "enum", True, DIPLOMA_LEVELS),
+    ),
+    event_date="diploma_date",
+)
+ABSENCE_REPORTS = TableSchema(
+    "absence_reports",
+    (
+        Column("youth_id", "id", True),
+        Column("report_date", "date", True),
+        Column("school_id", "string", False),
+        Column("kind", "enum", True, ABSENCE_KINDS),
+        Column("hours", "number", False),
+    ),
+    event_date="report_date",
+)
+TABLES = (YOUTHS, ENROLLMENTS, DIPLOMAS, ABSENCE_REPORTS)
+EVENT_TABLES = (ENROLLMENTS, DIPLOMAS, ABSENCE_REPORTS)
+AUDIT_ONLY_COLUMNS = tuple(c.name for c in YOUTHS.columns if c.audit_only)
+
+
+class ContractError(ValueError):
+    """A hard error: the data breaks the contract and the run stops.
+
+    `where` names the source (a file, or a field path in a request), `row` is
+    1-based (None for a whole-column problem) and `column` the offending column.
+    """
+
+    def __init__(self, where: str, row: int | None, column: str | None, problem: str):
+        self.where, self.row, self.column, self.problem = where, row, column, problem
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        parts = [self.where]
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.column is not None:
+            parts.append(f"column '{self.column}'")
+        return ", ".join(parts) + f": {self.problem}"
+
+
+def is_startkwalificatie(levels: np.ndarray | pd.Series) -> np.ndarray:
+    """True where a diploma level is a startkwalificatie (unknown levels are not)."""
+    return np.isin(np.asarray(levels, dtype=object), tuple(STARTKWALIFICATIE_LEVELS))
+
+
+def _map_distinct(values: np.ndarray, mapping) -> np.ndarray:
+    """Apply `mapping` to each distinct value once: fast for millions of rows and for one."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    mapped = np.array([mapping(u) for u in uniques] + [mapping(None)], dtype=object)
+    return mapped[codes]
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == ""
+
+
+def normalise_enum(values: np.ndarray, allowed: tuple[str, ...]) -> np.ndarray:
+    """Trim and match case-insensitively; unknown values become `onbekend`, blanks stay None.
+
+    A blank optional value is missing (None); a blank required value is caught
+    earlier as a hard error, so it never reaches this function.
+    """
+    canonical = {a.casefold(): a for a in allowed}
+
+    def normalise(value):
+        if _blank(value):
+            return None
+        return canonical.get(str(value).strip().casefold(), UNKNOWN)
+
+    return _map_distinct(values, normalise)
+
+
+_REGION_BY_KEY = {m.casefold(): m for m in REGION_MUNICIPALITIES}
+_MERGED_BY_KEY = {old.casefold(): new for old, new in MUNICIPALITY_MERGERS.items()}
+
+
+def normalise_municipality_name(value) -> str:
+    """One municipality name to a region municipality, `buiten_regio` or `onbekend`."""
+    if _blank(value):
+        return UNKNOWN
+    key = str(value).strip().casefold()
+    name = _MERGED_BY_KEY.get(key, key)
+    return _REGION_BY_KEY.get(name.casefold(), OUTSIDE_REGION)
+
+
+def normalise_municipalities(values: np.ndarray) -> np.ndarray:
+    """Trim, ignore case, map pre-2019 names to today's; others `buiten_regio`, blanks `onbekend`."""
+    return _map_distinct(values, normalise_municipality_name)
+
+
+def count_merged_names(values: np.ndarray) -> int:
+    """How many values are pre-2019 municipality names (mapped to today's municipality)."""
+    merged = _map_distinct(values, lambda v: (not _blank(v)) and str(v).strip().casefold() in _MERGED_BY_KEY)
+    return int(merged.astype(bool).sum())
+
+
+def rows_with_negative(values: np.ndarray) -> np.ndarray:
+    """Indices of values below zero (missing values are not negative)."""
+    with np.errstate(invalid="ignore"):
+        return np.flatnonzero(np.asarray(values, dtype=float) < 0)
+
+
+def rows_with_end_before_start(start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Indices of enrolments whose end date lies before their start date."""
+    start, end = np.asarray(start, dtype="datetime64[D]"), np.asarray(end, dtype="datetime64[D]")
+    return np.flatnonzero(~np.isnat(end) & (end < start))
+
+
+def normalise_columns(schema: TableSchema, columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Enum columns to canonical values (`onbekend` when unknown), municipality columns to today's
+    names; other columns unchanged. Works on a million rows or on one youth's few records."""
+    out = dict(columns)
+    for column in schema.columns:
+        if column.name not in columns:
+            continue
+        if column.kind == "enum":
+            out[column.name] = normalise_enum(columns[column.name], column.values)
+        elif column.municipality:
+            out[column.name] = normalise_municipalities(columns[column.name])
+    return out

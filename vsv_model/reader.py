@@ -1,0 +1,256 @@
+"""The one reader for a data directory: four tables as CSV or Parquet, checked against the contract.
+
+Hard errors raise `ContractError` naming file, row and column. Row numbers are
+what you see in the file: for CSV the line number (the header is row 1), for
+Parquet the 1-based record number. Soft issues are fixed as the contract says
+and counted in the `DataQuality` summary, so nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from vsv_model.contract import (
+    ABSENCE_REPORTS,
+    DIPLOMAS,
+    ENROLLMENTS,
+    EVENT_TABLES,
+    TABLES,
+    YOUTHS,
+    Column,
+    ContractError,
+    TableSchema,
+    count_merged_names,
+    UNKNOWN,
+    normalise_columns,
+    rows_with_end_before_start,
+    rows_with_negative,
+)
+from vsv_model.columns import positions_in
+from vsv_model.quality import DataQuality
+
+FORMATS = ("csv", "parquet")
+
+
+@dataclass
+class DataSet:
+    """The four tables after checking and normalisation, plus what the reading counted.
+
+    Each frame keeps its file order (the index is the 0-based record position),
+    because ties are broken by "the one listed last in the file wins".
+    """
+
+    youths: pd.DataFrame
+    enrollments: pd.DataFrame
+    diplomas: pd.DataFrame
+    absence_reports: pd.DataFrame
+    quality: DataQuality = field(default_factory=DataQuality)
+
+    def table(self, name: str) -> pd.DataFrame:
+        return getattr(self, name)
+
+    def end_date(self) -> dt.date:
+        """The data's end date: the latest date in enrollments, diplomas and absence reports."""
+        candidates = [
+            self.enrollments["start_date"].max(),
+            self.enrollments["end_date"].max(),
+            self.diplomas["diploma_date"].max(),
+            self.absence_reports["report_date"].max(),
+        ]
+        present = [c for c in candidates if pd.notna(c)]
+        if not present:
+            raise ContractError("data", None, None, "no dated records: the data's end date is unknown")
+        return max(present).date()
+
+
+@dataclass(frozen=True)
+class _Source:
+    path: Path
+    fmt: str
+
+    @property
+    def first_row(self) -> int:
+        return 2 if self.fmt == "csv" else 1
+
+
+def read_data_dir(directory: str | Path) -> DataSet:
+    """Read, check and normalise the four tables of a data directory."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ContractError(str(directory), None, None, "data directory does not exist")
+    quality = DataQuality()
+    frames = {schema.name: read_table(directory, schema, quality) for schema in TABLES}
+    youths = frames["youths"]
+    for schema in EVENT_TABLES:
+        frames[schema.name] = drop_unknown_youths(frames[schema.name], youths["youth_id"], schema, quality)
+    return DataSet(quality=quality, **frames)
+
+
+def read_table(directory: Path, schema: TableSchema, quality: DataQuality) -> pd.DataFrame:
+    """Read one table, stop on hard errors, then normalise values and count the soft issues."""
+    source = locate_table(directory, schema)
+    raw = load_raw(source, schema)
+    quality.rows_read[schema.name] = len(raw)
+    raw = drop_exact_duplicates(raw, schema, quality)
+    table = parse_values(raw, schema, source)
+    check_rules(table, schema, source)
+    return normalise_values(table, schema, quality)
+
+
+def locate_table(directory: Path, schema: TableSchema) -> _Source:
+    found = [_Source(directory / f"{schema.name}.{fmt}", fmt) for fmt in FORMATS if (directory / f"{schema.name}.{fmt}").exists()]
+    if not found:
+        raise ContractError(str(directory), None, None, f"table '{schema.name}' is missing: expected {schema.name}.csv or {schema.name}.parquet")
+    if len(found) > 1:
+        raise ContractError(str(directory), None, None, f"table '{schema.name}' is there twice: keep either {schema.name}.csv or {schema.name}.parquet")
+    return found[0]
+
+
+def load_raw(source: _Source, schema: TableSchema) -> pd.DataFrame:
+    """The table's contract columns; CSV cells as text, Parquet columns as stored."""
+    if source.fmt == "csv":
+        names = read_csv_header(source)
+        options = pa_csv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=True)
+        try:
+            arrow = pa_csv.read_csv(source.path, convert_options=options)
+        except pa.ArrowInvalid as exc:
+            raise ContractError(source.path.name, None, None, f"not a readable CSV file ({exc})") from exc
+        arrow = arrow.rename_columns([name.strip() for name in arrow.column_names])
+    else:
+        arrow = pq.read_table(source.path)
+    missing = [c.name for c in schema.columns if c.required and c.name not in arrow.column_names]
+    if missing:
+        raise ContractError(source.path.name, 1 if source.fmt == "csv" else None, missing[0], "missing required column")
+    present = [c.name for c in schema.columns if c.name in arrow.column_names]
+    frame = arrow.select(present).to_pandas(date_as_object=False)
+    for column in schema.columns:
+        if column.name not in frame:
+            frame[column.name] = None
+    return frame[list(schema.column_names)]
+
+
+def read_csv_header(source: _Source) -> list[str]:
+    with open(source.path, encoding="utf-8-sig", newline="") as handle:
+        header = next(csv.reader(handle), [])
+    if not any(name.strip() for name in header):
+        raise ContractError(source.path.name, 1, None, "the file is empty: expected a header row")
+    return header
+
+
+def drop_exact_duplicates(raw: pd.DataFrame, schema: TableSchema, quality: DataQuality) -> pd.DataFrame:
+    """Exact duplicate rows count once; the first keeps its place in the file order."""
+    duplicated = raw.duplicated(keep="first").to_numpy()
+    quality.duplicates_dropped[schema.name] = int(duplicated.sum())
+    return raw.loc[~duplicated]
+
+
+def parse_values(raw: pd.DataFrame, schema: TableSchema, source: _Source) -> pd.DataFrame:
+    """Required values present, dates parsed strictly as YYYY-MM-DD, numbers parsed."""
+    table = raw.copy()
+    for column in schema.columns:
+        values = table[column.name]
+        if column.required:
+            raise_at_first(source, column, values, values_blank(values), "required value is empty")
+        if column.kind == "date":
+            table[column.name] = parse_dates(values, column, source)
+        elif column.kind == "number":
+            table[column.name] = parse_numbers(values, column, source)
+        elif column.kind in ("id", "string"):
+            table[column.name] = values.astype("string").str.strip()
+    return table
+
+
+def values_blank(values: pd.Series) -> pd.Series:
+    if values.dtype.kind in "mMfiub":
+        return values.isna()
+    return values.isna() | (values.astype("string").str.strip() == "")
+
+
+def parse_dates(values: pd.Series, column: Column, source: _Source) -> pd.Series:
+    if values.dtype.kind == "M":
+        return values.astype("datetime64[s]")
+    if values.dtype == object and values.map(lambda v: isinstance(v, dt.date), na_action="ignore").fillna(False).all():
+        return pd.to_datetime(values).astype("datetime64[s]")
+    text = pa.array(values.astype("string").str.strip(), type=pa.string(), from_pandas=True)
+    parsed = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
+    bad = pd.Series(parsed.is_null().to_numpy(zero_copy_only=False), index=values.index) & ~values_blank(values)
+    raise_at_first(source, column, values, bad, "unparseable date {value!r}: expected YYYY-MM-DD")
+    return pd.Series(parsed.to_numpy(zero_copy_only=False).astype("datetime64[s]"), index=values.index)
+
+
+def parse_numbers(values: pd.Series, column: Column, source: _Source) -> pd.Series:
+    if values.dtype.kind in "fiu":
+        return values.astype(float)
+    text = values.astype("string").str.strip()
+    try:
+        parsed = pd.Series(pc.cast(pa.array(text, type=pa.string(), from_pandas=True), pa.float64()).to_numpy(zero_copy_only=False), index=values.index)
+    except pa.ArrowInvalid:  # some cell is not a number: the slow path finds which
+        parsed = pd.to_numeric(text, errors="coerce").astype(float)
+    bad = parsed.isna() & ~values_blank(values)
+    raise_at_first(source, column, values, bad, "not a number: {value!r}")
+    return parsed
+
+
+def check_rules(table: pd.DataFrame, schema: TableSchema, source: _Source) -> None:
+    """The contract's value rules that stop a run."""
+    if schema is ABSENCE_REPORTS:
+        bad = rows_with_negative(table["hours"].to_numpy())
+        raise_at_rows(source, schema.column("hours"), table["hours"], bad, "negative hours ({value})")
+    if schema is ENROLLMENTS:
+        bad = rows_with_end_before_start(table["start_date"].to_numpy(), table["end_date"].to_numpy())
+        raise_at_rows(source, schema.column("end_date"), table["end_date"], bad, "end_date {value} lies before start_date")
+    if schema is YOUTHS:
+        bad = np.flatnonzero(table["youth_id"].duplicated(keep="first").to_numpy())
+        raise_at_rows(source, schema.column("youth_id"), table["youth_id"], bad, "duplicate youth_id {value!r}")
+
+
+def raise_at_first(source: _Source, column: Column, values: pd.Series, mask: pd.Series, problem: str) -> None:
+    raise_at_rows(source, column, values, np.flatnonzero(mask.to_numpy(dtype=bool)), problem)
+
+
+def raise_at_rows(source: _Source, column: Column, values: pd.Series, positions: np.ndarray, problem: str) -> None:
+    """Raise for the first offending row (in file order), saying how many more there are."""
+    if len(positions) == 0:
+        return
+    value = values.iloc[positions[0]]
+    if isinstance(value, pd.Timestamp):
+        value = value.date().isoformat()
+    message = problem.format(value=value)
+    if len(positions) > 1:
+        message += f" ({len(positions) - 1} more rows with this problem)"
+    row = int(values.index[positions[0]]) + source.first_row
+    raise ContractError(source.path.name, row, column.name, message)
+
+
+def normalise_values(table: pd.DataFrame, schema: TableSchema, quality: DataQuality) -> pd.DataFrame:
+    """Unknown enum values become `onbekend` and municipality names today's names, all counted."""
+    raw = {c.name: table[c.name].to_numpy(dtype=object) for c in schema.columns if c.kind == "enum" or c.municipality}
+    normalised = normalise_columns(schema, raw)
+    for name, values in normalised.items():
+        key = f"{schema.name}.{name}"
+        if schema.column(name).kind == "enum":
+            quality.unknown_enum_values[key] = int((values == UNKNOWN).sum())
+        else:
+            quality.municipality_names_mapped[key] = count_merged_names(raw[name])
+        table[name] = pd.Series(values, index=table.index, dtype="string")
+    return table
+
+
+def drop_unknown_youths(table: pd.DataFrame, youth_ids: pd.Series, schema: TableSchema, quality: DataQuality) -> pd.DataFrame:
+    """Records whose youth_id is not in `youths` are ignored, and counted."""
+    known = positions_in(table["youth_id"], youth_ids) >= 0
+    quality.unknown_youth_records[schema.name] = int((~known).sum())
+    return table.loc[known]
+
+
+__all__ = ["DataSet", "read_data_dir", "DIPLOMAS", "ENROLLMENTS", "YOUTHS", "ABSENCE_REPORTS"]
