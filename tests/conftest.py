@@ -19,3 +19,26 @@ def data_dir(tmp_path):
 
     return make
 
+
+
+@pytest.fixture(scope="session")
+def population_dir(tmp_path_factory) -> Path:
+    """A small synthetic population (16,000 youths, seed 11), generated once per test session."""
+    from data_synthetic.generate import GeneratorConfig, generate_population
+    from data_synthetic.writer import write_tables, write_truth
+
+    directory = tmp_path_factory.mktemp("population")
+    population = generate_population(GeneratorConfig(youths=16000, seed=11))
+    write_tables(directory, population.tables)
+    write_truth(directory, population.truth)
+    return directory
+
+
+@pytest.fixture
+def tracking(tmp_path, monkeypatch):
+    """A fresh MLflow store (SQLite, artifacts beside it) in a temporary directory."""
+    from vsv_model.settings import Settings
+
+    uri = f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    return Settings(tracking_uri=uri)

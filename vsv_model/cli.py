@@ -81,6 +81,59 @@ def features(
     typer.echo(f"Wrote {len(table)} in-scope youths to {out} and the data-quality summary to {quality_path}")
 
 
+@app.command()
+def train(
+    data: Annotated[Path, typer.Option(help="Data directory with the four tables (and truth.csv when synthetic).")],
+    as_of: Annotated[list[str], typer.Option(help="Reference date(s); repeat for several. The test set is taken at the latest.")],
+    config: Annotated[Path | None, typer.Option(help="TOML file overriding the training defaults.")] = None,
+) -> None:
+    """Train, evaluate, audit and register a model version (alias: challenger)."""
+    from training.config import load_config
+    from training.dataset import TrainingDataError
+    from training.pipeline import run_training
+    from vsv_model.contract import ContractError
+    from vsv_model.settings import Settings
+
+    try:
+        result = run_training(data, [_date(d) for d in as_of], load_config(config), Settings.from_env())
+    except (ContractError, TrainingDataError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
+    m = result.metrics
+    typer.echo(f"Registered version {result.version} (run {result.run_id}) as challenger; fit {result.fit_seconds:.1f} s")
+    typer.echo(f"  AUC {m['roc_auc']:.4f}  PR-AUC {m['pr_auc']:.4f}  Brier {m['brier']:.4f}  ECE {m['ece']:.4f}  "
+               f"precision/recall at capacity {m['precision_at_capacity']:.3f}/{m['recall_at_capacity']:.3f}")
+    typer.echo("  outcome rate per tier: " + ", ".join(f"{t} {m[f'outcome_rate_{t}']:.3f} ({m[f'share_{t}']:.1%})" for t in ("low", "medium", "high")))
+    if "truth_auc_gap" in m:
+        typer.echo(f"  gap to truth: AUC {m['truth_auc_gap']:+.4f}, Brier {m['truth_brier_gap_pct']:+.2f}%, mean |p - p_true| {m['truth_mean_abs_p_gap']:.4f}")
+    for name, b in result.baselines.items():
+        typer.echo(f"  baseline {name}: AUC {b['roc_auc']:.4f}, precision at capacity {b['precision_at_capacity']:.3f}")
+
+
+@app.command()
+def promote(
+    version: Annotated[str | None, typer.Option(help="Version to promote (default: the challenger).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Promote even when a gate fails (needs --reason).")] = False,
+    reason: Annotated[str | None, typer.Option(help="Why the gates are overridden; recorded on the version.")] = None,
+    config: Annotated[Path | None, typer.Option(help="TOML file with the [gates] bounds.")] = None,
+) -> None:
+    """Move the champion alias to a challenger whose gates pass."""
+    from training.config import load_config
+    from training.promote import PromotionError
+    from training.promote import promote as run_promotion
+    from vsv_model.settings import Settings
+
+    try:
+        result = run_promotion(Settings.from_env(), load_config(config).gates, version, force, reason)
+    except PromotionError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
+    for gate in result.gates:
+        typer.echo(f"  {'pass' if gate.passed else 'FAIL'}  {gate.name}: {gate.detail}")
+    forced = " (forced)" if result.forced else ""
+    typer.echo(f"Version {result.version} is now champion{forced} (was: {result.previous_champion or 'none'})")
+
+
 def _read(directory: Path):
     """Read a data directory; a contract violation ends the run with its message, not a traceback."""
     from vsv_model.contract import ContractError
@@ -95,3 +148,7 @@ def _read(directory: Path):
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

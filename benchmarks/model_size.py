@@ -1,0 +1,62 @@
+"""Benchmark: model size is a latency decision. Accuracy versus explanation cost per size.
+
+For each (leaves, maximum trees), trains with early stopping on the same split and prints
+the trees kept, test AUC, and the time of one youth's TreeSHAP explanation (LightGBM
+pred_contrib on a 1-row array, the service's hot path) and of a 1,000-row batch.
+Usage: python benchmarks/model_size.py [--data DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from train_model import ensure_population  # noqa: E402
+
+from training.config import TrainConfig  # noqa: E402
+from training.dataset import build_training_data  # noqa: E402
+from training.model import train_risk_model  # noqa: E402
+from vsv_model.feature_spec import LABEL  # noqa: E402
+from vsv_model.risk_model import encode_frame  # noqa: E402
+
+SIZES = [(7, 300), (15, 300), (15, 1000), (31, 300), (63, 300), (63, 1000)]
+
+
+def median_seconds(call, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path("data/bench/population-100000"))
+    args = parser.parse_args()
+    base = TrainConfig()
+    data = build_training_data(ensure_population(args.data, 100_000), [dt.date(2019, 10, 1)], base)
+    test = data.part("test")
+    matrix = encode_frame(test)
+    one, batch = matrix[:1], matrix[:1000]
+    print(f"{'leaves':>6} {'max trees':>9} {'trees':>6} {'AUC':>7} {'explain 1 row':>14} {'explain 1,000 rows':>19}")
+    for leaves, rounds in SIZES:
+        config = replace(base, lightgbm=replace(base.lightgbm, num_leaves=leaves, num_boost_round=rounds))
+        model = train_risk_model(data, config)
+        auc = roc_auc_score(test[LABEL], model.probability(matrix))
+        single = median_seconds(lambda: model.contributions(one), 500)
+        many = median_seconds(lambda: model.contributions(batch), 20)
+        print(f"{leaves:>6} {rounds:>9} {model.n_trees:>6} {auc:7.4f} {single * 1e6:11.0f} µs {many * 1e3:16.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

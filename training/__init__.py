@@ -1,0 +1,1 @@
+"""Training, evaluation, fairness audit and registration of the risk model."""

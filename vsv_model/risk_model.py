@@ -1,0 +1,160 @@
+"""The risk model at run time: a LightGBM booster, a calibration of its log-odds, and tier cut-offs.
+
+One object serves training (evaluation), the MLflow pyfunc wrapper, batch scoring
+and the service. Inputs are the features of `vsv_model.feature_spec` in that order;
+categoricals become fixed integer codes, so arrays go straight into the booster.
+
+Calibration is an affine map of the booster's raw log-odds, `a * raw + b`, so
+the TreeSHAP contributions scale with it and stay exactly additive:
+base value + sum of contributions = calibrated log-odds.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from vsv_model.columns import positions_in
+from vsv_model.contract import UNKNOWN
+from vsv_model.feature_spec import FEATURE_NAMES, FEATURES
+from vsv_model.policy import TIERS
+
+BOOSTER_FILE = "model.txt"
+META_FILE = "risk_model.json"
+FORMAT_VERSION = 1
+CATEGORY_INDEX = {f.name: {c: i for i, c in enumerate(f.categories)} for f in FEATURES if f.is_categorical}
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Calibrated log-odds = slope * raw log-odds + intercept (Platt scaling on held-out data)."""
+
+    slope: float = 1.0
+    intercept: float = 0.0
+    method: str = "platt"
+
+
+@dataclass(frozen=True)
+class TierCutoffs:
+    """Probability cut-offs: high when p >= high, medium when p >= medium, else low."""
+
+    medium: float
+    high: float
+    mode: str = "thresholds"
+    details: dict = field(default_factory=dict)  # e.g. capacities and the reference population
+
+    def __post_init__(self):
+        if not 0.0 <= self.medium <= self.high <= 1.0:
+            raise ValueError(f"tier cut-offs must satisfy 0 <= medium <= high <= 1, got {self.medium}, {self.high}")
+
+    def assign(self, probability: np.ndarray) -> np.ndarray:
+        p = np.asarray(probability)
+        return np.array(TIERS, dtype=object)[(p >= self.medium).astype(int) + (p >= self.high).astype(int)]
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def encode_frame(frame: pd.DataFrame) -> np.ndarray:
+    """A feature frame (strings or categoricals for categorical features) to the booster's float matrix."""
+    matrix = np.empty((len(frame), len(FEATURES)), dtype=np.float64)
+    for j, spec in enumerate(FEATURES):
+        values = frame[spec.name]
+        if spec.is_categorical:
+            codes = positions_in(values.astype("string"), spec.categories)
+            codes[codes < 0] = spec.categories.index(UNKNOWN)
+            matrix[:, j] = codes
+        else:
+            matrix[:, j] = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    return matrix
+
+
+def encode_records(records: list[dict]) -> np.ndarray:
+    """Feature dicts (already validated) to the booster's float matrix, without pandas."""
+    matrix = np.empty((len(records), len(FEATURES)), dtype=np.float64)
+    for j, spec in enumerate(FEATURES):
+        if spec.is_categorical:
+            index = CATEGORY_INDEX[spec.name]
+            unknown = index[UNKNOWN]
+            matrix[:, j] = [index.get(r[spec.name], unknown) for r in records]
+        else:
+            matrix[:, j] = [np.nan if r[spec.name] is None else r[spec.name] for r in records]
+    return matrix
+
+
+def decode_value(name: str, code: float):
+    """A matrix value back to what an officer reads (category names for categoricals)."""
+    spec = FEATURES[FEATURE_NAMES.index(name)]
+    if spec.is_categorical:
+        return spec.categories[int(code)]
+    if np.isnan(code):
+        return None
+    return int(code) if spec.kind in ("count", "flag") else float(code)
+
+
+@dataclass
+class RiskModel:
+    booster: lgb.Booster
+    calibration: Calibration
+    cutoffs: TierCutoffs
+    info: dict = field(default_factory=dict)  # provenance: training date, rows, reference dates, metrics
+
+    def raw_log_odds(self, matrix: np.ndarray) -> np.ndarray:
+        return self.booster.predict(matrix, raw_score=True, num_threads=1)
+
+    def log_odds(self, matrix: np.ndarray) -> np.ndarray:
+        return self.calibration.slope * self.raw_log_odds(matrix) + self.calibration.intercept
+
+    def probability(self, matrix: np.ndarray) -> np.ndarray:
+        return sigmoid(self.log_odds(matrix))
+
+    def contributions(self, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """TreeSHAP contributions per feature and the base value, both in calibrated log-odds."""
+        raw = self.booster.predict(matrix, pred_contrib=True, num_threads=1)
+        slope, intercept = self.calibration.slope, self.calibration.intercept
+        return slope * raw[:, :-1], slope * raw[:, -1] + intercept
+
+    def tiers(self, probability: np.ndarray) -> np.ndarray:
+        return self.cutoffs.assign(probability)
+
+    def predict_frame(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.probability(encode_frame(frame))
+
+    @property
+    def n_trees(self) -> int:
+        return self.booster.num_trees()
+
+    def save(self, directory: Path) -> Path:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.booster.save_model(str(directory / BOOSTER_FILE))
+        meta = {"format_version": FORMAT_VERSION, "features": list(FEATURE_NAMES),
+                "categories": {f.name: list(f.categories) for f in FEATURES if f.is_categorical},
+                "calibration": asdict(self.calibration), "tiers": asdict(self.cutoffs), "info": self.info}
+        (directory / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        return directory
+
+    @classmethod
+    def load(cls, directory: Path) -> "RiskModel":
+        """Load a saved model; refuses one built for another feature list or format."""
+        directory = Path(directory)
+        try:
+            meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
+            booster = lgb.Booster(model_file=str(directory / BOOSTER_FILE))
+        except (OSError, ValueError, lgb.basic.LightGBMError) as exc:
+            raise ModelLoadError(f"cannot load the risk model from {directory}: {exc}") from exc
+        if meta.get("format_version") != FORMAT_VERSION or meta.get("features") != list(FEATURE_NAMES):
+            raise ModelLoadError(f"the model in {directory} was built for another feature list or format")
+        if booster.num_feature() != len(FEATURE_NAMES):
+            raise ModelLoadError(f"the booster in {directory} expects {booster.num_feature()} features, not {len(FEATURE_NAMES)}")
+        return cls(booster, Calibration(**meta["calibration"]), TierCutoffs(**meta["tiers"]), meta.get("info", {}))
+
+
+class ModelLoadError(RuntimeError):
+    """The model artifact is missing, corrupt or built for other features."""

@@ -1,0 +1,39 @@
+"""Settings: one typed object built on demand from environment variables with defaults.
+
+Nothing happens at import; callers build `Settings.from_env()` and pass it on.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    tracking_uri: str = DEFAULT_TRACKING_URI
+    model_name: str = "vsv-risk"
+    experiment_name: str = "vsv-risk"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        return cls(
+            tracking_uri=env.get("MLFLOW_TRACKING_URI", DEFAULT_TRACKING_URI),
+            model_name=env.get("VSV_MODEL_NAME", "vsv-risk"),
+            experiment_name=env.get("VSV_EXPERIMENT", "vsv-risk"),
+        )
+
+    def sqlite_path(self) -> Path | None:
+        """The database file of a `sqlite:///` tracking URI (None for other stores)."""
+        prefix = "sqlite:///"
+        return Path(self.tracking_uri[len(prefix):]) if self.tracking_uri.startswith(prefix) else None
+
+    def artifact_root(self) -> str | None:
+        """Artifacts live next to a SQLite store (under mlruns/ by default); servers choose their own."""
+        db = self.sqlite_path()
+        return (db.parent.resolve() / "artifacts").as_uri() if db else None
