@@ -12,25 +12,26 @@ HOUR_WINDOWS = {"absence_hours_4w": 28, "absence_hours_13w": 91, "absence_hours_
 YEAR_DAYS = 364
 
 
-def absence_hours(ev: Events, as_of_day: int) -> dict[str, np.ndarray]:
+def absence_hours(ev: Events, as_of: np.ndarray) -> dict[str, np.ndarray]:
     """Sum of reported hours in each window (as_of - N days, as_of]; missing hours count 0."""
+    report_as_of = as_of[ev.rep_youth]
     return {
-        name: g.total(ev.rep_youth, ev.rep_hours, ev.rep_day > as_of_day - days, ev.n_youths)
+        name: g.total(ev.rep_youth, ev.rep_hours, ev.rep_day > report_as_of - days, ev.n_youths)
         for name, days in HOUR_WINDOWS.items()
     }
 
 
-def report_counts(ev: Events, as_of_day: int) -> dict[str, np.ndarray]:
+def report_counts(ev: Events, as_of: np.ndarray) -> dict[str, np.ndarray]:
     """Reports in the last 364 days: lateness apart from all other kinds."""
-    in_year = ev.rep_day > as_of_day - YEAR_DAYS
+    in_year = ev.rep_day > as_of[ev.rep_youth] - YEAR_DAYS
     return {
         "absence_reports_52w": g.count(ev.rep_youth, in_year & ~ev.rep_is_late, ev.n_youths),
         "late_reports_52w": g.count(ev.rep_youth, in_year & ev.rep_is_late, ev.n_youths),
     }
 
 
-def report_recency(ev: Events, as_of_day: int) -> dict[str, np.ndarray]:
+def report_recency(ev: Events, as_of: np.ndarray) -> dict[str, np.ndarray]:
     """Whole weeks since the latest report of any kind; missing when there is none."""
     latest = g.last_value(ev.rep_youth, ev.rep_day, ev.n_youths, MISSING_DAY)
-    weeks = np.floor((as_of_day - latest) / 7)
+    weeks = np.floor((as_of - latest) / 7)
     return {"weeks_since_last_report": np.where(latest == MISSING_DAY, np.nan, weeks)}

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from features import absence, diplomas, enrolment
-from features.events import Events, events_from_dataset
+from features.events import Events, events_from_dataset, per_youth
 from features.labels import no_sq_by_23
 from features.scope import DEFAULT_MAX_AGE, SCOPE_REASONS, scope_reasons
 from vsv_model.dates import completed_years, day_of
@@ -41,8 +41,12 @@ class FeatureTable:
         return len(self.keys)
 
 
-def compute_features(ev_as_of: Events, as_of_day: int) -> dict[str, np.ndarray]:
-    """Every feature for every youth in `ev_as_of` (already cut at the reference date), as arrays."""
+def compute_features(ev_as_of: Events, as_of_day) -> dict[str, np.ndarray]:
+    """Every feature for every youth in `ev_as_of` (already cut at the reference date), as arrays.
+
+    `as_of_day` is one day for everyone or one day per youth; categoricals come back as codes.
+    """
+    as_of_day = per_youth(as_of_day, ev_as_of.n_youths)
     arrays = {"age": completed_years(ev_as_of.birth_day, as_of_day)}
     arrays |= enrolment.school_location(ev_as_of)
     arrays |= diplomas.last_diploma(ev_as_of)

@@ -1,12 +1,12 @@
 """Enrolment-history features: school location, current education, switches, time out of school,
-earlier dropout and the vo→mbo transition. All read `Events` already cut at the reference date."""
+earlier dropout and the vo→mbo transition. All read `Events` already cut at the reference date; `as_of` holds each youth's reference day."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from features import grouping as g
-from features.events import MBO_CODES, SECONDARY_CODES, Events
+from features.events import IS_MBO, IS_SECONDARY, Events
 from vsv_model.contract import UNKNOWN
 from vsv_model.dates import MISSING_DAY
 from vsv_model.feature_spec import (
@@ -27,17 +27,17 @@ def school_location(ev: Events) -> dict[str, np.ndarray]:
     return {"school_municipality": g.last_value(ev.enr_youth, ev.enr_municipality, ev.n_youths, unknown)}
 
 
-def current_enrolment(ev: Events, as_of_day: int) -> dict[str, np.ndarray]:
+def current_enrolment(ev: Events, as_of: np.ndarray) -> dict[str, np.ndarray]:
     """Enrolled or not; type and learning path of the current enrolment started last; months out."""
     n = ev.n_youths
-    current = ev.enr_end > as_of_day
+    current = ev.enr_end > as_of[ev.enr_youth]
     enrolled = g.any_(ev.enr_youth, current, n)
     none_type = CURRENT_EDUCATION_CATEGORIES.index("geen")
     none_path = LEARNING_PATH_CATEGORIES.index("geen")
     youth = ev.enr_youth[current]
     latest_end = g.maximum(ev.enr_youth, ev.enr_end, n, MISSING_DAY)
     ever = g.any_(ev.enr_youth, np.ones(len(ev.enr_youth), bool), n)
-    months = np.floor((as_of_day - latest_end) / DAYS_PER_MONTH)
+    months = np.floor((as_of - latest_end) / DAYS_PER_MONTH)
     return {
         "enrolled": enrolled.astype(np.int64),
         "current_education": g.last_value(youth, ev.enr_type[current], n, none_type),
@@ -46,14 +46,14 @@ def current_enrolment(ev: Events, as_of_day: int) -> dict[str, np.ndarray]:
     }
 
 
-def school_switches(ev: Events, as_of_day: int) -> dict[str, np.ndarray]:
+def school_switches(ev: Events, as_of: np.ndarray) -> dict[str, np.ndarray]:
     """Consecutive enrolments at different schools with no diploma dated between their starts."""
     youth, start = ev.enr_youth, ev.enr_start
     later = np.flatnonzero((youth[1:] == youth[:-1]) & (ev.enr_school[1:] != ev.enr_school[:-1])) + 1
     diploma_keys = g.combined_keys(ev.dip_youth, ev.dip_day)
     diplomas_between = g.count_between(diploma_keys, youth[later], start[later - 1], start[later])
     switch_at = later[diplomas_between == 0]
-    recent = start[switch_at] > as_of_day - SWITCH_WINDOW_DAYS
+    recent = start[switch_at] > as_of[youth[switch_at]] - SWITCH_WINDOW_DAYS
     n = ev.n_youths
     return {
         "school_switches": np.bincount(youth[switch_at], minlength=n).astype(np.int64),
@@ -61,10 +61,10 @@ def school_switches(ev: Events, as_of_day: int) -> dict[str, np.ndarray]:
     }
 
 
-def dropout_episodes(ev: Events, as_of_day: int) -> dict[str, np.ndarray]:
+def dropout_episodes(ev: Events, as_of: np.ndarray) -> dict[str, np.ndarray]:
     """Ended enrolments with no diploma from their start to 31 days after their end,
     and no other enrolment starting within 31 days of their end."""
-    ended = np.flatnonzero(ev.enr_end <= as_of_day)
+    ended = np.flatnonzero(ev.enr_end <= as_of[ev.enr_youth])
     youth, start, end = ev.enr_youth[ended], ev.enr_start[ended], ev.enr_end[ended]
     diplomas = g.count_between(g.combined_keys(ev.dip_youth, ev.dip_day), youth, start, end + DROPOUT_GRACE_DAYS)
     starts = g.count_between(g.combined_keys(ev.enr_youth, ev.enr_start), youth, end, end + DROPOUT_GRACE_DAYS)
@@ -73,7 +73,7 @@ def dropout_episodes(ev: Events, as_of_day: int) -> dict[str, np.ndarray]:
     return {"dropout_episodes": np.bincount(youth[episode], minlength=ev.n_youths).astype(np.int64)}
 
 
-def vo_mbo_transition(ev: Events, as_of_day: int) -> dict[str, np.ndarray]:
+def vo_mbo_transition(ev: Events, as_of: np.ndarray) -> dict[str, np.ndarray]:
     """An mbo enrolment started in the last 365 days whose preceding enrolment was in secondary school."""
     youth, start = ev.enr_youth, ev.enr_start
     idx = np.arange(len(youth))
@@ -81,6 +81,6 @@ def vo_mbo_transition(ev: Events, as_of_day: int) -> dict[str, np.ndarray]:
     first_of_date = np.maximum.accumulate(np.where(new_date, idx, 0))
     previous = first_of_date - 1  # the last-listed enrolment on the latest earlier start date
     has_previous = (previous >= 0) & (youth[np.maximum(previous, 0)] == youth)
-    was_secondary = has_previous & np.isin(ev.enr_type[np.maximum(previous, 0)], SECONDARY_CODES)
-    is_transition = np.isin(ev.enr_type, MBO_CODES) & (start > as_of_day - TRANSITION_WINDOW_DAYS) & was_secondary
+    was_secondary = has_previous & IS_SECONDARY[ev.enr_type[np.maximum(previous, 0)]]
+    is_transition = IS_MBO[ev.enr_type] & (start > as_of[youth] - TRANSITION_WINDOW_DAYS) & was_secondary
     return {"vo_mbo_transition_1y": g.any_(youth, is_transition, ev.n_youths).astype(np.int64)}

@@ -26,7 +26,7 @@ from vsv_model.contract import (
     normalise_columns,
 )
 from features.grouping import combined_keys
-from vsv_model.columns import factorize_strings, positions_in, to_arrow_strings
+from vsv_model.columns import factorize_strings, missing_mask, positions_in
 from vsv_model.dates import MISSING_DAY, OPEN_END, to_days
 from vsv_model.feature_spec import (
     CURRENT_EDUCATION_CATEGORIES,
@@ -36,9 +36,14 @@ from vsv_model.feature_spec import (
 )
 from vsv_model.reader import DataSet
 
-SQ_CODES = np.array([LAST_DIPLOMA_CATEGORIES.index(level) for level in sorted(STARTKWALIFICATIE_LEVELS)])
-MBO_CODES = np.array([CURRENT_EDUCATION_CATEGORIES.index(t) for t in MBO_TYPES])
-SECONDARY_CODES = np.array([CURRENT_EDUCATION_CATEGORIES.index(t) for t in SECONDARY_TYPES])
+def code_lookup(categories: tuple[str, ...], members) -> np.ndarray:
+    """A boolean table indexed by category code: `table[codes]` tests membership without np.isin."""
+    return np.array([c in members for c in categories], dtype=bool)
+
+
+IS_SQ_LEVEL = code_lookup(LAST_DIPLOMA_CATEGORIES, STARTKWALIFICATIE_LEVELS)
+IS_MBO = code_lookup(CURRENT_EDUCATION_CATEGORIES, MBO_TYPES)
+IS_SECONDARY = code_lookup(CURRENT_EDUCATION_CATEGORIES, SECONDARY_TYPES)
 
 
 @dataclass(frozen=True)
@@ -76,13 +81,20 @@ class Events:
     def take_reports(self, mask: np.ndarray) -> "Events":
         return _replace_prefix(self, "rep_", mask)
 
-    def as_of(self, as_of_day: int) -> "Events":
-        """Only the records dated on or before the reference date."""
+    def as_of(self, as_of_day) -> "Events":
+        """Only the records dated on or before each youth's reference date (a day, or one per youth)."""
+        days = per_youth(as_of_day, self.n_youths)
         return (
-            self.take_enrolments(self.enr_start <= as_of_day)
-            .take_diplomas(self.dip_day <= as_of_day)
-            .take_reports(self.rep_day <= as_of_day)
+            self.take_enrolments(self.enr_start <= days[self.enr_youth])
+            .take_diplomas(self.dip_day <= days[self.dip_youth])
+            .take_reports(self.rep_day <= days[self.rep_youth])
         )
+
+
+def per_youth(as_of_day, n: int) -> np.ndarray:
+    """A reference day for every youth: one shared day, or already one per youth."""
+    days = np.asarray(as_of_day, dtype=np.int64)
+    return np.full(n, int(days)) if days.ndim == 0 else days
 
 
 def _replace_prefix(events: Events, prefix: str, mask: np.ndarray) -> Events:
@@ -93,9 +105,8 @@ def _replace_prefix(events: Events, prefix: str, mask: np.ndarray) -> Events:
 
 def codes_of(values, categories: tuple[str, ...], missing: str) -> np.ndarray:
     """Normalised strings to category codes; missing values take the code of `missing`."""
-    to_arrow = to_arrow_strings(values)
-    codes = positions_in(to_arrow, categories)
-    codes[to_arrow.is_null().to_numpy(zero_copy_only=False)] = categories.index(missing)
+    codes = positions_in(values, categories)
+    codes[missing_mask(values)] = categories.index(missing)
     codes[codes < 0] = categories.index(UNKNOWN)
     return codes.astype(np.int16)
 
@@ -128,7 +139,7 @@ def assemble_events(youth_ids, birth_days, enrollments: dict, diplomas: dict, re
         dip_youth=np.asarray(diplomas["youth"], dtype=np.int64)[d],
         dip_day=np.asarray(diplomas["day"], dtype=np.int64)[d],
         dip_level=codes_of(levels, LAST_DIPLOMA_CATEGORIES, UNKNOWN)[d],
-        dip_is_sq=np.isin(codes_of(levels, LAST_DIPLOMA_CATEGORIES, UNKNOWN), SQ_CODES)[d],
+        dip_is_sq=IS_SQ_LEVEL[codes_of(levels, LAST_DIPLOMA_CATEGORIES, UNKNOWN)][d],
         rep_youth=np.asarray(reports["youth"], dtype=np.int64)[r],
         rep_day=np.asarray(reports["day"], dtype=np.int64)[r],
         rep_is_late=(positions_in(kinds, (LATE_KIND,)) == 0)[r],

@@ -84,7 +84,7 @@ def test_config_file_overrides_and_refuses_unknown_keys(tmp_path):
     path = tmp_path / "train.toml"
     path.write_text("seed = 3\n[tiers]\nmode = 'thresholds'\nhigh_threshold = 0.7\n")
     config = load_config(path)
-    assert config.seed == 3 and config.tiers.high_threshold == 0.7 and config.lightgbm.num_leaves == 15
+    assert config.seed == 3 and config.tiers.high_threshold == 0.7 and config.lightgbm.num_leaves == 7
     path.write_text("[lightgbm]\nnum_leafs = 7\n")
     with pytest.raises(ValueError, match=r"unknown setting\(s\) in \[lightgbm\]: num_leafs"):
         load_config(path)

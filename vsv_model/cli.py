@@ -134,6 +134,119 @@ def promote(
     typer.echo(f"Version {result.version} is now champion{forced} (was: {result.previous_champion or 'none'})")
 
 
+@app.command()
+def score(
+    data: Annotated[Path, typer.Option(help="Data directory with the four tables.")],
+    as_of: Annotated[str, typer.Option(help="Reference date (peildatum), YYYY-MM-DD.")],
+    out: Annotated[Path, typer.Option(help="Output file: .csv or .parquet.")],
+    explain: Annotated[bool, typer.Option("--explain", help="Add the top-5 reasons with Dutch sentences.")] = False,
+    version: Annotated[str | None, typer.Option(help="Model version (default: the champion).")] = None,
+) -> None:
+    """Score the whole in-scope population in-process: probability, tier, route (and reasons)."""
+    import tempfile
+
+    from serving.batch import describe_counts, score_population, write_scores
+    from training import registry
+    from vsv_model.risk_model import ModelLoadError
+    from vsv_model.settings import Settings
+
+    if out.suffix not in (".csv", ".parquet"):
+        raise typer.BadParameter("--out must end in .csv or .parquet")
+    settings = Settings.from_env()
+    registry.configure_tracking(settings)
+    version = version or registry.version_by_alias(settings, registry.CHAMPION)
+    if version is None:
+        typer.echo("error: no champion model: train (vsv train) and promote (vsv promote) first", err=True)
+        raise typer.Exit(code=2)
+    try:
+        with tempfile.TemporaryDirectory() as scratch:
+            model = registry.load_version(settings, version, Path(scratch))
+    except ModelLoadError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
+    _read(data)  # a contract violation stops here with its message
+    result = score_population(model, data, _date(as_of), explain, version)
+    write_scores(result.frame, out)
+    typer.echo(f"Scored {len(result.frame):,} in-scope youths with model version {version} "
+               f"(features {result.feature_seconds:.1f} s, scoring{' and explaining' if explain else ''} {result.scoring_seconds:.1f} s)")
+    for line in describe_counts(result):
+        typer.echo(line)
+    typer.echo(f"Wrote {out}")
+
+
+EXAMPLE_REQUEST = {"youths": [{"youth_id": "J0000001", "as_of": "2026-10-01", "history": {
+    "birth_date": "2006-03-14",
+    "enrollments": [
+        {"school_id": "25LH00", "school_municipality": "Dordrecht", "education_type": "vmbo-kb", "start_date": "2018-08-01", "end_date": "2022-07-31"},
+        {"school_id": "30AB01", "school_municipality": "Dordrecht", "education_type": "mbo-2", "learning_path": "BOL", "start_date": "2022-08-15"}],
+    "diplomas": [{"diploma_date": "2022-07-08", "level": "vmbo-kb"}],
+    "absence_reports": [{"report_date": "2026-09-10", "school_id": "30AB01", "kind": "18plus", "hours": 34}]}}]}
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 3000,
+    host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = "127.0.0.1",
+) -> None:
+    """Serve the champion: import it from the registry into BentoML's store, then `bentoml serve`."""
+    import os
+    import subprocess
+    import sys
+
+    tag = _champion_tag()
+    typer.echo(f"Serving {tag} at http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    typer.echo("Example request:")
+    typer.echo(f"  curl -s -X POST http://{host}:{port}/score -H 'Content-Type: application/json' -d '{json.dumps(EXAMPLE_REQUEST)}'")
+    command = [sys.executable, "-m", "bentoml", "serve", "serving.service:VsvRisk", "--host", host, "--port", str(port)]
+    raise typer.Exit(subprocess.call(command, env=os.environ | {"VSV_MODEL_TAG": tag}))
+
+
+@app.command()
+def bento() -> None:
+    """Build a Bento that carries the champion model (runs where the registry cannot be reached)."""
+    import os
+    import subprocess
+    import sys
+
+    tag = _champion_tag()
+    typer.echo(f"Building a Bento with {tag}")
+    raise typer.Exit(subprocess.call([sys.executable, "-m", "bentoml", "build", "."], env=os.environ | {"VSV_MODEL_TAG": tag}))
+
+
+def _champion_tag() -> str:
+    from serving.model_store import import_champion
+    from vsv_model.risk_model import ModelLoadError
+    from vsv_model.settings import Settings
+
+    try:
+        return import_champion(Settings.from_env())
+    except ModelLoadError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
+
+
+@app.command()
+def demo(
+    data: Annotated[Path, typer.Option(help="Where the synthetic population lives (generated when absent).")] = Path("data/synthetic"),
+    youths: Annotated[int, typer.Option(min=1000)] = 20_000,
+    seed: Annotated[int, typer.Option()] = 1,
+    port: Annotated[int, typer.Option()] = 3000,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Start the service at the end.")] = True,
+) -> None:
+    """The main job on the embedded defaults: generate -> train -> promote -> score -> serve."""
+    if not (data / "youths.csv").exists():
+        generate(out=data, youths=youths, seed=seed)
+    train(data=data, as_of=["2019-10-01"], config=None)
+    try:
+        promote(version=None, force=False, reason=None, config=None)
+    except typer.Exit as exc:
+        if exc.exit_code:
+            raise
+    score(data=data, as_of="2026-10-01", out=Path("data/scores/latest.parquet"), explain=True, version=None)
+    if serve_after:
+        serve(port=port)
+
+
 def _read(directory: Path):
     """Read a data directory; a contract violation ends the run with its message, not a traceback."""
     from vsv_model.contract import ContractError

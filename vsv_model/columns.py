@@ -19,13 +19,35 @@ def to_arrow_strings(values) -> pa.Array:
     return pa.array(values, type=pa.string(), from_pandas=True)
 
 
+SMALL = 512  # below this many values a Python dict beats Arrow's fixed cost per call (a request's records)
+
+
+def _as_list(values) -> list:
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return values.to_pylist()
+    return [None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else v for v in values]
+
+
 def positions_in(values, vocabulary) -> np.ndarray:
     """Position of each value in `vocabulary` (hash lookup); -1 where absent or missing."""
+    if len(values) + len(vocabulary) < SMALL:
+        index = {v: i for i, v in enumerate(_as_list(vocabulary)) if v is not None}
+        return np.array([index.get(v, -1) if v is not None else -1 for v in _as_list(values)], dtype=np.int64)
     found = pc.index_in(to_arrow_strings(values), value_set=to_arrow_strings(vocabulary))
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
+def missing_mask(values) -> np.ndarray:
+    """True where a value is missing."""
+    if len(values) < SMALL:
+        return np.array([v is None for v in _as_list(values)], dtype=bool)
+    return to_arrow_strings(values).is_null().to_numpy(zero_copy_only=False)
+
+
 def factorize_strings(values) -> np.ndarray:
-    """Integer codes, equal for equal strings (order of first appearance)."""
+    """Integer codes, equal for equal strings (order of first appearance); -1 where missing."""
+    if len(values) < SMALL:
+        codes: dict = {}
+        return np.array([codes.setdefault(v, len(codes)) if v is not None else -1 for v in _as_list(values)], dtype=np.int64)
     encoded = pc.dictionary_encode(to_arrow_strings(values))
     return encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)

@@ -159,9 +159,17 @@ def is_startkwalificatie(levels: np.ndarray | pd.Series) -> np.ndarray:
 
 def _map_distinct(values: np.ndarray, mapping) -> np.ndarray:
     """Apply `mapping` to each distinct value once: fast for millions of rows and for one."""
+    if len(values) < 256:  # a request's few records: a dict beats pandas' fixed cost per call
+        seen: dict = {}
+        return np.array([seen[v] if v in seen else seen.setdefault(v, mapping(v)) for v in _hashable(values)], dtype=object)
     codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
     mapped = np.array([mapping(u) for u in uniques] + [mapping(None)], dtype=object)
     return mapped[codes]
+
+
+def _hashable(values) -> list:
+    """Missing values of any flavour (None, NaN, pd.NA) as None, so they hash alike."""
+    return [None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else v for v in values]
 
 
 def _blank(value) -> bool:

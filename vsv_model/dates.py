@@ -37,27 +37,48 @@ def date_of(days: np.ndarray) -> np.ndarray:
     return EPOCH + np.asarray(days, dtype="timedelta64[D]")
 
 
+def civil_from_days(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Year, month, day of day numbers (proleptic Gregorian; H. Hinnant's integer algorithm)."""
+    z = np.asarray(days, dtype=np.int64) + 719468
+    era = np.floor_divide(z, 146097)
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = np.where(mp < 10, mp + 3, mp - 9)
+    return yoe + era * 400 + (month <= 2), month, day
+
+
+def days_from_civil(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Day numbers of calendar dates (the inverse of `civil_from_days`)."""
+    year = np.asarray(year, dtype=np.int64) - (np.asarray(month) <= 2)
+    era = np.floor_divide(year, 400)
+    yoe = year - era * 400
+    mp = np.where(month > 2, month - 3, month + 9)
+    doy = (153 * mp + 2) // 5 + np.asarray(day, dtype=np.int64) - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+def is_leap(year: np.ndarray) -> np.ndarray:
+    return (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+
+
 def birthday_days(birth_days: np.ndarray, age: int | np.ndarray) -> np.ndarray:
     """Day number of each youth's `age`-th birthday; 29 February falls on 28 February in common years."""
-    birth = date_of(birth_days)
-    year = birth.astype("datetime64[Y]").astype(np.int64) + 1970
-    month_day = birth - birth.astype("datetime64[M]")  # days into the month
-    month = birth.astype("datetime64[M]").astype(np.int64) % 12
-    target_year = year + np.asarray(age, dtype=np.int64)
-    first = (target_year - 1970).astype("datetime64[Y]").astype("datetime64[M]") + month.astype("timedelta64[M]")
-    next_first = first + np.timedelta64(1, "M")
-    last_day = (next_first.astype("datetime64[D]") - first.astype("datetime64[D]")).astype(np.int64) - 1
-    day = np.minimum(month_day.astype(np.int64), last_day)
-    return (first.astype("datetime64[D]") + day.astype("timedelta64[D]") - EPOCH).astype(np.int64)
+    year, month, day = civil_from_days(birth_days)
+    target = year + np.asarray(age, dtype=np.int64)
+    day = np.where((month == 2) & (day == 29) & ~is_leap(target), 28, day)
+    return days_from_civil(target, month, day)
 
 
 def completed_years(birth_days: np.ndarray, as_of_day: int | np.ndarray) -> np.ndarray:
     """Completed age in years at `as_of_day`, with the same 29 February rule as birthdays."""
-    birth_year = date_of(birth_days).astype("datetime64[Y]").astype(np.int64) + 1970
-    as_of_year = date_of(np.broadcast_to(as_of_day, np.shape(birth_days))).astype("datetime64[Y]").astype(np.int64) + 1970
+    birth_year = civil_from_days(birth_days)[0]
+    as_of_year = civil_from_days(np.broadcast_to(as_of_day, np.shape(birth_days)))[0]
     years = as_of_year - birth_year
-    not_yet = birthday_days(birth_days, years) > as_of_day
-    return years - not_yet.astype(np.int64)
+    return years - (birthday_days(birth_days, years) > as_of_day)
 
 
 def today() -> dt.date:

@@ -105,18 +105,20 @@ class RiskModel:
     cutoffs: TierCutoffs
     info: dict = field(default_factory=dict)  # provenance: training date, rows, reference dates, metrics
 
-    def raw_log_odds(self, matrix: np.ndarray) -> np.ndarray:
-        return self.booster.predict(matrix, raw_score=True, num_threads=1)
+    # One thread by default: a request in a server must not fight the other requests for the cores;
+    # batch scoring asks for more.
+    def raw_log_odds(self, matrix: np.ndarray, num_threads: int = 1) -> np.ndarray:
+        return self.booster.predict(matrix, raw_score=True, num_threads=num_threads)
 
-    def log_odds(self, matrix: np.ndarray) -> np.ndarray:
-        return self.calibration.slope * self.raw_log_odds(matrix) + self.calibration.intercept
+    def log_odds(self, matrix: np.ndarray, num_threads: int = 1) -> np.ndarray:
+        return self.calibration.slope * self.raw_log_odds(matrix, num_threads) + self.calibration.intercept
 
-    def probability(self, matrix: np.ndarray) -> np.ndarray:
-        return sigmoid(self.log_odds(matrix))
+    def probability(self, matrix: np.ndarray, num_threads: int = 1) -> np.ndarray:
+        return sigmoid(self.log_odds(matrix, num_threads))
 
-    def contributions(self, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def contributions(self, matrix: np.ndarray, num_threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """TreeSHAP contributions per feature and the base value, both in calibrated log-odds."""
-        raw = self.booster.predict(matrix, pred_contrib=True, num_threads=1)
+        raw = self.booster.predict(matrix, pred_contrib=True, num_threads=num_threads)
         slope, intercept = self.calibration.slope, self.calibration.intercept
         return slope * raw[:, :-1], slope * raw[:, -1] + intercept
 

@@ -18,6 +18,7 @@ class Settings:
     tracking_uri: str = DEFAULT_TRACKING_URI
     model_name: str = "vsv-risk"
     experiment_name: str = "vsv-risk"
+    max_age: int = 23  # exclusive upper age of the target group; a coming law change makes it 27
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -26,6 +27,7 @@ class Settings:
             tracking_uri=env.get("MLFLOW_TRACKING_URI", DEFAULT_TRACKING_URI),
             model_name=env.get("VSV_MODEL_NAME", "vsv-risk"),
             experiment_name=env.get("VSV_EXPERIMENT", "vsv-risk"),
+            max_age=int(env.get("VSV_MAX_AGE", "23")),
         )
 
     def sqlite_path(self) -> Path | None:

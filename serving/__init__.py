@@ -1,0 +1,1 @@
+"""The BentoML risk service and batch scoring."""
