@@ -53,8 +53,8 @@ def main() -> None:
         config = replace(base, lightgbm=replace(base.lightgbm, num_leaves=leaves, num_boost_round=rounds))
         model = train_risk_model(data, config)
         auc = roc_auc_score(test[LABEL], model.probability(matrix))
-        single = median_seconds(lambda: model.contributions(one), 500)
-        many = median_seconds(lambda: model.contributions(batch), 20)
+        single = median_seconds(lambda m=model: m.contributions(one), 500)
+        many = median_seconds(lambda m=model: m.contributions(batch), 20)
         print(f"{leaves:>6} {rounds:>9} {model.n_trees:>6} {auc:7.4f} {single * 1e6:11.0f} µs {many * 1e3:16.1f} ms")
 
 

@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from data_synthetic.population import IN_SCOPE, OVER_AGE, QUALIFIED, UNDER_18, Youths, draw_categorical
-from data_synthetic.region import DEFAULT_NEIGHBOURS_OUTSIDE, DEFAULT_OUTSIDE_SCHOOL_SHARE, NEIGHBOURS_OUTSIDE, OUTSIDE_SCHOOL_SHARE, Schools
+from data_synthetic.region import (
+    DEFAULT_NEIGHBOURS_OUTSIDE,
+    DEFAULT_OUTSIDE_SCHOOL_SHARE,
+    NEIGHBOURS_OUTSIDE,
+    OUTSIDE_SCHOOL_SHARE,
+    Schools,
+)
 from vsv_model.contract import DIPLOMA_LEVELS, EDUCATION_TYPES, REGION_MUNICIPALITIES, STARTKWALIFICATIE_LEVELS
 from vsv_model.dates import date_of
 

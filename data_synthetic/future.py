@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from data_synthetic.careers import LEVEL_BY_CODE, NO_DIPLOMA, T, YEAR, L, draw_paths, draw_schools
+from data_synthetic.careers import LEVEL_BY_CODE, NO_DIPLOMA, YEAR, L, T, draw_paths, draw_schools
 from data_synthetic.population import Youths
 from data_synthetic.region import Schools
 from vsv_model.dates import birthday_days

@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
+from features.grouping import combined_keys
+from vsv_model.columns import factorize_strings, missing_mask, positions_in
 from vsv_model.contract import (
     ABSENCE_REPORTS,
     DIPLOMAS,
@@ -21,12 +22,10 @@ from vsv_model.contract import (
     LATE_KIND,
     MBO_TYPES,
     SECONDARY_TYPES,
-    UNKNOWN,
     STARTKWALIFICATIE_LEVELS,
+    UNKNOWN,
     normalise_columns,
 )
-from features.grouping import combined_keys
-from vsv_model.columns import factorize_strings, missing_mask, positions_in
 from vsv_model.dates import MISSING_DAY, OPEN_END, to_days
 from vsv_model.feature_spec import (
     CURRENT_EDUCATION_CATEGORIES,
@@ -35,6 +34,7 @@ from vsv_model.feature_spec import (
     SCHOOL_MUNICIPALITY_CATEGORIES,
 )
 from vsv_model.reader import DataSet
+
 
 def code_lookup(categories: tuple[str, ...], members) -> np.ndarray:
     """A boolean table indexed by category code: `table[codes]` tests membership without np.isin."""
@@ -72,16 +72,16 @@ class Events:
     def n_youths(self) -> int:
         return len(self.youth_ids)
 
-    def take_enrolments(self, mask: np.ndarray) -> "Events":
+    def take_enrolments(self, mask: np.ndarray) -> Events:
         return _replace_prefix(self, "enr_", mask)
 
-    def take_diplomas(self, mask: np.ndarray) -> "Events":
+    def take_diplomas(self, mask: np.ndarray) -> Events:
         return _replace_prefix(self, "dip_", mask)
 
-    def take_reports(self, mask: np.ndarray) -> "Events":
+    def take_reports(self, mask: np.ndarray) -> Events:
         return _replace_prefix(self, "rep_", mask)
 
-    def as_of(self, as_of_day) -> "Events":
+    def as_of(self, as_of_day) -> Events:
         """Only the records dated on or before each youth's reference date (a day, or one per youth)."""
         days = per_youth(as_of_day, self.n_youths)
         return (

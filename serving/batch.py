@@ -17,12 +17,11 @@ import numpy as np
 import pandas as pd
 
 from features.build import build_feature_table
-from serving.scoring import TOP_REASONS, explain_matrix, top_reason_indices
+from serving.scoring import TOP_REASONS, explain_matrix, sentences_for, top_reason_indices
 from vsv_model.feature_spec import FEATURE_NAMES
 from vsv_model.policy import ROUTES, TIER_LABELS_NL, TIERS
 from vsv_model.reader import read_data_dir
-from vsv_model.risk_model import RiskModel, decode_value, encode_frame, sigmoid
-from vsv_model.wording import reason_sentence
+from vsv_model.risk_model import RiskModel, encode_frame, sigmoid
 
 CHUNK_ROWS = 100_000
 
@@ -34,17 +33,6 @@ class BatchResult:
     capacity: dict[str, int]
     feature_seconds: float
     scoring_seconds: float
-
-
-def sentences_for(features: np.ndarray, values: np.ndarray, raises: np.ndarray) -> np.ndarray:
-    """Dutch reason sentences, one per row, computed once per distinct (feature, value, direction)."""
-    keys = pd.MultiIndex.from_arrays([features, np.nan_to_num(values, nan=-1.0), raises])
-    codes, uniques = keys.factorize()
-    unique_sentences = np.array([
-        reason_sentence(FEATURE_NAMES[j], decode_value(FEATURE_NAMES[j], v if v != -1.0 else np.nan), bool(r))
-        for j, v, r in uniques
-    ], dtype=object)
-    return unique_sentences[codes]
 
 
 def reason_columns(matrix: np.ndarray, contributions: np.ndarray, k: int = TOP_REASONS) -> dict[str, np.ndarray]:

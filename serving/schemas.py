@@ -82,7 +82,7 @@ class YouthInput(Strict):
     features: FeatureValues | None = None  # type: ignore[valid-type]
 
     @model_validator(mode="after")
-    def one_form(self) -> "YouthInput":
+    def one_form(self) -> YouthInput:
         if (self.history is None) == (self.features is None):
             raise ValueError("give either 'history' or 'features' for each youth, not both and not neither")
         return self

@@ -10,9 +10,11 @@ feature form is encoded straight into the booster's matrix. One booster call
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from features.build import compute_features
 from features.events import assemble_events
@@ -225,10 +227,17 @@ def prepare(youths: list[YouthInput], today: dt.date, max_age: int = DEFAULT_MAX
     return Prepared(matrix, as_of, warnings)
 
 
+LARGE_REQUEST = 200  # from this many youths a request uses every core for TreeSHAP; single youths stay on one
+
+
 def explain_matrix(model: RiskModel, matrix: np.ndarray, num_threads: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Contributions, base values and calibrated log-odds from one booster call."""
     contributions, base = model.contributions(matrix, num_threads)
     return contributions, base, base + contributions.sum(axis=1)
+
+
+def threads_for(rows: int) -> int:
+    return (os.cpu_count() or 1) if rows >= LARGE_REQUEST else 1
 
 
 def top_reason_indices(contributions: np.ndarray, k: int = TOP_REASONS) -> np.ndarray:
@@ -236,35 +245,49 @@ def top_reason_indices(contributions: np.ndarray, k: int = TOP_REASONS) -> np.nd
     return np.argsort(-np.abs(contributions), axis=1, kind="stable")[:, :k]
 
 
-def make_reason(j: int, value, contribution: float) -> Reason:
-    spec = FEATURES[j]
-    raises = contribution > 0
-    return Reason(feature=spec.name, label_nl=spec.label_nl, value=value, contribution=float(contribution),
-                  direction="raises" if raises else "lowers", changeable=spec.changeable,
-                  sentence_nl=reason_sentence(spec.name, value, raises))
+def sentences_for(features: np.ndarray, values: np.ndarray, raises: np.ndarray) -> np.ndarray:
+    """Dutch reason sentences, one per row, built once per distinct (feature, value, direction)."""
+    keys = pd.MultiIndex.from_arrays([features, np.nan_to_num(values, nan=-1.0), raises])
+    codes, uniques = keys.factorize()
+    built = [reason_sentence(FEATURE_NAMES[j], decode_value(FEATURE_NAMES[j], np.nan if v == -1.0 else v), bool(r))
+             for j, v, r in uniques]
+    return np.array(built, dtype=object)[codes]
+
+
+def reasons_of(matrix: np.ndarray, contributions: np.ndarray, k: int = TOP_REASONS) -> list[list[Reason]]:
+    """The top-k reasons of every row, each value decoded and each sentence built once per distinct case."""
+    top = top_reason_indices(contributions, k)
+    rows = np.arange(len(matrix))[:, None]
+    chosen, values = contributions[rows, top], matrix[rows, top]
+    sentences = sentences_for(top.ravel(), values.ravel(), chosen.ravel() > 0).reshape(top.shape)
+    return [[Reason.model_construct(
+        feature=FEATURES[j].name, label_nl=FEATURES[j].label_nl, value=decode_value(FEATURES[j].name, values[r, c]),
+        contribution=float(chosen[r, c]), direction="raises" if chosen[r, c] > 0 else "lowers",
+        changeable=FEATURES[j].changeable, sentence_nl=sentences[r, c]) for c, j in enumerate(top[r])]
+        for r in range(len(matrix))]
 
 
 def score_prepared(served: ServedModel, youths: list[YouthInput], prepared: Prepared, explain: bool = False):
-    contributions, base, log_odds = explain_matrix(served.model, prepared.matrix)
+    contributions, base, log_odds = explain_matrix(served.model, prepared.matrix, threads_for(len(youths)))
     probability = sigmoid(log_odds)
     tiers = served.model.tiers(probability)
-    top = top_reason_indices(contributions)
+    reasons = reasons_of(prepared.matrix, contributions)
     results = []
     for r, youth in enumerate(youths):
-        values = [decode_value(name, prepared.matrix[r, j]) for j, name in enumerate(FEATURE_NAMES)]
         route = route_for(tiers[r])
         common = dict(
             youth_id=youth.youth_id, as_of=prepared.as_of[r], probability=float(probability[r]), tier=tiers[r],
             tier_nl=TIER_LABELS_NL[tiers[r]], route=route.code, route_nl=route.label_nl, intensity_nl=route.intensity_nl,
-            probability_nl=probability_in_words(float(probability[r])),
-            reasons=[make_reason(int(j), values[j], contributions[r, j]) for j in top[r]],
+            probability_nl=probability_in_words(float(probability[r])), reasons=reasons[r],
             warnings=prepared.warnings[r], model_version=served.version)
         if explain:
-            results.append(Explanation(**common, log_odds=float(log_odds[r]), base_value=float(base[r]),
-                                       contributions={n: float(c) for n, c in zip(FEATURE_NAMES, contributions[r])},
-                                       features=dict(zip(FEATURE_NAMES, values))))
+            values = [decode_value(name, prepared.matrix[r, j]) for j, name in enumerate(FEATURE_NAMES)]
+            results.append(Explanation.model_construct(
+                **common, log_odds=float(log_odds[r]), base_value=float(base[r]),
+                contributions={n: float(c) for n, c in zip(FEATURE_NAMES, contributions[r])},
+                features=dict(zip(FEATURE_NAMES, values))))
         else:
-            results.append(ScoredYouth(**common))
+            results.append(ScoredYouth.model_construct(**common))
     return results
 
 

@@ -42,3 +42,27 @@ def tracking(tmp_path, monkeypatch):
     uri = f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     return Settings(tracking_uri=uri)
+
+
+@pytest.fixture(scope="session")
+def champion_store(population_dir, tmp_path_factory):
+    """A trained and promoted champion in a temporary MLflow store, imported into a temporary
+    BentoML home; the environment points at both for the rest of the session."""
+    import os
+
+    from serving.model_store import import_champion
+    from training.config import GateConfig, LightGBMConfig, TrainConfig
+    from training.pipeline import run_training
+    from training.promote import promote
+    from vsv_model.settings import Settings
+
+    root = tmp_path_factory.mktemp("store")
+    settings = Settings(tracking_uri=f"sqlite:///{root / 'mlruns' / 'mlflow.db'}")
+    os.environ["MLFLOW_TRACKING_URI"] = settings.tracking_uri
+    os.environ["BENTOML_HOME"] = str(root / "bentoml")
+    config = TrainConfig(lightgbm=LightGBMConfig(num_boost_round=150), gates=GateConfig(max_ece=0.04))
+    result = run_training(population_dir, [AS_OF], config, settings)
+    promote(settings, config.gates)
+    tag = import_champion(settings)
+    os.environ["VSV_MODEL_TAG"] = tag
+    return {"settings": settings, "tag": tag, "version": result.version, "model": result.model, "root": root}

@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 import pandas as pd
+
 from features.build import compute_features, feature_frame
 from features.events import events_from_dataset
 from vsv_model.contract import TABLES

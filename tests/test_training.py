@@ -24,7 +24,7 @@ from training.fairness import fdr_medium, fnr_high, for_high, fpr_medium
 from training.model import tier_cutoffs
 from training.pipeline import run_training
 from training.promote import PromotionError, promote
-from vsv_model.feature_spec import AUDIT_COLUMNS, FEATURE_NAMES, FEATURES, LABEL
+from vsv_model.feature_spec import AUDIT_COLUMNS, FEATURE_NAMES, FEATURES
 from vsv_model.risk_model import TierCutoffs, encode_frame
 
 AS_OF = [dt.date(2019, 10, 1)]

@@ -77,7 +77,7 @@ def train_risk_model(data: TrainingData, config: TrainConfig) -> RiskModel:
     cohort = data.frame[data.frame["as_of"] == data.latest_as_of]
     cutoffs = tier_cutoffs(calibrated.predict_frame(cohort), config.tiers, data.population_at_latest())
     info = {
-        "trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "as_of_dates": sorted(data.frame["as_of"].unique().tolist()),
         "train_rows": len(data.train), "valid_rows": len(data.valid), "test_rows": len(data.test),
         "n_trees": booster.num_trees(), "num_leaves": config.lightgbm.num_leaves,

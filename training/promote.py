@@ -85,7 +85,7 @@ def promote(settings: Settings, gates: GateConfig, version: str | None = None, f
 
 def record_promotion(settings: Settings, version: str, results: list[Gate], forced_reason: str | None) -> None:
     client = MlflowClient()
-    client.set_model_version_tag(settings.model_name, version, "promoted_at", dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+    client.set_model_version_tag(settings.model_name, version, "promoted_at", dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
     client.set_model_version_tag(settings.model_name, version, "promotion_gates",
                                  json.dumps({g.name: {"passed": g.passed, "detail": g.detail} for g in results}))
     if forced_reason:

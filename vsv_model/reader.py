@@ -20,23 +20,23 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from vsv_model.columns import positions_in
 from vsv_model.contract import (
     ABSENCE_REPORTS,
     DIPLOMAS,
     ENROLLMENTS,
     EVENT_TABLES,
     TABLES,
+    UNKNOWN,
     YOUTHS,
     Column,
     ContractError,
     TableSchema,
     count_merged_names,
-    UNKNOWN,
     normalise_columns,
     rows_with_end_before_start,
     rows_with_negative,
 )
-from vsv_model.columns import positions_in
 from vsv_model.quality import DataQuality
 
 FORMATS = ("csv", "parquet")

@@ -143,7 +143,7 @@ class RiskModel:
         return directory
 
     @classmethod
-    def load(cls, directory: Path) -> "RiskModel":
+    def load(cls, directory: Path) -> RiskModel:
         """Load a saved model; refuses one built for another feature list or format."""
         directory = Path(directory)
         try:

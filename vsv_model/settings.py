@@ -6,9 +6,9 @@ Nothing happens at import; callers build `Settings.from_env()` and pass it on.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
 
@@ -21,7 +21,7 @@ class Settings:
     max_age: int = 23  # exclusive upper age of the target group; a coming law change makes it 27
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         return cls(
             tracking_uri=env.get("MLFLOW_TRACKING_URI", DEFAULT_TRACKING_URI),

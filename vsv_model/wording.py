@@ -67,7 +67,7 @@ def _months(value) -> tuple[str, bool]:
         return "Nooit ingeschreven zijn geweest", False
     if value == 0:
         return "Nu ingeschreven staan", False
-    return (f"1 maand niet ingeschreven", False) if value == 1 else (f"{dutch_number(value)} maanden niet ingeschreven", True)
+    return ("1 maand niet ingeschreven", False) if value == 1 else (f"{dutch_number(value)} maanden niet ingeschreven", True)
 
 
 def _weeks(value) -> tuple[str, bool]:

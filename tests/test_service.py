@@ -1,0 +1,206 @@
+"""The risk service through `VsvRisk.to_asgi()`: happy paths, every bad-input class, additivity,
+and agreement of the history form, the feature form and batch scoring."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import math
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vsv_model.feature_spec import FEATURE_NAMES, FEATURES
+
+AS_OF = "2019-10-01"
+
+
+@pytest.fixture(scope="module")
+def client(champion_store):
+    from starlette.testclient import TestClient
+
+    from serving.service import VsvRisk
+
+    with TestClient(VsvRisk.to_asgi()) as test_client:
+        yield test_client
+
+
+def history(birth="2000-05-01", enrollments=(), diplomas=(), reports=()):
+    return {"birth_date": birth, "enrollments": list(enrollments), "diplomas": list(diplomas), "absence_reports": list(reports)}
+
+
+def enrolment(start, end=None, school="25LH00", kind="mbo-2", path="BOL"):
+    return {"school_id": school, "school_municipality": "Dordrecht", "education_type": kind, "learning_path": path,
+            "start_date": start, "end_date": end}
+
+
+def youth(youth_id="J1", **form):
+    return {"youth_id": youth_id, "as_of": AS_OF, **form}
+
+
+TYPICAL = history(enrollments=[enrolment("2016-08-15", "2018-02-01")],
+                  diplomas=[{"diploma_date": "2016-07-01", "level": "vmbo-bb"}],
+                  reports=[{"report_date": "2019-08-01", "kind": "18plus", "hours": 34}])
+
+
+def feature_values(**overrides):
+    values = {f.name: (f.categories[0] if f.is_categorical else 0) for f in FEATURES}
+    values |= {"age": 20, "last_diploma": "vmbo-kb", "current_education": "geen", "months_not_enrolled": 5}
+    return values | overrides
+
+
+# --- happy paths -----------------------------------------------------------------------
+
+def test_score_returns_tier_route_and_five_dutch_reasons(client, champion_store):
+    response = client.post("/score", json={"youths": [youth(history=TYPICAL), youth("J2", features=feature_values())]})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["model_version"] == champion_store["version"]
+    first = body["results"][0]
+    assert first["youth_id"] == "J1" and first["as_of"] == AS_OF
+    assert 0 < first["probability"] < 1
+    expected_route = {"low": "waarschuwingsbrief", "medium": "gesprek", "high": "matchmaker"}[first["tier"]]
+    assert first["route"] == expected_route
+    assert len(first["reasons"]) == 5
+    contributions = [abs(r["contribution"]) for r in first["reasons"]]
+    assert contributions == sorted(contributions, reverse=True)
+    sentences = {r["feature"]: r["sentence_nl"] for r in first["reasons"]}
+    assert sentences["absence_hours_13w"] == "34 verzuimuren in de afgelopen 13 weken verhogen het risico"
+    assert "geen startkwalificatie vóór hun 23e" in first["probability_nl"]
+
+
+def test_model_describes_the_served_version(client, champion_store):
+    from mlflow import MlflowClient
+
+    body = client.post("/model").json()
+    champion = MlflowClient().get_model_version_by_alias("vsv-risk", "champion")
+    assert body["version"] == str(champion.version) and body["run_id"] == champion.run_id
+    assert [f["name"] for f in body["features"]] == list(FEATURE_NAMES)
+    assert body["features"][0]["label_nl"] == "Leeftijd"
+    assert 0 <= body["tier_cutoffs"]["medium"] <= body["tier_cutoffs"]["high"] <= 1
+    assert "roc_auc" in body["metrics"]
+
+
+def test_explain_is_additive_in_calibrated_log_odds(client):
+    body = client.post("/explain", json={"youth": youth(history=TYPICAL)}).json()
+    total = body["base_value"] + sum(body["contributions"].values())
+    assert total == pytest.approx(body["log_odds"], abs=1e-6)
+    assert 1 / (1 + math.exp(-body["log_odds"])) == pytest.approx(body["probability"], abs=1e-12)
+    assert set(body["contributions"]) == set(FEATURE_NAMES)
+    assert body["features"]["absence_hours_13w"] == 34.0
+
+
+def test_unknown_values_are_kept_and_reported(client):
+    messy = history(reports=[{"report_date": "2019-08-01", "kind": "ziekte", "hours": 3}],
+                    enrollments=[enrolment("2018-08-01", kind="mbo 2")])
+    result = client.post("/score", json={"youths": [youth(history=messy)]}).json()["results"][0]
+    assert any("'ziekte' is unknown" in w for w in result["warnings"])
+    assert any("'mbo 2' is unknown" in w for w in result["warnings"])
+
+
+def test_records_after_the_reference_date_change_nothing(client):
+    later = copy.deepcopy(TYPICAL)
+    later["absence_reports"] = TYPICAL["absence_reports"] + [{"report_date": "2019-12-01", "kind": "18plus", "hours": 80}]
+    later["diplomas"] = TYPICAL["diplomas"] + [{"diploma_date": "2020-06-01", "level": "mbo-2"}]
+    before = client.post("/score", json={"youths": [youth(history=TYPICAL)]}).json()["results"][0]
+    after = client.post("/score", json={"youths": [youth(history=later)]}).json()["results"][0]
+    assert after["probability"] == before["probability"]
+    assert any("2 record(s) dated after the reference date were ignored" in w for w in after["warnings"])
+
+
+# --- bad input: always a 4xx that names the field --------------------------------------
+
+@pytest.mark.parametrize(("body", "status", "message"), [
+    ({"youths": [{"youth_id": "J1", "history": {"enrollments": []}}]}, 400, r"youths\[0\]\.history\.birth_date: Field required"),
+    ({"youths": [{"history": TYPICAL}]}, 400, r"youths\[0\]\.youth_id: Field required"),
+    ({"youths": [youth(history=history(birth="15-05-2000"))]}, 400, r"youths\[0\]\.history\.birth_date: Input should be a valid date"),
+    ({"youths": [youth(history=history(reports=[{"report_date": "2019-08-01", "kind": "16uur", "hours": "veel"}]))]}, 400,
+     r"absence_reports\[0\]\.hours: Input should be a valid number"),
+    ({"youths": [youth(features=feature_values(age="twintig"))]}, 400, r"youths\[0\]\.features\.age: Input should be a valid integer"),
+    ({"youths": [youth(features=feature_values(school_municipality="Rotterdam"))]}, 400,
+     r"youths\[0\]\.features\.school_municipality: Input should be 'Alblasserdam'"),
+    ({"youths": [youth(history=TYPICAL, features=feature_values())]}, 400, r"give either 'history' or 'features'"),
+    ({"youths": [youth(history=history(reports=[{"report_date": "2019-08-01", "kind": "16uur", "hours": -3}]))]}, 400,
+     r"youths\[0\]\.history\.absence_reports\[0\]\.hours: negative hours \(-3\)"),
+    ({"youths": [youth(history=history(enrollments=[enrolment("2018-08-01", "2018-07-01")]))]}, 400,
+     r"youths\[0\]\.history\.enrollments\[0\]\.end_date: end_date 2018-07-01 lies before start_date 2018-08-01"),
+    ({"youths": [youth(history=history(birth="2003-01-01"))]}, 422, r"youths\[0\]: out of scope \(under_18\): age 16"),
+    ({"youths": [youth(history=history(birth="1996-01-01"))]}, 422, r"youths\[0\]: out of scope \(over_age\): age 23"),
+    ({"youths": [youth(history=history(diplomas=[{"diploma_date": "2018-06-01", "level": "mbo-2"}]))]}, 422,
+     r"out of scope \(has_startkwalificatie\)"),
+    ({"youths": [youth(features=feature_values(age=17))]}, 422, r"youths\[0\]: out of scope \(under_18\): age 17"),
+    ({"youths": [youth(features=feature_values(age=23))]}, 422, r"out of scope \(over_age\)"),
+    ({"youths": [youth(features=feature_values(last_diploma="havo"))]}, 422, r"out of scope \(has_startkwalificatie\)"),
+    ({"youths": []}, 400, r"youths: List should have at least 1 item"),
+    ({"youths": [youth(f"J{i}", features=feature_values()) for i in range(1001)]}, 400, r"youths: List should have at most 1000 items"),
+    ({"youths": [youth(features=feature_values(absence_hours_4w=float("inf")))]}, 400, r"absence_hours_4w"),
+    ({"youths": [youth(history=TYPICAL, extra_field=1)]}, 400, r"youths\[0\]\.extra_field: Extra inputs are not permitted"),
+])
+def test_bad_input_gets_a_4xx_naming_the_field(client, body, status, message):
+    response = client.post("/score", content=json.dumps(body, allow_nan=True))
+    assert response.status_code == status, response.text
+    assert re.search(message, response.json()["error"]), response.json()["error"]
+
+
+@pytest.mark.parametrize("raw", [b"{bad json", b"", b"[1, 2]", b'{"youths": "all"}', b"\xff\xfe"])
+def test_malformed_bodies_are_400_not_5xx(client, raw):
+    response = client.post("/score", content=raw, headers={"content-type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]
+
+
+def test_wrong_content_type_is_a_4xx(client):
+    response = client.post("/score", content=b"youth_id=J1", headers={"content-type": "application/x-www-form-urlencoded"})
+    assert 400 <= response.status_code < 500
+
+
+# --- the three roads to a probability agree --------------------------------------------
+
+def test_history_form_feature_form_and_batch_scoring_agree(client, champion_store, population_dir, tmp_path):
+    from serving.batch import score_population
+    from training import registry
+
+    model = registry.load_version(champion_store["settings"], champion_store["version"], tmp_path / "m")
+    batch = score_population(model, population_dir, dt.date.fromisoformat(AS_OF), explain=True, version="x").frame
+    sample = batch.sample(25, random_state=3)
+    raw = {name: pd.read_csv(population_dir / f"{name}.csv", dtype=str, keep_default_na=False)
+           for name in ("youths", "enrollments", "diplomas", "absence_reports")}
+    youths = [youth(row.youth_id, history=raw_history(raw, row.youth_id)) for row in sample.itertuples()]
+    by_history = client.post("/score", json={"youths": youths}).json()["results"]
+    features = [youth(row["youth_id"], features=feature_dict(row)) for _, row in sample.iterrows()]
+    by_features = client.post("/score", json={"youths": features}).json()["results"]
+    np.testing.assert_allclose([r["probability"] for r in by_history], sample["probability"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose([r["probability"] for r in by_features], sample["probability"], rtol=0, atol=1e-12)
+    assert [r["tier"] for r in by_history] == list(sample["tier"])
+    assert [r["reasons"][0]["sentence_nl"] for r in by_history] == list(sample["reason_1_sentence_nl"])
+
+
+def raw_history(raw: dict, youth_id: str) -> dict:
+    """One youth's records exactly as the files hold them (file order, raw strings; duplicates kept once)."""
+    def rows(name, columns):
+        table = raw[name][raw[name]["youth_id"] == youth_id].drop_duplicates()
+        return [{c: (v if v != "" else None) for c, v in zip(columns, r)} for r in table[columns].itertuples(index=False)]
+
+    reports = rows("absence_reports", ["report_date", "school_id", "kind", "hours"])
+    for report in reports:
+        report["hours"] = None if report["hours"] is None else float(report["hours"])
+    birth = raw["youths"].loc[raw["youths"]["youth_id"] == youth_id, "birth_date"].iloc[0]
+    return {"birth_date": birth,
+            "enrollments": rows("enrollments", ["school_id", "school_municipality", "education_type", "learning_path", "start_date", "end_date"]),
+            "diplomas": rows("diplomas", ["diploma_date", "level"]), "absence_reports": reports}
+
+
+def feature_dict(row: pd.Series) -> dict:
+    out = {}
+    for spec in FEATURES:
+        value = row[spec.name]
+        if spec.is_categorical:
+            out[spec.name] = str(value)
+        elif pd.isna(value):
+            out[spec.name] = None
+        else:
+            out[spec.name] = int(value) if spec.kind in ("count", "flag") else float(value)
+    return out
