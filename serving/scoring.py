@@ -44,6 +44,7 @@ EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 class Problem:
     loc: str
     msg: str
+    code: str = ""  # what went wrong, for readers in other languages (the officer page)
 
 
 class RequestError(Exception):
@@ -95,17 +96,17 @@ def feature_rows(youths: list[YouthInput], positions: list[int], max_age: int) -
     for i, record in zip(positions, records):
         reason = feature_scope_reason(record, max_age)
         if reason:
-            problems.append(Problem(f"youths[{i}]", reason))
+            problems.append(Problem(f"youths[{i}]", reason[1], reason[0]))
     return encode_records(records), problems
 
 
-def feature_scope_reason(record: dict, max_age: int) -> str | None:
+def feature_scope_reason(record: dict, max_age: int) -> tuple[str, str] | None:
     if record["age"] < MIN_AGE:
-        return f"out of scope (under_18): age {record['age']}"
+        return "under_18", f"out of scope (under_18): age {record['age']}"
     if record["age"] >= max_age:
-        return f"out of scope (over_age): age {record['age']}, the target group ends before {max_age}"
+        return "over_age", f"out of scope (over_age): age {record['age']}, the target group ends before {max_age}"
     if record["last_diploma"] in STARTKWALIFICATIE_LEVELS:
-        return f"out of scope (has_startkwalificatie): last diploma {record['last_diploma']}"
+        return "has_startkwalificatie", f"out of scope (has_startkwalificatie): last diploma {record['last_diploma']}"
     return None
 
 
@@ -147,11 +148,12 @@ def contract_problems(positions, flat, start_end, reports) -> list[Problem]:
     problems = []
     for row in rows_with_negative(reports["hours"]):
         k, j, record = rep[row]
-        problems.append(Problem(f"youths[{positions[k]}].history.absence_reports[{j}].hours", f"negative hours ({record.hours:g})"))
+        problems.append(Problem(f"youths[{positions[k]}].history.absence_reports[{j}].hours", f"negative hours ({record.hours:g})",
+                                "negative_hours"))
     for row in rows_with_end_before_start(*start_end):
         k, j, record = enr[row]
         problems.append(Problem(f"youths[{positions[k]}].history.enrollments[{j}].end_date",
-                                f"end_date {record.end_date} lies before start_date {record.start_date}"))
+                                f"end_date {record.end_date} lies before start_date {record.start_date}", "end_before_start"))
     return problems
 
 
@@ -177,7 +179,7 @@ def history_rows(youths: list[YouthInput], positions: list[int], as_of_days: np.
     cut = events.as_of(as_of_days)
     reasons = scope_reasons(cut, as_of_days, max_age)
     ages = completed_years(births, as_of_days)
-    problems = [Problem(f"youths[{i}]", f"out of scope ({r}): age {ages[k]} at {youths[i].as_of}")
+    problems = [Problem(f"youths[{i}]", f"out of scope ({r}): age {ages[k]} at {dt.date.fromordinal(int(as_of_days[k]) + EPOCH_ORDINAL)}", r)
                 for k, (i, r) in enumerate(zip(positions, reasons)) if r is not None]
     arrays = compute_features(cut, as_of_days)
     matrix = np.column_stack([arrays[name] for name in FEATURE_NAMES]).astype(np.float64)

@@ -19,9 +19,12 @@ from pydantic import Field
 from starlette.responses import JSONResponse
 
 from serving import scoring
+from serving.decisions import DecisionStore
 from serving.errors import PlainValidationErrors, quiet_validation_logs
 from serving.model_store import load_served
+from serving.page import PageContext, page_app
 from serving.schemas import MAX_YOUTHS, Explanation, FeatureInfo, ModelInfo, ScoreResponse, YouthInput
+from serving.scores import ScoresSource
 from vsv_model.feature_spec import FEATURES
 from vsv_model.settings import Settings
 
@@ -32,6 +35,7 @@ MODEL_TAG = os.environ.get("VSV_MODEL_TAG", "vsv-risk:latest")
 TRACING = {} if os.environ.get("VSV_TRACING") == "1" else {"excluded_urls": ".*"}
 
 
+@bentoml.asgi_app(page_app, path="/ui")
 @bentoml.service(
     name="vsv-risk",
     workers=int(os.environ.get("VSV_WORKERS", "2")),  # one per core on the 2-core target machine
@@ -45,6 +49,7 @@ class VsvRisk:
         quiet_validation_logs()
         self.settings = Settings.from_env()
         self.served = load_served(Path(self.bento_model.path), self.settings.max_age)
+        self.page = PageContext(self.served, ScoresSource(Path(self.settings.scores_path)), DecisionStore(self.settings.database_url))
         # Everything loaded so far lives as long as the worker: keep it out of the garbage collector's
         # full passes, which otherwise stall a request for 100+ ms now and then (the p99).
         gc.collect()

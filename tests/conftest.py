@@ -66,3 +66,33 @@ def champion_store(population_dir, tmp_path_factory):
     tag = import_champion(settings)
     os.environ["VSV_MODEL_TAG"] = tag
     return {"settings": settings, "tag": tag, "version": result.version, "model": result.model, "root": root}
+
+
+@pytest.fixture(scope="session")
+def scored_current(champion_store, population_dir, tmp_path_factory):
+    """The current cohort batch-scored by the champion, and a fresh decisions database; the
+    environment points the service at both."""
+    import datetime as dt
+    import os
+
+    from serving.batch import score_population, write_scores
+
+    root = tmp_path_factory.mktemp("scores")
+    result = score_population(champion_store["model"], population_dir, dt.date(2026, 10, 1), explain=True,
+                              version=champion_store["version"])
+    write_scores(result.frame, root / "latest.parquet")
+    os.environ["VSV_SCORES"] = str(root / "latest.parquet")
+    os.environ["VSV_DATABASE_URL"] = f"sqlite:///{root / 'vsv.db'}"
+    return {"frame": result.frame, "scores": root / "latest.parquet", "database": os.environ["VSV_DATABASE_URL"]}
+
+
+@pytest.fixture(scope="session")
+def asgi_client(scored_current):
+    """The whole service (API and officer page) in-process, built once: BentoML registers its
+    metrics globally, so a second app in the same process would collide."""
+    from starlette.testclient import TestClient
+
+    from serving.service import VsvRisk
+
+    with TestClient(VsvRisk.to_asgi()) as client:
+        yield client

@@ -19,13 +19,8 @@ AS_OF = "2019-10-01"
 
 
 @pytest.fixture(scope="module")
-def client(champion_store):
-    from starlette.testclient import TestClient
-
-    from serving.service import VsvRisk
-
-    with TestClient(VsvRisk.to_asgi()) as test_client:
-        yield test_client
+def client(asgi_client):
+    return asgi_client
 
 
 def history(birth="2000-05-01", enrollments=(), diplomas=(), reports=()):

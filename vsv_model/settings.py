@@ -19,6 +19,8 @@ class Settings:
     model_name: str = "vsv-risk"
     experiment_name: str = "vsv-risk"
     max_age: int = 23  # exclusive upper age of the target group; a coming law change makes it 27
+    database_url: str = "sqlite:///vsv.db"  # decisions (and the audit log): SQLite next to mlruns/
+    scores_path: str = "data/scores/latest.parquet"  # the latest `vsv score` output, for the officers' list
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -28,6 +30,8 @@ class Settings:
             model_name=env.get("VSV_MODEL_NAME", "vsv-risk"),
             experiment_name=env.get("VSV_EXPERIMENT", "vsv-risk"),
             max_age=int(env.get("VSV_MAX_AGE", "23")),
+            database_url=env.get("VSV_DATABASE_URL", "sqlite:///vsv.db"),
+            scores_path=env.get("VSV_SCORES", "data/scores/latest.parquet"),
         )
 
     def sqlite_path(self) -> Path | None:

@@ -13,10 +13,10 @@ from vsv_model.contract import NONE, OUTSIDE_REGION, UNKNOWN
 
 
 def dutch_number(value: float) -> str:
-    """12.5 -> '12,5'; 34.0 -> '34'."""
+    """12.5 -> '12,5'; 34.0 -> '34'; at most two decimals."""
     if float(value).is_integer():
         return str(int(value))
-    return f"{value:.1f}".replace(".", ",")
+    return f"{value:.2f}".rstrip("0").rstrip(".").replace(".", ",")
 
 
 def _counted(value, one: str, many: str, none: str) -> tuple[str, bool]:

@@ -1,0 +1,111 @@
+"""Officers' decisions: validated, then appended to a real database (never updated or deleted).
+
+SQLite next to `mlruns/` by default (`sqlite:///vsv.db`), any SQLAlchemy URL via
+VSV_DATABASE_URL. The model advises; the officer decides, and the decision is
+recorded with the advice it followed or overrode.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from vsv_model.policy import DECISION_ROUTES
+
+MAX_REASON = 2000
+FOLLOWS, OVERRIDES = "volgt", "wijkt_af"
+
+metadata = sa.MetaData()
+decisions_table = sa.Table(
+    "decisions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("youth_id", sa.String(64), nullable=False, index=True),
+    sa.Column("officer", sa.String(128), nullable=False),
+    sa.Column("advised_tier", sa.String(16), nullable=False),
+    sa.Column("advised_route", sa.String(32), nullable=False),
+    sa.Column("probability", sa.Float, nullable=False),
+    sa.Column("model_version", sa.String(32), nullable=False),
+    sa.Column("chosen_route", sa.String(32), nullable=False),
+    sa.Column("follows_advice", sa.Boolean, nullable=False),
+    sa.Column("reason", sa.Text, nullable=True),
+)
+
+
+@dataclass(frozen=True)
+class Advice:
+    tier: str
+    route: str
+    probability: float
+    model_version: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    youth_id: str
+    officer: str
+    advice: Advice
+    chosen_route: str
+    follows_advice: bool
+    reason: str | None
+    recorded_at: dt.datetime | None = None
+
+
+class DecisionRefused(ValueError):
+    """The decision is incomplete or inconsistent; `problems` say why, in Dutch."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+def validate_decision(youth_id: str, officer: str, advice: Advice, route: str | None, stance: str | None,
+                      reason: str | None) -> Decision:
+    """A decision needs a route and a stance; a route other than the advice is an override, and an
+    override needs a reason."""
+    reason = (reason or "").strip() or None
+    problems = []
+    if route not in DECISION_ROUTES:
+        problems.append("Kies de route die u inzet.")
+    if stance not in (FOLLOWS, OVERRIDES):
+        problems.append("Geef aan of u het advies volgt of ervan afwijkt.")
+    if route in DECISION_ROUTES and stance == FOLLOWS and route != advice.route:
+        problems.append(f"U kiest een andere route dan het advies ({advice.route}): kies 'Ik wijk af van het advies' en geef een reden.")
+    if route == advice.route and stance == OVERRIDES:
+        problems.append("U kiest de geadviseerde route: dan volgt u het advies.")
+    if stance == OVERRIDES and not reason:
+        problems.append("Geef een reden als u afwijkt van het advies.")
+    if reason and len(reason) > MAX_REASON:
+        problems.append(f"De reden is te lang (hoogstens {MAX_REASON} tekens).")
+    if not officer.strip():
+        problems.append("Vul uw naam in.")
+    if problems:
+        raise DecisionRefused(problems)
+    return Decision(youth_id, officer.strip(), advice, route, stance == FOLLOWS, reason)
+
+
+class DecisionStore:
+    """Append and read decisions; there is deliberately no update or delete."""
+
+    def __init__(self, url: str):
+        self.engine = sa.create_engine(url, future=True)
+        metadata.create_all(self.engine)
+
+    def append(self, decision: Decision) -> Decision:
+        recorded = dt.datetime.now(dt.UTC)
+        with self.engine.begin() as connection:
+            connection.execute(decisions_table.insert().values(
+                recorded_at=recorded, youth_id=decision.youth_id, officer=decision.officer,
+                advised_tier=decision.advice.tier, advised_route=decision.advice.route,
+                probability=decision.advice.probability, model_version=decision.advice.model_version,
+                chosen_route=decision.chosen_route, follows_advice=decision.follows_advice, reason=decision.reason))
+        return Decision(**{**decision.__dict__, "recorded_at": recorded})
+
+    def history(self, youth_id: str) -> list[dict]:
+        """The youth's decisions, newest first."""
+        query = (sa.select(decisions_table).where(decisions_table.c.youth_id == youth_id)
+                 .order_by(decisions_table.c.recorded_at.desc(), decisions_table.c.id.desc()))
+        with self.engine.connect() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]

@@ -1,0 +1,201 @@
+"""The officers' page, in Dutch: the scored list, one youth's risk and reasons, and the decision.
+
+A FastAPI app mounted on the BentoML service (`@bentoml.asgi_app`); its handlers
+get the running service's context (served model, scores, decision store) through
+one dependency, so tests can run the page on its own. All assets are local.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import bentoml
+from fastapi import Depends, FastAPI, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+
+from serving import scoring
+from serving.decisions import Advice, DecisionRefused, DecisionStore, validate_decision
+from serving.errors import location
+from serving.schemas import YouthInput
+from serving.scores import ListFilter, ScoresSource
+from vsv_model.feature_spec import FEATURES, SCHOOL_MUNICIPALITY_CATEGORIES
+from vsv_model.policy import DECISION_ROUTES, ROUTES, TIER_LABELS_NL, TIERS
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+page_app = FastAPI(title="vsv-risk: pagina voor consulenten", docs_url=None, redoc_url=None, openapi_url=None)
+page_app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+ROUTE_LABELS_NL = {r.code: r.label_nl for r in ROUTES.values()} | {"anders": "Een andere route", "geen": "Geen actie"}
+PROBLEM_NL = {
+    "negative_hours": "het aantal uren is negatief",
+    "end_before_start": "de einddatum ligt vóór de begindatum",
+    "under_18": "valt buiten de doelgroep: jonger dan 18 jaar",
+    "over_age": "valt buiten de doelgroep: 23 jaar of ouder",
+    "has_startkwalificatie": "valt buiten de doelgroep: heeft al een startkwalificatie",
+}
+PYDANTIC_NL = {
+    "missing": "ontbreekt", "date_parsing": "is geen geldige datum (JJJJ-MM-DD)",
+    "date_from_datetime_parsing": "is geen geldige datum (JJJJ-MM-DD)", "float_parsing": "is geen getal",
+    "int_parsing": "is geen geheel getal", "extra_forbidden": "is geen bekend veld", "literal_error": "heeft geen toegestane waarde",
+    "json_invalid": "is geen geldige JSON", "string_too_long": "is te lang", "string_too_short": "is leeg",
+    "finite_number": "moet een gewoon getal zijn", "less_than_equal": "is te groot", "greater_than_equal": "is te klein",
+    "list_type": "moet een lijst zijn", "string_type": "moet tekst zijn", "model_type": "heeft niet de juiste vorm",
+    "value_error": "geef de geschiedenis ('history') van één jongere",
+}
+EXAMPLE_YOUTH = {"youth_id": "J0000001", "as_of": "2026-10-01", "history": {
+    "birth_date": "2006-03-14",
+    "enrollments": [{"school_id": "30AB01", "school_municipality": "Dordrecht", "education_type": "mbo-2",
+                     "learning_path": "BOL", "start_date": "2022-08-15"}],
+    "diplomas": [{"diploma_date": "2022-07-08", "level": "vmbo-kb"}],
+    "absence_reports": [{"report_date": "2026-09-10", "kind": "18plus", "hours": 34}]}}
+
+
+@dataclass
+class PageContext:
+    """What the page needs from the running service."""
+
+    served: scoring.ServedModel
+    scores: ScoresSource
+    decisions: DecisionStore
+
+
+def page_context() -> PageContext:
+    return bentoml.get_current_service().page
+
+
+def render(request: Request, name: str, status: int = 200, **values) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, {"tier_nl": TIER_LABELS_NL, "route_nl": ROUTE_LABELS_NL, **values},
+                                      status_code=status)
+
+
+def percent(value: float) -> str:
+    return f"{round(100 * value)}%"
+
+
+def local_time(moment: dt.datetime) -> str:
+    """A stored UTC time as officers read it: Dutch local time (databases may drop the zone: it is UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(ZoneInfo("Europe/Amsterdam")).strftime("%d-%m-%Y %H:%M")
+
+
+templates.env.filters["percent"] = percent
+templates.env.filters["local_time"] = local_time
+templates.env.filters["nl_bool"] = lambda value: "ja" if value else "nee"
+
+
+@page_app.get("/", response_class=HTMLResponse)
+def population(request: Request, tier: str = "", gemeente: str = "", ingeschreven: str = "", pagina: int = 1,
+               context: PageContext = Depends(page_context)):
+    wanted = ListFilter(tier or None, gemeente or None, {"ja": True, "nee": False}.get(ingeschreven), pagina)
+    listing = context.scores.page(wanted)
+    details = context.served.model.cutoffs.details
+    return render(request, "list.html", listing=listing, wanted=wanted, tiers=TIERS, ingeschreven=ingeschreven,
+                  municipalities=SCHOOL_MUNICIPALITY_CATEGORIES,
+                  capacity={"high": details.get("high_capacity"), "medium": details.get("medium_capacity")})
+
+
+@page_app.get("/jongere/{youth_id}", response_class=HTMLResponse)
+def youth_from_list(request: Request, youth_id: str, opgeslagen: int = 0, context: PageContext = Depends(page_context)):
+    row = context.scores.row(youth_id)
+    if row is None:
+        return render(request, "message.html", status=404, title="Jongere niet gevonden",
+                      message=f"Jongere {youth_id} staat niet in de laatst berekende lijst.")
+    youth = YouthInput(youth_id=youth_id, as_of=dt.date.fromisoformat(str(row["as_of"])), features=features_of(row))
+    return show_youth(request, context, youth, source="lijst", saved=bool(opgeslagen))
+
+
+def features_of(row) -> dict:
+    values = {}
+    for spec in FEATURES:
+        value = row[spec.name]
+        if spec.is_categorical:
+            values[spec.name] = str(value)
+        elif value != value:  # NaN: missing
+            values[spec.name] = None
+        else:
+            values[spec.name] = int(value) if spec.kind in ("count", "flag") else float(value)
+    return values
+
+
+def show_youth(request: Request, context: PageContext, youth: YouthInput, source: str, saved: bool = False,
+               problems: list[str] | None = None, form: dict | None = None, status: int = 200) -> HTMLResponse:
+    result = scoring.score(context.served, [youth], dt.date.today(), explain=True)[0]
+    contributions = sorted(result.contributions.items(), key=lambda item: -abs(item[1]))
+    scale = max((abs(c) for _, c in contributions), default=1.0) or 1.0
+    labels = {f.name: f.label_nl for f in FEATURES}
+    changeable = {f.name: f.changeable for f in FEATURES}
+    return render(request, "youth.html", status=status, youth=youth, result=result, source=source, saved=saved,
+                  contributions=contributions, scale=scale, labels=labels, changeable=changeable,
+                  history=context.decisions.history(youth.youth_id), routes=DECISION_ROUTES, problems=problems or [],
+                  form=form or {}, served=context.served, youth_json=youth.model_dump_json(),
+                  trained_at=context.served.model.info.get("trained_at", "")[:10])
+
+
+@page_app.get("/nieuw", response_class=HTMLResponse)
+def paste_form(request: Request):
+    return render(request, "paste.html", example=json.dumps(EXAMPLE_YOUTH, indent=2, ensure_ascii=False), problems=[], text="")
+
+
+@page_app.post("/nieuw", response_class=HTMLResponse)
+async def paste_submit(request: Request, gegevens: str = Form(""), bestand: UploadFile | None = None,
+                       context: PageContext = Depends(page_context)):
+    text = gegevens
+    if bestand is not None and bestand.filename:
+        text = (await bestand.read()).decode("utf-8", errors="replace")
+    try:
+        youth = parse_youth(text)
+        return show_youth(request, context, youth, source="geplakt")
+    except (ValidationError, scoring.RequestError, ValueError) as error:
+        return render(request, "paste.html", status=400, example=json.dumps(EXAMPLE_YOUTH, indent=2, ensure_ascii=False),
+                      problems=problems_nl(error), text=text)
+
+
+def parse_youth(text: str) -> YouthInput:
+    """One youth as pasted: the API's youth object, or a request holding exactly one."""
+    data = json.loads(text) if text.strip() else None
+    if isinstance(data, dict) and isinstance(data.get("youths"), list) and len(data["youths"]) == 1:
+        data = data["youths"][0]
+    if not isinstance(data, dict):
+        raise ValueError("Plak de gegevens van één jongere als JSON-object (zie het voorbeeld).")
+    return YouthInput.model_validate(data)
+
+
+def problems_nl(error: Exception) -> list[str]:
+    """The problems of a bad paste, in Dutch, each with the field it concerns."""
+    if isinstance(error, ValidationError):
+        return [f"{location(e['loc']) or 'de gegevens'}: {PYDANTIC_NL.get(e['type'], e['msg'])}" for e in error.errors()]
+    if isinstance(error, scoring.RequestError):
+        return [f"{p.loc.removeprefix('youths[0]').lstrip('.') or 'de jongere'}: {PROBLEM_NL.get(p.code, p.msg)}" for p in error.problems]
+    if isinstance(error, json.JSONDecodeError):
+        return [f"Dit is geen geldige JSON (regel {error.lineno}, kolom {error.colno})."]
+    return [str(error)]
+
+
+@page_app.post("/besluit", response_class=HTMLResponse)
+def record_decision(request: Request, youth: str = Form(...), bron: str = Form(...), route: str = Form(""),
+                    houding: str = Form(""), reden: str = Form(""), naam: str = Form(""),
+                    context: PageContext = Depends(page_context)):
+    """Record a decision; the advice is recomputed here from the same input, never taken from the form."""
+    subject = YouthInput.model_validate_json(youth)
+    result = scoring.score(context.served, [subject], dt.date.today())[0]
+    advice = Advice(result.tier, result.route, result.probability, result.model_version)
+    try:
+        decision = validate_decision(subject.youth_id, naam, advice, route or None, houding or None, reden)
+    except DecisionRefused as refused:
+        form = {"route": route, "houding": houding, "reden": reden, "naam": naam}
+        return show_youth(request, context, subject, bron, problems=refused.problems, form=form, status=422)
+    context.decisions.append(decision)
+    if bron == "lijst":
+        target = request.url_for("youth_from_list", youth_id=subject.youth_id).include_query_params(opgeslagen=1)
+        return RedirectResponse(str(target), status_code=303)
+    return show_youth(request, context, subject, bron, saved=True)
+

@@ -1,0 +1,80 @@
+"""The latest batch-scored population (written by `vsv score`), for the officers' list.
+
+Re-read when the file changes on disk; filtered, sorted by risk and paged with
+pandas over a few thousand rows (a list, not the scoring hot path).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from vsv_model.policy import TIERS
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    tier: str | None = None
+    municipality: str | None = None
+    enrolled: bool | None = None
+    page: int = 1
+
+
+@dataclass
+class ListPage:
+    rows: pd.DataFrame
+    total: int
+    page: int
+    pages: int
+    counts: dict[str, int]
+    as_of: str | None
+    model_version: str | None
+
+
+class ScoresSource:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._frame: pd.DataFrame | None = None
+        self._stamp: float | None = None
+
+    def frame(self) -> pd.DataFrame | None:
+        """The scores, or None when no batch has been scored yet."""
+        if not self.path.exists():
+            return None
+        stamp = self.path.stat().st_mtime
+        if stamp != self._stamp:
+            frame = pd.read_parquet(self.path) if self.path.suffix == ".parquet" else pd.read_csv(self.path, dtype={"youth_id": str})
+            self._frame = frame.sort_values("probability", ascending=False, kind="stable").reset_index(drop=True)
+            self._stamp = stamp
+        return self._frame
+
+    def page(self, wanted: ListFilter) -> ListPage | None:
+        frame = self.frame()
+        if frame is None:
+            return None
+        mask = pd.Series(True, index=frame.index)
+        if wanted.tier in TIERS:
+            mask &= frame["tier"] == wanted.tier
+        if wanted.municipality:
+            mask &= frame["school_municipality"].astype(str) == wanted.municipality
+        if wanted.enrolled is not None:
+            mask &= frame["enrolled"] == int(wanted.enrolled)
+        chosen = frame[mask]
+        pages = max(1, -(-len(chosen) // PAGE_SIZE))
+        page = min(max(wanted.page, 1), pages)
+        rows = chosen.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+        counts = {t: int((frame["tier"] == t).sum()) for t in TIERS}
+        first = frame.iloc[0] if len(frame) else None
+        return ListPage(rows, len(chosen), page, pages, counts,
+                        None if first is None else str(first["as_of"]), None if first is None else str(first["model_version"]))
+
+    def row(self, youth_id: str) -> pd.Series | None:
+        frame = self.frame()
+        if frame is None:
+            return None
+        found = frame[frame["youth_id"] == youth_id]
+        return None if found.empty else found.iloc[0]

@@ -1,0 +1,127 @@
+"""End to end in headless Chromium (Debian's package, driven by Playwright) against a real server:
+open the list, filter to high, open a youth, see tier, route and reasons; an override without a
+reason is refused, with one it is stored and shows in the history. Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.servers import free_port, running_server
+
+pytestmark = pytest.mark.slow
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+ARTIFACTS = Path(os.environ.get("VSV_TEST_ARTIFACTS", "test-artifacts"))
+
+
+@pytest.fixture(scope="module")
+def site(scored_current, tmp_path_factory):
+    root = tmp_path_factory.mktemp("browser")
+    database = f"sqlite:///{root / 'vsv.db'}"
+    env = os.environ | {"VSV_SCORES": str(scored_current["scores"]), "VSV_DATABASE_URL": database, "VSV_WORKERS": "1"}
+    port = free_port()
+    with running_server([sys.executable, "-m", "vsv_model.cli", "serve", "--port", str(port)], port, env,
+                        log_path=root / "serve.log") as url:
+        yield {"url": url, "database": database}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: .ci/run installs Debian's chromium package")
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        launched.close()
+
+
+def test_officer_flow_from_list_to_recorded_override(site, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{site['url']}/ui/")
+    assert page.locator("h1").inner_text() == "Jongeren op volgorde van risico"
+    page.select_option("#filter-risico", "high")
+    page.get_by_role("button", name="Filter toepassen").click()
+    badges = page.locator("tbody .badge").all_inner_texts()
+    assert badges and set(badges) == {"hoog"}
+    page.screenshot(path=str(ARTIFACTS / "officer-list-high.png"), full_page=True)
+
+    youth_id = page.locator("tbody tr:first-child th a").inner_text()
+    page.click("tbody tr:first-child th a")
+    assert page.locator("#risico").inner_text() == "hoog"
+    assert page.locator("#advies").inner_text() == "Matchmaker: intensieve begeleiding met huisbezoeken"
+    assert page.locator("#redenen li").count() == 5
+    assert "Het model adviseert; u beslist." in page.content()
+    page.screenshot(path=str(ARTIFACTS / "officer-youth.png"), full_page=True)
+
+    page.check("#route-gesprek")
+    page.check("#houding-wijkt_af")
+    page.fill("#naam", "Anna de Vries")
+    page.get_by_role("button", name="Besluit vastleggen").click()
+    assert "Geef een reden als u afwijkt van het advies." in page.locator("#besluit-fouten").inner_text()
+    assert "Nog geen besluiten vastgelegd." in page.content()
+    page.screenshot(path=str(ARTIFACTS / "officer-override-refused.png"), full_page=True)
+
+    page.check("#route-gesprek")
+    page.check("#houding-wijkt_af")
+    page.fill("#reden", "Jongere heeft net werk gevonden; eerst een gesprek.")
+    page.fill("#naam", "Anna de Vries")
+    page.get_by_role("button", name="Besluit vastleggen").click()
+    assert page.locator(".saved").inner_text() == "Uw besluit is vastgelegd."
+    history = page.locator("#historie tbody tr").first.inner_text()
+    assert "Anna de Vries" in history and "Jongere heeft net werk gevonden" in history
+    page.screenshot(path=str(ARTIFACTS / "officer-override-stored.png"), full_page=True)
+
+    with sa.create_engine(site["database"]).connect() as connection:
+        rows = connection.execute(sa.text("select youth_id, chosen_route, follows_advice, reason from decisions")).all()
+    assert rows == [(youth_id, "gesprek", False, "Jongere heeft net werk gevonden; eerst een gesprek.")]
+
+
+def test_keyboard_only_and_tablet_width(site, browser):
+    page = browser.new_page(viewport={"width": 820, "height": 1180})
+    page.goto(f"{site['url']}/ui/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Direct naar de inhoud"
+    page.keyboard.press("Enter")
+    first_link = page.locator("tbody tr:first-child th a")
+    first_link.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#risico")
+    page.focus("#route-geen")
+    page.keyboard.press("Space")
+    page.focus("#houding-wijkt_af")
+    page.keyboard.press("Space")
+    page.focus("#reden")
+    page.keyboard.type("Verhuisd naar buiten de regio.")
+    page.focus("#naam")
+    page.keyboard.type("Bert")
+    page.get_by_role("button", name="Besluit vastleggen").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".saved")
+    assert "Verhuisd naar buiten de regio." in page.locator("#historie").inner_text()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 820, "no horizontal scrolling on a tablet"
+    page.screenshot(path=str(ARTIFACTS / "officer-tablet.png"), full_page=True)
+
+
+def test_paste_a_youth_in_the_browser(site, browser):
+    import json
+
+    from serving.page import EXAMPLE_YOUTH
+
+    page = browser.new_page()
+    page.goto(f"{site['url']}/ui/nieuw")
+    page.fill("#gegevens", json.dumps(EXAMPLE_YOUTH))
+    page.get_by_role("button", name="Risico berekenen").click()
+    assert page.locator("h1").inner_text() == "Jongere J0000001"
+    assert page.locator("#redenen li").count() == 5
+    page.screenshot(path=str(ARTIFACTS / "officer-pasted.png"), full_page=True)

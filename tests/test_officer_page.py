@@ -1,0 +1,105 @@
+"""The officer page through the service's ASGI app: list, youth view, paste, decisions, in Dutch."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from serving.page import EXAMPLE_YOUTH
+
+
+@pytest.fixture(scope="module")
+def scored(scored_current):
+    return scored_current["frame"]
+
+
+@pytest.fixture(scope="module")
+def client(asgi_client):
+    return asgi_client
+
+
+def test_list_is_sorted_by_risk_and_counts_tiers_against_capacity(client, scored):
+    page = client.get("/ui/").text
+    ids = re.findall(r'<th scope="row"><a href="[^"]+">([^<]+)</a>', page)
+    assert ids == list(scored.sort_values("probability", ascending=False, kind="stable")["youth_id"][:50])
+    high = int((scored["tier"] == "high").sum())
+    assert re.search(rf'tier-high">hoog</span>\s*<strong>{high}</strong> jongeren\s*<span class="capacity">\(capaciteit: 470', page)
+
+
+def test_filters_combine(client, scored):
+    page = client.get("/ui/", params={"tier": "high", "ingeschreven": "nee", "gemeente": "Dordrecht"}).text
+    expected = scored[(scored["tier"] == "high") & (scored["enrolled"] == 0) & (scored["school_municipality"] == "Dordrecht")]
+    assert f"{len(expected)} jongeren gevonden" in page
+    assert set(re.findall(r'badge tier-(\w+)">', page.split("<tbody>")[1])) <= {"high"}
+
+
+def test_youth_view_shows_tier_route_reasons_and_reminder(client, scored):
+    youth_id = scored.iloc[0]["youth_id"]
+    page = client.get(f"/ui/jongere/{youth_id}").text
+    assert 'id="risico">' in page and "Het model adviseert; u beslist." in page
+    assert page.count('class="reason ') == 5
+    assert "vergelijkbare jongeren" in page and "modelversie" in page
+
+
+def test_unknown_youth_is_a_dutch_404(client):
+    response = client.get("/ui/jongere/BESTAATNIET")
+    assert response.status_code == 404 and "Jongere niet gevonden" in response.text
+
+
+def test_override_without_reason_is_refused_then_stored_with_one(client, scored):
+    row = scored[scored["tier"] == "medium"].iloc[0]
+    page = client.get(f"/ui/jongere/{row['youth_id']}").text
+    youth_json = re.search(r'name="youth" value="([^"]+)"', page).group(1).replace("&#34;", '"')
+    form = {"youth": youth_json, "bron": "lijst", "route": "matchmaker", "houding": "wijkt_af", "reden": "", "naam": "Anna"}
+    refused = client.post("/ui/besluit", data=form, follow_redirects=False)
+    assert refused.status_code == 422 and "Geef een reden als u afwijkt van het advies." in refused.text
+    stored = client.post("/ui/besluit", data=form | {"reden": "zorgen over thuissituatie"}, follow_redirects=False)
+    assert stored.status_code == 303
+    after = client.get(stored.headers["location"]).text
+    assert "Uw besluit is vastgelegd." in after and "zorgen over thuissituatie" in after
+
+
+def test_pasted_history_is_scored_and_bad_paste_explained_in_dutch(client):
+    import json
+
+    good = client.post("/ui/nieuw", data={"gegevens": json.dumps(EXAMPLE_YOUTH)})
+    assert good.status_code == 200 and "Jongere J0000001" in good.text and "ingevoerde gegevens" in good.text
+    bad = dict(EXAMPLE_YOUTH, history=dict(EXAMPLE_YOUTH["history"], birth_date="14-03-2006"))
+    refused = client.post("/ui/nieuw", data={"gegevens": json.dumps(bad)})
+    assert refused.status_code == 400 and "history.birth_date: is geen geldige datum (JJJJ-MM-DD)" in refused.text
+    young = dict(EXAMPLE_YOUTH, history=dict(EXAMPLE_YOUTH["history"], birth_date="2012-01-01"))
+    assert "valt buiten de doelgroep: jonger dan 18 jaar" in client.post("/ui/nieuw", data={"gegevens": json.dumps(young)}).text
+    assert "Dit is geen geldige JSON" in client.post("/ui/nieuw", data={"gegevens": "{niet"}).text
+
+
+def test_pasted_file_upload_works(client):
+    import json
+
+    response = client.post("/ui/nieuw", files={"bestand": ("jongere.json", json.dumps(EXAMPLE_YOUTH).encode(), "application/json")})
+    assert response.status_code == 200 and "Jongere J0000001" in response.text
+
+
+def test_every_visible_input_has_a_label(client, scored):
+    pages = [client.get("/ui/").text, client.get(f"/ui/jongere/{scored.iloc[0]['youth_id']}").text, client.get("/ui/nieuw").text]
+    for page in pages:
+        for tag in re.findall(r"<(?:input|select|textarea)\b[^>]*>", page):
+            if 'type="hidden"' in tag:
+                continue
+            element_id = re.search(r'id="([^"]+)"', tag).group(1)
+            assert f'for="{element_id}"' in page, tag
+    assert all('lang="nl"' in page for page in pages)
+
+
+def test_assets_are_local(client):
+    page = client.get("/ui/").text
+    assert not re.search(r'(src|href)="https?://(?!testserver)', page)
+    assert client.get("/ui/static/style.css").status_code == 200
+
+
+def test_times_are_shown_in_dutch_local_time():
+    from serving.page import local_time
+
+    assert local_time(dt.datetime(2026, 11, 23, 1, 23)) == "23-11-2026 02:23"  # stored UTC, winter time
+    assert local_time(dt.datetime(2026, 7, 1, 12, 0, tzinfo=dt.UTC)) == "01-07-2026 14:00"  # summer time
