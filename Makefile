@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 DATA ?= data/synthetic
 YOUTHS ?= 20000
 SEED ?= 1
+PORT ?= 3000
 
 .PHONY: install run test test-fast bench clean
 
@@ -18,7 +19,7 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 install: $(BIN)/.installed
 
 run: install
-	$(BIN)/vsv generate --out $(DATA) --youths $(YOUTHS) --seed $(SEED)
+	$(BIN)/vsv demo --data $(DATA) --youths $(YOUTHS) --seed $(SEED) --port $(PORT)
 
 test: install
 	$(BIN)/pytest
@@ -29,6 +30,10 @@ test-fast: install
 bench: install
 	$(BIN)/python benchmarks/generate_population.py
 	$(BIN)/python benchmarks/build_features.py
+	$(BIN)/python benchmarks/train_model.py
+	$(BIN)/python benchmarks/model_size.py
+	$(BIN)/python benchmarks/service_latency.py
+	$(BIN)/python benchmarks/batch_scoring.py
 
 clean:
-	rm -rf $(VENV) data mlruns/*.db mlruns/[0-9]* .pytest_cache
+	rm -rf $(VENV) data mlruns/mlflow.db mlruns/artifacts vsv.db test-artifacts .pytest_cache
