@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 DATA ?= data/synthetic
-YOUTHS ?= 20000
+YOUTHS ?= 50000
 SEED ?= 1
 PORT ?= 3000
 
