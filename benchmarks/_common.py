@@ -21,11 +21,13 @@ def timed(label: str, results: dict):
 
 
 def bench_environment(root: str = "data/bench") -> dict:
-    """A benchmark's own MLflow store and BentoML home under data/bench (the project's stay untouched)."""
+    """A benchmark's own MLflow store, BentoML home, keys file and audit database under data/bench (the
+    project's stay untouched)."""
     from pathlib import Path
 
     base = Path(root).resolve()
-    return {"MLFLOW_TRACKING_URI": f"sqlite:///{base / 'mlruns' / 'mlflow.db'}", "BENTOML_HOME": str(base / "bentoml")}
+    return {"MLFLOW_TRACKING_URI": f"sqlite:///{base / 'mlruns' / 'mlflow.db'}", "BENTOML_HOME": str(base / "bentoml"),
+            "VSV_API_KEYS_FILE": str(base / "vsv-keys.txt"), "VSV_DATABASE_URL": f"sqlite:///{base / 'vsv.db'}"}
 
 
 def ensure_champion(env: dict, population: str = "data/bench/population-100000", youths: int = 100_000) -> None:

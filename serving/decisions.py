@@ -1,8 +1,8 @@
 """Officers' decisions: validated, then appended to a real database (never updated or deleted).
 
-SQLite next to `mlruns/` by default (`sqlite:///vsv.db`), any SQLAlchemy URL via
-VSV_DATABASE_URL. The model advises; the officer decides, and the decision is
-recorded with the advice it followed or overrode.
+Stored in the service's database (`serving.database`) together with an audit
+record. The model advises; the officer decides, and the decision is recorded
+with the advice it followed or overrode.
 """
 
 from __future__ import annotations
@@ -11,28 +11,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
+from serving.audit import AuditLog, AuditUnavailable
+from serving.database import decisions_table
 from vsv_model.policy import DECISION_ROUTES
 
 MAX_REASON = 2000
 FOLLOWS, OVERRIDES = "volgt", "wijkt_af"
-
-metadata = sa.MetaData()
-decisions_table = sa.Table(
-    "decisions", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("youth_id", sa.String(64), nullable=False, index=True),
-    sa.Column("officer", sa.String(128), nullable=False),
-    sa.Column("advised_tier", sa.String(16), nullable=False),
-    sa.Column("advised_route", sa.String(32), nullable=False),
-    sa.Column("probability", sa.Float, nullable=False),
-    sa.Column("model_version", sa.String(32), nullable=False),
-    sa.Column("chosen_route", sa.String(32), nullable=False),
-    sa.Column("follows_advice", sa.Boolean, nullable=False),
-    sa.Column("reason", sa.Text, nullable=True),
-)
-
 
 @dataclass(frozen=True)
 class Advice:
@@ -80,27 +66,31 @@ def validate_decision(youth_id: str, officer: str, advice: Advice, route: str | 
     if reason and len(reason) > MAX_REASON:
         problems.append(f"De reden is te lang (hoogstens {MAX_REASON} tekens).")
     if not officer.strip():
-        problems.append("Vul uw naam in.")
+        problems.append("Log in om een besluit vast te leggen.")
     if problems:
         raise DecisionRefused(problems)
     return Decision(youth_id, officer.strip(), advice, route, stance == FOLLOWS, reason)
 
 
 class DecisionStore:
-    """Append and read decisions; there is deliberately no update or delete."""
+    """Append and read decisions; there is deliberately no update or delete (the database refuses them too)."""
 
-    def __init__(self, url: str):
-        self.engine = sa.create_engine(url, future=True)
-        metadata.create_all(self.engine)
+    def __init__(self, engine: Engine):
+        self.engine = engine
 
-    def append(self, decision: Decision) -> Decision:
+    def append(self, decision: Decision, audit: AuditLog, audit_row: dict) -> Decision:
+        """The decision and its audit record in one transaction: both or neither."""
         recorded = dt.datetime.now(dt.UTC)
-        with self.engine.begin() as connection:
-            connection.execute(decisions_table.insert().values(
-                recorded_at=recorded, youth_id=decision.youth_id, officer=decision.officer,
-                advised_tier=decision.advice.tier, advised_route=decision.advice.route,
-                probability=decision.advice.probability, model_version=decision.advice.model_version,
-                chosen_route=decision.chosen_route, follows_advice=decision.follows_advice, reason=decision.reason))
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(decisions_table.insert().values(
+                    recorded_at=recorded, youth_id=decision.youth_id, officer=decision.officer,
+                    advised_tier=decision.advice.tier, advised_route=decision.advice.route,
+                    probability=decision.advice.probability, model_version=decision.advice.model_version,
+                    chosen_route=decision.chosen_route, follows_advice=decision.follows_advice, reason=decision.reason))
+                audit.append([audit_row], connection)
+        except sa.exc.SQLAlchemyError as exc:
+            raise AuditUnavailable(f"the decision cannot be recorded ({type(exc).__name__})") from exc
         return Decision(**{**decision.__dict__, "recorded_at": recorded})
 
     def history(self, youth_id: str) -> list[dict]:

@@ -8,6 +8,7 @@ Bento packs it, so the Bento runs where the registry cannot be reached.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -37,7 +38,7 @@ def import_champion(settings: Settings, version: str | None = None) -> str:
                              "train a model (vsv train) and promote it (vsv promote) first")
     tag = bento_tag(version)
     try:
-        bentoml.models.get(tag)
+        RiskModel.load(Path(bentoml.models.get(tag).path))  # imported before: refuse it if it was damaged since
         return tag
     except bentoml.exceptions.NotFound:
         pass
@@ -50,6 +51,35 @@ def import_champion(settings: Settings, version: str | None = None) -> str:
             shutil.copytree(source, model.path, dirs_exist_ok=True)
             (Path(model.path) / SERVED_FILE).write_text(json.dumps(served), encoding="utf-8")
     return tag
+
+
+def served_marker() -> Path:
+    """Which model the workers serve, shared through BentoML's home: `vsv serve` and /reload write it,
+    every worker follows it (a Bento has no marker and serves the model it carries)."""
+    home = Path(os.environ.get("BENTOML_HOME", "~/bentoml")).expanduser()
+    return home / "vsv-served.json"
+
+
+def mark_served(tag: str) -> None:
+    marker = served_marker()
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    temporary = marker.with_suffix(".tmp")
+    temporary.write_text(json.dumps({"tag": tag}), encoding="utf-8")
+    temporary.replace(marker)  # atomic: a worker never reads half a marker
+
+
+def marked_tag() -> tuple[str | None, int | None]:
+    """The marked tag and the marker's stamp (None, None when there is no marker)."""
+    marker = served_marker()
+    try:
+        stamp = marker.stat().st_mtime_ns
+        return json.loads(marker.read_text(encoding="utf-8"))["tag"], stamp
+    except (OSError, ValueError, KeyError):
+        return None, None
+
+
+def load_tag(tag: str, max_age: int) -> ServedModel:
+    return load_served(Path(bentoml.models.get(tag).path), max_age)
 
 
 def load_served(directory: Path, max_age: int) -> ServedModel:

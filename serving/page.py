@@ -21,6 +21,8 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from serving import scoring
+from serving.audit import AuditLog, AuditUnavailable, record
+from serving.auth import SESSION_COOKIE, SESSION_SECONDS, KeyRing, Principal, sign_session
 from serving.decisions import Advice, DecisionRefused, DecisionStore, validate_decision
 from serving.errors import location
 from serving.schemas import YouthInput
@@ -65,15 +67,55 @@ class PageContext:
     served: scoring.ServedModel
     scores: ScoresSource
     decisions: DecisionStore
+    audit: AuditLog
+    keys: KeyRing
+    secret: bytes
+    cookie_secure: bool = False
 
 
 def page_context() -> PageContext:
-    return bentoml.get_current_service().page
+    service = bentoml.get_current_service()
+    service.refresh_model()
+    return service.page
+
+
+def officer_of(request: Request) -> Principal | None:
+    return getattr(request.state, "principal", None)
 
 
 def render(request: Request, name: str, status: int = 200, **values) -> HTMLResponse:
-    return templates.TemplateResponse(request, name, {"tier_nl": TIER_LABELS_NL, "route_nl": ROUTE_LABELS_NL, **values},
-                                      status_code=status)
+    user = officer_of(request)
+    return templates.TemplateResponse(
+        request, name, {"tier_nl": TIER_LABELS_NL, "route_nl": ROUTE_LABELS_NL, "user": user, **values}, status_code=status)
+
+
+def audit_unavailable(request: Request) -> HTMLResponse:
+    return render(request, "message.html", status=503, title="Advies nu niet beschikbaar",
+                  message="Het advies kan nu niet worden getoond of vastgelegd: de registratie (het auditlog) is niet "
+                          "beschikbaar. Er is niets opgeslagen. Probeer het later opnieuw of meld het bij de beheerder.")
+
+
+@page_app.get("/login", response_class=HTMLResponse)
+def login_form(request: Request):
+    return render(request, "login.html", problem=None)
+
+
+@page_app.post("/login", response_class=HTMLResponse)
+def login(request: Request, sleutel: str = Form(""), context: PageContext = Depends(page_context)):
+    principal = context.keys.authenticate(sleutel.strip())
+    if principal is None:
+        return render(request, "login.html", status=401, problem="Deze sleutel is onbekend. Controleer de sleutel of vraag een nieuwe aan.")
+    response = RedirectResponse(str(request.url_for("population")), status_code=303)
+    response.set_cookie(SESSION_COOKIE, sign_session(principal, context.secret), max_age=SESSION_SECONDS, httponly=True,
+                        samesite="strict", secure=context.cookie_secure, path="/ui")
+    return response
+
+
+@page_app.post("/logout")
+def logout(request: Request):
+    response = RedirectResponse(str(request.url_for("login_form")), status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/ui")
+    return response
 
 
 def percent(value: float) -> str:
@@ -128,7 +170,14 @@ def features_of(row) -> dict:
 
 def show_youth(request: Request, context: PageContext, youth: YouthInput, source: str, saved: bool = False,
                problems: list[str] | None = None, form: dict | None = None, status: int = 200) -> HTMLResponse:
+    """The youth's advice and reasons; shown only once the showing is in the audit log."""
     result = scoring.score(context.served, [youth], dt.date.today(), explain=True)[0]
+    officer = officer_of(request)
+    try:
+        context.audit.append([record("explain", result, getattr(request.state, "request_id", None),
+                                     officer.name if officer else None, youth.model_dump_json())])
+    except AuditUnavailable:
+        return audit_unavailable(request)
     contributions = sorted(result.contributions.items(), key=lambda item: -abs(item[1]))
     scale = max((abs(c) for _, c in contributions), default=1.0) or 1.0
     labels = {f.name: f.label_nl for f in FEATURES}
@@ -182,18 +231,28 @@ def problems_nl(error: Exception) -> list[str]:
 
 @page_app.post("/besluit", response_class=HTMLResponse)
 def record_decision(request: Request, youth: str = Form(...), bron: str = Form(...), route: str = Form(""),
-                    houding: str = Form(""), reden: str = Form(""), naam: str = Form(""),
-                    context: PageContext = Depends(page_context)):
-    """Record a decision; the advice is recomputed here from the same input, never taken from the form."""
-    subject = YouthInput.model_validate_json(youth)
-    result = scoring.score(context.served, [subject], dt.date.today())[0]
-    advice = Advice(result.tier, result.route, result.probability, result.model_version)
+                    houding: str = Form(""), reden: str = Form(""), context: PageContext = Depends(page_context)):
+    """Record a decision; the advice is recomputed here from the same input, never taken from the form,
+    and the officer is the owner of the key, never a typed name."""
     try:
-        decision = validate_decision(subject.youth_id, naam, advice, route or None, houding or None, reden)
+        subject = YouthInput.model_validate_json(youth)
+        result = scoring.score(context.served, [subject], dt.date.today())[0]
+    except (ValidationError, scoring.RequestError):
+        return render(request, "message.html", status=400, title="Besluit niet vastgelegd",
+                      message="De gegevens van de jongere in het formulier zijn niet geldig. Open de jongere opnieuw.")
+    advice = Advice(result.tier, result.route, result.probability, result.model_version)
+    officer = officer_of(request)
+    try:
+        decision = validate_decision(subject.youth_id, officer.name if officer else "", advice, route or None, houding or None, reden)
     except DecisionRefused as refused:
-        form = {"route": route, "houding": houding, "reden": reden, "naam": naam}
+        form = {"route": route, "houding": houding, "reden": reden}
         return show_youth(request, context, subject, bron, problems=refused.problems, form=form, status=422)
-    context.decisions.append(decision)
+    row = record("decision", result, getattr(request.state, "request_id", None), decision.officer, subject.model_dump_json(),
+                 decision_route=decision.chosen_route, decision_follows=decision.follows_advice, decision_reason=decision.reason)
+    try:
+        context.decisions.append(decision, context.audit, row)
+    except AuditUnavailable:
+        return audit_unavailable(request)
     if bron == "lijst":
         target = request.url_for("youth_from_list", youth_id=subject.youth_id).include_query_params(opgeslagen=1)
         return RedirectResponse(str(target), status_code=303)

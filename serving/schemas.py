@@ -13,13 +13,22 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, model_validator
 
 from vsv_model.feature_spec import FEATURES, FeatureSpec
 
 MAX_YOUTHS = 1000
-Text = Annotated[str, Field(min_length=1, max_length=64)]
-OptionalText = Annotated[str | None, Field(default=None, max_length=64)]
+
+
+def printable(value: str | None) -> str | None:
+    """Identifiers and names are shown on the page and written to the audit log: no control characters."""
+    if value is not None and any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValueError("contains a control character (such as a tab, a line break or NUL)")
+    return value
+
+
+Text = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(printable)]
+OptionalText = Annotated[str | None, Field(default=None, max_length=64), AfterValidator(printable)]
 Hours = Annotated[float | None, Field(default=None, allow_inf_nan=False, le=10_000)]
 
 

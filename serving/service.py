@@ -2,8 +2,10 @@
 
 The champion is declared at class level (BentoML resolves it before the server
 starts, and `bentoml build` packs it into the Bento); `vsv serve` imports the
-registry's champion into BentoML's model store and points VSV_MODEL_TAG at it.
-All work happens in `serving.scoring`; this class only speaks HTTP.
+registry's champion into BentoML's model store, marks it as served and points
+VSV_MODEL_TAG at it; `/reload` moves every worker to a new champion without a
+failed request. Every answer is first written to the audit log. All scoring
+work happens in `serving.scoring`; this class only speaks HTTP.
 """
 
 from __future__ import annotations
@@ -14,14 +16,19 @@ import os
 from pathlib import Path
 from typing import Annotated
 
+import anyio
 import bentoml
-from pydantic import Field
+from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse
 
-from serving import scoring
+from serving import model_store, scoring
+from serving.audit import AuditLog, AuditUnavailable, record
+from serving.auth import OFFICER_MAX_YOUTHS, KeyRing, Principal, session_secret
+from serving.database import open_database
 from serving.decisions import DecisionStore
 from serving.errors import PlainValidationErrors, quiet_validation_logs
-from serving.model_store import load_served
+from serving.middleware import Authentication, BodyLimit, JsonBodies, RequestLog
+from serving.openapi import CompleteOpenApi
 from serving.page import PageContext, page_app
 from serving.schemas import MAX_YOUTHS, Explanation, FeatureInfo, ModelInfo, ScoreResponse, YouthInput
 from serving.scores import ScoresSource
@@ -29,10 +36,25 @@ from vsv_model.feature_spec import FEATURES
 from vsv_model.settings import Settings
 
 MODEL_TAG = os.environ.get("VSV_MODEL_TAG", "vsv-risk:latest")
-
-
 # Tracing spans cost a fifth of a request and go nowhere without an exporter: off unless asked for.
 TRACING = {} if os.environ.get("VSV_TRACING") == "1" else {"excluded_urls": ".*"}
+
+
+class ReloadResult(BaseModel):
+    previous_version: str
+    version: str
+
+
+class AuditExport(BaseModel):
+    records: list[dict]
+
+
+def refused(ctx: bentoml.Context | None, status: int, body: dict | str) -> JSONResponse:
+    """An error answer. With a context in the API's signature BentoML overwrites the response's status
+    with the context's, so it is set on both."""
+    if ctx is not None:
+        ctx.response.status_code = status
+    return JSONResponse({"error": body} if isinstance(body, str) else body, status_code=status)
 
 
 @bentoml.asgi_app(page_app, path="/ui")
@@ -41,6 +63,7 @@ TRACING = {} if os.environ.get("VSV_TRACING") == "1" else {"excluded_urls": ".*"
     workers=int(os.environ.get("VSV_WORKERS", "2")),  # one per core on the 2-core target machine
     traffic={"timeout": 30},
     tracing=TRACING,
+    logging={"access": {"enabled": False}},  # serving.middleware.RequestLog writes the request log
 )
 class VsvRisk:
     bento_model = bentoml.models.BentoModel(MODEL_TAG)
@@ -48,36 +71,91 @@ class VsvRisk:
     def __init__(self) -> None:
         quiet_validation_logs()
         self.settings = Settings.from_env()
-        self.served = load_served(Path(self.bento_model.path), self.settings.max_age)
-        self.page = PageContext(self.served, ScoresSource(Path(self.settings.scores_path)), DecisionStore(self.settings.database_url))
+        tag, self.marker_stamp = model_store.marked_tag()
+        self.served_tag = tag or str(self.bento_model.tag)
+        self.served = (model_store.load_tag(tag, self.settings.max_age) if tag
+                       else model_store.load_served(Path(self.bento_model.path), self.settings.max_age))
+        engine = open_database(self.settings.database_url)
+        self.audit = AuditLog(engine)
+        keys = KeyRing(Path(self.settings.api_keys_file))
+        self.page = PageContext(self.served, ScoresSource(Path(self.settings.scores_path)), DecisionStore(engine), self.audit,
+                                keys, session_secret(Path(self.settings.api_keys_file)), self.settings.cookie_secure)
         # Everything loaded so far lives as long as the worker: keep it out of the garbage collector's
         # full passes, which otherwise stall a request for 100+ ms now and then (the p99).
         gc.collect()
         gc.freeze()
 
+    def refresh_model(self) -> None:
+        """Follow the served-model marker (a stat per request): another worker's /reload reaches this one."""
+        tag, stamp = model_store.marked_tag()
+        if stamp == self.marker_stamp or tag is None:
+            return
+        if tag != self.served_tag:
+            self.served = self.page.served = model_store.load_tag(tag, self.settings.max_age)
+            self.served_tag = tag
+        self.marker_stamp = stamp
+
+    def audited(self, event: str, youths: list[YouthInput], results: list, ctx: bentoml.Context) -> None:
+        state = ctx.request.state
+        principal: Principal | None = getattr(state, "principal", None)
+        self.audit.append([record(event, result, getattr(state, "request_id", None), principal.name if principal else None,
+                                  youth.model_dump_json()) for youth, result in zip(youths, results, strict=True)])
+
     @bentoml.api(route="/score")
     async def score(
-        self, youths: Annotated[list[YouthInput], Field(min_length=1, max_length=MAX_YOUTHS)]
+        self, youths: Annotated[list[YouthInput], Field(min_length=1, max_length=MAX_YOUTHS)], ctx: bentoml.Context
     ) -> ScoreResponse:
-        """Probability, tier, advised route and the top-5 reasons for 1 to 1,000 youths."""
+        """Probability, tier, advised route and the top-5 reasons for 1 to 1,000 youths (officers: up to 25)."""
+        principal = getattr(ctx.request.state, "principal", None)
+        if len(youths) > OFFICER_MAX_YOUTHS and principal is not None and not principal.may("analyst"):
+            return refused(ctx, 403, f"more than {OFFICER_MAX_YOUTHS} youths in one request is batch scoring: the analyst role")
+        self.refresh_model()
         try:
             results = scoring.score(self.served, youths, dt.date.today())
+            self.audited("score", youths, results, ctx)
         except scoring.RequestError as error:
-            return JSONResponse(error.body(), status_code=error.status)
+            return refused(ctx, error.status, error.body())
+        except AuditUnavailable as error:
+            return refused(ctx, 503, f"{error}: no advice without a record")
         return ScoreResponse(model_version=self.served.version, results=results)
 
     @bentoml.api(route="/explain")
-    async def explain(self, youth: YouthInput) -> Explanation:
+    async def explain(self, youth: YouthInput, ctx: bentoml.Context) -> Explanation:
         """All contributions and the base value (they add up to the calibrated log-odds), plus the reasons."""
+        self.refresh_model()
         try:
-            return scoring.score(self.served, [youth], dt.date.today(), explain=True)[0]
+            result = scoring.score(self.served, [youth], dt.date.today(), explain=True)[0]
+            self.audited("explain", [youth], [result], ctx)
         except scoring.RequestError as error:
-            return JSONResponse(error.body(), status_code=error.status)
+            return refused(ctx, error.status, error.body())
+        except AuditUnavailable as error:
+            return refused(ctx, 503, f"{error}: no advice without a record")
+        return result
 
     @bentoml.api(route="/model")
     async def model(self) -> ModelInfo:
         """Version, run id, training date, metrics, tier cut-offs and the features with their Dutch labels."""
+        self.refresh_model()
         return model_info(self.served)
+
+    @bentoml.api(route="/reload")
+    async def reload(self) -> ReloadResult:
+        """Serve the registry's current champion (admin). Requests keep the old model until the swap."""
+        previous = self.served.version
+        try:
+            tag = await anyio.to_thread.run_sync(model_store.import_champion, self.settings)
+        except Exception as error:  # noqa: BLE001 - any reason the registry cannot give a model
+            return refused(None, 503, f"the champion cannot be loaded, still serving version {previous}: {error}")
+        if tag != model_store.marked_tag()[0]:
+            model_store.mark_served(tag)
+        self.refresh_model()
+        return ReloadResult(previous_version=previous, version=self.served.version)
+
+    @bentoml.api(route="/audit_export")
+    async def audit_export(self, since: Annotated[dt.date, Field(strict=True)]) -> AuditExport:
+        """Audit records from a date on (analyst); `vsv audit export` writes them to a file."""
+        frame = await anyio.to_thread.run_sync(self.audit.export, since)
+        return AuditExport(records=frame.astype(object).where(frame.notna(), None).to_dict("records"))
 
 
 def model_info(served: scoring.ServedModel) -> ModelInfo:
@@ -93,4 +171,11 @@ def model_info(served: scoring.ServedModel) -> ModelInfo:
     )
 
 
+# Outermost first: every request gets an id and a log line, oversized bodies stop before anything
+# reads them, then the key and its role are checked.
+VsvRisk.add_asgi_middleware(RequestLog)
+VsvRisk.add_asgi_middleware(BodyLimit)
+VsvRisk.add_asgi_middleware(Authentication)
+VsvRisk.add_asgi_middleware(JsonBodies)
 VsvRisk.add_asgi_middleware(PlainValidationErrors)
+VsvRisk.add_asgi_middleware(CompleteOpenApi)

@@ -69,7 +69,21 @@ def champion_store(population_dir, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def scored_current(champion_store, population_dir, tmp_path_factory):
+def api_keys(tmp_path_factory) -> dict:
+    """A keys file with one key per role (`vsv keys add` semantics); the environment points at it.
+    Returns the keys themselves, the Bearer headers per role and the file."""
+    import os
+
+    from serving.auth import ROLES, add_key
+
+    path = tmp_path_factory.mktemp("keys") / "vsv-keys.txt"
+    keys = {role: add_key(path, role, f"test-{role}") for role in ROLES}
+    os.environ["VSV_API_KEYS_FILE"] = str(path)
+    return {"keys": keys, "headers": {role: {"Authorization": f"Bearer {key}"} for role, key in keys.items()}, "file": path}
+
+
+@pytest.fixture(scope="session")
+def scored_current(champion_store, population_dir, api_keys, tmp_path_factory):
     """The current cohort batch-scored by the champion, and a fresh decisions database; the
     environment points the service at both."""
     import datetime as dt
@@ -87,12 +101,32 @@ def scored_current(champion_store, population_dir, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def asgi_client(scored_current):
+def asgi_client(scored_current, api_keys):
     """The whole service (API and officer page) in-process, built once: BentoML registers its
-    metrics globally, so a second app in the same process would collide."""
+    metrics globally, so a second app in the same process would collide. The client sends the
+    officer's key; tests of other roles pass their own Authorization header."""
     from starlette.testclient import TestClient
 
     from serving.service import VsvRisk
 
-    with TestClient(VsvRisk.to_asgi()) as client:
+    with TestClient(VsvRisk.to_asgi(), headers=api_keys["headers"]["officer"]) as client:
         yield client
+
+
+@pytest.fixture
+def postgres_url():
+    """A real PostgreSQL server (`.ci/run` installs and starts Debian's postgresql); fresh tables per test."""
+    import os
+
+    import sqlalchemy as sa
+
+    url = os.environ.get("VSV_TEST_POSTGRES_URL")
+    if not url:
+        if os.environ.get("VSV_REQUIRE_POSTGRES") == "1":
+            pytest.fail("VSV_TEST_POSTGRES_URL is not set but VSV_REQUIRE_POSTGRES=1")
+        pytest.skip("no PostgreSQL server: set VSV_TEST_POSTGRES_URL (CI does)")
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("drop table if exists audit_log, decisions cascade")
+    engine.dispose()
+    return url

@@ -8,8 +8,11 @@ import socket
 import subprocess
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
+
+ARTIFACTS = Path(os.environ.get("VSV_TEST_ARTIFACTS", "test-artifacts"))  # screenshots and figures of test runs
 
 
 def free_port() -> int:
@@ -21,16 +24,25 @@ def free_port() -> int:
 @contextmanager
 def running_server(command: list[str], port: int, env: dict, cwd=None, timeout: float = 90.0, log_path=None):
     """Start `command`, wait until /readyz answers 200, yield the base URL, then stop the process group."""
-    log = open(log_path, "w") if log_path else subprocess.DEVNULL
-    process = subprocess.Popen(command, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
+    process, url = start_server(command, port, env, cwd, timeout, log_path)
     try:
-        wait_ready(url, process, timeout)
         yield url
     finally:
         stop(process)
-        if log_path:
-            log.close()
+
+
+def start_server(command: list[str], port: int, env: dict, cwd=None, timeout: float = 90.0, log_path=None):
+    """Start `command` in its own process group (its log appended to `log_path`) and wait until it is ready."""
+    log = open(log_path, "a") if log_path else subprocess.DEVNULL
+    process = subprocess.Popen(command, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    if log_path:
+        log.close()  # the child holds its own descriptor
+    try:
+        wait_ready(f"http://127.0.0.1:{port}", process, timeout)
+    except BaseException:
+        stop(process)
+        raise
+    return process, f"http://127.0.0.1:{port}"
 
 
 def wait_ready(url: str, process: subprocess.Popen, timeout: float) -> float:
@@ -48,10 +60,27 @@ def wait_ready(url: str, process: subprocess.Popen, timeout: float) -> float:
 
 
 def stop(process: subprocess.Popen) -> None:
+    """SIGTERM (BentoML stops its workers), then SIGKILL whatever is left."""
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            kill_tree(process)
+
+
+def kill_tree(process: subprocess.Popen) -> int:
+    """SIGKILL the server and every process under it (BentoML's workers run in sessions of their own),
+    as a crash or an OOM kill would; returns how many processes were killed."""
+    import psutil
+
+    parent = psutil.Process(process.pid)
+    victims = [parent, *parent.children(recursive=True)]
+    for victim in victims:
+        try:
+            victim.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(victims, timeout=10)
+    process.wait()
+    return len(victims)

@@ -30,16 +30,30 @@ def test_refused_decisions_say_why(route, stance, reason, message):
     assert message in refused.value.problems
 
 
-def test_officer_name_is_required():
-    with pytest.raises(DecisionRefused, match="Vul uw naam in."):
+def test_an_officer_is_required():
+    with pytest.raises(DecisionRefused, match="Log in om een besluit vast te leggen."):
         validate_decision("J1", " ", ADVICE, "gesprek", "volgt", None)
 
 
+def audit_row(decision) -> dict:
+    import datetime as dt
+
+    return {"recorded_at": dt.datetime.now(dt.UTC), "event": "decision", "request_id": "r", "key_name": decision.officer,
+            "youth_id": decision.youth_id, "as_of": "2026-10-01", "model_version": "3", "input_hash": "0" * 64,
+            "probability": 0.55, "tier": "medium", "advised_route": "gesprek", "top_reasons": "[]",
+            "decision_route": decision.chosen_route, "decision_follows": decision.follows_advice, "decision_reason": decision.reason}
+
+
 def test_store_appends_and_reads_newest_first(tmp_path):
-    store = DecisionStore(f"sqlite:///{tmp_path / 'd.db'}")
-    store.append(validate_decision("J1", "Anna", ADVICE, "gesprek", "volgt", None))
-    store.append(validate_decision("J1", "Bert", ADVICE, "matchmaker", "wijkt_af", "thuissituatie"))
-    store.append(validate_decision("J2", "Anna", ADVICE, "gesprek", "volgt", None))
+    from serving.audit import AuditLog
+    from serving.database import open_database
+
+    engine = open_database(f"sqlite:///{tmp_path / 'd.db'}")
+    store, audit = DecisionStore(engine), AuditLog(engine)
+    for decision in (validate_decision("J1", "Anna", ADVICE, "gesprek", "volgt", None),
+                     validate_decision("J1", "Bert", ADVICE, "matchmaker", "wijkt_af", "thuissituatie"),
+                     validate_decision("J2", "Anna", ADVICE, "gesprek", "volgt", None)):
+        store.append(decision, audit, audit_row(decision))
     history = store.history("J1")
     assert [(d["officer"], d["chosen_route"], d["follows_advice"], d["reason"]) for d in history] == [
         ("Bert", "matchmaker", False, "thuissituatie"), ("Anna", "gesprek", True, None)]
@@ -47,3 +61,16 @@ def test_store_appends_and_reads_newest_first(tmp_path):
     assert not [name for name in dir(store) if name.startswith(("update", "delete", "remove"))]
     with store.engine.connect() as connection:
         assert connection.execute(sa.text("select count(*) from decisions")).scalar() == 3
+        assert connection.execute(sa.text("select count(*) from audit_log where event = 'decision'")).scalar() == 3
+
+
+def test_a_decision_is_not_stored_when_its_audit_record_fails(tmp_path):
+    from serving.audit import AuditLog, AuditUnavailable
+    from serving.database import open_database
+
+    engine = open_database(f"sqlite:///{tmp_path / 'd.db'}")
+    store = DecisionStore(engine)
+    decision = validate_decision("J1", "Anna", ADVICE, "gesprek", "volgt", None)
+    with pytest.raises(AuditUnavailable):
+        store.append(decision, AuditLog(engine), audit_row(decision) | {"input_hash": None})  # NOT NULL: the insert fails
+    assert store.history("J1") == []  # both or neither

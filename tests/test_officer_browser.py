@@ -12,13 +12,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.servers import free_port, running_server
+from tests.servers import ARTIFACTS, free_port, running_server
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
-ARTIFACTS = Path(os.environ.get("VSV_TEST_ARTIFACTS", "test-artifacts"))
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +44,40 @@ def browser():
         launched.close()
 
 
-def test_officer_flow_from_list_to_recorded_override(site, browser):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+def log_in(browser, site, key: str, **options):
+    """A new page, sent to the login form first (no session yet), logged in with the key."""
+    page = browser.new_page(**options)
     page.goto(f"{site['url']}/ui/")
+    assert page.locator("h1").inner_text() == "Inloggen"
+    page.fill("#sleutel", key)
+    page.get_by_role("button", name="Inloggen").click()
+    return page
+
+
+def test_login_refuses_a_wrong_key_and_sets_a_strict_httponly_cookie(site, browser, api_keys):
+    page = browser.new_page()
+    page.goto(f"{site['url']}/ui/jongere/J0000001")
+    assert page.url.endswith("/ui/login")
+    page.fill("#sleutel", "vsv_niet-goed")
+    page.get_by_role("button", name="Inloggen").click()
+    assert "Deze sleutel is onbekend." in page.locator(".problems").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "officer-login-refused.png"), full_page=True)
+    page.fill("#sleutel", api_keys["keys"]["officer"])
+    page.get_by_role("button", name="Inloggen").click()
+    assert page.locator("h1").inner_text() == "Jongeren op volgorde van risico"
+    assert "Ingelogd als test-officer" in page.locator("header").inner_text()
+    (cookie,) = page.context.cookies()
+    assert (cookie["httpOnly"], cookie["sameSite"], cookie["path"]) == (True, "Strict", "/ui")
+    assert api_keys["keys"]["officer"] not in cookie["value"]
+    assert page.evaluate("document.cookie") == ""  # out of reach of scripts
+    page.get_by_role("button", name="Uitloggen").click()
+    assert page.locator("h1").inner_text() == "Inloggen"
+    page.goto(f"{site['url']}/ui/")
+    assert page.url.endswith("/ui/login")
+
+
+def test_officer_flow_from_list_to_recorded_override(site, browser, api_keys):
+    page = log_in(browser, site, api_keys["keys"]["officer"], viewport={"width": 1280, "height": 900})
     assert page.locator("h1").inner_text() == "Jongeren op volgorde van risico"
     page.select_option("#filter-risico", "high")
     page.get_by_role("button", name="Filter toepassen").click()
@@ -65,7 +95,6 @@ def test_officer_flow_from_list_to_recorded_override(site, browser):
 
     page.check("#route-gesprek")
     page.check("#houding-wijkt_af")
-    page.fill("#naam", "Anna de Vries")
     page.get_by_role("button", name="Besluit vastleggen").click()
     assert "Geef een reden als u afwijkt van het advies." in page.locator("#besluit-fouten").inner_text()
     assert "Nog geen besluiten vastgelegd." in page.content()
@@ -74,11 +103,10 @@ def test_officer_flow_from_list_to_recorded_override(site, browser):
     page.check("#route-gesprek")
     page.check("#houding-wijkt_af")
     page.fill("#reden", "Jongere heeft net werk gevonden; eerst een gesprek.")
-    page.fill("#naam", "Anna de Vries")
     page.get_by_role("button", name="Besluit vastleggen").click()
     assert page.locator(".saved").inner_text() == "Uw besluit is vastgelegd."
     history = page.locator("#historie tbody tr").first.inner_text()
-    assert "Anna de Vries" in history and "Jongere heeft net werk gevonden" in history
+    assert "test-officer" in history and "Jongere heeft net werk gevonden" in history
     page.screenshot(path=str(ARTIFACTS / "officer-override-stored.png"), full_page=True)
 
     with sa.create_engine(site["database"]).connect() as connection:
@@ -86,9 +114,15 @@ def test_officer_flow_from_list_to_recorded_override(site, browser):
     assert rows == [(youth_id, "gesprek", False, "Jongere heeft net werk gevonden; eerst een gesprek.")]
 
 
-def test_keyboard_only_and_tablet_width(site, browser):
+def test_keyboard_only_and_tablet_width(site, browser, api_keys):
     page = browser.new_page(viewport={"width": 820, "height": 1180})
     page.goto(f"{site['url']}/ui/")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "sleutel"
+    page.keyboard.type(api_keys["keys"]["officer"])
+    page.keyboard.press("Enter")
+    page.wait_for_selector("tbody")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Direct naar de inhoud"
     page.keyboard.press("Enter")
@@ -102,8 +136,6 @@ def test_keyboard_only_and_tablet_width(site, browser):
     page.keyboard.press("Space")
     page.focus("#reden")
     page.keyboard.type("Verhuisd naar buiten de regio.")
-    page.focus("#naam")
-    page.keyboard.type("Bert")
     page.get_by_role("button", name="Besluit vastleggen").focus()
     page.keyboard.press("Enter")
     page.wait_for_selector(".saved")
@@ -113,12 +145,12 @@ def test_keyboard_only_and_tablet_width(site, browser):
     page.screenshot(path=str(ARTIFACTS / "officer-tablet.png"), full_page=True)
 
 
-def test_paste_a_youth_in_the_browser(site, browser):
+def test_paste_a_youth_in_the_browser(site, browser, api_keys):
     import json
 
     from serving.page import EXAMPLE_YOUTH
 
-    page = browser.new_page()
+    page = log_in(browser, site, api_keys["keys"]["officer"])
     page.goto(f"{site['url']}/ui/nieuw")
     page.fill("#gegevens", json.dumps(EXAMPLE_YOUTH))
     page.get_by_role("button", name="Risico berekenen").click()

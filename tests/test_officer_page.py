@@ -52,13 +52,14 @@ def test_override_without_reason_is_refused_then_stored_with_one(client, scored)
     row = scored[scored["tier"] == "medium"].iloc[0]
     page = client.get(f"/ui/jongere/{row['youth_id']}").text
     youth_json = re.search(r'name="youth" value="([^"]+)"', page).group(1).replace("&#34;", '"')
-    form = {"youth": youth_json, "bron": "lijst", "route": "matchmaker", "houding": "wijkt_af", "reden": "", "naam": "Anna"}
+    form = {"youth": youth_json, "bron": "lijst", "route": "matchmaker", "houding": "wijkt_af", "reden": ""}
     refused = client.post("/ui/besluit", data=form, follow_redirects=False)
     assert refused.status_code == 422 and "Geef een reden als u afwijkt van het advies." in refused.text
     stored = client.post("/ui/besluit", data=form | {"reden": "zorgen over thuissituatie"}, follow_redirects=False)
     assert stored.status_code == 303
     after = client.get(stored.headers["location"]).text
     assert "Uw besluit is vastgelegd." in after and "zorgen over thuissituatie" in after
+    assert "test-officer" in after.split('id="historie"')[1]  # recorded on the key's name, never a typed one
 
 
 def test_pasted_history_is_scored_and_bad_paste_explained_in_dutch(client):

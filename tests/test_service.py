@@ -67,10 +67,10 @@ def test_score_returns_tier_route_and_five_dutch_reasons(client, champion_store)
     assert "geen startkwalificatie vóór hun 23e" in first["probability_nl"]
 
 
-def test_model_describes_the_served_version(client, champion_store):
+def test_model_describes_the_served_version(client, champion_store, api_keys):
     from mlflow import MlflowClient
 
-    body = client.post("/model").json()
+    body = client.post("/model", headers=api_keys["headers"]["analyst"]).json()
     champion = MlflowClient().get_model_version_by_alias("vsv-risk", "champion")
     assert body["version"] == str(champion.version) and body["run_id"] == champion.run_id
     assert [f["name"] for f in body["features"]] == list(FEATURE_NAMES)

@@ -23,7 +23,7 @@ VSV = [sys.executable, "-m", "vsv_model.cli"]
 
 
 @pytest.fixture(scope="module")
-def served(champion_store, tmp_path_factory):
+def served(champion_store, scored_current, tmp_path_factory):
     port = free_port()
     env = os.environ | {"VSV_WORKERS": "1"}
     log = tmp_path_factory.mktemp("logs") / "serve.log"
@@ -31,21 +31,29 @@ def served(champion_store, tmp_path_factory):
         yield url
 
 
-def test_served_version_is_the_registry_champion(served, champion_store):
+def test_served_version_is_the_registry_champion(served, champion_store, api_keys):
     champion = MlflowClient().get_model_version_by_alias("vsv-risk", "champion")
-    body = httpx.post(f"{served}/model", json={}).json()
+    body = httpx.post(f"{served}/model", json={}, headers=api_keys["headers"]["analyst"]).json()
     assert body["version"] == str(champion.version) and body["run_id"] == champion.run_id
 
 
-def test_score_over_http(served):
-    response = httpx.post(f"{served}/score", json=BODY)
+def test_health_and_metrics_are_open_everything_else_needs_a_key(served):
+    for path in ("/livez", "/readyz", "/metrics"):
+        assert httpx.get(f"{served}{path}").status_code == 200, path
+    assert "bentoml_service_request_total" in httpx.get(f"{served}/metrics").text
+    assert httpx.post(f"{served}/score", json=BODY).status_code == 401
+    assert httpx.get(f"{served}/ui/", follow_redirects=False).headers["location"] == "/ui/login"
+
+
+def test_score_over_http(served, api_keys):
+    response = httpx.post(f"{served}/score", json=BODY, headers=api_keys["headers"]["officer"])
     assert response.status_code == 200
     result = response.json()["results"][0]
     assert result["tier"] in ("low", "medium", "high") and len(result["reasons"]) == 5
 
 
-def test_explain_over_http_is_additive(served):
-    body = httpx.post(f"{served}/explain", json={"youth": BODY["youths"][0]}).json()
+def test_explain_over_http_is_additive(served, api_keys):
+    body = httpx.post(f"{served}/explain", json={"youth": BODY["youths"][0]}, headers=api_keys["headers"]["officer"]).json()
     assert body["base_value"] + sum(body["contributions"].values()) == pytest.approx(body["log_odds"], abs=1e-6)
 
 
@@ -54,13 +62,14 @@ def test_explain_over_http_is_additive(served):
     (b'{"youths": [{"youth_id": "J1", "history": {}}]}', 400),
     (b'{"youths": [{"youth_id": "J1", "as_of": "2019-10-01", "history": {"birth_date": "2010-01-01"}}]}', 422),
 ])
-def test_bad_input_over_http_is_a_4xx(served, content, status):
-    response = httpx.post(f"{served}/score", content=content, headers={"content-type": "application/json"})
+def test_bad_input_over_http_is_a_4xx(served, api_keys, content, status):
+    response = httpx.post(f"{served}/score", content=content,
+                          headers={"content-type": "application/json", **api_keys["headers"]["officer"]})
     assert response.status_code == status
     assert response.json()["error"]
 
 
-def test_bento_runs_where_the_registry_cannot_be_reached(champion_store, tmp_path):
+def test_bento_runs_where_the_registry_cannot_be_reached(champion_store, api_keys, tmp_path):
     root = champion_store["root"]
     subprocess.run([*VSV, "bento"], check=True, capture_output=True, cwd=os.getcwd())
     archive = tmp_path / "vsv-risk.bento"
@@ -72,6 +81,7 @@ def test_bento_runs_where_the_registry_cannot_be_reached(champion_store, tmp_pat
     port = free_port()
     command = [sys.executable, "-m", "bentoml", "serve", "vsv-risk:latest", "--port", str(port), "--host", "127.0.0.1"]
     with running_server(command, port, isolated, cwd=tmp_path, log_path=tmp_path / "bento.log") as url:
-        assert httpx.post(f"{url}/model", json={}).json()["version"] == champion_store["version"]
-        assert httpx.post(f"{url}/score", json=BODY).status_code == 200
+        assert httpx.post(f"{url}/model", json={}, headers=api_keys["headers"]["analyst"]).json()["version"] == champion_store["version"]
+        assert httpx.post(f"{url}/score", json=BODY, headers=api_keys["headers"]["officer"]).status_code == 200
+        assert httpx.post(f"{url}/score", json=BODY).status_code == 401
     assert (root / "bentoml").exists()

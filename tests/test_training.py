@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import replace
@@ -115,12 +116,18 @@ def test_audit_columns_never_reach_the_model(population_dir):
 @pytest.mark.parametrize(("rows", "message"), [
     ("none", "no labelled in-scope youths"),
     ("one_class", "a model needs both outcomes"),
+    ("no_reports", "feature\\(s\\) without a single value: weeks_since_last_report"),
 ])
 def test_untrainable_data_is_refused_and_nothing_registered(tmp_path, tracking, population_dir, rows, message):
     from tests.helpers import enrolment, write_data_dir, youth
 
     if rows == "none":
         directory = write_data_dir(tmp_path / "d", youths=[youth("A", "2010-01-01")], enrollments=[enrolment("2022-08-01", youth_id="A")])
+    elif rows == "no_reports":  # a real population whose absence reports never arrived
+        directory = tmp_path / "d"
+        shutil.copytree(population_dir, directory)
+        header = (directory / "absence_reports.csv").read_text().splitlines()[0]
+        (directory / "absence_reports.csv").write_text(header + "\n")
     else:  # all qualify in time: label 0 for everyone
         youths = [youth(f"Y{i}", "2000-06-15") for i in range(5)]
         diplomas = [{"youth_id": f"Y{i}", "diploma_date": "2021-07-01", "level": "mbo-2"} for i in range(5)]
@@ -220,3 +227,36 @@ def test_same_data_config_and_seed_give_identical_metrics(population_dir, tmp_pa
             for n in ("a", "b")]
     assert runs[0].metrics == runs[1].metrics
     assert runs[0].baselines == runs[1].baselines
+
+
+def test_fairness_gate_fails_clear_disparities_but_not_noise():
+    from training.config import GateConfig
+    from training.fairness import fairness_audit, fairness_failures
+
+    rng = np.random.default_rng(0)
+    n = 4000
+    group = np.where(rng.random(n) < 0.25, "buiten_europa", "nederland")
+    y = (rng.random(n) < 0.3).astype(int)
+    p = np.clip(0.3 + 0.3 * (y - 0.3) + rng.normal(0, 0.1, n), 0.01, 0.99)
+    fair_tiers = np.select([p > 0.55, p > 0.45], ["high", "medium"], "low")
+    frame = pd.DataFrame({"gender": "V", "origin": group, "school_municipality": "Dordrecht", "age": 20})
+    assert fairness_failures(fairness_audit(frame, y, p, fair_tiers), GateConfig()) == []
+    missed = fair_tiers.copy()
+    missed[(group == "buiten_europa") & (y == 1)] = "low"  # every positive of one group kept out of 'high'
+    failures = fairness_failures(fairness_audit(frame, y, p, missed), GateConfig())
+    # fnr_high only moves from 0.72 to 1.00 (ratio 1.38, inside the bounds); tpr_high falls to 0 and is caught
+    assert any(f.startswith("origin=buiten_europa: tpr_high ratio 0.00") for f in failures)
+    assert not any(f.startswith("origin=nederland") for f in failures)
+
+
+def test_a_ratio_from_a_handful_of_cases_is_not_a_clear_difference():
+    from training.fairness import clear_difference
+
+    assert not clear_difference(0.01, 0.03, 40)      # 0.4 of 40 cases: noise
+    assert clear_difference(0.01, 0.03, 5000)        # the same ratio over 5,000 cases: real
+
+
+def test_tpr_high_exact():
+    from training.fairness import tpr_high
+
+    assert tpr_high(np.array([1, 1, 1, 0]), np.array([2, 1, 0, 2])) == pytest.approx(1 / 3)

@@ -68,7 +68,8 @@ class TierConfig:
 
 @dataclass(frozen=True)
 class GateConfig:
-    """What `vsv promote` requires of a challenger."""
+    """What `vsv promote` requires of a challenger. A fairness ratio fails only when it leaves the bounds
+    and the group's rate differs clearly from the whole (two-sided z-test, p < 0.01)."""
 
     max_auc_drop: float = 0.005
     max_ece: float = 0.03

@@ -19,7 +19,10 @@ from training.config import GateConfig
 from vsv_model.policy import TIERS
 
 AUDITED = ("gender", "origin", "school_municipality", "age")
-RATE_METRICS = ("fnr_high", "for_high", "fpr_medium", "fdr_medium")
+# With a capacity-limited high tier the false-negative rate is near 0.9 for everyone and its ratio can
+# hardly move; the share of a group's positives that do reach the matchmaker (tpr_high) shows an
+# under-served group plainly, so it is audited and gated too.
+RATE_METRICS = ("fnr_high", "tpr_high", "for_high", "fpr_medium", "fdr_medium")
 HIGH, MEDIUM = TIERS.index("high"), TIERS.index("medium")
 
 
@@ -29,6 +32,10 @@ def _rate(numerator: np.ndarray, denominator: np.ndarray) -> float:
 
 def fnr_high(y, tier):
     return _rate((y == 1) & (tier < HIGH), y == 1)
+
+
+def tpr_high(y, tier):
+    return _rate((y == 1) & (tier >= HIGH), y == 1)
 
 
 def for_high(y, tier):
@@ -41,6 +48,27 @@ def fpr_medium(y, tier):
 
 def fdr_medium(y, tier):
     return _rate((y == 0) & (tier >= MEDIUM), tier >= MEDIUM)
+
+
+def positives(y, tier):
+    return float((y == 1).sum())
+
+
+def not_high(y, tier):
+    return float((tier < HIGH).sum())
+
+
+def negatives(y, tier):
+    return float((y == 0).sum())
+
+
+def medium_or_high(y, tier):
+    return float((tier >= MEDIUM).sum())
+
+
+# Each error rate with the count it is a share of, so a gate can tell a real difference from noise.
+DENOMINATORS = {"fnr_high": "n_positive", "tpr_high": "n_positive", "for_high": "n_not_high", "fpr_medium": "n_negative", "fdr_medium": "n_medium_or_high"}
+CLEAR_DIFFERENCE_Z = 2.576  # two-sided p < 0.01
 
 
 def outcome_rate(y, tier):
@@ -65,8 +93,9 @@ def share(level: int):
 def audit_attribute(y: np.ndarray, p: np.ndarray, tiers: np.ndarray, groups: pd.Series) -> pd.DataFrame:
     """One row per group of one attribute (plus `overall`), with rates and their ratio to overall."""
     metrics = {"n": count, "outcome_rate": outcome_rate, "mean_p": mean_probability, "fnr_high": fnr_high,
-               "for_high": for_high, "fpr_medium": fpr_medium, "fdr_medium": fdr_medium,
-               **{f"share_{t}": share(i) for i, t in enumerate(TIERS)}}
+               "tpr_high": tpr_high, "for_high": for_high, "fpr_medium": fpr_medium, "fdr_medium": fdr_medium,
+               **{f"share_{t}": share(i) for i, t in enumerate(TIERS)},
+               "n_positive": positives, "n_not_high": not_high, "n_negative": negatives, "n_medium_or_high": medium_or_high}
     tier_codes = pd.Series(tiers).map({t: i for i, t in enumerate(TIERS)}).to_numpy()
     frame = MetricFrame(metrics=metrics, y_true=y, y_pred=tier_codes,
                         sensitive_features=groups.astype(str).fillna("onbekend").to_numpy(),
@@ -89,15 +118,27 @@ def fairness_audit(frame: pd.DataFrame, y: np.ndarray, p: np.ndarray, tiers: np.
     return audit[["attribute", "group", *[c for c in audit.columns if c not in ("attribute", "group")]]]
 
 
+def clear_difference(group_rate: float, overall_rate: float, group_count: float) -> bool:
+    """Is the group's rate clearly (two-sided p < 0.01) different from the whole's, given its count?"""
+    if group_count <= 0 or not 0 < overall_rate < 1:
+        return False
+    z = (group_rate - overall_rate) / np.sqrt(overall_rate * (1 - overall_rate) / group_count)
+    return abs(z) > CLEAR_DIFFERENCE_Z
+
+
 def fairness_failures(audit: pd.DataFrame, gates: GateConfig) -> list[str]:
-    """Groups (large enough to judge) of the gated attributes whose error-rate ratios leave the bounds."""
+    """Groups (large enough to judge) of the gated attributes whose error-rate ratio leaves the bounds
+    and whose rate differs clearly from the whole: a ratio made of a handful of cases is noise, not a finding."""
     failures = []
-    judged = audit[audit["attribute"].isin(gates.gated_attributes) & (audit["group"] != "overall")
-                   & (audit["n"] >= gates.min_group_size)]
-    for _, row in judged.iterrows():
-        for metric in RATE_METRICS:
-            ratio = row[f"{metric}_ratio"]
-            if np.isfinite(ratio) and not gates.fairness_ratio_min <= ratio <= gates.fairness_ratio_max:
-                failures.append(f"{row['attribute']}={row['group']}: {metric} ratio {ratio:.2f} outside "
-                                f"[{gates.fairness_ratio_min}, {gates.fairness_ratio_max}]")
+    for attribute in gates.gated_attributes:
+        table = audit[audit["attribute"] == attribute]
+        overall = table[table["group"] == "overall"].iloc[0]
+        for _, row in table[(table["group"] != "overall") & (table["n"] >= gates.min_group_size)].iterrows():
+            for metric in RATE_METRICS:
+                ratio = row[f"{metric}_ratio"]
+                outside = np.isfinite(ratio) and not gates.fairness_ratio_min <= ratio <= gates.fairness_ratio_max
+                if outside and clear_difference(row[metric], overall[metric], row[DENOMINATORS[metric]]):
+                    failures.append(f"{attribute}={row['group']}: {metric} ratio {ratio:.2f} outside "
+                                    f"[{gates.fairness_ratio_min}, {gates.fairness_ratio_max}] "
+                                    f"({row[metric]:.3f} vs {overall[metric]:.3f} of {int(row[DENOMINATORS[metric]])} cases)")
     return failures

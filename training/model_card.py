@@ -30,7 +30,7 @@ def comparison_table(metrics: dict, baselines: dict) -> pd.DataFrame:
 def render_model_card(model: RiskModel, metrics: dict, baselines: dict, audit: pd.DataFrame, version_note: str) -> str:
     cut = model.cutoffs
     per_group = audit[audit["attribute"].isin(["gender", "origin"])][
-        ["attribute", "group", "n", "outcome_rate", "mean_p", "fnr_high", "fnr_high_ratio", "for_high_ratio",
+        ["attribute", "group", "n", "outcome_rate", "mean_p", "fnr_high", "fnr_high_ratio", "tpr_high_ratio", "for_high_ratio",
          "fpr_medium_ratio", "fdr_medium_ratio", "calibration_in_the_large"]]
     per_group = per_group.astype({"n": int})
     sizing = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in cut.details.items())
@@ -76,8 +76,9 @@ Expected calibration error (10 bins): {metrics["ece"]:.4f}. Outcome rate per tie
 {_table(tiers)}
 {truth}
 ## Per-group metrics (audit-only attributes)
-High boundary: false-negative rate (fnr_high) and false-omission rate; medium boundary: false-positive and
-false-discovery rate; ratios are to the whole test population. Full table for gender, origin, school
+High boundary: false-negative rate (fnr_high), the share of positives that do reach `high` (tpr_high) and
+false-omission rate; medium boundary: false-positive and false-discovery rate; ratios are to the whole test
+population. A promotion gate fails when a ratio leaves its bounds and the difference is statistically clear. Full table for gender, origin, school
 municipality and age: `fairness.csv`.
 
 {_table(per_group)}

@@ -76,7 +76,7 @@ def plot_shap_beeswarm(contributions: np.ndarray, base: np.ndarray, matrix: np.n
 
 
 def plot_group_error_rates(audit: pd.DataFrame, path: Path) -> Path:
-    metrics = ["fnr_high", "for_high", "fpr_medium", "fdr_medium"]
+    metrics = ["fnr_high", "tpr_high", "for_high", "fpr_medium", "fdr_medium"]
     attributes = list(dict.fromkeys(audit["attribute"]))
     fig, axes = plt.subplots(len(attributes), 1, figsize=(9, 2.6 * len(attributes)))
     for ax, attribute in zip(np.atleast_1d(axes), attributes):

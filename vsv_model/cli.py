@@ -14,6 +14,10 @@ from typing import Annotated
 import typer
 
 app = typer.Typer(help="vsv-risk: early-school-leaving risk for the Doorstroompunt Zuid-Holland Zuid.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys: role:name:sha256 lines in VSV_API_KEYS_FILE (only hashes are stored).", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log of scores, explanations and decisions.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
 
 
 @app.callback()
@@ -193,10 +197,14 @@ def serve(
     import subprocess
     import sys
 
+    from serving.model_store import mark_served
+
     tag = _champion_tag()
-    typer.echo(f"Serving {tag} at http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    mark_served(tag)
+    typer.echo(f"Serving {tag} at http://{host}:{port}  (officers' page: http://{host}:{port}/ui/, API docs: http://{host}:{port}/docs)")
     typer.echo("Example request:")
-    typer.echo(f"  curl -s -X POST http://{host}:{port}/score -H 'Content-Type: application/json' -d '{json.dumps(EXAMPLE_REQUEST)}'")
+    typer.echo(f"  curl -s -X POST http://{host}:{port}/score -H \"Authorization: Bearer $VSV_KEY\" "
+               f"-H 'Content-Type: application/json' -d '{json.dumps(EXAMPLE_REQUEST)}'")
     command = [sys.executable, "-m", "bentoml", "serve", "serving.service:VsvRisk", "--host", host, "--port", str(port)]
     raise typer.Exit(subprocess.call(command, env=os.environ | {"VSV_MODEL_TAG": tag}))
 
@@ -244,8 +252,51 @@ def demo(
         if exc.exit_code:
             raise
     score(data=data, as_of="2026-10-01", out=Path("data/scores/latest.parquet"), explain=True, version=None)
+    from serving.auth import add_key
+    from vsv_model.settings import Settings
+
+    key = add_key(Path(Settings.from_env().api_keys_file), "officer", "demo-officer", replace=True)
+    typer.echo(f"A local officer key (shown once; log in at /ui/ with it, or export VSV_KEY={key}):\n  {key}")
     if serve_after:
         serve(port=port)
+
+
+@keys_app.command("add")
+def keys_add(
+    role: Annotated[str, typer.Option(help="officer, analyst or admin.")],
+    name: Annotated[str, typer.Option(help="Who holds the key (logged and audited instead of the key).")],
+    replace: Annotated[bool, typer.Option("--replace", help="Replace an existing key of that name.")] = False,
+) -> None:
+    """Create a key; it is printed once and only its hash is stored."""
+    from serving.auth import KeyFileError, add_key
+    from vsv_model.settings import Settings
+
+    path = Path(Settings.from_env().api_keys_file)
+    try:
+        key = add_key(path, role, name, replace=replace)
+    except KeyFileError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
+    typer.echo(f"Added {role} key '{name}' to {path}. The key (shown only now):", err=True)
+    typer.echo(key)
+
+
+@audit_app.command("export")
+def audit_export(
+    since: Annotated[str, typer.Option(help="First day to export, YYYY-MM-DD (UTC).")],
+    out: Annotated[Path, typer.Option(help="Output file: .csv or .parquet.")],
+) -> None:
+    """Export audit records from a date on, for analysts."""
+    from serving.audit import AuditLog
+    from serving.database import open_database
+    from vsv_model.settings import Settings
+
+    if out.suffix not in (".csv", ".parquet"):
+        raise typer.BadParameter("--out must end in .csv or .parquet")
+    frame = AuditLog(open_database(Settings.from_env().database_url)).export(_date(since))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(out, index=False) if out.suffix == ".parquet" else frame.to_csv(out, index=False)
+    typer.echo(f"Wrote {len(frame)} audit records since {since} to {out}")
 
 
 def _read(directory: Path):

@@ -11,6 +11,7 @@ base value + sum of contributions = calibrated log-odds.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -137,6 +138,7 @@ class RiskModel:
         directory.mkdir(parents=True, exist_ok=True)
         self.booster.save_model(str(directory / BOOSTER_FILE))
         meta = {"format_version": FORMAT_VERSION, "features": list(FEATURE_NAMES),
+                "booster_sha256": file_sha256(directory / BOOSTER_FILE),
                 "categories": {f.name: list(f.categories) for f in FEATURES if f.is_categorical},
                 "calibration": asdict(self.calibration), "tiers": asdict(self.cutoffs), "info": self.info}
         (directory / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -144,10 +146,13 @@ class RiskModel:
 
     @classmethod
     def load(cls, directory: Path) -> RiskModel:
-        """Load a saved model; refuses one built for another feature list or format."""
+        """Load a saved model; refuses a damaged one (its checksum is checked before LightGBM parses it:
+        LightGBM can crash the whole process on a truncated file) and one built for other features."""
         directory = Path(directory)
         try:
             meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
+            if meta.get("booster_sha256") != file_sha256(directory / BOOSTER_FILE):
+                raise ValueError(f"{BOOSTER_FILE} does not match the checksum saved with it: the file is damaged or was changed")
             booster = lgb.Booster(model_file=str(directory / BOOSTER_FILE))
         except (OSError, ValueError, lgb.basic.LightGBMError) as exc:
             raise ModelLoadError(f"cannot load the risk model from {directory}: {exc}") from exc
@@ -156,6 +161,10 @@ class RiskModel:
         if booster.num_feature() != len(FEATURE_NAMES):
             raise ModelLoadError(f"the booster in {directory} expects {booster.num_feature()} features, not {len(FEATURE_NAMES)}")
         return cls(booster, Calibration(**meta["calibration"]), TierCutoffs(**meta["tiers"]), meta.get("info", {}))
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 class ModelLoadError(RuntimeError):

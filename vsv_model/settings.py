@@ -21,6 +21,9 @@ class Settings:
     max_age: int = 23  # exclusive upper age of the target group; a coming law change makes it 27
     database_url: str = "sqlite:///vsv.db"  # decisions (and the audit log): SQLite next to mlruns/
     scores_path: str = "data/scores/latest.parquet"  # the latest `vsv score` output, for the officers' list
+    api_keys_file: str = "vsv-keys.txt"  # role:name:sha256 lines; only hashes are stored
+    max_body_bytes: int = 5_000_000
+    cookie_secure: bool = False  # set VSV_COOKIE_SECURE=1 behind HTTPS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -32,6 +35,9 @@ class Settings:
             max_age=int(env.get("VSV_MAX_AGE", "23")),
             database_url=env.get("VSV_DATABASE_URL", "sqlite:///vsv.db"),
             scores_path=env.get("VSV_SCORES", "data/scores/latest.parquet"),
+            api_keys_file=env.get("VSV_API_KEYS_FILE", "vsv-keys.txt"),
+            max_body_bytes=int(env.get("VSV_MAX_BODY_BYTES", "5000000")),
+            cookie_secure=env.get("VSV_COOKIE_SECURE", "0") == "1",
         )
 
     def sqlite_path(self) -> Path | None:

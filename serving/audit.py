@@ -1,0 +1,62 @@
+"""The audit log: every score, explanation and decision appends one record, before the answer
+leaves. If the record cannot be written the request fails (503): no advice without a record."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from serving.database import audit_table
+
+
+class AuditUnavailable(RuntimeError):
+    """The audit log could not be written."""
+
+
+def input_hash(canonical_json: str) -> str:
+    return hashlib.sha256(canonical_json.encode("utf-8")).hexdigest()
+
+
+def record(event: str, result, request_id: str | None, key_name: str | None, youth_json: str, **decision) -> dict:
+    """One audit row from a scored or explained youth (and, for decisions, the decision fields)."""
+    return {
+        "recorded_at": dt.datetime.now(dt.UTC), "event": event, "request_id": request_id, "key_name": key_name,
+        "youth_id": result.youth_id, "as_of": str(result.as_of), "model_version": result.model_version,
+        "input_hash": input_hash(youth_json), "probability": float(result.probability), "tier": result.tier,
+        "advised_route": result.route,
+        "top_reasons": json.dumps([{"feature": r.feature, "contribution": round(r.contribution, 6)} for r in result.reasons]),
+        "decision_route": decision.get("decision_route"), "decision_follows": decision.get("decision_follows"),
+        "decision_reason": decision.get("decision_reason"),
+    }
+
+
+class AuditLog:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def append(self, rows: list[dict], connection: Connection | None = None) -> None:
+        """Append rows in one transaction (or in the caller's); any failure is AuditUnavailable."""
+        try:
+            if connection is not None:
+                connection.execute(audit_table.insert(), rows)
+                return
+            with self.engine.begin() as own:
+                own.execute(audit_table.insert(), rows)
+        except sa.exc.SQLAlchemyError as exc:
+            raise AuditUnavailable(f"the audit log cannot be written ({type(exc).__name__})") from exc
+
+    def count(self) -> int:
+        with self.engine.connect() as connection:
+            return int(connection.execute(sa.select(sa.func.count()).select_from(audit_table)).scalar())
+
+    def export(self, since: dt.date) -> pd.DataFrame:
+        """Records from `since` (00:00 UTC) on, oldest first."""
+        start = dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC)
+        query = sa.select(audit_table).where(audit_table.c.recorded_at >= start).order_by(audit_table.c.id)
+        with self.engine.connect() as connection:
+            return pd.DataFrame(connection.execute(query).mappings().all(), columns=[c.name for c in audit_table.columns])

@@ -1,0 +1,165 @@
+"""Who may do what: API keys with roles, checked on every request but health and metrics.
+
+Keys live in `VSV_API_KEYS_FILE`, one `role:name:sha256-of-key` per line: only
+hashes are stored, and `vsv keys add` prints a new key once. Roles nest:
+`officer` (score, explain, the page, decisions) < `analyst` (also model info,
+large batches, audit export) < `admin` (also reload). The page logs in with
+the same keys and keeps a signed, HttpOnly, SameSite=Strict session cookie.
+Keys are never logged or stored in clear.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROLES = ("officer", "analyst", "admin")
+KEY_PREFIX = "vsv_"
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+SESSION_COOKIE = "vsv_sessie"
+SESSION_SECONDS = 8 * 3600
+OPEN_PATHS = ("/livez", "/readyz", "/healthz", "/metrics", "/ui/login", "/ui/static/")
+DOC_PATHS = ("/", "/docs", "/docs.json")
+ROUTE_ROLES = {"/score": "officer", "/explain": "officer", "/model": "analyst", "/audit_export": "analyst",
+               "/reload": "admin"}
+OFFICER_MAX_YOUTHS = 25  # larger /score requests are batch scoring: analysts
+
+
+class KeyFileError(ValueError):
+    """The keys file is malformed; the message names the line."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    role: str
+
+    def may(self, needed: str) -> bool:
+        return ROLES.index(self.role) >= ROLES.index(needed)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def parse_keys(text: str, source: str) -> dict[str, Principal]:
+    """`role:name:sha256` lines (blank lines and # comments allowed) to principals by key hash."""
+    keys: dict[str, Principal] = {}
+    names: set[str] = set()
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split(":")
+        if len(parts) != 3 or parts[0] not in ROLES or not NAME_PATTERN.match(parts[1]) or not re.fullmatch(r"[0-9a-f]{64}", parts[2]):
+            raise KeyFileError(f"{source}, line {number}: expected role:name:sha256 with role one of {', '.join(ROLES)}")
+        if parts[1] in names:
+            raise KeyFileError(f"{source}, line {number}: the name {parts[1]!r} is used twice")
+        names.add(parts[1])
+        keys[parts[2]] = Principal(parts[1], parts[0])
+    return keys
+
+
+class KeyRing:
+    """The keys file, re-read when it changes, so adding or revoking a key needs no restart."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._keys: dict[str, Principal] = {}
+        self._stamp: float | None = None
+
+    def _current(self) -> dict[str, Principal]:
+        try:
+            stamp = self.path.stat().st_mtime_ns
+        except FileNotFoundError:
+            self._keys, self._stamp = {}, None
+            return self._keys
+        if stamp != self._stamp:
+            self._keys, self._stamp = parse_keys(self.path.read_text(encoding="utf-8"), str(self.path)), stamp
+        return self._keys
+
+    def authenticate(self, key: str | None) -> Principal | None:
+        if not key:
+            return None
+        return self._current().get(hash_key(key))
+
+    def by_name(self, name: str) -> Principal | None:
+        return next((p for p in self._current().values() if p.name == name), None)
+
+
+def add_key(path: Path, role: str, name: str, replace: bool = False) -> str:
+    """Create a key, store only its hash, return the key (shown once). `replace` drops an old key of that name."""
+    if role not in ROLES:
+        raise KeyFileError(f"role must be one of {', '.join(ROLES)}")
+    if not NAME_PATTERN.match(name):
+        raise KeyFileError("name: 1 to 64 letters, digits or . _ @ -")
+    path = Path(path)
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    existing = parse_keys("\n".join(lines), str(path))
+    if any(p.name == name for p in existing.values()):
+        if not replace:
+            raise KeyFileError(f"a key named {name!r} exists already")
+        lines = [line for line in lines if line.split(":")[1:2] != [name]]
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    lines.append(f"{role}:{name}:{hash_key(key)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    temporary.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.chmod(temporary, 0o600)
+    temporary.replace(path)
+    return key
+
+
+def session_secret(keys_file: Path) -> bytes:
+    """VSV_SESSION_SECRET, or a random secret kept next to the keys file (shared by all workers)."""
+    if os.environ.get("VSV_SESSION_SECRET"):
+        return os.environ["VSV_SESSION_SECRET"].encode()
+    secret_file = Path(keys_file).with_name(Path(keys_file).name + ".session-secret")
+    secret_file.parent.mkdir(parents=True, exist_ok=True)
+    try:  # the first worker creates it; O_EXCL makes the others read that one
+        with os.fdopen(os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+            handle.write(secrets.token_hex(32))
+    except FileExistsError:
+        pass
+    return secret_file.read_text().strip().encode()
+
+
+def sign_session(principal: Principal, secret: bytes, now: float | None = None) -> str:
+    payload = base64.urlsafe_b64encode(json.dumps(
+        {"n": principal.name, "r": principal.role, "e": int((now or time.time()) + SESSION_SECONDS)}).encode()).decode()
+    signature = hmac.new(secret, payload.encode(), hashlib.sha256).hexdigest()
+    return f"{payload}.{signature}"
+
+
+def read_session(cookie: str | None, secret: bytes, keys: KeyRing, now: float | None = None) -> Principal | None:
+    """The principal of a valid, unexpired session whose key still exists with the same role."""
+    if not cookie or "." not in cookie:
+        return None
+    payload, signature = cookie.rsplit(".", 1)
+    if not hmac.compare_digest(signature, hmac.new(secret, payload.encode(), hashlib.sha256).hexdigest()):
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(payload.encode()))
+    except ValueError:
+        return None
+    if data.get("e", 0) < (now or time.time()):
+        return None
+    current = keys.by_name(data.get("n", ""))
+    return current if current is not None and current.role == data.get("r") else None
+
+
+def required_role(path: str) -> str | None:
+    """The role a path needs; None when it is open to all."""
+    if path in DOC_PATHS or any(path == p or (p.endswith("/") and path.startswith(p)) for p in OPEN_PATHS):
+        return None
+    if path.startswith("/ui"):
+        return "officer"
+    return ROUTE_ROLES.get(path, "officer")

@@ -1,0 +1,96 @@
+"""The service's database: officers' decisions and the audit log, append-only.
+
+`VSV_DATABASE_URL` takes any SQLAlchemy URL; the default is SQLite (`vsv.db`, next
+to `mlruns/`) in WAL mode with full synchronous commits, so an acknowledged
+request survives a killed server. Triggers in the database itself refuse any
+UPDATE or DELETE of either table, whatever code connects.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+log = logging.getLogger("vsv.database")
+metadata = sa.MetaData()
+
+decisions_table = sa.Table(
+    "decisions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("youth_id", sa.String(64), nullable=False, index=True),
+    sa.Column("officer", sa.String(128), nullable=False),
+    sa.Column("advised_tier", sa.String(16), nullable=False),
+    sa.Column("advised_route", sa.String(32), nullable=False),
+    sa.Column("probability", sa.Float, nullable=False),
+    sa.Column("model_version", sa.String(32), nullable=False),
+    sa.Column("chosen_route", sa.String(32), nullable=False),
+    sa.Column("follows_advice", sa.Boolean, nullable=False),
+    sa.Column("reason", sa.Text, nullable=True),
+)
+
+audit_table = sa.Table(
+    "audit_log", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("event", sa.String(16), nullable=False),  # score | explain | decision
+    sa.Column("request_id", sa.String(32), nullable=True),
+    sa.Column("key_name", sa.String(64), nullable=True),
+    sa.Column("youth_id", sa.String(64), nullable=False, index=True),
+    sa.Column("as_of", sa.String(10), nullable=True),
+    sa.Column("model_version", sa.String(32), nullable=False),
+    sa.Column("input_hash", sa.String(64), nullable=False),
+    sa.Column("probability", sa.Float, nullable=False),
+    sa.Column("tier", sa.String(16), nullable=False),
+    sa.Column("advised_route", sa.String(32), nullable=False),
+    sa.Column("top_reasons", sa.Text, nullable=False),
+    sa.Column("decision_route", sa.String(32), nullable=True),
+    sa.Column("decision_follows", sa.Boolean, nullable=True),
+    sa.Column("decision_reason", sa.Text, nullable=True),
+)
+
+APPEND_ONLY_TABLES = ("decisions", "audit_log")
+
+
+def _sqlite_pragmas(connection, _record) -> None:
+    cursor = connection.cursor()
+    for pragma in ("PRAGMA busy_timeout=10000", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL"):
+        try:
+            cursor.execute(pragma)
+        except Exception as exc:  # noqa: BLE001 - a read-only database cannot switch journal mode
+            log.warning("sqlite: %s not applied: %s", pragma, exc)
+    cursor.close()
+
+
+def append_only_triggers(dialect: str) -> list[str]:
+    statements = []
+    for table in APPEND_ONLY_TABLES:
+        if dialect == "sqlite":
+            for action in ("UPDATE", "DELETE"):
+                statements.append(f"CREATE TRIGGER IF NOT EXISTS {table}_no_{action.lower()} BEFORE {action} ON {table} "
+                                  f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END")
+        elif dialect == "postgresql":
+            statements.append("CREATE OR REPLACE FUNCTION vsv_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+                              "$$ BEGIN RAISE EXCEPTION USING MESSAGE = TG_TABLE_NAME || ' is append-only'; END $$")
+            statements.append(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+            statements.append(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                              "FOR EACH ROW EXECUTE FUNCTION vsv_append_only()")
+    return statements
+
+
+def open_database(url: str) -> Engine:
+    """Connect, create the tables and the append-only triggers. A read-only database still opens
+    (every write will then fail loudly, and requests get 503), so the failure is visible, not silent."""
+    engine = sa.create_engine(url, future=True, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    try:
+        metadata.create_all(engine)
+        with engine.begin() as connection:
+            for statement in append_only_triggers(engine.dialect.name):
+                connection.exec_driver_sql(statement)
+    except sa.exc.SQLAlchemyError as exc:
+        log.error("database %s: schema not created (%s); writes will fail", engine.url.render_as_string(hide_password=True), exc)
+    return engine

@@ -1,0 +1,179 @@
+"""The audit log: one record per score, explanation and decision, written before the answer; append-only
+in the database itself (SQLite and a real PostgreSQL server); a failing write is a 503, never silent loss;
+exported for analysts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from serving.audit import AuditLog, AuditUnavailable
+from serving.database import open_database
+from serving.decisions import Advice, DecisionStore, validate_decision
+from serving.schemas import YouthInput
+
+YOUTH = {"youth_id": "AUD-1", "as_of": "2019-10-01", "history": {
+    "birth_date": "2000-05-01",
+    "enrollments": [{"school_id": "25LH00", "school_municipality": "Dordrecht", "education_type": "mbo-2",
+                     "learning_path": "BOL", "start_date": "2016-08-15", "end_date": "2018-02-01"}],
+    "absence_reports": [{"report_date": "2019-08-01", "kind": "18plus", "hours": 34}]}}
+
+
+def row(youth_id: str = "J1", when: dt.datetime | None = None, **fields) -> dict:
+    return {"recorded_at": when or dt.datetime.now(dt.UTC), "event": "score", "request_id": "r1", "key_name": "k",
+            "youth_id": youth_id, "as_of": "2026-10-01", "model_version": "1", "input_hash": "0" * 64,
+            "probability": 0.5, "tier": "medium", "advised_route": "gesprek", "top_reasons": "[]", **fields}
+
+
+def audit_rows(url: str, **where) -> pd.DataFrame:
+    engine = sa.create_engine(url)
+    query = "select * from audit_log" + (" where " + " and ".join(f"{k} = :{k}" for k in where) if where else "") + " order by id"
+    with engine.connect() as connection:
+        return pd.read_sql(sa.text(query), connection, params=where)
+
+
+# --- through the service ---------------------------------------------------------------
+
+def test_each_scored_youth_is_one_record_with_what_was_advised(asgi_client, scored_current, champion_store):
+    youths = [YOUTH, dict(YOUTH, youth_id="AUD-2")]
+    response = asgi_client.post("/score", json={"youths": youths})
+    assert response.status_code == 200
+    records = audit_rows(scored_current["database"], request_id=response.headers["x-request-id"])
+    assert list(records["youth_id"]) == ["AUD-1", "AUD-2"] and set(records["event"]) == {"score"}
+    first, answer = records.iloc[0], response.json()["results"][0]
+    assert first["key_name"] == "test-officer" and first["model_version"] == champion_store["version"]
+    assert first["as_of"] == "2019-10-01"
+    assert first["input_hash"] == hashlib.sha256(YouthInput.model_validate(YOUTH).model_dump_json().encode()).hexdigest()
+    assert (first["probability"], first["tier"], first["advised_route"]) == (answer["probability"], answer["tier"], answer["route"])
+    assert [r["feature"] for r in json.loads(first["top_reasons"])] == [r["feature"] for r in answer["reasons"]]
+    assert first["decision_route"] is None
+    assert records.iloc[1]["input_hash"] != first["input_hash"]
+
+
+def test_an_explanation_is_one_record_and_refused_requests_none(asgi_client, scored_current):
+    before = len(audit_rows(scored_current["database"]))
+    explained = asgi_client.post("/explain", json={"youth": YOUTH})
+    assert explained.status_code == 200
+    (record,) = audit_rows(scored_current["database"], request_id=explained.headers["x-request-id"]).itertuples()
+    assert record.event == "explain" and record.probability == explained.json()["probability"]
+    young = dict(YOUTH, history=dict(YOUTH["history"], birth_date="2010-01-01"))
+    assert asgi_client.post("/score", json={"youths": [young]}).status_code == 422
+    assert asgi_client.post("/score", json={"youths": [YOUTH]}, headers={"Authorization": "Bearer nope"}).status_code == 401
+    assert len(audit_rows(scored_current["database"])) == before + 1
+
+
+def test_a_decision_and_the_viewing_before_it_are_recorded(asgi_client, scored_current):
+    youth_id = scored_current["frame"].iloc[3]["youth_id"]
+    page = asgi_client.get(f"/ui/jongere/{youth_id}")
+    viewed = audit_rows(scored_current["database"], request_id=page.headers["x-request-id"])
+    assert list(viewed["event"]) == ["explain"] and viewed.iloc[0]["youth_id"] == youth_id
+    youth_json = re.search(r'name="youth" value="([^"]+)"', page.text).group(1).replace("&#34;", '"')
+    stored = asgi_client.post("/ui/besluit", data={"youth": youth_json, "bron": "lijst", "route": "geen", "houding": "wijkt_af",
+                                                   "reden": "verhuisd"}, follow_redirects=False)
+    assert stored.status_code == 303
+    (decision,) = audit_rows(scored_current["database"], request_id=stored.headers["x-request-id"]).itertuples()
+    assert (decision.event, decision.youth_id, decision.key_name) == ("decision", youth_id, "test-officer")
+    assert (decision.decision_route, bool(decision.decision_follows), decision.decision_reason) == ("geen", False, "verhuisd")
+    assert decision.tier == viewed.iloc[0]["tier"] and decision.probability == viewed.iloc[0]["probability"]
+
+
+def test_no_key_is_ever_stored(asgi_client, scored_current, api_keys):
+    asgi_client.post("/score", json={"youths": [YOUTH]})
+    dump = audit_rows(scored_current["database"]).to_csv()
+    assert not any(key in dump for key in api_keys["keys"].values())
+    assert "test-officer" in dump
+
+
+def test_analysts_export_the_log_over_the_api(asgi_client, scored_current, api_keys):
+    asgi_client.post("/score", json={"youths": [YOUTH]})
+    body = asgi_client.post("/audit_export", json={"since": dt.date.today().isoformat()}, headers=api_keys["headers"]["analyst"]).json()
+    assert len(body["records"]) == len(audit_rows(scored_current["database"]))
+    assert asgi_client.post("/audit_export", json={"since": "2999-01-01"}, headers=api_keys["headers"]["analyst"]).json() == {"records": []}
+    assert asgi_client.post("/audit_export", json={"since": 0}, headers=api_keys["headers"]["analyst"]).status_code == 400
+
+
+# --- the database itself ---------------------------------------------------------------
+
+def check_append_only(url: str) -> None:
+    engine = open_database(url)
+    audit, store = AuditLog(engine), DecisionStore(engine)
+    audit.append([row("J1"), row("J2")])
+    advice = Advice("high", "matchmaker", 0.8, "1")
+    decision = validate_decision("J1", "anna", advice, "gesprek", "wijkt_af", "eerst praten")
+    store.append(decision, audit, row("J1", event="decision", decision_route="gesprek", decision_follows=False,
+                                      decision_reason="eerst praten"))
+    assert audit.count() == 3 and [d["chosen_route"] for d in store.history("J1")] == ["gesprek"]
+    for statement in ("update audit_log set tier = 'low'", "delete from audit_log", "update decisions set reason = 'x'",
+                      "delete from decisions where youth_id = 'J1'"):
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+            with engine.begin() as connection:
+                connection.execute(sa.text(statement))
+    assert audit.count() == 3 and set(audit.export(dt.date(2000, 1, 1))["tier"]) == {"medium"}
+    open_database(url)  # opening again (another worker, a restart) keeps tables, rows and triggers
+    assert audit.count() == 3
+
+
+def test_sqlite_is_append_only_in_wal_mode(tmp_path):
+    url = f"sqlite:///{tmp_path / 'vsv.db'}"
+    check_append_only(url)
+    with open_database(url).connect() as connection:
+        assert connection.exec_driver_sql("pragma journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("pragma synchronous").scalar() == 2  # FULL: a commit survives a power cut
+
+
+def test_postgresql_is_append_only(postgres_url):
+    check_append_only(postgres_url)
+
+
+def test_postgresql_keeps_every_concurrent_append(postgres_url):
+    audit = AuditLog(open_database(postgres_url))
+    errors = []
+
+    def write(worker: int) -> None:
+        try:
+            for i in range(25):
+                audit.append([row(f"W{worker}-{i}")])
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and audit.count() == 200
+    assert audit.export(dt.date(2000, 1, 1))["youth_id"].nunique() == 200
+
+
+def test_a_read_only_database_fails_loudly(tmp_path):
+    path = tmp_path / "vsv.db"
+    AuditLog(open_database(f"sqlite:///{path}")).append([row()])
+    read_only = AuditLog(open_database(f"sqlite:///file:{path}?mode=ro&uri=true"))
+    with pytest.raises(AuditUnavailable, match="the audit log cannot be written"):
+        read_only.append([row("J2")])
+    assert read_only.count() == 1
+
+
+def test_export_cli_writes_records_since_a_day(tmp_path):
+    url = f"sqlite:///{tmp_path / 'vsv.db'}"
+    AuditLog(open_database(url)).append([row("OLD", dt.datetime(2026, 1, 31, 23, 59, tzinfo=dt.UTC)),
+                                         row("NEW1", dt.datetime(2026, 2, 1, 0, 0, tzinfo=dt.UTC)),
+                                         row("NEW2", dt.datetime(2026, 3, 1, tzinfo=dt.UTC))])
+    out = tmp_path / "export" / "audit.csv"
+    done = subprocess.run([sys.executable, "-m", "vsv_model.cli", "audit", "export", "--since", "2026-02-01", "--out", str(out)],
+                          env=os.environ | {"VSV_DATABASE_URL": url}, capture_output=True, text=True, check=True)
+    assert f"Wrote 2 audit records since 2026-02-01 to {out}" in done.stdout
+    assert list(pd.read_csv(out)["youth_id"]) == ["NEW1", "NEW2"]
+    refused = subprocess.run([sys.executable, "-m", "vsv_model.cli", "audit", "export", "--since", "1-2-2026", "--out", str(out)],
+                             env=os.environ | {"VSV_DATABASE_URL": url}, capture_output=True, text=True)
+    assert refused.returncode != 0 and "YYYY-MM-DD" in refused.stderr

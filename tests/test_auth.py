@@ -1,0 +1,210 @@
+"""Who may do what: keys with roles (401 without a valid key, 403 for the wrong role), the keys file,
+`vsv keys add`, the page's session cookie, and request logs that carry ids, never keys or youth data."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+
+import pytest
+from starlette.testclient import TestClient
+
+from serving.auth import KeyFileError, KeyRing, Principal, add_key, hash_key, parse_keys, read_session, sign_session
+
+API = ["/score", "/explain", "/model", "/reload", "/audit_export"]
+YOUTH = {"youth_id": "J1", "as_of": "2019-10-01", "history": {
+    "birth_date": "2000-05-01", "absence_reports": [{"report_date": "2019-08-01", "kind": "18plus", "hours": 34}]}}
+BODIES = {"/score": {"youths": [YOUTH]}, "/explain": {"youth": YOUTH}, "/model": {}, "/reload": {},
+          "/audit_export": {"since": "2026-01-01"}}
+
+
+@pytest.fixture(scope="module")
+def client(asgi_client):
+    return asgi_client
+
+
+@pytest.fixture(scope="module")
+def anonymous(asgi_client):
+    """The same running app, without the officer's key."""
+    return TestClient(asgi_client.app)
+
+
+def bearer(key: str) -> dict:
+    return {"Authorization": f"Bearer {key}"}
+
+
+# --- the keys file ---------------------------------------------------------------------
+
+def test_add_key_stores_only_the_hash(tmp_path):
+    path = tmp_path / "keys.txt"
+    key = add_key(path, "analyst", "ann")
+    assert key.startswith("vsv_") and len(key) > 40
+    assert path.read_text() == f"analyst:ann:{hash_key(key)}\n"
+    assert key not in path.read_text()
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert KeyRing(path).authenticate(key) == Principal("ann", "analyst")
+    assert KeyRing(path).authenticate(key + "x") is None and KeyRing(path).authenticate("") is None
+
+
+def test_add_key_refuses_a_second_key_of_the_same_name_unless_replaced(tmp_path):
+    path = tmp_path / "keys.txt"
+    old = add_key(path, "officer", "bo")
+    with pytest.raises(KeyFileError, match="a key named 'bo' exists already"):
+        add_key(path, "officer", "bo")
+    new = add_key(path, "admin", "bo", replace=True)
+    ring = KeyRing(path)
+    assert ring.authenticate(old) is None and ring.authenticate(new) == Principal("bo", "admin")
+    assert len(path.read_text().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("boss:ann:" + "a" * 64, "line 1: expected role:name:sha256"),
+    ("# comment\n\nofficer:ann:" + "a" * 63, "line 3: expected role:name:sha256"),
+    ("officer:ann:" + "a" * 64 + "\nadmin:ann:" + "b" * 64, "line 2: the name 'ann' is used twice"),
+    ("officer:a b:" + "a" * 64, "line 1: expected role:name:sha256"),
+])
+def test_a_malformed_keys_file_names_the_line(text, message):
+    with pytest.raises(KeyFileError, match=message):
+        parse_keys(text, "keys.txt")
+
+
+def test_keys_are_reread_when_the_file_changes(tmp_path):
+    path = tmp_path / "keys.txt"
+    ring = KeyRing(path)
+    assert ring.authenticate("vsv_anything") is None  # no file: nobody
+    key = add_key(path, "officer", "cas")
+    assert ring.authenticate(key) == Principal("cas", "officer")
+    path.write_text("")  # revoked
+    os.utime(path, ns=(1, 1))
+    assert ring.authenticate(key) is None
+
+
+def test_cli_keys_add_prints_the_key_once_and_stores_its_hash(tmp_path):
+    path = tmp_path / "keys.txt"
+    env = os.environ | {"VSV_API_KEYS_FILE": str(path)}
+    done = subprocess.run([sys.executable, "-m", "vsv_model.cli", "keys", "add", "--role", "officer", "--name", "dana"],
+                          env=env, capture_output=True, text=True, check=True)
+    key = done.stdout.strip()
+    assert key.startswith("vsv_") and "\n" not in key
+    assert key not in done.stderr and "Added officer key 'dana'" in done.stderr
+    assert path.read_text() == f"officer:dana:{hash_key(key)}\n"
+    again = subprocess.run([sys.executable, "-m", "vsv_model.cli", "keys", "add", "--role", "chef", "--name", "eva"],
+                           env=env, capture_output=True, text=True)
+    assert again.returncode == 2 and "role must be one of officer, analyst, admin" in again.stderr
+
+
+# --- the API ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", API)
+def test_every_api_endpoint_needs_a_key(anonymous, path):
+    response = anonymous.post(path, json=BODIES[path])
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.json()["error"] == "authentication required: send 'Authorization: Bearer <key>'"
+
+
+@pytest.mark.parametrize("authorization", ["Bearer vsv_wrong", "Bearer ", "Basic dXNlcjpwYXNz", "vsv_wrong"])
+def test_an_unknown_key_or_scheme_is_401(anonymous, authorization):
+    assert anonymous.post("/score", json=BODIES["/score"], headers={"Authorization": authorization}).status_code == 401
+
+
+@pytest.mark.parametrize(("role", "path", "status"), [
+    ("officer", "/score", 200), ("officer", "/explain", 200), ("officer", "/model", 403), ("officer", "/audit_export", 403),
+    ("officer", "/reload", 403), ("analyst", "/model", 200), ("analyst", "/audit_export", 200), ("analyst", "/reload", 403),
+    ("analyst", "/score", 200), ("admin", "/model", 200), ("admin", "/audit_export", 200),
+])
+def test_roles_nest_officer_analyst_admin(anonymous, api_keys, role, path, status):
+    response = anonymous.post(path, json=BODIES[path], headers=api_keys["headers"][role])
+    assert response.status_code == status, response.text
+    if status == 403:
+        assert response.json()["error"].startswith(f"the role '{role}' may not use {path}")
+
+
+def test_large_batches_are_for_analysts(anonymous, api_keys):
+    body = {"youths": [dict(YOUTH, youth_id=f"J{i}") for i in range(26)]}
+    refused = anonymous.post("/score", json=body, headers=api_keys["headers"]["officer"])
+    assert refused.status_code == 403
+    assert refused.json()["error"] == "more than 25 youths in one request is batch scoring: the analyst role"
+    assert anonymous.post("/score", json=body, headers=api_keys["headers"]["analyst"]).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/livez", "/readyz", "/docs.json"])
+def test_health_and_the_api_document_are_open(anonymous, path):  # /metrics: tests/test_service_e2e.py (a real server)
+    assert anonymous.get(path).status_code == 200
+
+
+def test_the_api_document_declares_the_bearer_scheme_and_every_error(anonymous):
+    document = anonymous.get("/docs.json").json()
+    assert document["components"]["securitySchemes"]["bearerAuth"] == {
+        "type": "http", "scheme": "bearer", "description": "An API key from `vsv keys add`; roles officer < analyst < admin."}
+    operation = document["paths"]["/score"]["post"]
+    assert operation["security"] == [{"bearerAuth": []}]
+    assert sorted(operation["responses"]) == ["200", "400", "401", "403", "413", "415", "422", "500", "503"]
+    assert "Needs the role 'officer' or higher." in operation["description"]
+
+
+# --- the page's session ----------------------------------------------------------------
+
+def test_the_page_sends_strangers_to_the_login_form(anonymous):
+    for path in ("/ui/", "/ui/jongere/J0000001", "/ui/nieuw"):
+        response = anonymous.get(path, follow_redirects=False)
+        assert (response.status_code, response.headers["location"]) == (303, "/ui/login")
+    assert anonymous.post("/ui/besluit", data={"youth": "{}", "bron": "lijst"}, follow_redirects=False).status_code == 401
+    login = anonymous.get("/ui/login")
+    assert login.status_code == 200 and 'for="sleutel"' in login.text and "Inloggen" in login.text
+
+
+def test_login_sets_a_signed_httponly_strict_cookie(asgi_client, api_keys):
+    browser = TestClient(asgi_client.app)
+    refused = browser.post("/ui/login", data={"sleutel": "vsv_niet-goed"})
+    assert refused.status_code == 401 and "Deze sleutel is onbekend." in refused.text
+    assert "set-cookie" not in refused.headers
+    response = browser.post("/ui/login", data={"sleutel": api_keys["keys"]["officer"]}, follow_redirects=False)
+    assert response.status_code == 303
+    cookie = response.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/ui" in cookie
+    assert api_keys["keys"]["officer"] not in cookie
+    page = browser.get("/ui/")
+    assert page.status_code == 200 and "Ingelogd als <strong>test-officer</strong>" in page.text
+    assert browser.post("/score", json=BODIES["/score"]).status_code == 401  # the API never accepts the page's cookie
+    browser.post("/ui/logout")
+    assert browser.get("/ui/", follow_redirects=False).status_code == 303
+
+
+def test_a_session_is_refused_when_tampered_expired_or_its_key_revoked(tmp_path):
+    path = tmp_path / "keys.txt"
+    add_key(path, "officer", "fay")
+    ring, secret = KeyRing(path), b"s" * 32
+    cookie = sign_session(Principal("fay", "officer"), secret, now=1_000_000)
+    assert read_session(cookie, secret, ring, now=1_000_000) == Principal("fay", "officer")
+    payload, signature = cookie.rsplit(".", 1)
+    forged = sign_session(Principal("fay", "admin"), b"other", now=1_000_000)
+    assert read_session(forged, secret, ring, now=1_000_000) is None
+    assert read_session(payload + "." + "0" * len(signature), secret, ring, now=1_000_000) is None
+    assert read_session(cookie, secret, ring, now=1_000_000 + 8 * 3600 + 1) is None  # expired after 8 hours
+    assert read_session("garbage", secret, ring) is None
+    add_key(path, "analyst", "fay", replace=True)  # the key was replaced with another role
+    assert read_session(cookie, secret, ring, now=1_000_000) is None
+
+
+# --- logs ------------------------------------------------------------------------------
+
+def test_request_logs_hold_ids_status_and_latency_never_keys_or_youth_data(anonymous, api_keys, caplog):
+    caplog.set_level(logging.INFO, logger="vsv.requests")
+    secret_youth = dict(YOUTH, youth_id="GEHEIM-123", history=dict(YOUTH["history"], birth_date="2001-02-03"))
+    answered = anonymous.post("/score", json={"youths": [secret_youth]}, headers=api_keys["headers"]["officer"])
+    anonymous.post("/score", json={"youths": [secret_youth]}, headers={"Authorization": "Bearer vsv_a-wrong-key"})
+    anonymous.get("/ui/jongere/GEHEIM-123", headers=api_keys["headers"]["officer"])
+    lines = [record.getMessage() for record in caplog.records if record.name == "vsv.requests"]
+    assert len(lines) == 3
+    entries = [json.loads(line) for line in lines]
+    assert [set(e) for e in entries] == [{"ts", "request_id", "method", "path", "status", "latency_ms", "key_name"}] * 3
+    assert entries[0]["request_id"] == answered.headers["x-request-id"] and len(entries[0]["request_id"]) == 16
+    assert [(e["path"], e["status"], e["key_name"]) for e in entries] == [
+        ("/score", 200, "test-officer"), ("/score", 401, None), ("/ui/jongere/{youth_id}", 404, "test-officer")]
+    everything = "\n".join(caplog.text.splitlines() + lines)
+    for secret in [*api_keys["keys"].values(), "vsv_a-wrong-key", "GEHEIM-123", "2001-02-03"]:
+        assert secret not in everything

@@ -1,0 +1,135 @@
+"""Hostile input gets a clear 4xx, never a 5xx: oversized bodies (413, from the header or while streaming),
+deep nesting, NaN and Infinity, huge numbers, odd unicode, control characters and wrong content types.
+Schemathesis against the real server's OpenAPI document: tests/test_production.py."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from vsv_model.feature_spec import FEATURES
+
+VALID_HISTORY = {"birth_date": "2000-05-01", "absence_reports": [{"report_date": "2019-08-01", "kind": "18plus", "hours": 3}]}
+
+
+def score_body(hours: str = "3", youth_id: str = '"J1"') -> bytes:
+    """Raw JSON text, so values JSON libraries refuse to write (NaN, 1e400) can be sent as they would arrive."""
+    return (f'{{"youths": [{{"youth_id": {youth_id}, "as_of": "2019-10-01", "history": {{"birth_date": "2000-05-01", '
+            f'"absence_reports": [{{"report_date": "2019-08-01", "kind": "18plus", "hours": {hours}}}]}}}}]}}').encode()
+
+
+def features(**overrides) -> dict:
+    values = {f.name: (f.categories[0] if f.is_categorical else 0) for f in FEATURES}
+    return values | {"age": 20, "last_diploma": "vmbo-kb", "current_education": "geen", "months_not_enrolled": 5} | overrides
+
+
+def post(client, content: bytes, content_type: str = "application/json", path: str = "/score"):
+    return client.post(path, content=content, headers={"content-type": content_type})
+
+
+@pytest.mark.parametrize("hours", ["NaN", "Infinity", "-Infinity", "1e400", "-1e400", str(10**400)])
+def test_non_finite_and_huge_numbers_are_400(asgi_client, hours):
+    response = post(asgi_client, score_body(hours))
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "youths[0].history.absence_reports[0].hours: Input should be a finite number"
+
+
+def test_a_large_but_finite_number_is_out_of_bounds(asgi_client):
+    response = post(asgi_client, score_body("1e300"))
+    assert response.status_code == 400
+    assert response.json()["error"] == "youths[0].history.absence_reports[0].hours: Input should be less than or equal to 10000"
+
+
+@pytest.mark.parametrize("content", [
+    b"[" * 1_000_000 + b"]" * 1_000_000,
+    b'{"youths": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+    b'{"a": ' * 50_000 + b"1" + b"}" * 50_000,
+])
+def test_deep_nesting_is_400(asgi_client, content):
+    response = post(asgi_client, content)
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("body: Invalid JSON: recursion limit exceeded")
+
+
+@pytest.mark.parametrize("youth_id", ["\u202eJ1\u200b", "😀-jongere", "Zoë-Ünal", "ج١"])
+def test_odd_but_printable_unicode_ids_are_scored_and_echoed_exactly(asgi_client, youth_id):
+    response = asgi_client.post("/score", json={"youths": [{"youth_id": youth_id, "as_of": "2019-10-01", "features": features()}]})
+    assert response.status_code == 200, response.text
+    assert response.json()["results"][0]["youth_id"] == youth_id
+
+
+@pytest.mark.parametrize("youth_id", ['"a\\u0000b"', '"tab\\there"', '"regel\\neinde"', '"\\u007f"'])
+def test_control_characters_in_an_identifier_are_400(asgi_client, youth_id):
+    response = post(asgi_client, score_body(youth_id=youth_id))
+    assert response.status_code == 400
+    assert response.json()["error"] == "youths[0].youth_id: Value error, contains a control character (such as a tab, a line break or NUL)"
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (score_body(youth_id='"\\ud800"'), "body: Invalid JSON: unexpected end of hex escape"),
+    (score_body(youth_id='"\xe9"').replace(b"\xc3\xa9", b"\xe9"), "body: Invalid JSON: invalid unicode code point"),
+    (b"\xef\xbb\xbf" + score_body(), "body: Invalid JSON: expected value at line 1 column 1"),
+])
+def test_broken_unicode_is_400(asgi_client, content, message):
+    response = post(asgi_client, content)
+    assert response.status_code == 400
+    assert response.json()["error"].startswith(message), response.json()["error"]
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/xml", "multipart/form-data", "multipart/form-data; boundary=x",
+                                          "application/x-www-form-urlencoded", "application/json-patch+json"])
+@pytest.mark.parametrize("path", ["/score", "/explain", "/model"])
+def test_anything_but_json_is_415(asgi_client, api_keys, content_type, path):
+    response = asgi_client.post(path, content=b"{}", headers={"content-type": content_type, **api_keys["headers"]["analyst"]})
+    assert response.status_code == 415
+    media_type = content_type.split(";")[0]
+    assert response.json() == {"error": f"content type '{media_type}' is not accepted: send the body as application/json"}
+
+
+def test_json_with_a_charset_is_json(asgi_client):
+    assert post(asgi_client, score_body(), "application/json; charset=utf-8").status_code == 200
+
+
+def test_a_body_over_the_limit_is_413_from_its_declared_length(asgi_client):
+    response = post(asgi_client, b" " * 5_000_001)
+    assert response.status_code == 413 and response.json() == {"error": "request body larger than 5000000 bytes"}
+
+
+def test_a_streamed_body_over_the_limit_is_413_too(asgi_client):
+    def chunks():
+        for _ in range(6):
+            yield b" " * 1_000_000
+
+    response = asgi_client.post("/score", content=chunks(), headers={"content-type": "application/json"})
+    assert response.status_code == 413 and response.json() == {"error": "request body larger than 5000000 bytes"}
+
+
+def test_a_streamed_body_under_the_limit_is_read_whole(asgi_client):
+    body = score_body()
+
+    def chunks():
+        for start in range(0, len(body), 7):
+            yield body[start:start + 7]
+
+    response = asgi_client.post("/score", content=chunks(), headers={"content-type": "application/json"})
+    assert response.status_code == 200 and response.json()["results"][0]["youth_id"] == "J1"
+
+
+def test_the_limit_comes_before_the_key(asgi_client):
+    response = asgi_client.post("/score", content=b" " * 5_000_001, headers={"Authorization": "", "content-type": "application/json"})
+    assert response.status_code == 413  # an anonymous client cannot make the server read 5 MB first
+
+
+@pytest.mark.parametrize("body", [
+    {"youths": [{"youth_id": "J1", "as_of": "2019-10-01", "history": VALID_HISTORY, "extra": 1}]},
+    {"youths": [{"youth_id": "J1", "as_of": "2019-13-45", "history": VALID_HISTORY}]},
+    {"youths": [{"youth_id": ["J1"], "history": VALID_HISTORY}]},
+    {"youths": [{"youth_id": "J1", "history": dict(VALID_HISTORY, enrollments=[{}] * 201)}]},
+    {"youths": None},
+    {"youth": {"youth_id": "J1"}},
+])
+def test_structurally_wrong_bodies_are_400_naming_the_field(asgi_client, body):
+    response = post(asgi_client, json.dumps(body).encode())
+    assert response.status_code == 400, response.text
+    assert response.json()["error"].startswith("youths")

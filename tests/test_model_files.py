@@ -1,0 +1,46 @@
+"""A saved risk model carries a checksum of its booster: a damaged or changed file is refused with a clear
+error before LightGBM parses it (a truncated file can crash LightGBM, and with it the server)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from vsv_model.risk_model import ModelLoadError, RiskModel
+
+
+@pytest.fixture
+def saved(champion_store, tmp_path):
+    return champion_store["model"].save(tmp_path / "model")
+
+
+def test_a_saved_model_loads_back_identically(saved, champion_store):
+    loaded = RiskModel.load(saved)
+    assert loaded.cutoffs == champion_store["model"].cutoffs
+    assert loaded.booster.model_to_string() == champion_store["model"].booster.model_to_string()
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "remove"])
+def test_a_damaged_booster_is_refused_by_name(saved, damage):
+    booster = saved / "model.txt"
+    if damage == "truncate":
+        booster.write_text(booster.read_text()[:2000])
+    elif damage == "flip":
+        text = booster.read_text()
+        booster.write_text(text.replace("num_leaves=7", "num_leaves=8", 1) if "num_leaves=7" in text else text + " ")
+    else:
+        booster.unlink()
+    with pytest.raises(ModelLoadError, match=f"cannot load the risk model from {saved}"):
+        RiskModel.load(saved)
+
+
+def test_a_model_for_other_features_is_refused(saved, tmp_path):
+    import json
+
+    other = tmp_path / "other"
+    shutil.copytree(saved, other)
+    meta = json.loads((other / "risk_model.json").read_text())
+    (other / "risk_model.json").write_text(json.dumps(meta | {"features": meta["features"][:-1]}))
+    with pytest.raises(ModelLoadError, match="was built for another feature list or format"):
+        RiskModel.load(other)
