@@ -1,11 +1,20 @@
 """The audit log: every score, explanation and decision appends one record, before the answer
-leaves. If the record cannot be written the request fails (503): no advice without a record."""
+leaves. If the record cannot be written the request fails (503): no advice without a record.
+
+The API writes through one writer thread per worker (`append_async`): requests that arrive while a
+commit is under way wait for the next one, which carries all their records in one transaction (group
+commit). The event loop never blocks on the database, and a fully synchronous commit is paid once per
+batch rather than once per request.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import json
+import queue
+import threading
 
 import pandas as pd
 import sqlalchemy as sa
@@ -16,6 +25,15 @@ from serving.database import audit_table
 
 class AuditUnavailable(RuntimeError):
     """The audit log could not be written."""
+
+
+def settle(committed: asyncio.Future, error: Exception | None) -> None:
+    if committed.cancelled():
+        return
+    if error is None:
+        committed.set_result(None)
+    else:
+        committed.set_exception(AuditUnavailable(str(error)))
 
 
 def input_hash(canonical_json: str) -> str:
@@ -38,6 +56,40 @@ def record(event: str, result, request_id: str | None, key_name: str | None, you
 class AuditLog:
     def __init__(self, engine: Engine):
         self.engine = engine
+        self._pending: queue.SimpleQueue = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
+        self._writer_lock = threading.Lock()
+
+    async def append_async(self, rows: list[dict]) -> None:
+        """Append rows without blocking the event loop; returns once they are committed (with whatever else
+        was waiting), raises AuditUnavailable when that commit fails."""
+        loop = asyncio.get_running_loop()
+        committed = loop.create_future()
+        self._start_writer()
+        self._pending.put((rows, loop, committed))
+        await committed
+
+    def _start_writer(self) -> None:
+        with self._writer_lock:
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write_batches, name="audit-writer", daemon=True)
+                self._writer.start()
+
+    def _write_batches(self) -> None:
+        while True:
+            batch = [self._pending.get()]
+            while True:
+                try:
+                    batch.append(self._pending.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self.append([row for rows, _, _ in batch for row in rows])
+                error = None
+            except AuditUnavailable as exc:
+                error = exc
+            for _, loop, committed in batch:
+                loop.call_soon_threadsafe(settle, committed, error)
 
     def append(self, rows: list[dict], connection: Connection | None = None) -> None:
         """Append rows in one transaction (or in the caller's); any failure is AuditUnavailable."""

@@ -99,7 +99,9 @@ class BodyLimit:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        limit = self.limit or Settings.from_env().max_body_bytes
+        if self.limit is None:  # read once, on the first request (the service's settings are final by then)
+            self.limit = Settings.from_env().max_body_bytes
+        limit = self.limit
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None:
             if declared.isdigit() and int(declared) > limit:

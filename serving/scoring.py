@@ -20,6 +20,7 @@ from features.build import compute_features
 from features.events import assemble_events
 from features.scope import DEFAULT_MAX_AGE, MIN_AGE, scope_reasons
 from serving.schemas import Explanation, Reason, ScoredYouth, YouthInput
+from vsv_model.columns import SMALL
 from vsv_model.contract import (
     ABSENCE_REPORTS,
     DIPLOMAS,
@@ -249,8 +250,14 @@ def top_reason_indices(contributions: np.ndarray, k: int = TOP_REASONS) -> np.nd
 
 def sentences_for(features: np.ndarray, values: np.ndarray, raises: np.ndarray) -> np.ndarray:
     """Dutch reason sentences, one per row, built once per distinct (feature, value, direction)."""
-    keys = pd.MultiIndex.from_arrays([features, np.nan_to_num(values, nan=-1.0), raises])
-    codes, uniques = keys.factorize()
+    plain = np.nan_to_num(values, nan=-1.0)
+    if len(features) < SMALL:  # a request: a dict, not pandas' fixed cost of a millisecond
+        seen: dict = {}
+        codes = np.array([seen.setdefault(key, len(seen)) for key in zip(features.tolist(), plain.tolist(), raises.tolist())],
+                         dtype=np.int64)
+        uniques = list(seen)
+    else:
+        codes, uniques = pd.MultiIndex.from_arrays([features, plain, raises]).factorize()
     built = [reason_sentence(FEATURE_NAMES[j], decode_value(FEATURE_NAMES[j], np.nan if v == -1.0 else v), bool(r))
              for j, v, r in uniques]
     return np.array(built, dtype=object)[codes]

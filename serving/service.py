@@ -95,10 +95,10 @@ class VsvRisk:
             self.served_tag = tag
         self.marker_stamp = stamp
 
-    def audited(self, event: str, youths: list[YouthInput], results: list, ctx: bentoml.Context) -> None:
+    async def audited(self, event: str, youths: list[YouthInput], results: list, ctx: bentoml.Context) -> None:
         state = ctx.request.state
         principal: Principal | None = getattr(state, "principal", None)
-        self.audit.append([record(event, result, getattr(state, "request_id", None), principal.name if principal else None,
+        await self.audit.append_async([record(event, result, getattr(state, "request_id", None), principal.name if principal else None,
                                   youth.model_dump_json()) for youth, result in zip(youths, results, strict=True)])
 
     @bentoml.api(route="/score")
@@ -112,7 +112,7 @@ class VsvRisk:
         self.refresh_model()
         try:
             results = scoring.score(self.served, youths, dt.date.today())
-            self.audited("score", youths, results, ctx)
+            await self.audited("score", youths, results, ctx)
         except scoring.RequestError as error:
             return refused(ctx, error.status, error.body())
         except AuditUnavailable as error:
@@ -125,7 +125,7 @@ class VsvRisk:
         self.refresh_model()
         try:
             result = scoring.score(self.served, [youth], dt.date.today(), explain=True)[0]
-            self.audited("explain", [youth], [result], ctx)
+            await self.audited("explain", [youth], [result], ctx)
         except scoring.RequestError as error:
             return refused(ctx, error.status, error.body())
         except AuditUnavailable as error:

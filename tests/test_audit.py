@@ -177,3 +177,22 @@ def test_export_cli_writes_records_since_a_day(tmp_path):
     refused = subprocess.run([sys.executable, "-m", "vsv_model.cli", "audit", "export", "--since", "1-2-2026", "--out", str(out)],
                              env=os.environ | {"VSV_DATABASE_URL": url}, capture_output=True, text=True)
     assert refused.returncode != 0 and "YYYY-MM-DD" in refused.stderr
+
+
+def test_concurrent_requests_share_commits_and_all_wait_for_theirs(tmp_path):
+    import asyncio
+
+    audit = AuditLog(open_database(f"sqlite:///{tmp_path / 'vsv.db'}"))
+
+    async def many() -> None:
+        await asyncio.gather(*(audit.append_async([row(f"C{i}")]) for i in range(300)))
+
+    asyncio.run(many())
+    assert audit.count() == 300  # every awaited append was committed before its await returned
+    read_only = AuditLog(open_database(f"sqlite:///file:{tmp_path / 'vsv.db'}?mode=ro&uri=true"))
+
+    async def refused() -> list:
+        return await asyncio.gather(*(read_only.append_async([row(f"R{i}")]) for i in range(20)), return_exceptions=True)
+
+    outcomes = asyncio.run(refused())
+    assert all(isinstance(o, AuditUnavailable) for o in outcomes) and audit.count() == 300
