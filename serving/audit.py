@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
-import json
 import queue
 import threading
 
@@ -42,15 +41,24 @@ def input_hash(canonical_json: str) -> str:
 
 def record(event: str, result, request_id: str | None, key_name: str | None, youth_json: str, **decision) -> dict:
     """One audit row from a scored or explained youth (and, for decisions, the decision fields)."""
-    return {
-        "recorded_at": dt.datetime.now(dt.UTC), "event": event, "request_id": request_id, "key_name": key_name,
-        "youth_id": result.youth_id, "as_of": str(result.as_of), "model_version": result.model_version,
-        "input_hash": input_hash(youth_json), "probability": float(result.probability), "tier": result.tier,
-        "advised_route": result.route,
-        "top_reasons": json.dumps([{"feature": r.feature, "contribution": round(r.contribution, 6)} for r in result.reasons]),
-        "decision_route": decision.get("decision_route"), "decision_follows": decision.get("decision_follows"),
-        "decision_reason": decision.get("decision_reason"),
-    }
+    return records(event, [result], request_id, key_name, [youth_json], **decision)[0]
+
+
+def records(event: str, results: list, request_id: str | None, key_name: str | None, youth_jsons: list[str],
+            **decision) -> list[dict]:
+    """The audit rows of one request: one per youth, sharing the request's time, id and key name."""
+    now = dt.datetime.now(dt.UTC)
+    shared = {"recorded_at": now, "event": event, "request_id": request_id, "key_name": key_name,
+              "decision_route": decision.get("decision_route"), "decision_follows": decision.get("decision_follows"),
+              "decision_reason": decision.get("decision_reason")}
+    return [{**shared, "youth_id": result.youth_id, "as_of": str(result.as_of), "model_version": result.model_version,
+             "input_hash": input_hash(youth_json), "probability": float(result.probability), "tier": result.tier,
+             "advised_route": result.route, "top_reasons": top_reasons_json(result.reasons)}
+            for result, youth_json in zip(results, youth_jsons, strict=True)]
+
+
+def top_reasons_json(reasons) -> str:
+    return "[" + ", ".join(f'{{"feature": "{r.feature}", "contribution": {round(r.contribution, 6)}}}' for r in reasons) + "]"
 
 
 class AuditLog:

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse
 
 from serving import model_store, scoring
-from serving.audit import AuditLog, AuditUnavailable, record
+from serving.audit import AuditLog, AuditUnavailable, records
 from serving.auth import OFFICER_MAX_YOUTHS, KeyRing, Principal, session_secret
 from serving.database import open_database
 from serving.decisions import DecisionStore
@@ -98,8 +98,8 @@ class VsvRisk:
     async def audited(self, event: str, youths: list[YouthInput], results: list, ctx: bentoml.Context) -> None:
         state = ctx.request.state
         principal: Principal | None = getattr(state, "principal", None)
-        await self.audit.append_async([record(event, result, getattr(state, "request_id", None), principal.name if principal else None,
-                                  youth.model_dump_json()) for youth, result in zip(youths, results, strict=True)])
+        await self.audit.append_async(records(event, results, getattr(state, "request_id", None),
+                                              principal.name if principal else None, [y.model_dump_json() for y in youths]))
 
     @bentoml.api(route="/score")
     async def score(
