@@ -250,6 +250,11 @@ def top_reason_indices(contributions: np.ndarray, k: int = TOP_REASONS) -> np.nd
 
 def sentences_for(features: np.ndarray, values: np.ndarray, raises: np.ndarray) -> np.ndarray:
     """Dutch reason sentences, one per row, built once per distinct (feature, value, direction)."""
+    return described(features, values, raises)[0]
+
+
+def described(features: np.ndarray, values: np.ndarray, raises: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: the Dutch sentence and the decoded value, each computed once per distinct (feature, value, direction)."""
     plain = np.nan_to_num(values, nan=-1.0)
     if len(features) < SMALL:  # a request: a dict, not pandas' fixed cost of a millisecond
         seen: dict = {}
@@ -258,9 +263,9 @@ def sentences_for(features: np.ndarray, values: np.ndarray, raises: np.ndarray) 
         uniques = list(seen)
     else:
         codes, uniques = pd.MultiIndex.from_arrays([features, plain, raises]).factorize()
-    built = [reason_sentence(FEATURE_NAMES[j], decode_value(FEATURE_NAMES[j], np.nan if v == -1.0 else v), bool(r))
-             for j, v, r in uniques]
-    return np.array(built, dtype=object)[codes]
+    decoded = [decode_value(FEATURE_NAMES[j], np.nan if v == -1.0 else v) for j, v, _ in uniques]
+    sentences = [reason_sentence(FEATURE_NAMES[j], value, bool(r)) for (j, _, r), value in zip(uniques, decoded, strict=True)]
+    return np.array(sentences, dtype=object)[codes], np.array(decoded, dtype=object)[codes]
 
 
 def reasons_of(matrix: np.ndarray, contributions: np.ndarray, k: int = TOP_REASONS) -> list[list[Reason]]:
@@ -268,12 +273,13 @@ def reasons_of(matrix: np.ndarray, contributions: np.ndarray, k: int = TOP_REASO
     top = top_reason_indices(contributions, k)
     rows = np.arange(len(matrix))[:, None]
     chosen, values = contributions[rows, top], matrix[rows, top]
-    sentences = sentences_for(top.ravel(), values.ravel(), chosen.ravel() > 0).reshape(top.shape)
+    sentences, decoded = (a.reshape(top.shape).tolist() for a in described(top.ravel(), values.ravel(), chosen.ravel() > 0))
+    chosen = chosen.tolist()  # Python lists: element access in the loop below costs a tenth of numpy's
     return [[Reason.model_construct(
-        feature=FEATURES[j].name, label_nl=FEATURES[j].label_nl, value=decode_value(FEATURES[j].name, values[r, c]),
-        contribution=float(chosen[r, c]), direction="raises" if chosen[r, c] > 0 else "lowers",
-        changeable=FEATURES[j].changeable, sentence_nl=sentences[r, c]) for c, j in enumerate(top[r])]
-        for r in range(len(matrix))]
+        feature=FEATURES[j].name, label_nl=FEATURES[j].label_nl, value=decoded[r][c],
+        contribution=chosen[r][c], direction="raises" if chosen[r][c] > 0 else "lowers",
+        changeable=FEATURES[j].changeable, sentence_nl=sentences[r][c]) for c, j in enumerate(row)]
+        for r, row in enumerate(top.tolist())]
 
 
 def score_prepared(served: ServedModel, youths: list[YouthInput], prepared: Prepared, explain: bool = False):
