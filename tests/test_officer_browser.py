@@ -114,35 +114,62 @@ def test_officer_flow_from_list_to_recorded_override(site, browser, api_keys):
     assert rows == [(youth_id, "gesprek", False, "Jongere heeft net werk gevonden; eerst een gesprek.")]
 
 
+def tab_to(page, selector: str, presses: int = 80) -> None:
+    """Press Tab until `selector` has the focus: proves it is reachable by keyboard, in tab order."""
+    target = page.locator(selector).first
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if target.evaluate("element => element === document.activeElement"):
+            return
+    raise AssertionError(f"{selector} is not reachable with Tab")
+
+
+UNLABELLED_CONTROLS = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+    .filter(c => !(c.labels && c.labels.length) && !c.getAttribute('aria-label') && !c.getAttribute('aria-labelledby'))
+    .map(c => c.id || c.name || c.outerHTML)"""
+
+
 def test_keyboard_only_and_tablet_width(site, browser, api_keys):
     page = browser.new_page(viewport={"width": 820, "height": 1180})
     page.goto(f"{site['url']}/ui/")
-    page.keyboard.press("Tab")
-    page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.id") == "sleutel"
+    tab_to(page, "#sleutel")
     page.keyboard.type(api_keys["keys"]["officer"])
     page.keyboard.press("Enter")
     page.wait_for_selector("tbody")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Direct naar de inhoud"
     page.keyboard.press("Enter")
-    first_link = page.locator("tbody tr:first-child th a")
-    first_link.focus()
+    tab_to(page, "tbody tr:first-child th a")
     page.keyboard.press("Enter")
     page.wait_for_selector("#risico")
-    page.focus("#route-geen")
-    page.keyboard.press("Space")
-    page.focus("#houding-wijkt_af")
-    page.keyboard.press("Space")
-    page.focus("#reden")
+    tab_to(page, "#route-waarschuwingsbrief")
+    for _ in range(4):  # arrow keys move through a radio group: waarschuwingsbrief -> ... -> geen
+        page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.id") == "route-geen"
+    assert page.is_checked("#route-geen")
+    tab_to(page, "#houding-volgt")  # Tab enters a radio group once; the arrow keys choose within it
+    page.keyboard.press("ArrowDown")
+    assert page.is_checked("#houding-wijkt_af")
+    tab_to(page, "#reden")
     page.keyboard.type("Verhuisd naar buiten de regio.")
-    page.get_by_role("button", name="Besluit vastleggen").focus()
+    tab_to(page, "button:has-text('Besluit vastleggen')")
     page.keyboard.press("Enter")
     page.wait_for_selector(".saved")
     assert "Verhuisd naar buiten de regio." in page.locator("#historie").inner_text()
+    assert page.evaluate(UNLABELLED_CONTROLS) == []
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 820, "no horizontal scrolling on a tablet"
     page.screenshot(path=str(ARTIFACTS / "officer-tablet.png"), full_page=True)
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1366, "height": 768}, {"width": 820, "height": 1180}])
+def test_every_page_is_labelled_and_fits_the_screen(site, browser, api_keys, viewport):
+    page = log_in(browser, site, api_keys["keys"]["officer"], viewport=viewport)
+    youth_id = page.locator("tbody tr:first-child th a").inner_text()
+    for path in ("/ui/", f"/ui/jongere/{youth_id}", "/ui/nieuw"):
+        page.goto(f"{site['url']}{path}")
+        assert page.evaluate(UNLABELLED_CONTROLS) == [], path
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], path
 
 
 def test_paste_a_youth_in_the_browser(site, browser, api_keys):
