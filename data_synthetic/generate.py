@@ -44,7 +44,8 @@ class GeneratorConfig:
             raise ValueError("youths must be at least 1")
         if not 0.0 <= self.mess_rate <= 0.5:
             raise ValueError(f"mess_rate must lie between 0 and 0.5, got {self.mess_rate}")
-        if self.historical_as_of.replace(year=self.historical_as_of.year + 5) > self.current_as_of:
+        five_years_later = (self.historical_as_of.year + 5, self.historical_as_of.month, self.historical_as_of.day)
+        if (self.current_as_of.year, self.current_as_of.month, self.current_as_of.day) < five_years_later:  # 29 Feb too
             raise ValueError("current_as_of must be at least 5 years after historical_as_of, so every historical label is known")
 
 

@@ -6,6 +6,10 @@ date *before* the features and `p_true` are computed, so the truth reflects
 the data as delivered. Mess the reader undoes exactly (duplicates, old or
 oddly written municipality names, records of unknown youths) is applied last,
 to every record.
+
+Every kind scales with the mess rate, so a rate of 0 gives clean data. (Missing
+hours on `te_laat` reports are not mess: lateness reports mostly carry no hours,
+by design, in `absence.py`.)
 """
 
 from __future__ import annotations
@@ -25,7 +29,10 @@ OLD_NAMES = {
     "Molenlanden": np.array(["Giessenlanden", "Molenwaard"], dtype=object),
     "Vijfheerenlanden": np.array(["Leerdam", "Zederik"], dtype=object),
 }
-MERGER_DAY = 17897  # 2019-01-01: before it, records carry the old municipality names more often
+MERGER_DAY = 17897  # 2019-01-01
+# Records dated before the mergers carry an old name this many times as often as later ones
+# (60% of them at the default rate of 2%); capped at every record.
+OLD_NAMES_BEFORE_MERGER = 30.0
 
 
 def _pick(rng, options: np.ndarray, n: int) -> np.ndarray:
@@ -52,8 +59,9 @@ def rename_municipalities(rng, names: np.ndarray, days: np.ndarray | None, rate:
     """Pre-2019 names (common before the mergers, rarer after) and odd spelling of case and spaces."""
     names = names.copy()
     before_merger = np.zeros(len(names), bool) if days is None else days < MERGER_DAY
+    old_name_rate = np.where(before_merger, min(1.0, OLD_NAMES_BEFORE_MERGER * rate), rate)
     for today, old in OLD_NAMES.items():
-        rows = np.flatnonzero((names == today) & (rng.random(len(names)) < np.where(before_merger, 0.6, rate)))
+        rows = np.flatnonzero((names == today) & (rng.random(len(names)) < old_name_rate))
         names[rows] = _pick(rng, old, len(rows))
     odd = (rng.random(len(names)) < rate) & (names != None)  # noqa: E711 (elementwise)
     variant = rng.integers(0, 3, len(names))

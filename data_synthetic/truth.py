@@ -7,8 +7,9 @@ reproduce `p_true`; its gap to it is measurable.
 
 The function, in log-odds (x = the feature row; `out` = not enrolled):
 
-    logit = -3.35
-      + 0.30 * (age - 18) * (1 + 0.9 * out)         age weighs more with little time left, out of school
+    logit = -3.65
+      + 0.30 * (age - 18) * (1 + 0.9 * out)         every year counts, more out of school
+      + 0.50 / max(23 - age, 1) * (1 + 0.5 * out)   convex: each year weighs more as 23 nears
       - 0.85 * enrolled
       + EDUCATION_EFFECT[current_education]          only when enrolled
       - 0.35 * [learning_path == BBL]
@@ -26,7 +27,11 @@ The function, in log-odds (x = the feature row; `out` = not enrolled):
     p_true = 1 / (1 + exp(-logit))
 
 Every term is non-decreasing in the features the model constrains to be
-monotone (absence, reports, switches, dropout episodes, months out).
+monotone (absence, reports, switches, dropout episodes, months out), and both
+age terms are non-decreasing in age. The second age term makes the age effect
+convex: with everything else fixed, the step in log-odds from 18 to 19 is
+0.30 + 0.025 (enrolled) and from 21 to 22 it is 0.30 + 0.25, because the time
+left to 23 shrinks from 5 years towards 1.
 """
 
 from __future__ import annotations
@@ -34,7 +39,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-INTERCEPT = -3.35
+INTERCEPT = -3.65  # keeps the outcome rate of the in-scope historical youths near a third
+AGE_LINEAR = 0.30
+AGE_TIME_LEFT = 0.50
 EDUCATION_EFFECT = {
     "mbo-1": 0.50, "mbo-2": 0.0, "mbo-3": -0.35, "mbo-4": -0.55, "vavo": 0.10, "havo": -0.30,
     "vwo": -0.50, "pro": 0.70, "vso": 0.80, "isk": 0.60, "vmbo-bb": 0.30, "vmbo-kb": 0.25,
@@ -50,6 +57,13 @@ def _lookup(values: pd.Series, table: dict[str, float]) -> np.ndarray:
     return values.astype(str).map(table).fillna(0.0).to_numpy(dtype=float)
 
 
+def age_effect(age: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Linear in age plus a term in 1 / (years left to 23): the less time left, the more a year weighs."""
+    linear = AGE_LINEAR * (age - 18) * (1 + 0.9 * out)
+    time_left = AGE_TIME_LEFT / np.maximum(23 - age, 1) * (1 + 0.5 * out)
+    return linear + time_left
+
+
 def true_logit(x: pd.DataFrame) -> np.ndarray:
     """The documented log-odds above, vectorised over a feature frame."""
     out = (x["enrolled"].to_numpy() == 0).astype(float)
@@ -61,7 +75,7 @@ def true_logit(x: pd.DataFrame) -> np.ndarray:
     months0 = np.nan_to_num(months, nan=0.0)
     dropouts = x["dropout_episodes"].to_numpy(dtype=float)
     transition = x["vo_mbo_transition_1y"].to_numpy(dtype=float)
-    logit = INTERCEPT + 0.30 * (x["age"].to_numpy(dtype=float) - 18) * (1 + 0.9 * out)
+    logit = INTERCEPT + age_effect(x["age"].to_numpy(dtype=float), out)
     logit += -0.85 * enrolled + enrolled * _lookup(x["current_education"], EDUCATION_EFFECT)
     logit += -0.35 * (x["learning_path"].astype(str).to_numpy() == "BBL")
     logit += _lookup(x["last_diploma"], DIPLOMA_EFFECT)

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
 from data_synthetic.generate import GeneratorConfig, generate_population
-from data_synthetic.truth import p_true
+from data_synthetic.region import build_schools
+from data_synthetic.truth import p_true, true_logit
 from data_synthetic.writer import write_tables, write_truth
 from features.build import build_feature_table
 from features.events import events_from_dataset
+from vsv_model.cli import app
+from vsv_model.contract import MUNICIPALITY_MERGERS, REGION_MUNICIPALITIES, TABLES
 from vsv_model.feature_spec import AUDIT_COLUMNS, FEATURE_NAMES
 from vsv_model.reader import read_data_dir
 
@@ -162,13 +169,91 @@ def test_every_kind_of_mess_is_present(dataset):
     assert non_late["hours"].isna().sum() > 0
 
 
-def test_mess_can_be_switched_off(tmp_path):
-    population = generate_population(GeneratorConfig(youths=1500, seed=3, mess_rate=0.0))
-    write_tables(tmp_path, population.tables)
-    quality = read_data_dir(tmp_path).quality
-    assert sum(quality.duplicates_dropped.values()) == 0
-    assert sum(quality.unknown_youth_records.values()) == 0
-    assert sum(quality.unknown_enum_values.values()) == 0
+MESS_RATES = (0.0, 0.02, 0.10)
+OUTSIDE_PLACES = sorted(set(build_schools().municipality) - set(REGION_MUNICIPALITIES))
+TEXT_COLUMNS = [(schema.name, column.name, column.values) for schema in TABLES for column in schema.columns
+                if column.kind == "enum" or column.municipality]
+
+
+@pytest.fixture(scope="module")
+def by_mess_rate(tmp_path_factory) -> dict[float, Path]:
+    """The same population (3,000 youths, seed 3) written at each mess rate."""
+    directories = {}
+    for rate in MESS_RATES:
+        directories[rate] = tmp_path_factory.mktemp(f"mess{rate}")
+        write_tables(directories[rate], generate_population(GeneratorConfig(youths=3000, seed=3, mess_rate=rate)).tables)
+    return directories
+
+
+def read_raw(directory: Path, name: str) -> pd.DataFrame:
+    """A CSV table exactly as written: every cell as text, blanks as '', spaces kept."""
+    return pd.read_csv(directory / f"{name}.csv", dtype=str, keep_default_na=False)
+
+
+def canonical_targets(values: tuple[str, ...]) -> dict[str, str]:
+    """Each value written the contract's way -> what the reader must make of it (`values`: an enum's; none
+    for a municipality column)."""
+    if values:
+        return {v: v for v in values}
+    region = {m: m for m in REGION_MUNICIPALITIES}
+    old = {name: (today if today in region else "buiten_regio") for name, today in MUNICIPALITY_MERGERS.items()}
+    return region | old | {place: "buiten_regio" for place in OUTSIDE_PLACES}
+
+
+def oddly_written(raw: pd.Series, targets: dict[str, str]) -> pd.Series:
+    """A known value only after trimming and ignoring case, or NaN where the cell is not odd."""
+    by_key = {name.casefold(): target for name, target in targets.items()}
+    target = raw.str.strip().str.casefold().map(by_key)
+    return target.where(~raw.isin(targets.keys()))
+
+
+def count_odd_writing(directory: Path) -> int:
+    return sum(int(oddly_written(read_raw(directory, t)[c], canonical_targets(v)).notna().sum()) for t, c, v in TEXT_COLUMNS)
+
+
+def count_mess(directory: Path) -> dict[str, int]:
+    quality = read_data_dir(directory).quality
+    reports = read_raw(directory, "absence_reports")
+    return {
+        "exact duplicates": sum(quality.duplicates_dropped.values()),
+        "records of unknown youths": sum(quality.unknown_youth_records.values()),
+        "pre-2019 municipality names": sum(quality.municipality_names_mapped.values()),
+        "unknown enum values": sum(quality.unknown_enum_values.values()),
+        "missing hours (not te_laat)": int(((reports["kind"].str.strip().str.casefold() != "te_laat") & (reports["hours"] == "")).sum()),
+        "odd case and spacing": count_odd_writing(directory),
+    }
+
+
+def test_mess_can_be_switched_off(by_mess_rate):
+    directory = by_mess_rate[0.0]
+    assert {kind: n for kind, n in count_mess(directory).items() if n} == {}
+    for table, column, values in TEXT_COLUMNS:
+        written = set(read_raw(directory, table)[column]) - {""}
+        assert written <= set(values or [*REGION_MUNICIPALITIES, *OUTSIDE_PLACES]), (table, column)
+
+
+def test_lateness_reports_mostly_carry_no_hours_even_without_mess(by_mess_rate):
+    """Realism by design, not mess: lateness is reported in times late, rarely in hours."""
+    reports = read_raw(by_mess_rate[0.0], "absence_reports")
+    late = reports[reports["kind"] == "te_laat"]
+    assert 0.6 < (late["hours"] == "").mean() < 0.95
+
+
+def test_every_kind_of_mess_grows_with_the_rate(by_mess_rate):
+    low, high = count_mess(by_mess_rate[0.02]), count_mess(by_mess_rate[0.10])
+    for kind in low:
+        assert 0 < low[kind] < high[kind], (kind, low[kind], high[kind])
+
+
+@pytest.mark.parametrize(("table", "column", "values"), TEXT_COLUMNS, ids=[f"{t}.{c}" for t, c, _ in TEXT_COLUMNS])
+def test_odd_case_and_spacing_occur_and_the_reader_normalises_them(by_mess_rate, table, column, values):
+    directory = by_mess_rate[0.10]
+    expected = oddly_written(read_raw(directory, table)[column], canonical_targets(values)).dropna()
+    assert len(expected) > 0
+    read = read_data_dir(directory).table(table)[column]
+    kept = expected.index.intersection(read.index)  # duplicates and unknown youths' rows are dropped
+    assert len(kept) > 0
+    assert read.loc[kept].astype(str).tolist() == expected.loc[kept].tolist()
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
@@ -179,3 +264,59 @@ def test_mess_can_be_switched_off(tmp_path):
 def test_bad_configuration_is_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         GeneratorConfig(**kwargs)
+
+
+def test_a_config_dated_29_february_is_checked_not_crashed():
+    with pytest.raises(ValueError, match="at least 5 years after"):
+        GeneratorConfig(historical_as_of=dt.date(2020, 2, 29), current_as_of=dt.date(2025, 2, 28))
+    assert GeneratorConfig(historical_as_of=dt.date(2020, 2, 29), current_as_of=dt.date(2025, 3, 1)).youths == 20_000
+
+
+def one_youth_at_ages(ages: list[int], enrolled: int) -> pd.DataFrame:
+    """The same hand-made youth at several ages, every other feature fixed."""
+    row = {
+        "school_municipality": "Dordrecht", "last_diploma": "vmbo-kb", "school_switches": 1, "school_switches_2y": 0,
+        "enrolled": enrolled, "current_education": "mbo-2" if enrolled else "geen", "learning_path": "BOL" if enrolled else "geen",
+        "months_not_enrolled": 0.0 if enrolled else 8.0, "absence_hours_4w": 0.0, "absence_hours_13w": 12.0,
+        "absence_hours_52w": 30.0, "absence_reports_52w": 2, "late_reports_52w": 1, "weeks_since_last_report": 5.0,
+        "dropout_episodes": 0 if enrolled else 1, "vo_mbo_transition_1y": 0,
+    }
+    return pd.DataFrame([{"age": age, **row} for age in ages])[list(FEATURE_NAMES)]
+
+
+@pytest.mark.parametrize(("enrolled", "early_step", "late_step"), [
+    (1, 0.30 + 0.50 * (1 / 4 - 1 / 5), 0.30 + 0.50 * (1 / 1 - 1 / 2)),
+    (0, 0.57 + 0.75 * (1 / 4 - 1 / 5), 0.57 + 0.75 * (1 / 1 - 1 / 2)),
+])
+def test_age_weighs_more_when_little_time_to_23_is_left(enrolled, early_step, late_step):
+    """The age effect is convex: 21 -> 22 adds more log-odds than 18 -> 19 (values from the documented formula)."""
+    at_18, at_19, at_21, at_22 = true_logit(one_youth_at_ages([18, 19, 21, 22], enrolled))
+    assert at_19 - at_18 == pytest.approx(early_step, abs=1e-12)
+    assert at_22 - at_21 == pytest.approx(late_step, abs=1e-12)
+    assert at_22 - at_21 > at_19 - at_18
+
+
+def run_vsv_generate(out: Path) -> None:
+    command = [sys.executable, "-m", "vsv_model.cli", "generate", "--out", str(out), "--youths", "2000", "--seed", "1"]
+    subprocess.run(command, check=True, capture_output=True, cwd=Path(__file__).resolve().parents[1])
+
+
+def test_vsv_generate_twice_with_one_seed_writes_identical_files_the_reader_accepts(tmp_path):
+    run_vsv_generate(tmp_path / "a")
+    run_vsv_generate(tmp_path / "b")
+    files = digest(tmp_path / "a")
+    assert set(files) == {"youths.csv", "enrollments.csv", "diplomas.csv", "absence_reports.csv", "truth.csv", "generation_summary.json"}
+    assert files == digest(tmp_path / "b")
+    dataset = read_data_dir(tmp_path / "a")
+    assert len(dataset.youths) == 2000
+    assert dataset.quality.rows_read["youths"] > 2000  # the default mess (exact duplicates) was read and dropped
+
+
+def test_vsv_generate_refuses_a_bad_configuration_with_a_message_and_code_2(tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["generate", "--out", str(out), "--youths", "100",
+                                      "--historical-as-of", "2019-10-01", "--current-as-of", "2021-01-01"])
+    assert result.exit_code == 2
+    assert result.stderr == "error: current_as_of must be at least 5 years after historical_as_of, so every historical label is known\n"
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not out.exists()

@@ -49,8 +49,12 @@ def generate(
 
     if format not in FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
-    config = GeneratorConfig(youths=youths, seed=seed, mess_rate=mess_rate,
-                             historical_as_of=_date(historical_as_of), current_as_of=_date(current_as_of))
+    try:
+        config = GeneratorConfig(youths=youths, seed=seed, mess_rate=mess_rate,
+                                 historical_as_of=_date(historical_as_of), current_as_of=_date(current_as_of))
+    except ValueError as exc:  # a configuration the generator refuses: a message, not a traceback
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
     population = generate_population(config)
     write_tables(out, population.tables, format)
     write_truth(out, population.truth)
