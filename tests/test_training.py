@@ -11,22 +11,26 @@ import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlparse
 
 import mlflow
 import numpy as np
 import pandas as pd
 import pytest
 from mlflow import MlflowClient
+from typer.testing import CliRunner
 
+from training import registry
 from training.config import GateConfig, LightGBMConfig, TierConfig, TrainConfig, load_config
-from training.dataset import TrainingDataError, build_training_data, split_by_youth
+from training.dataset import PARTS, TrainingDataError, build_training_data, split_by_youth
 from training.evaluate import expected_calibration_error, precision_recall_at, tier_metrics
-from training.fairness import fdr_medium, fnr_high, for_high, fpr_medium
+from training.fairness import audit_attribute, fdr_medium, fnr_high, for_high, fpr_medium, groups_too_small
 from training.model import tier_cutoffs
 from training.pipeline import run_training
 from training.promote import PromotionError, promote
+from vsv_model.cli import app
 from vsv_model.feature_spec import AUDIT_COLUMNS, FEATURE_NAMES, FEATURES
-from vsv_model.risk_model import TierCutoffs, encode_frame
+from vsv_model.risk_model import EXAMPLE_FEATURES, TierCutoffs, encode_frame, example_frame
 
 AS_OF = [dt.date(2019, 10, 1)]
 # About 1,700 test rows: the 10-bin calibration error has a sampling noise near 0.02 there,
@@ -93,24 +97,37 @@ def test_config_file_overrides_and_refuses_unknown_keys(tmp_path):
 
 # --- data and splits ---------------------------------------------------------------------
 
-def test_split_never_shares_a_youth_and_tests_on_the_latest_date():
+def test_split_four_parts_share_no_youth_and_test_on_the_latest_date():
     frame = pd.DataFrame({"youth_id": [f"Y{i % 300}" for i in range(600)],
                           "as_of": ["2018-10-01"] * 300 + ["2019-10-01"] * 300})
-    train, valid, test = split_by_youth(frame, TrainConfig(seed=1))
-    ids = frame["youth_id"]
-    assert not set(ids.iloc[test]) & set(ids.iloc[np.r_[train, valid]])
-    assert not set(ids.iloc[train]) & set(ids.iloc[valid])
-    assert set(frame["as_of"].iloc[test]) == {"2019-10-01"}
-    assert len(test) == 75
+    parts = split_by_youth(frame, TrainConfig(seed=1))
+    youths = {name: set(frame["youth_id"].iloc[parts[name]]) for name in PARTS}
+    for i, a in enumerate(PARTS):
+        for b in PARTS[i + 1:]:
+            assert not youths[a] & youths[b], f"{a} and {b} share youths"
+    assert set(frame["as_of"].iloc[parts["test"]]) == {"2019-10-01"}
+    # 300 youths: 75 test youths (their 2018 rows are used nowhere); of the other 225,
+    # round(225 * 0.15) = 34 stop early and round(225 * 0.2) = 45 calibrate, each with two rows
+    assert {name: len(rows) for name, rows in parts.items()} == {"train": 292, "valid": 68, "calib": 90, "test": 75}
+    assert {name: len(y) for name, y in youths.items()} == {"train": 146, "valid": 34, "calib": 45, "test": 75}
 
 
-def test_audit_columns_never_reach_the_model(population_dir):
-    assert not set(AUDIT_COLUMNS) & set(FEATURE_NAMES)
-    data = build_training_data(population_dir, AS_OF, FAST)
-    frame = data.part("test")
-    shuffled = frame.assign(gender="X", origin="buiten_europa", residence_municipality="Dordrecht")
-    np.testing.assert_array_equal(encode_frame(frame), encode_frame(shuffled))
-    assert encode_frame(frame).shape[1] == len(FEATURE_NAMES)
+def test_split_shares_are_checked():
+    with pytest.raises(ValueError, match="validation_share \\+ calibration_share must be below 1"):
+        TrainConfig(validation_share=0.5, calibration_share=0.5)
+    with pytest.raises(ValueError, match="calibration_share must lie strictly between 0 and 1"):
+        TrainConfig(calibration_share=0.0)
+    with pytest.raises(ValueError, match="significance_level must lie strictly between 0 and 1"):
+        GateConfig(significance_level=1.0)
+
+
+def test_example_row_is_made_up_once_for_every_feature():
+    frame = example_frame()
+    assert list(frame.columns) == list(FEATURE_NAMES) == list(EXAMPLE_FEATURES)
+    assert frame.iloc[0].to_dict() == EXAMPLE_FEATURES
+    for spec in (f for f in FEATURES if f.is_categorical):
+        assert EXAMPLE_FEATURES[spec.name] in spec.categories, spec.name
+    assert not set(frame.columns) & {"youth_id", *AUDIT_COLUMNS}
 
 
 @pytest.mark.parametrize(("rows", "message"), [
@@ -142,10 +159,18 @@ def test_untrainable_data_is_refused_and_nothing_registered(tmp_path, tracking, 
 # --- end to end ------------------------------------------------------------------------
 
 @pytest.fixture
-def champion(population_dir, tracking):
-    result = run_training(population_dir, AS_OF, FAST, tracking)
+def challenger(population_dir, tracking):
+    return run_training(population_dir, AS_OF, FAST, tracking)
+
+
+@pytest.fixture
+def champion(challenger, tracking):
     promote(tracking, FAST.gates)
-    return result
+    return challenger
+
+
+BASELINES = ("logistic_regression", "rule_absence_or_not_enrolled", "base_rate")
+TRUTH_METRICS = ("truth_roc_auc", "truth_auc_gap", "truth_brier", "truth_brier_gap_pct", "truth_mean_abs_p_gap")
 
 
 @pytest.mark.slow
@@ -161,6 +186,7 @@ def test_train_register_promote_end_to_end(champion, tracking, tmp_path):
     for heading in ("## Intended use", "## Out-of-scope use", "## Data", "## Per-group metrics", "## Caveats",
                     "## Samenvatting voor consulenten"):
         assert heading in card
+    assert "observed_expected_ratio" in card
     run = client.get_run(champion.run_id)
     assert run.data.metrics["roc_auc"] == pytest.approx(champion.metrics["roc_auc"])
     assert run.data.params["features"] == ",".join(FEATURE_NAMES)
@@ -168,6 +194,53 @@ def test_train_register_promote_end_to_end(champion, tracking, tmp_path):
     version = client.get_model_version("vsv-risk", "1")
     assert json.loads(version.tags["tier_cutoffs"])["mode"] == "capacity"
     assert "promotion_gates" in version.tags
+
+
+@pytest.mark.slow
+def test_run_logs_the_gap_to_truth_and_the_three_baselines(champion):
+    logged = MlflowClient().get_run(champion.run_id).data.metrics
+    for name in TRUTH_METRICS:
+        assert logged[name] == pytest.approx(champion.metrics[name], rel=1e-12), name
+    assert logged["truth_auc_gap"] == pytest.approx(logged["truth_roc_auc"] - logged["roc_auc"], abs=1e-12)
+    for baseline in BASELINES:
+        for metric in ("roc_auc", "pr_auc", "brier", "ece", "precision_at_capacity", "recall_at_capacity"):
+            assert logged[f"{baseline}.{metric}"] == pytest.approx(champion.baselines[baseline][metric], rel=1e-12)
+    assert logged["base_rate.roc_auc"] == 0.5  # a constant score cannot rank
+    assert logged["logistic_regression.roc_auc"] > logged["rule_absence_or_not_enrolled.roc_auc"] > 0.5
+
+
+@pytest.mark.slow
+def test_registered_model_has_a_signature_and_the_made_up_input_example(champion, population_dir, tracking, tmp_path):
+    info = mlflow.models.get_model_info(f"models:/vsv-risk/{champion.version}")
+    assert info.signature.inputs.input_names() == list(FEATURE_NAMES)
+    assert info.signature.outputs.input_names() == ["probability", "tier"]
+    assert info.saved_input_example_info is not None
+    local = mlflow.artifacts.download_artifacts(f"models:/vsv-risk/{champion.version}", dst_path=str(tmp_path))
+    example = mlflow.models.Model.load(local).load_input_example(local)
+    pd.testing.assert_frame_equal(example.reset_index(drop=True), example_frame(), check_dtype=False)
+    counts = build_training_data(population_dir, AS_OF, FAST).row_counts()
+    assert set(counts) == {"train_rows", "early_stopping_rows", "calibration_rows", "test_rows"}
+    assert {k: champion.model.info[k] for k in counts} == counts
+    assert counts["test_rows"] == len(registry.load_test_set(tracking, champion.version, tmp_path / "test"))
+
+
+@pytest.mark.slow
+def test_audit_columns_never_reach_the_model(champion, tracking, tmp_path):
+    assert not set(AUDIT_COLUMNS) & set(FEATURE_NAMES)
+    assert champion.model.booster.feature_name() == list(FEATURE_NAMES)
+    signature = mlflow.models.get_model_info(f"models:/vsv-risk/{champion.version}").signature
+    assert signature.inputs.input_names() == list(FEATURE_NAMES)
+    assert not set(signature.inputs.input_names()) & set(AUDIT_COLUMNS)
+    test = registry.load_test_set(tracking, champion.version, tmp_path)
+    features = test[list(FEATURE_NAMES)].astype({f.name: str for f in FEATURES if f.is_categorical})
+    audit = test[list(AUDIT_COLUMNS)].astype(str)
+    moved = audit.apply(lambda column: np.roll(column.to_numpy(), 1)).set_axis(audit.index)  # other youths' values
+    assert (moved["gender"] != audit["gender"]).sum() > 100 and (moved["origin"] != audit["origin"]).sum() > 100
+    pyfunc = mlflow.pyfunc.load_model(f"models:/vsv-risk/{champion.version}")
+    as_given = pyfunc.predict(pd.concat([features, audit], axis=1))
+    pd.testing.assert_frame_equal(pyfunc.predict(pd.concat([features, moved], axis=1)), as_given)
+    pd.testing.assert_frame_equal(pyfunc.predict(features.assign(gender="X", origin="buiten_europa")), as_given)
+    np.testing.assert_array_equal(as_given["probability"], champion.model.predict_frame(test))
 
 
 @pytest.mark.slow
@@ -204,12 +277,18 @@ def test_additivity_and_directional_behaviour(champion, population_dir):
 
 
 @pytest.mark.slow
-def test_promotion_refused_when_the_challenger_is_worse(champion, population_dir, tracking):
+def test_promotion_refused_when_the_challenger_is_worse(champion, population_dir, tracking, tmp_path):
     weak = replace(FAST, lightgbm=replace(FAST.lightgbm, num_boost_round=1, num_leaves=2, learning_rate=0.01))
     worse = run_training(population_dir, AS_OF, weak, tracking)
     assert worse.version == "2"
     with pytest.raises(PromotionError, match=r"promotion refused, gate\(s\) failed: auc: AUC"):
         promote(tracking, FAST.gates)
+    (tmp_path / "gates.toml").write_text(GATES_TOML)
+    refused = CliRunner().invoke(app, ["promote", "--config", str(tmp_path / "gates.toml")])
+    assert refused.exit_code == 1
+    assert refused.stderr.splitlines()[-1].startswith("error: promotion refused, gate(s) failed: auc: AUC")
+    printed = refused.stdout.splitlines()
+    assert printed[0].startswith("  FAIL  auc: AUC") and "        not judged (fewer than 100 youths" in refused.stdout
     client = MlflowClient()
     assert str(client.get_model_version_by_alias("vsv-risk", "champion").version) == "1"
     with pytest.raises(PromotionError, match="--force needs --reason"):
@@ -254,9 +333,99 @@ def test_a_ratio_from_a_handful_of_cases_is_not_a_clear_difference():
 
     assert not clear_difference(0.01, 0.03, 40)      # 0.4 of 40 cases: noise
     assert clear_difference(0.01, 0.03, 5000)        # the same ratio over 5,000 cases: real
+    # 0.3 vs 0.2 over 100 cases: z = 0.1 / 0.04 = 2.5, clear at p < 0.05 (1.960), not at p < 0.01 (2.576)
+    assert clear_difference(0.3, 0.2, 100, significance_level=0.05)
+    assert not clear_difference(0.3, 0.2, 100, significance_level=0.01)
+
+
+def test_calibration_in_the_large_as_difference_and_observed_expected_ratio():
+    y = np.array([1, 1, 0, 0, 1, 0, 0, 0])
+    p = np.array([0.5, 0.5, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25])
+    groups = pd.Series(["A"] * 4 + ["B"] * 4)
+    table = audit_attribute(y, p, np.array(["low"] * 8), groups)
+    # A: outcome 0.5, mean p 0.375; B: 0.25 and 0.25; everyone: 0.375 and 0.3125
+    assert table.loc["A", "calibration_in_the_large"] == pytest.approx(-0.125)
+    assert table.loc["B", "calibration_in_the_large"] == pytest.approx(0.0)
+    assert table.loc["overall", "calibration_in_the_large"] == pytest.approx(-0.0625)
+    assert table.loc["A", "observed_expected"] == pytest.approx(4 / 3)
+    assert table.loc["B", "observed_expected"] == pytest.approx(1.0)
+    assert table.loc["overall", "observed_expected"] == pytest.approx(1.2)
+    assert table.loc["A", "observed_expected_ratio"] == pytest.approx(10 / 9)
+    assert table.loc["B", "observed_expected_ratio"] == pytest.approx(5 / 6)
+    assert table.loc["overall", "observed_expected_ratio"] == pytest.approx(1.0)
+
+
+def test_groups_too_small_to_judge_are_named_for_the_gated_attributes_only():
+    audit = pd.DataFrame({
+        "attribute": ["gender"] * 4 + ["origin"] * 3 + ["age"] * 2,
+        "group": ["M", "V", "X", "overall", "europa", "nederland", "overall", "18", "overall"],
+        "n": [150.0, 140.0, 7.0, 297.0, 99.0, 198.0, 297.0, 3.0, 297.0],
+    })
+    assert groups_too_small(audit, GateConfig()) == ["gender=X (n=7)", "origin=europa (n=99)"]
+    assert groups_too_small(audit, GateConfig(min_group_size=99)) == ["gender=X (n=7)"]
+    assert groups_too_small(audit, GateConfig(gated_attributes=("age",))) == ["age=18 (n=3)"]
 
 
 def test_tpr_high_exact():
     from training.fairness import tpr_high
 
     assert tpr_high(np.array([1, 1, 1, 0]), np.array([2, 1, 0, 2])) == pytest.approx(1 / 3)
+
+
+# --- `vsv promote` on the command line ---------------------------------------------------
+
+GATES_TOML = "[gates]\nmax_ece = 0.04\n"  # FAST's gates: a small test set
+
+
+@pytest.mark.slow
+def test_vsv_promote_prints_the_gates_and_the_groups_too_small_to_judge(challenger, tracking, tmp_path):
+    config = tmp_path / "gates.toml"
+    config.write_text(GATES_TOML)
+    result = CliRunner().invoke(app, ["promote", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    test = registry.load_test_set(tracking, challenger.version, tmp_path / "test")
+    counts = {f"{a}={g} (n={n})" for a in ("gender", "origin") for g, n in test[a].fillna("onbekend").value_counts().items()
+              if n < 100}
+    assert "gender=X" in " ".join(counts)  # the small synthetic population has few youths of gender X
+    lines = result.stdout.splitlines()
+    fairness = next(i for i, line in enumerate(lines) if line.startswith("  pass  fairness:"))
+    prefix = "        not judged (fewer than 100 youths in the test set): "
+    assert lines[fairness + 1].startswith(prefix)
+    assert set(lines[fairness + 1].removeprefix(prefix).split(", ")) == counts
+    assert lines[-1] == "Version 1 is now champion (was: none)"
+
+
+def test_vsv_promote_names_an_mlflow_error_without_a_traceback(tracking):
+    result = CliRunner().invoke(app, ["promote", "--version", "7"])  # an empty store: no version 7
+    assert result.exit_code == 1
+    assert type(result.exception) is SystemExit  # typer's exit, not an MlflowException escaping
+    error = result.stderr.splitlines()[-1]
+    assert error.startswith(f"error: the MLflow store {tracking.tracking_uri} failed: ")
+    assert "name=vsv-risk, version=7" in error and "not found" in error
+
+
+def test_vsv_promote_refuses_a_bad_gate_config_by_name(tracking, tmp_path):
+    config = tmp_path / "gates.toml"
+    config.write_text("[gates]\nmin_groupsize = 50\n")
+    result = CliRunner().invoke(app, ["promote", "--config", str(config)])
+    assert result.exit_code == 2
+    assert "unknown setting(s) in [gates]: min_groupsize" in result.stderr
+
+
+@pytest.mark.slow
+def test_vsv_promote_names_a_champion_that_fails_to_load(champion, tracking):
+    client = MlflowClient()
+    with mlflow.start_run(run_id=champion.run_id):  # a second version of the same model, with the same test set
+        second = registry.register(registry.log_risk_model(champion.model), tracking, {})
+    source = client.get_model_version("vsv-risk", champion.version).source  # models:/<logged model id>
+    logged = mlflow.get_logged_model(source.removeprefix("models:/"))
+    stored = Path(urlparse(logged.artifact_location).path) / "artifacts" / registry.RISK_MODEL_ARTIFACT / "model.txt"
+    assert stored.is_file()
+    with open(stored, "a") as handle:  # one byte more: the checksum saved with the model no longer matches
+        handle.write("\n")
+    result = CliRunner().invoke(app, ["promote", "--version", second])
+    assert result.exit_code == 1
+    error = result.stderr.splitlines()[-1]  # after MLflow's download progress bars
+    assert error.startswith(f"error: the champion (version {champion.version}) cannot be loaded, so nothing can be compared")
+    assert error.endswith("model.txt does not match the checksum saved with it: the file is damaged or was changed")
+    assert str(client.get_model_version_by_alias("vsv-risk", "champion").version) == champion.version

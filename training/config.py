@@ -4,7 +4,8 @@ Example `train.toml` (every key optional):
 
     seed = 42
     test_share = 0.25          # youths at the latest reference date held out for testing
-    validation_share = 0.2     # of the remaining youths: early stopping and calibration
+    validation_share = 0.15    # of the remaining youths: early stopping
+    calibration_share = 0.2    # of the remaining youths, disjoint from those: Platt calibration
 
     [lightgbm]
     num_boost_round = 300      # upper bound; early stopping picks the size
@@ -19,6 +20,10 @@ Example `train.toml` (every key optional):
     [gates]
     max_auc_drop = 0.005
     max_ece = 0.03
+    fairness_ratio_min = 0.5
+    fairness_ratio_max = 2.0
+    min_group_size = 100       # youths in the test set; smaller groups are listed as not judged
+    significance_level = 0.01  # two-sided z-test: a ratio out of bounds fails only when clear
 """
 
 from __future__ import annotations
@@ -68,30 +73,46 @@ class TierConfig:
 
 @dataclass(frozen=True)
 class GateConfig:
-    """What `vsv promote` requires of a challenger. A fairness ratio fails only when it leaves the bounds
-    and the group's rate differs clearly from the whole (two-sided z-test, p < 0.01)."""
+    """What `vsv promote` requires of a challenger. A group of a gated attribute is judged only when it
+    has at least `min_group_size` youths in the test set; one of its error-rate ratios fails only when it
+    leaves [fairness_ratio_min, fairness_ratio_max] and the group's rate differs clearly from the whole
+    (two-sided z-test at `significance_level`)."""
 
     max_auc_drop: float = 0.005
     max_ece: float = 0.03
     fairness_ratio_min: float = 0.5
     fairness_ratio_max: float = 2.0
     min_group_size: int = 100
+    significance_level: float = 0.01
     gated_attributes: tuple[str, ...] = ("gender", "origin")
+
+    def __post_init__(self):
+        if not 0.0 < self.significance_level < 1.0:
+            raise ValueError("gates.significance_level must lie strictly between 0 and 1")
+        if self.min_group_size < 1:
+            raise ValueError("gates.min_group_size must be at least 1")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
+    """Split shares: `test_share` of the youths at the latest reference date are the test set; of the
+    other youths, `validation_share` serve early stopping and a disjoint `calibration_share` the Platt
+    calibration, so the calibration is fitted on youths the booster never saw, not even to stop."""
+
     seed: int = 42
     test_share: float = 0.25
-    validation_share: float = 0.2
+    validation_share: float = 0.15
+    calibration_share: float = 0.2
     lightgbm: LightGBMConfig = field(default_factory=LightGBMConfig)
     tiers: TierConfig = field(default_factory=TierConfig)
     gates: GateConfig = field(default_factory=GateConfig)
 
     def __post_init__(self):
-        for name in ("test_share", "validation_share"):
+        for name in ("test_share", "validation_share", "calibration_share"):
             if not 0.0 < getattr(self, name) < 1.0:
                 raise ValueError(f"{name} must lie strictly between 0 and 1")
+        if self.validation_share + self.calibration_share >= 1.0:
+            raise ValueError("validation_share + calibration_share must be below 1: training needs youths too")
         if self.tiers.mode not in ("capacity", "thresholds"):
             raise ValueError(f"tiers.mode must be 'capacity' or 'thresholds', got {self.tiers.mode!r}")
 

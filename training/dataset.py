@@ -1,7 +1,9 @@
 """Training data: features and labels through `features/` (the code the service uses), and the splits.
 
-Splits are by youth, never by row: the youths in the test set appear nowhere in
-training. The test set is taken at the latest reference date.
+Splits are by youth, never by row, into four parts that share no youth: `train`
+(boosting), `valid` (early stopping), `calib` (Platt calibration) and `test`. The
+test set is taken at the latest reference date; the test youths' rows at earlier
+dates are used nowhere.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from vsv_model.quality import DataQuality
 from vsv_model.reader import read_data_dir
 
 TRUTH_FILE = "truth.csv"
+PARTS = ("train", "valid", "calib", "test")
+PART_NAMES = {"train": "training", "valid": "early-stopping", "calib": "calibration", "test": "test"}
 
 
 class TrainingDataError(ValueError):
@@ -35,6 +39,7 @@ class TrainingData:
     frame: pd.DataFrame
     train: np.ndarray
     valid: np.ndarray
+    calib: np.ndarray
     test: np.ndarray
     latest_as_of: str
     quality: DataQuality
@@ -43,6 +48,14 @@ class TrainingData:
 
     def part(self, name: str) -> pd.DataFrame:
         return self.frame.iloc[getattr(self, name)]
+
+    def development(self) -> pd.DataFrame:
+        """Every row outside the test set that a model may learn from (train, valid and calib)."""
+        return self.frame.iloc[np.sort(np.concatenate([self.train, self.valid, self.calib]))]
+
+    def row_counts(self) -> dict[str, int]:
+        return {"train_rows": len(self.train), "early_stopping_rows": len(self.valid),
+                "calibration_rows": len(self.calib), "test_rows": len(self.test)}
 
     @property
     def has_truth(self) -> bool:
@@ -95,25 +108,30 @@ def check_trainable(frame: pd.DataFrame) -> None:
         raise TrainingDataError(f"feature(s) without a single value: {', '.join(empty)}")
 
 
-def split_by_youth(frame: pd.DataFrame, config: TrainConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Test: a share of the youths at the latest date (their rows there); train/valid: the other youths' rows."""
+def split_by_youth(frame: pd.DataFrame, config: TrainConfig) -> dict[str, np.ndarray]:
+    """Row positions per part (`PARTS`). Test: a share of the youths at the latest date, their rows there
+    only; valid and calib: disjoint shares of the other youths; train: the rest of those youths."""
     rng = np.random.default_rng(config.seed)
     latest = frame["as_of"].max()
-    at_latest = frame.loc[frame["as_of"] == latest, "youth_id"].unique()
-    test_youths = rng.choice(np.sort(at_latest), size=max(1, round(len(at_latest) * config.test_share)), replace=False)
+    at_latest = np.sort(frame.loc[frame["as_of"] == latest, "youth_id"].unique())
+    test_youths = rng.choice(at_latest, size=max(1, round(len(at_latest) * config.test_share)), replace=False)
     is_test_youth = frame["youth_id"].isin(test_youths).to_numpy()
-    test = np.flatnonzero(is_test_youth & (frame["as_of"] == latest).to_numpy())
-    rest_youths = np.sort(frame.loc[~is_test_youth, "youth_id"].unique())
-    valid_youths = rng.choice(rest_youths, size=max(1, round(len(rest_youths) * config.validation_share)), replace=False)
-    is_valid = frame["youth_id"].isin(valid_youths).to_numpy()
-    return np.flatnonzero(~is_test_youth & ~is_valid), np.flatnonzero(~is_test_youth & is_valid), test
+    rest = rng.permutation(np.sort(frame.loc[~is_test_youth, "youth_id"].unique()))
+    n_valid = max(1, round(len(rest) * config.validation_share))
+    n_calib = max(1, round(len(rest) * config.calibration_share))
+    part = np.zeros(len(frame), dtype=np.int8)  # 0 train, 1 valid, 2 calib, 3 test, -1 unused
+    part[frame["youth_id"].isin(rest[:n_valid]).to_numpy()] = 1
+    part[frame["youth_id"].isin(rest[n_valid:n_valid + n_calib]).to_numpy()] = 2
+    part[is_test_youth] = np.where(frame["as_of"].to_numpy()[is_test_youth] == latest, 3, -1)
+    return {name: np.flatnonzero(part == code) for code, name in enumerate(PARTS)}
 
 
 def build_training_data(data_dir: Path, as_of_dates: list[dt.date], config: TrainConfig) -> TrainingData:
     frame, quality, unlabelled = labelled_frame(data_dir, as_of_dates)
     check_trainable(frame)
-    train, valid, test = split_by_youth(frame, config)
-    for name, rows in (("training", train), ("validation", valid), ("test", test)):
+    parts = split_by_youth(frame, config)
+    for name, rows in parts.items():
         if frame[LABEL].iloc[rows].nunique() < 2:
-            raise TrainingDataError(f"the {name} split has only one outcome class: more labelled youths are needed")
-    return TrainingData(frame, train, valid, test, frame["as_of"].max(), quality, digest_directory(data_dir), unlabelled)
+            raise TrainingDataError(f"the {PART_NAMES[name]} split has only one outcome class: more labelled youths are needed")
+    return TrainingData(frame, **parts, latest_as_of=frame["as_of"].max(), quality=quality,
+                        data_digest=digest_directory(data_dir), unlabelled_rows=unlabelled)

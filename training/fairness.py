@@ -4,8 +4,10 @@ At the high boundary (the assistive matchmaker route, capacity-limited) a miss i
 the harm: false-negative rate (a youth who will not qualify but is not in `high`)
 and false-omission rate. At the medium boundary (a letter only, versus more
 contact) unneeded attention is the harm: false-positive and false-discovery rate.
-Plus calibration-in-the-large and the share per tier. Every figure is also given
-as a ratio to the whole population. Audit-only attributes (gender, origin) are
+Plus calibration-in-the-large, both as a difference (mean p minus outcome rate)
+and as the observed/expected ratio (outcome rate / mean p: above 1 the model
+underestimates the group's risk), and the share per tier. Every figure is also
+given as a ratio to the whole population. Audit-only attributes (gender, origin) are
 read here, after prediction, and never reach the model.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from fairlearn.metrics import MetricFrame
+from scipy.stats import norm
 
 from training.config import GateConfig
 from vsv_model.policy import TIERS
@@ -68,7 +71,6 @@ def medium_or_high(y, tier):
 
 # Each error rate with the count it is a share of, so a gate can tell a real difference from noise.
 DENOMINATORS = {"fnr_high": "n_positive", "tpr_high": "n_positive", "for_high": "n_not_high", "fpr_medium": "n_negative", "fdr_medium": "n_medium_or_high"}
-CLEAR_DIFFERENCE_Z = 2.576  # two-sided p < 0.01
 
 
 def outcome_rate(y, tier):
@@ -103,7 +105,8 @@ def audit_attribute(y: np.ndarray, p: np.ndarray, tiers: np.ndarray, groups: pd.
     table = frame.by_group.copy()
     table.loc["overall"] = frame.overall
     table["calibration_in_the_large"] = table["mean_p"] - table["outcome_rate"]
-    for name in (*RATE_METRICS, "mean_p", *(f"share_{t}" for t in TIERS)):
+    table["observed_expected"] = table["outcome_rate"] / table["mean_p"].where(table["mean_p"] > 0)
+    for name in (*RATE_METRICS, "mean_p", "observed_expected", *(f"share_{t}" for t in TIERS)):
         table[f"{name}_ratio"] = table[name] / table.loc["overall", name]
     return table
 
@@ -118,12 +121,28 @@ def fairness_audit(frame: pd.DataFrame, y: np.ndarray, p: np.ndarray, tiers: np.
     return audit[["attribute", "group", *[c for c in audit.columns if c not in ("attribute", "group")]]]
 
 
-def clear_difference(group_rate: float, overall_rate: float, group_count: float) -> bool:
-    """Is the group's rate clearly (two-sided p < 0.01) different from the whole's, given its count?"""
+def clear_difference(group_rate: float, overall_rate: float, group_count: float, significance_level: float = 0.01) -> bool:
+    """Is the group's rate clearly different from the whole's (two-sided z-test at `significance_level`),
+    given the number of cases the group's rate is a share of?"""
     if group_count <= 0 or not 0 < overall_rate < 1:
         return False
     z = (group_rate - overall_rate) / np.sqrt(overall_rate * (1 - overall_rate) / group_count)
-    return abs(z) > CLEAR_DIFFERENCE_Z
+    return abs(z) > norm.isf(significance_level / 2)
+
+
+def gated_groups(audit: pd.DataFrame, attribute: str) -> pd.DataFrame:
+    table = audit[audit["attribute"] == attribute]
+    return table[table["group"] != "overall"]
+
+
+def groups_too_small(audit: pd.DataFrame, gates: GateConfig) -> list[str]:
+    """The groups of the gated attributes the fairness gate does not judge: fewer than `min_group_size` youths."""
+    small = []
+    for attribute in gates.gated_attributes:
+        table = gated_groups(audit, attribute)
+        table = table[table["n"] < gates.min_group_size]
+        small += [f"{attribute}={group} (n={int(n)})" for group, n in zip(table["group"], table["n"])]
+    return small
 
 
 def fairness_failures(audit: pd.DataFrame, gates: GateConfig) -> list[str]:
@@ -131,14 +150,15 @@ def fairness_failures(audit: pd.DataFrame, gates: GateConfig) -> list[str]:
     and whose rate differs clearly from the whole: a ratio made of a handful of cases is noise, not a finding."""
     failures = []
     for attribute in gates.gated_attributes:
-        table = audit[audit["attribute"] == attribute]
-        overall = table[table["group"] == "overall"].iloc[0]
-        for _, row in table[(table["group"] != "overall") & (table["n"] >= gates.min_group_size)].iterrows():
+        overall = audit[(audit["attribute"] == attribute) & (audit["group"] == "overall")].iloc[0]
+        table = gated_groups(audit, attribute)
+        for _, row in table[table["n"] >= gates.min_group_size].iterrows():
             for metric in RATE_METRICS:
                 ratio = row[f"{metric}_ratio"]
                 outside = np.isfinite(ratio) and not gates.fairness_ratio_min <= ratio <= gates.fairness_ratio_max
-                if outside and clear_difference(row[metric], overall[metric], row[DENOMINATORS[metric]]):
+                cases = row[DENOMINATORS[metric]]
+                if outside and clear_difference(row[metric], overall[metric], cases, gates.significance_level):
                     failures.append(f"{attribute}={row['group']}: {metric} ratio {ratio:.2f} outside "
                                     f"[{gates.fairness_ratio_min}, {gates.fairness_ratio_max}] "
-                                    f"({row[metric]:.3f} vs {overall[metric]:.3f} of {int(row[DENOMINATORS[metric]])} cases)")
+                                    f"({row[metric]:.3f} vs {overall[metric]:.3f} of {int(cases)} cases)")
     return failures

@@ -1,5 +1,7 @@
 """Fitting the risk model: LightGBM with native categoricals and monotone constraints, early
-stopping on held-out youths, Platt scaling of its log-odds, and the tier cut-offs."""
+stopping on held-out youths, Platt scaling of its log-odds on other held-out youths (a
+calibration fitted on the youths that chose the model's size would be judged on its own
+selection), and the tier cut-offs."""
 
 from __future__ import annotations
 
@@ -68,18 +70,18 @@ def tier_cutoffs(probability: np.ndarray, config: TierConfig, population: int) -
 
 
 def train_risk_model(data: TrainingData, config: TrainConfig) -> RiskModel:
-    """The whole fit: booster, calibration on the validation youths, tiers on the latest cohort."""
+    """The whole fit: booster (early stopping on `valid`), calibration on `calib`, tiers on the latest cohort."""
     booster = fit_booster(data.part("train"), data.part("valid"), config)
-    uncalibrated = RiskModel(booster, Calibration(), TierCutoffs(0.0, 1.0))
-    valid = data.part("valid")
-    calibration = fit_calibration(uncalibrated.raw_log_odds(encode_frame(valid)), valid[LABEL].to_numpy())
+    calib = data.part("calib")
+    raw_log_odds = RiskModel(booster, Calibration(), TierCutoffs(0.0, 1.0)).raw_log_odds(encode_frame(calib))
+    calibration = fit_calibration(raw_log_odds, calib[LABEL].to_numpy())
     calibrated = RiskModel(booster, calibration, TierCutoffs(0.0, 1.0))
     cohort = data.frame[data.frame["as_of"] == data.latest_as_of]
     cutoffs = tier_cutoffs(calibrated.predict_frame(cohort), config.tiers, data.population_at_latest())
     info = {
         "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "as_of_dates": sorted(data.frame["as_of"].unique().tolist()),
-        "train_rows": len(data.train), "valid_rows": len(data.valid), "test_rows": len(data.test),
+        **data.row_counts(),
         "n_trees": booster.num_trees(), "num_leaves": config.lightgbm.num_leaves,
         "data_digest": data.data_digest,
     }

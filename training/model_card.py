@@ -31,7 +31,7 @@ def render_model_card(model: RiskModel, metrics: dict, baselines: dict, audit: p
     cut = model.cutoffs
     per_group = audit[audit["attribute"].isin(["gender", "origin"])][
         ["attribute", "group", "n", "outcome_rate", "mean_p", "fnr_high", "fnr_high_ratio", "tpr_high_ratio", "for_high_ratio",
-         "fpr_medium_ratio", "fdr_medium_ratio", "calibration_in_the_large"]]
+         "fpr_medium_ratio", "fdr_medium_ratio", "calibration_in_the_large", "observed_expected", "observed_expected_ratio"]]
     per_group = per_group.astype({"n": int})
     sizing = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in cut.details.items())
     tiers = pd.DataFrame([{"tier": t, "share (test)": metrics[f"share_{t}"], "observed rate (test)": metrics[f"outcome_rate_{t}"],
@@ -58,8 +58,8 @@ before turning 23, and sorts youths into low / medium / high tiers that advise a
 
 ## Data
 Reference date(s): {", ".join(model.info.get("as_of_dates", []))}. Rows: {model.info.get("train_rows")} training,
-{model.info.get("valid_rows")} validation (early stopping and calibration), {model.info.get("test_rows")} test; split by youth,
-the test youths taken at the latest reference date and absent from training. Data digest (sha256 of the files):
+{model.info.get("early_stopping_rows")} early stopping, {model.info.get("calibration_rows")} calibration, {model.info.get("test_rows")} test;
+split by youth (no youth in two parts), the test youths taken at the latest reference date and absent from training. Data digest (sha256 of the files):
 `{model.info.get("data_digest")}`. Inputs: {", ".join(f.name for f in FEATURES)}. Gender and origin are audit-only and never reach the model.
 
 ## Model
@@ -78,8 +78,10 @@ Expected calibration error (10 bins): {metrics["ece"]:.4f}. Outcome rate per tie
 ## Per-group metrics (audit-only attributes)
 High boundary: false-negative rate (fnr_high), the share of positives that do reach `high` (tpr_high) and
 false-omission rate; medium boundary: false-positive and false-discovery rate; ratios are to the whole test
-population. A promotion gate fails when a ratio leaves its bounds and the difference is statistically clear. Full table for gender, origin, school
-municipality and age: `fairness.csv`.
+population. Calibration-in-the-large: mean p minus the outcome rate, and observed/expected (outcome rate / mean p;
+above 1 the model underestimates the group's risk) with its ratio to the whole population's. A promotion gate fails
+when an error-rate ratio leaves its bounds and the difference is statistically clear. Full table for gender, origin,
+school municipality and age: `fairness.csv`.
 
 {_table(per_group)}
 

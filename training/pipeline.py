@@ -11,7 +11,6 @@ from pathlib import Path
 
 import mlflow
 import numpy as np
-import pandas as pd
 
 from training import plots, registry
 from training.config import TrainConfig
@@ -98,7 +97,7 @@ def log_run(model: RiskModel, data: TrainingData, evaluation: Evaluation, compar
             card = render_model_card(model, evaluation.metrics, compared, evaluation.audit, f"(run {run.info.run_id[:8]})")
             (Path(tmp) / "model_card.md").write_text(card, encoding="utf-8")
             mlflow.log_artifacts(tmp)
-        model_uri = registry.log_risk_model(model, data.part("test").head(5))
+        model_uri = registry.log_risk_model(model)
     version = registry.register(model_uri, settings, registry.tags_for(model, evaluation.metrics))
     return run.info.run_id, version
 
@@ -108,7 +107,7 @@ def run_training(data_dir: Path, as_of_dates: list[dt.date], config: TrainConfig
     model, fit_seconds = fit_timed(data, config)
     test = data.part("test")
     evaluation = evaluate_model(model, test)
-    compared = baselines(pd.concat([data.part("train"), data.part("valid")]), test, high_share_of(model, evaluation.probability))
+    compared = baselines(data.development(), test, high_share_of(model, evaluation.probability))
     model.info["metrics"] = {k: round(v, 5) for k, v in evaluation.metrics.items() if np.isfinite(v)}
     run_id, version = log_run(model, data, evaluation, compared, config, data_dir, fit_seconds, settings)
     return TrainingResult(run_id, version, evaluation.metrics, compared, fit_seconds, model)

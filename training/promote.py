@@ -3,7 +3,9 @@
 Both models are evaluated on the challenger's own test set (logged with its run).
 Gates: AUC not more than `max_auc_drop` below the champion's, calibration error
 at most `max_ece`, observed outcome rate rising from low to medium to high, and
-per-group error-rate ratios of the audit-only attributes within bounds. `--force`
+per-group error-rate ratios of the audit-only attributes within bounds (judged only
+for groups of at least `min_group_size` youths, failed only when the difference is
+clear at `significance_level`; the groups too small to judge are reported). `--force`
 overrides a failed gate and needs a reason, recorded as a tag on the version.
 """
 
@@ -20,12 +22,17 @@ from mlflow import MlflowClient
 from training import registry
 from training.config import GateConfig
 from training.evaluation_report import evaluate_model
-from training.fairness import fairness_failures
+from training.fairness import fairness_failures, groups_too_small
+from vsv_model.risk_model import ModelLoadError, RiskModel
 from vsv_model.settings import Settings
 
 
 class PromotionError(RuntimeError):
-    """Promotion refused or impossible; the message says why."""
+    """Promotion refused or impossible; the message says why, `gates` holds the gate results if any ran."""
+
+    def __init__(self, message: str, gates: tuple = ()):
+        super().__init__(message)
+        self.gates = tuple(gates)
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,7 @@ class Gate:
     name: str
     passed: bool
     detail: str
+    not_judged: tuple[str, ...] = ()  # groups the gate could not judge (fairness: too few youths)
 
 
 @dataclass
@@ -54,8 +62,17 @@ def evaluate_gates(challenger: dict, champion: dict | None, audit, gates: GateCo
     rates = " < ".join(f"{challenger[f'outcome_rate_{t}']:.3f}" for t in ("low", "medium", "high"))
     results.append(Gate("tiers_rising", bool(challenger["tiers_rising"]), f"outcome rate low < medium < high: {rates}"))
     failures = fairness_failures(audit, gates)
-    results.append(Gate("fairness", not failures, "; ".join(failures) or "all gated group ratios within bounds"))
+    results.append(Gate("fairness", not failures, "; ".join(failures) or "all gated group ratios within bounds",
+                        tuple(groups_too_small(audit, gates))))
     return results
+
+
+def load_champion(settings: Settings, version: str, scratch: Path) -> RiskModel:
+    try:
+        return registry.load_version(settings, version, scratch)
+    except ModelLoadError as exc:
+        raise ModelLoadError(f"the champion (version {version}) cannot be loaded, so nothing can be compared "
+                             f"with it: {exc}") from exc
 
 
 def promote(settings: Settings, gates: GateConfig, version: str | None = None, force: bool = False,
@@ -74,11 +91,12 @@ def promote(settings: Settings, gates: GateConfig, version: str | None = None, f
         challenger = evaluate_model(registry.load_version(settings, version, Path(scratch) / "challenger"), test)
         champion = None
         if champion_version is not None:
-            champion = evaluate_model(registry.load_version(settings, champion_version, Path(scratch) / "champion"), test).metrics
+            champion = evaluate_model(load_champion(settings, champion_version, Path(scratch) / "champion"), test).metrics
     results = evaluate_gates(challenger.metrics, champion, challenger.audit, gates)
     failed = [g for g in results if not g.passed]
     if failed and not force:
-        raise PromotionError("promotion refused, gate(s) failed: " + "; ".join(f"{g.name}: {g.detail}" for g in failed))
+        raise PromotionError("promotion refused, gate(s) failed: " + "; ".join(f"{g.name}: {g.detail}" for g in failed),
+                             results)
     record_promotion(settings, version, results, reason if force else None)
     return PromotionResult(version, champion_version, results, force and bool(failed))
 
@@ -87,7 +105,8 @@ def record_promotion(settings: Settings, version: str, results: list[Gate], forc
     client = MlflowClient()
     client.set_model_version_tag(settings.model_name, version, "promoted_at", dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
     client.set_model_version_tag(settings.model_name, version, "promotion_gates",
-                                 json.dumps({g.name: {"passed": g.passed, "detail": g.detail} for g in results}))
+                                 json.dumps({g.name: {"passed": g.passed, "detail": g.detail, "not_judged": list(g.not_judged)}
+                                             for g in results}))
     if forced_reason:
         client.set_model_version_tag(settings.model_name, version, "forced_reason", forced_reason)
     client.set_registered_model_alias(settings.model_name, registry.CHAMPION, version)

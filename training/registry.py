@@ -14,8 +14,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 
 import vsv_model.pyfunc_model as pyfunc_module
-from vsv_model.feature_spec import CATEGORICAL_FEATURES, FEATURE_NAMES
-from vsv_model.risk_model import ModelLoadError, RiskModel
+from vsv_model.risk_model import ModelLoadError, RiskModel, example_frame
 from vsv_model.settings import Settings
 
 CHAMPION, CHALLENGER = "champion", "challenger"
@@ -36,20 +35,16 @@ def configure_tracking(settings: Settings) -> str:
     return experiment_id
 
 
-def model_input(frame: pd.DataFrame) -> pd.DataFrame:
-    """The pyfunc's input layout: the features, categoricals as plain strings."""
-    return frame[list(FEATURE_NAMES)].astype({c: str for c in CATEGORICAL_FEATURES})
-
-
 def pinned_requirements() -> list[str]:
     return [f"{name}=={metadata.version(name)}" for name in ("mlflow", "lightgbm", "numpy", "pandas", "pyarrow")]
 
 
-def log_risk_model(model: RiskModel, example: pd.DataFrame) -> str:
-    """Log the model as code plus its artifact, with signature and input example; returns its URI."""
+def log_risk_model(model: RiskModel) -> str:
+    """Log the model as code plus its artifact, with signature and input example; returns its URI. The
+    example is the made-up `EXAMPLE_FEATURES` row, never real youths' data."""
     with tempfile.TemporaryDirectory() as tmp:
         directory = model.save(Path(tmp) / RISK_MODEL_ARTIFACT)
-        example = model_input(example)
+        example = example_frame()
         probability = model.predict_frame(example)
         output = pd.DataFrame({"probability": probability, "tier": model.tiers(probability)})
         info = mlflow.pyfunc.log_model(

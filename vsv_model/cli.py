@@ -118,6 +118,12 @@ def train(
         typer.echo(f"  baseline {name}: AUC {b['roc_auc']:.4f}, precision at capacity {b['precision_at_capacity']:.3f}")
 
 
+def _echo_gate(gate, min_group_size: int) -> None:
+    typer.echo(f"  {'pass' if gate.passed else 'FAIL'}  {gate.name}: {gate.detail}")
+    if gate.not_judged:
+        typer.echo(f"        not judged (fewer than {min_group_size} youths in the test set): {', '.join(gate.not_judged)}")
+
+
 @app.command()
 def promote(
     version: Annotated[str | None, typer.Option(help="Version to promote (default: the challenger).")] = None,
@@ -126,18 +132,32 @@ def promote(
     config: Annotated[Path | None, typer.Option(help="TOML file with the [gates] bounds.")] = None,
 ) -> None:
     """Move the champion alias to a challenger whose gates pass."""
+    from mlflow.exceptions import MlflowException
+
     from training.config import load_config
     from training.promote import PromotionError
     from training.promote import promote as run_promotion
+    from vsv_model.risk_model import ModelLoadError
     from vsv_model.settings import Settings
 
+    settings = Settings.from_env()
     try:
-        result = run_promotion(Settings.from_env(), load_config(config).gates, version, force, reason)
-    except PromotionError as exc:
+        gates = load_config(config).gates
+    except (OSError, ValueError) as exc:  # a missing or bad TOML file
+        typer.echo(f"error: {config}: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
+    try:
+        result = run_promotion(settings, gates, version, force, reason)
+    except (PromotionError, ModelLoadError) as exc:
+        for gate in getattr(exc, "gates", ()):
+            _echo_gate(gate, gates.min_group_size)
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from exc
+    except MlflowException as exc:
+        typer.echo(f"error: the MLflow store {settings.tracking_uri} failed: {exc.message}", err=True)
+        raise typer.Exit(code=1) from exc
     for gate in result.gates:
-        typer.echo(f"  {'pass' if gate.passed else 'FAIL'}  {gate.name}: {gate.detail}")
+        _echo_gate(gate, gates.min_group_size)
     forced = " (forced)" if result.forced else ""
     typer.echo(f"Version {result.version} is now champion{forced} (was: {result.previous_champion or 'none'})")
 

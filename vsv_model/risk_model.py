@@ -58,6 +58,23 @@ class TierCutoffs:
         return np.array(TIERS, dtype=object)[(p >= self.medium).astype(int) + (p >= self.high).astype(int)]
 
 
+# A made-up youth (no real person's data) in the model's input layout: the input example logged with
+# every model version, so a registry never carries real rows.
+EXAMPLE_FEATURES: dict[str, object] = {
+    "age": 19, "school_municipality": "Dordrecht", "last_diploma": "vmbo-kb", "school_switches": 1,
+    "school_switches_2y": 1, "enrolled": 1, "current_education": "mbo-2", "learning_path": "BOL",
+    "months_not_enrolled": 0.0, "absence_hours_4w": 6.0, "absence_hours_13w": 18.0, "absence_hours_52w": 40.0,
+    "absence_reports_52w": 2, "late_reports_52w": 3, "weeks_since_last_report": 5.0, "dropout_episodes": 0,
+    "vo_mbo_transition_1y": 1,
+}
+INPUT_DTYPES = {"count": "int64", "flag": "int64", "number": "float64", "category": "str"}
+
+
+def example_frame() -> pd.DataFrame:
+    """`EXAMPLE_FEATURES` as a one-row frame with the dtypes of a feature table (the model signature's)."""
+    return pd.DataFrame({f.name: pd.Series([EXAMPLE_FEATURES[f.name]], dtype=INPUT_DTYPES[f.kind]) for f in FEATURES})
+
+
 def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
