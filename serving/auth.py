@@ -4,7 +4,8 @@ Keys live in `VSV_API_KEYS_FILE`, one `role:name:sha256-of-key` per line: only
 hashes are stored, and `vsv keys add` prints a new key once. Roles nest:
 `officer` (score, explain, the page, decisions) < `analyst` (also model info,
 large batches, audit export) < `admin` (also reload). The page logs in with
-the same keys and keeps a signed, HttpOnly, SameSite=Strict session cookie.
+the same keys and keeps a signed, HttpOnly, SameSite=Strict session cookie bound
+to the key it logged in with, so replacing or revoking that key ends its sessions.
 Keys are never logged or stored in clear.
 """
 
@@ -26,6 +27,7 @@ KEY_PREFIX = "vsv_"
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 SESSION_COOKIE = "vsv_sessie"
 SESSION_SECONDS = 8 * 3600
+FINGERPRINT_CHARS = 16  # of the key's SHA-256 in the session cookie: 64 bits, never the key
 OPEN_PATHS = ("/livez", "/readyz", "/healthz", "/metrics", "/ui/login", "/ui/static/")
 DOC_PATHS = ("/", "/docs", "/docs.json")
 ROUTE_ROLES = {"/score": "officer", "/explain": "officer", "/model": "analyst", "/audit_export": "analyst",
@@ -74,14 +76,16 @@ class KeyRing:
     def __init__(self, path: Path):
         self.path = Path(path)
         self._keys: dict[str, Principal] = {}
-        self._stamp: float | None = None
+        self._stamp: tuple | None = None
 
     def _current(self) -> dict[str, Principal]:
         try:
-            stamp = self.path.stat().st_mtime_ns
+            status = self.path.stat()
         except FileNotFoundError:
             self._keys, self._stamp = {}, None
             return self._keys
+        # the inode and size too: two writes within one clock tick share an mtime, and `add_key` replaces the file
+        stamp = (status.st_mtime_ns, status.st_ino, status.st_size)
         if stamp != self._stamp:
             self._keys, self._stamp = parse_keys(self.path.read_text(encoding="utf-8"), str(self.path)), stamp
         return self._keys
@@ -91,8 +95,11 @@ class KeyRing:
             return None
         return self._current().get(hash_key(key))
 
-    def by_name(self, name: str) -> Principal | None:
-        return next((p for p in self._current().values() if p.name == name), None)
+    def by_fingerprint(self, fingerprint: str) -> Principal | None:
+        """The principal of the key whose hash starts with `fingerprint`, while that key is in the file."""
+        if len(fingerprint) != FINGERPRINT_CHARS:
+            return None
+        return next((p for digest, p in self._current().items() if digest.startswith(fingerprint)), None)
 
 
 def add_key(path: Path, role: str, name: str, replace: bool = False) -> str:
@@ -132,15 +139,23 @@ def session_secret(keys_file: Path) -> bytes:
     return secret_file.read_text().strip().encode()
 
 
-def sign_session(principal: Principal, secret: bytes, now: float | None = None) -> str:
+def key_fingerprint(key: str) -> str:
+    """A short prefix of the key's hash: binds a session to the key it was opened with, not to the name."""
+    return hash_key(key)[:FINGERPRINT_CHARS]
+
+
+def sign_session(principal: Principal, key: str, secret: bytes, now: float | None = None) -> str:
+    """A signed cookie value naming the principal and the key's fingerprint, valid for 8 hours."""
     payload = base64.urlsafe_b64encode(json.dumps(
-        {"n": principal.name, "r": principal.role, "e": int((now or time.time()) + SESSION_SECONDS)}).encode()).decode()
+        {"n": principal.name, "r": principal.role, "k": key_fingerprint(key),
+         "e": int((now or time.time()) + SESSION_SECONDS)}).encode()).decode()
     signature = hmac.new(secret, payload.encode(), hashlib.sha256).hexdigest()
     return f"{payload}.{signature}"
 
 
 def read_session(cookie: str | None, secret: bytes, keys: KeyRing, now: float | None = None) -> Principal | None:
-    """The principal of a valid, unexpired session whose key still exists with the same role."""
+    """The principal of a valid, unexpired session whose very key is still in the keys file with the same
+    name and role: replacing (`vsv keys add --replace`) or removing the key ends its sessions at once."""
     if not cookie or "." not in cookie:
         return None
     payload, signature = cookie.rsplit(".", 1)
@@ -150,10 +165,10 @@ def read_session(cookie: str | None, secret: bytes, keys: KeyRing, now: float | 
         data = json.loads(base64.urlsafe_b64decode(payload.encode()))
     except ValueError:
         return None
-    if data.get("e", 0) < (now or time.time()):
+    if not isinstance(data, dict) or data.get("e", 0) < (now or time.time()):
         return None
-    current = keys.by_name(data.get("n", ""))
-    return current if current is not None and current.role == data.get("r") else None
+    current = keys.by_fingerprint(str(data.get("k", "")))
+    return current if current == Principal(data.get("n"), data.get("r")) else None
 
 
 def required_role(path: str) -> str | None:

@@ -28,7 +28,7 @@ from serving.auth import (
 from vsv_model.settings import Settings
 
 request_log = logging.getLogger("vsv.requests")
-YOUTH_IN_PATH = re.compile(r"^(/ui/jongere/)[^/]+")
+YOUTH_IN_PATH = re.compile(r"^(/ui/jongere/).+")  # all of it: an id may hold a (percent-encoded) slash
 
 
 def configure_request_log() -> None:

@@ -102,11 +102,12 @@ def login_form(request: Request):
 
 @page_app.post("/login", response_class=HTMLResponse)
 def login(request: Request, sleutel: str = Form(""), context: PageContext = Depends(page_context)):
-    principal = context.keys.authenticate(sleutel.strip())
+    key = sleutel.strip()
+    principal = context.keys.authenticate(key)
     if principal is None:
         return render(request, "login.html", status=401, problem="Deze sleutel is onbekend. Controleer de sleutel of vraag een nieuwe aan.")
     response = RedirectResponse(str(request.url_for("population")), status_code=303)
-    response.set_cookie(SESSION_COOKIE, sign_session(principal, context.secret), max_age=SESSION_SECONDS, httponly=True,
+    response.set_cookie(SESSION_COOKIE, sign_session(principal, key, context.secret), max_age=SESSION_SECONDS, httponly=True,
                         samesite="strict", secure=context.cookie_secure, path="/ui")
     return response
 

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import logging
 import os
@@ -174,20 +177,63 @@ def test_login_sets_a_signed_httponly_strict_cookie(asgi_client, api_keys):
     assert browser.get("/ui/", follow_redirects=False).status_code == 303
 
 
-def test_a_session_is_refused_when_tampered_expired_or_its_key_revoked(tmp_path):
+def test_a_session_is_refused_when_tampered_expired_or_its_key_replaced(tmp_path):
     path = tmp_path / "keys.txt"
-    add_key(path, "officer", "fay")
+    key = add_key(path, "officer", "fay")
     ring, secret = KeyRing(path), b"s" * 32
-    cookie = sign_session(Principal("fay", "officer"), secret, now=1_000_000)
+    cookie = sign_session(Principal("fay", "officer"), key, secret, now=1_000_000)
     assert read_session(cookie, secret, ring, now=1_000_000) == Principal("fay", "officer")
+    assert key not in cookie and hash_key(key) not in cookie
     payload, signature = cookie.rsplit(".", 1)
-    forged = sign_session(Principal("fay", "admin"), b"other", now=1_000_000)
+    forged = sign_session(Principal("fay", "admin"), key, b"other", now=1_000_000)
     assert read_session(forged, secret, ring, now=1_000_000) is None
     assert read_session(payload + "." + "0" * len(signature), secret, ring, now=1_000_000) is None
     assert read_session(cookie, secret, ring, now=1_000_000 + 8 * 3600 + 1) is None  # expired after 8 hours
     assert read_session("garbage", secret, ring) is None
-    add_key(path, "analyst", "fay", replace=True)  # the key was replaced with another role
+    assert read_session(sign_session(Principal("fay", "admin"), key, secret, now=1_000_000), secret, ring, now=1_000_000) is None
+    unbound = base64.urlsafe_b64encode(json.dumps({"n": "fay", "r": "officer", "e": 2_000_000}).encode()).decode()
+    assert read_session(f"{unbound}.{hmac.new(secret, unbound.encode(), hashlib.sha256).hexdigest()}", secret, ring,
+                        now=1_000_000) is None  # a cookie of the old format names no key: no session
+    add_key(path, "officer", "fay", replace=True)  # a new key for the same name and role
     assert read_session(cookie, secret, ring, now=1_000_000) is None
+
+
+@pytest.fixture
+def spare_keys(api_keys):
+    """Adds keys to the session's keys file for one test, then puts the file back as it was."""
+    path = api_keys["file"]
+    original = path.read_text()
+    yield lambda name: add_key(path, "officer", name)
+    path.write_text(original)
+
+
+def revoke(path, name: str) -> None:
+    """What an admin does to revoke a key: delete its line from the keys file."""
+    path.write_text("".join(line for line in path.read_text().splitlines(keepends=True) if line.split(":")[1:2] != [name]))
+
+
+def logged_in(app, key: str) -> TestClient:
+    browser = TestClient(app)
+    assert browser.post("/ui/login", data={"sleutel": key}, follow_redirects=False).status_code == 303
+    return browser
+
+
+def assert_logged_out(browser: TestClient) -> None:
+    page = browser.get("/ui/", follow_redirects=False)
+    assert (page.status_code, page.headers.get("location")) == (303, "/ui/login")
+    assert browser.post("/ui/besluit", data={"youth": "{}", "bron": "lijst"}, follow_redirects=False).status_code == 401
+
+
+def test_replacing_or_revoking_a_key_ends_its_page_sessions_at_once(asgi_client, api_keys, spare_keys):
+    rotated, kept = spare_keys("test-rotated"), spare_keys("test-kept")
+    rotated_session, kept_session = logged_in(asgi_client.app, rotated), logged_in(asgi_client.app, kept)
+    assert rotated_session.get("/ui/").status_code == 200 and kept_session.get("/ui/").status_code == 200
+    new = add_key(api_keys["file"], "officer", "test-rotated", replace=True)  # `vsv keys add --replace`: the key leaked
+    assert_logged_out(rotated_session)
+    assert kept_session.get("/ui/").status_code == 200  # an unchanged key keeps its session
+    assert "Ingelogd als <strong>test-rotated</strong>" in logged_in(asgi_client.app, new).get("/ui/").text
+    revoke(api_keys["file"], "test-kept")
+    assert_logged_out(kept_session)
 
 
 # --- logs ------------------------------------------------------------------------------
@@ -198,13 +244,15 @@ def test_request_logs_hold_ids_status_and_latency_never_keys_or_youth_data(anony
     answered = anonymous.post("/score", json={"youths": [secret_youth]}, headers=api_keys["headers"]["officer"])
     anonymous.post("/score", json={"youths": [secret_youth]}, headers={"Authorization": "Bearer vsv_a-wrong-key"})
     anonymous.get("/ui/jongere/GEHEIM-123", headers=api_keys["headers"]["officer"])
+    anonymous.get("/ui/jongere/GEHEIM%2FDEEL-2", headers=api_keys["headers"]["officer"])  # a slash in the id
     lines = [record.getMessage() for record in caplog.records if record.name == "vsv.requests"]
-    assert len(lines) == 3
+    assert len(lines) == 4
     entries = [json.loads(line) for line in lines]
-    assert [set(e) for e in entries] == [{"ts", "request_id", "method", "path", "status", "latency_ms", "key_name"}] * 3
+    assert [set(e) for e in entries] == [{"ts", "request_id", "method", "path", "status", "latency_ms", "key_name"}] * 4
     assert entries[0]["request_id"] == answered.headers["x-request-id"] and len(entries[0]["request_id"]) == 16
     assert [(e["path"], e["status"], e["key_name"]) for e in entries] == [
-        ("/score", 200, "test-officer"), ("/score", 401, None), ("/ui/jongere/{youth_id}", 404, "test-officer")]
+        ("/score", 200, "test-officer"), ("/score", 401, None), ("/ui/jongere/{youth_id}", 404, "test-officer"),
+        ("/ui/jongere/{youth_id}", 404, "test-officer")]
     everything = "\n".join(caplog.text.splitlines() + lines)
-    for secret in [*api_keys["keys"].values(), "vsv_a-wrong-key", "GEHEIM-123", "2001-02-03"]:
+    for secret in [*api_keys["keys"].values(), "vsv_a-wrong-key", "GEHEIM-123", "DEEL-2", "2001-02-03"]:
         assert secret not in everything
