@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import logging
 import queue
 import threading
 
@@ -21,13 +22,15 @@ from sqlalchemy.engine import Connection, Engine
 
 from serving.database import audit_table
 
+log = logging.getLogger("vsv.audit")
+
 
 class AuditUnavailable(RuntimeError):
     """The audit log could not be written."""
 
 
-def settle(committed: asyncio.Future, error: Exception | None) -> None:
-    if committed.cancelled():
+def settle(committed: asyncio.Future, error: AuditUnavailable | None) -> None:
+    if committed.done():  # cancelled: the client went away
         return
     if error is None:
         committed.set_result(None)
@@ -84,20 +87,36 @@ class AuditLog:
                 self._writer.start()
 
     def _write_batches(self) -> None:
+        """The writer thread: commit whatever is waiting, settle every waiting request, and go on. No failure
+        ends the loop, or the requests after it would wait for ever instead of getting their 503."""
         while True:
-            batch = [self._pending.get()]
-            while True:
-                try:
-                    batch.append(self._pending.get_nowait())
-                except queue.Empty:
-                    break
-            try:
-                self.append([row for rows, _, _ in batch for row in rows])
-                error = None
-            except AuditUnavailable as exc:
-                error = exc
+            batch = self._take_batch()
+            error = self._commit(batch)
             for _, loop, committed in batch:
-                loop.call_soon_threadsafe(settle, committed, error)
+                try:
+                    loop.call_soon_threadsafe(settle, committed, error)
+                except RuntimeError:  # that request's event loop has closed: nobody is waiting any more
+                    pass
+
+    def _take_batch(self) -> list:
+        """The first waiting request (blocking) and all that queued up behind it."""
+        batch = [self._pending.get()]
+        while True:
+            try:
+                batch.append(self._pending.get_nowait())
+            except queue.Empty:
+                return batch
+
+    def _commit(self, batch: list) -> AuditUnavailable | None:
+        """Append the batch's rows in one transaction; any failure becomes the batch's AuditUnavailable."""
+        try:
+            self.append([row for rows, _, _ in batch for row in rows])
+        except AuditUnavailable as exc:
+            return exc
+        except Exception as exc:  # noqa: BLE001 - whatever broke, these requests get a 503 and the writer lives on
+            log.error("audit writer: a batch of %d requests failed (%s)", len(batch), type(exc).__name__)
+            return AuditUnavailable(f"the audit log cannot be written ({type(exc).__name__})")
+        return None
 
     def append(self, rows: list[dict], connection: Connection | None = None) -> None:
         """Append rows in one transaction (or in the caller's); any failure is AuditUnavailable."""

@@ -3,7 +3,8 @@
 `VSV_DATABASE_URL` takes any SQLAlchemy URL; the default is SQLite (`vsv.db`, next
 to `mlruns/`) in WAL mode with full synchronous commits, so an acknowledged
 request survives a killed server. Triggers in the database itself refuse any
-UPDATE or DELETE of either table, whatever code connects.
+UPDATE or DELETE of either table (and, on PostgreSQL, TRUNCATE; SQLite has none),
+whatever code connects.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ audit_table = sa.Table(
 )
 
 APPEND_ONLY_TABLES = ("decisions", "audit_log")
+SCHEMA_ATTEMPTS = 3  # the workers of a first start race to create the tables: "already exists" means try again
 
 
 def _sqlite_pragmas(connection, _record) -> None:
@@ -77,6 +79,9 @@ def append_only_triggers(dialect: str) -> list[str]:
             statements.append(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
             statements.append(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
                               "FOR EACH ROW EXECUTE FUNCTION vsv_append_only()")
+            statements.append(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
+            statements.append(f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "  # row triggers miss it
+                              "FOR EACH STATEMENT EXECUTE FUNCTION vsv_append_only()")
     return statements
 
 
@@ -86,11 +91,26 @@ def open_database(url: str) -> Engine:
     engine = sa.create_engine(url, future=True, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
-    try:
-        metadata.create_all(engine)
-        with engine.begin() as connection:
-            for statement in append_only_triggers(engine.dialect.name):
-                connection.exec_driver_sql(statement)
-    except sa.exc.SQLAlchemyError as exc:
-        log.error("database %s: schema not created (%s); writes will fail", engine.url.render_as_string(hide_password=True), exc)
+    for attempt in range(1, SCHEMA_ATTEMPTS + 1):
+        try:
+            return create_schema(engine)
+        except sa.exc.SQLAlchemyError as exc:
+            if attempt == SCHEMA_ATTEMPTS:
+                log.error("database %s: schema not created (%s); writes will fail",
+                          engine.url.render_as_string(hide_password=True), driver_message(exc))
+    return engine
+
+
+def driver_message(error: sa.exc.SQLAlchemyError) -> str:
+    """The database's own first line (without SQLAlchemy's statement and parameters): one readable log line."""
+    lines = str(getattr(error, "orig", None) or error).splitlines()
+    return f"{type(error).__name__}: {lines[0] if lines else ''}"
+
+
+def create_schema(engine: Engine) -> Engine:
+    """The tables (those missing) and the append-only triggers."""
+    metadata.create_all(engine)
+    with engine.begin() as connection:
+        for statement in append_only_triggers(engine.dialect.name):
+            connection.exec_driver_sql(statement)
     return engine

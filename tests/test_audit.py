@@ -4,6 +4,7 @@ exported for analysts."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import json
@@ -135,6 +136,18 @@ def test_postgresql_is_append_only(postgres_url):
     check_append_only(postgres_url)
 
 
+def test_postgresql_refuses_truncate_too(postgres_url):
+    """Row triggers do not fire on TRUNCATE: a statement trigger of its own refuses it, also after reopening."""
+    open_database(postgres_url)
+    engine = open_database(postgres_url)
+    AuditLog(engine).append([row("T1")])
+    for table in ("audit_log", "decisions", "audit_log, decisions"):
+        with pytest.raises(sa.exc.DatabaseError, match="is append-only"):
+            with engine.begin() as connection:
+                connection.exec_driver_sql(f"truncate {table}")
+    assert AuditLog(engine).count() == 1
+
+
 def test_postgresql_keeps_every_concurrent_append(postgres_url):
     audit = AuditLog(open_database(postgres_url))
     errors = []
@@ -180,8 +193,6 @@ def test_export_cli_writes_records_since_a_day(tmp_path):
 
 
 def test_concurrent_requests_share_commits_and_all_wait_for_theirs(tmp_path):
-    import asyncio
-
     audit = AuditLog(open_database(f"sqlite:///{tmp_path / 'vsv.db'}"))
 
     async def many() -> None:
@@ -196,3 +207,33 @@ def test_concurrent_requests_share_commits_and_all_wait_for_theirs(tmp_path):
 
     outcomes = asyncio.run(refused())
     assert all(isinstance(o, AuditUnavailable) for o in outcomes) and audit.count() == 300
+
+
+class FailingOnce:
+    """The engine, except that its first write raises an error no database driver would (a bug, a full disk
+    reported oddly): the writer thread must survive whatever a write throws."""
+
+    def __init__(self, engine):
+        self.engine, self.failed = engine, False
+
+    def begin(self):
+        if not self.failed:
+            self.failed = True
+            raise RuntimeError("unexpected")
+        return self.engine.begin()
+
+    def __getattr__(self, name):
+        return getattr(self.engine, name)
+
+
+def test_any_writer_failure_is_a_503_for_its_requests_and_the_writer_serves_the_next(tmp_path):
+    audit = AuditLog(FailingOnce(open_database(f"sqlite:///{tmp_path / 'vsv.db'}")))
+    guard = 60  # seconds: turns a request left waiting for ever (a dead writer) into a failure, measures nothing
+
+    async def two_requests() -> None:
+        with pytest.raises(AuditUnavailable, match=r"^the audit log cannot be written \(RuntimeError\)$"):
+            await asyncio.wait_for(audit.append_async([row("FAILED")]), guard)
+        await asyncio.wait_for(audit.append_async([row("NEXT")]), guard)
+
+    asyncio.run(two_requests())
+    assert list(audit.export(dt.date(2000, 1, 1))["youth_id"]) == ["NEXT"]
