@@ -20,7 +20,7 @@ from features.build import build_feature_table
 from serving.scoring import TOP_REASONS, explain_matrix, sentences_for, top_reason_indices
 from vsv_model.feature_spec import FEATURE_NAMES
 from vsv_model.policy import ROUTES, TIER_LABELS_NL, TIERS
-from vsv_model.reader import read_data_dir
+from vsv_model.reader import DataSet, read_data_dir
 from vsv_model.risk_model import RiskModel, encode_frame, sigmoid
 
 CHUNK_ROWS = 100_000
@@ -68,8 +68,14 @@ def progress(total: int, label: str):
 
 
 def score_population(model: RiskModel, data_dir: Path, as_of: dt.date, explain: bool, version: str) -> BatchResult:
+    """Read a data directory and score it (`vsv score` reads once itself and calls `score_dataset`)."""
+    return score_dataset(model, read_data_dir(data_dir), as_of, explain, version)
+
+
+def score_dataset(model: RiskModel, data: DataSet, as_of: dt.date, explain: bool, version: str) -> BatchResult:
+    """Features of the in-scope youths at `as_of`, then probability, tier, route (and reasons) in chunks."""
     start = time.perf_counter()
-    table = build_feature_table(read_data_dir(data_dir), as_of)
+    table = build_feature_table(data, as_of)
     feature_seconds = time.perf_counter() - start
     start = time.perf_counter()
     threads = os.cpu_count() or 1

@@ -2,7 +2,8 @@
 
 `vsv serve` and `bentoml build` need the champion as a BentoML model: the service
 declares it at class level, BentoML resolves it before the server starts, and a
-Bento packs it, so the Bento runs where the registry cannot be reached.
+Bento packs it, so the Bento runs where the registry cannot be reached. `/reload`
+imports the new champion and marks it for the server's workers (`ServedMarker`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import bentoml
@@ -53,29 +55,53 @@ def import_champion(settings: Settings, version: str | None = None) -> str:
     return tag
 
 
-def served_marker() -> Path:
-    """Which model the workers serve, shared through BentoML's home: `vsv serve` and /reload write it,
-    every worker follows it (a Bento has no marker and serves the model it carries)."""
-    home = Path(os.environ.get("BENTOML_HOME", "~/bentoml")).expanduser()
-    return home / "vsv-served.json"
+def server_key() -> str:
+    """This server's identity, the same in all its workers: the process that spawned them (BentoML's arbiter,
+    which `vsv serve` becomes) and its start time, so a reused process id never inherits an old marker."""
+    import psutil
+
+    parent = psutil.Process(os.getppid())
+    return f"{parent.pid}-{int(parent.create_time() * 1000)}"
 
 
-def mark_served(tag: str) -> None:
-    marker = served_marker()
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    temporary = marker.with_suffix(".tmp")
-    temporary.write_text(json.dumps({"tag": tag}), encoding="utf-8")
-    temporary.replace(marker)  # atomic: a worker never reads half a marker
+@dataclass
+class ServedMarker:
+    """The model a running server's `/reload` chose, shared by its workers through a file in BentoML's home.
 
+    Keyed by the server (`server_key`): a marker left by another server on the machine never applies, so a
+    Bento serves the model it carries and `vsv serve` the champion it pinned (VSV_MODEL_TAG) until this
+    server's own /reload. A worker started after that reload (a respawn) finds the marker and follows it.
+    `tag()` costs a stat; the file is read and parsed again only when it was replaced."""
 
-def marked_tag() -> tuple[str | None, int | None]:
-    """The marked tag and the marker's stamp (None, None when there is no marker)."""
-    marker = served_marker()
-    try:
-        stamp = marker.stat().st_mtime_ns
-        return json.loads(marker.read_text(encoding="utf-8"))["tag"], stamp
-    except (OSError, ValueError, KeyError):
-        return None, None
+    path: Path
+    _stamp: tuple[int, int] | None = None
+    _tag: str | None = None
+
+    @classmethod
+    def for_this_server(cls) -> ServedMarker:
+        home = Path(os.environ.get("BENTOML_HOME", "~/bentoml")).expanduser()
+        return cls(home / "vsv-served" / f"{server_key()}.json")
+
+    def tag(self) -> str | None:
+        """The tag this server's /reload marked, or None before any."""
+        try:
+            info = self.path.stat()
+        except OSError:
+            return self._tag
+        stamp = (info.st_ino, info.st_mtime_ns)  # every write replaces the file: a new inode even within one clock tick
+        if stamp != self._stamp:
+            try:
+                self._tag = json.loads(self.path.read_text(encoding="utf-8"))["tag"]
+                self._stamp = stamp
+            except (OSError, ValueError, KeyError):
+                pass  # half-written by hand or removed: keep the last tag, look again next time
+        return self._tag
+
+    def mark(self, tag: str) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps({"tag": tag}), encoding="utf-8")
+        temporary.replace(self.path)  # atomic: a worker never reads half a marker
 
 
 def load_tag(tag: str, max_age: int) -> ServedModel:

@@ -34,6 +34,7 @@ from vsv_model.contract import (
 from vsv_model.dates import completed_years, to_days
 from vsv_model.feature_spec import FEATURE_NAMES, FEATURES
 from vsv_model.policy import TIER_LABELS_NL, route_for
+from vsv_model.reader import repeated_tuples
 from vsv_model.risk_model import RiskModel, decode_value, encode_records, sigmoid
 from vsv_model.wording import probability_in_words, reason_sentence
 
@@ -113,17 +114,28 @@ def feature_scope_reason(record: dict, max_age: int) -> tuple[str, str] | None:
 
 # --- the history form ------------------------------------------------------------------
 
-def _flatten(youths: list[YouthInput], positions: list[int], table: str) -> list[tuple[int, int, object]]:
-    return [(k, j, record) for k, i in enumerate(positions) for j, record in enumerate(getattr(youths[i].history, table))]
+RECORD_TABLES = ("enrollments", "diplomas", "absence_reports")
+UNKNOWN_CHECKED = {"enrollments": ("education_type", "learning_path"), "diplomas": ("level",), "absence_reports": ("kind",)}
+
+
+def unique_records(youths: list[YouthInput], positions: list[int], table: str) -> tuple[list[tuple[int, int, object]], np.ndarray]:
+    """One table's records of the history-form youths as (k, j, record), `k` the position among `positions`
+    and `j` in the youth's list; exact duplicates kept once as the reader keeps them, and counted per youth."""
+    flat = [(k, j, record) for k, i in enumerate(positions) for j, record in enumerate(getattr(youths[i].history, table))]
+    repeated = repeated_tuples(((k, *record.__dict__.values()) for k, _, record in flat), len(flat))  # every field, in order
+    if not repeated.any():
+        return flat, np.zeros(len(positions), dtype=np.int64)
+    dropped = np.bincount(np.array([k for k, _, _ in flat], dtype=np.int64)[repeated], minlength=len(positions))
+    return [row for row, again in zip(flat, repeated.tolist()) if not again], dropped
 
 
 def _dates(values) -> np.ndarray:
     return np.array(values, dtype="datetime64[D]")
 
 
-def history_columns(youths: list[YouthInput], positions: list[int]):
-    """Raw columns of the request's histories; `youth` is the position among `positions`."""
-    enr, dip, rep = (_flatten(youths, positions, t) for t in ("enrollments", "diplomas", "absence_reports"))
+def history_columns(flat):
+    """Raw columns of the request's (deduplicated) records; `youth` is the position among the history-form youths."""
+    enr, dip, rep = flat
     start = _dates([r.start_date for _, _, r in enr])
     end = _dates([r.end_date for _, _, r in enr])
     enrollments = {
@@ -140,7 +152,7 @@ def history_columns(youths: list[YouthInput], positions: list[int]):
                "day": np.array([day_number(r.report_date) for _, _, r in rep], dtype=np.int64),
                "kind": np.array([r.kind for _, _, r in rep], dtype=object),
                "hours": np.array([np.nan if r.hours is None else r.hours for _, _, r in rep], dtype=float)}
-    return (enr, dip, rep), (start, end), enrollments, diplomas, reports
+    return (start, end), enrollments, diplomas, reports
 
 
 def contract_problems(positions, flat, start_end, reports) -> list[Problem]:
@@ -170,11 +182,13 @@ def unknown_value_warnings(raw: dict, normalised: dict, flat, table: str, column
 
 def history_rows(youths: list[YouthInput], positions: list[int], as_of_days: np.ndarray, max_age: int):
     """Features of the history-form youths through the training builders."""
-    flat, start_end, enr, dip, rep = history_columns(youths, positions)
-    problems = contract_problems(positions, flat, start_end, rep)
+    kept = [unique_records(youths, positions, table) for table in RECORD_TABLES]
+    flat = tuple(records for records, _ in kept)
+    start_end, *raw = history_columns(flat)
+    problems = contract_problems(positions, flat, start_end, raw[2])
     if problems:
         return None, problems, []
-    normalised = [normalise_columns(schema, cols) for schema, cols in ((ENROLLMENTS, enr), (DIPLOMAS, dip), (ABSENCE_REPORTS, rep))]
+    normalised = [normalise_columns(schema, cols) for schema, cols in zip((ENROLLMENTS, DIPLOMAS, ABSENCE_REPORTS), raw)]
     births = np.array([day_number(youths[i].history.birth_date) for i in positions], dtype=np.int64)
     events = assemble_events(np.array([youths[i].youth_id for i in positions], dtype=object), births, *normalised)
     cut = events.as_of(as_of_days)
@@ -185,13 +199,12 @@ def history_rows(youths: list[YouthInput], positions: list[int], as_of_days: np.
     arrays = compute_features(cut, as_of_days)
     matrix = np.column_stack([arrays[name] for name in FEATURE_NAMES]).astype(np.float64)
     warnings = [[] for _ in positions]
-    for (raw, norm, name, columns) in ((enr, normalised[0], "enrollments", ("education_type", "learning_path")),
-                                        (dip, normalised[1], "diplomas", ("level",)),
-                                        (rep, normalised[2], "absence_reports", ("kind",))):
-        for k, messages in unknown_value_warnings(raw, norm, flat[("enrollments", "diplomas", "absence_reports").index(name)], name, columns).items():
+    for table, records, columns, norm, (_, dropped) in zip(RECORD_TABLES, flat, raw, normalised, kept):
+        for k, messages in unknown_value_warnings(columns, norm, records, table, UNKNOWN_CHECKED[table]).items():
             warnings[k].extend(messages)
-    ignored = after_as_of_counts(events, as_of_days)
-    for k, count in enumerate(ignored):
+        for k in np.flatnonzero(dropped):
+            warnings[k].append(f"{dropped[k]} exact duplicate record(s) in {table} counted once")
+    for k, count in enumerate(after_as_of_counts(events, as_of_days)):
         if count:
             warnings[k].append(f"{count} record(s) dated after the reference date were ignored")
     return matrix, problems, warnings

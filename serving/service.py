@@ -2,9 +2,9 @@
 
 The champion is declared at class level (BentoML resolves it before the server
 starts, and `bentoml build` packs it into the Bento); `vsv serve` imports the
-registry's champion into BentoML's model store, marks it as served and points
-VSV_MODEL_TAG at it; `/reload` moves every worker to a new champion without a
-failed request. Every answer is first written to the audit log. All scoring
+registry's champion into BentoML's model store and points VSV_MODEL_TAG at it;
+`/reload` moves every worker of this server to a new champion without a failed
+request. Every answer is first written to the audit log. All scoring
 work happens in `serving.scoring`; this class only speaks HTTP.
 """
 
@@ -71,10 +71,10 @@ class VsvRisk:
     def __init__(self) -> None:
         quiet_validation_logs()
         self.settings = Settings.from_env()
-        tag, self.marker_stamp = model_store.marked_tag()
-        self.served_tag = tag or str(self.bento_model.tag)
-        self.served = (model_store.load_tag(tag, self.settings.max_age) if tag
-                       else model_store.load_served(Path(self.bento_model.path), self.settings.max_age))
+        self.marker = model_store.ServedMarker.for_this_server()
+        stored = bentoml.models.get(self.starting_tag())
+        self.served_tag = str(stored.tag)
+        self.served = model_store.load_served(Path(stored.path), self.settings.max_age)
         engine = open_database(self.settings.database_url)
         self.audit = AuditLog(engine)
         keys = KeyRing(Path(self.settings.api_keys_file))
@@ -85,15 +85,19 @@ class VsvRisk:
         gc.collect()
         gc.freeze()
 
+    def starting_tag(self) -> str:
+        """The model a worker starts with, in this order: this server's own /reload (a respawned worker must
+        not fall back to the old model); VSV_MODEL_TAG (`vsv serve` pins the champion it imported); the model
+        the Bento was built with; the latest in BentoML's store. A marker of another server is never read."""
+        return (self.marker.tag() or os.environ.get("VSV_MODEL_TAG") or carried_model_tag()
+                or str(self.bento_model.tag))
+
     def refresh_model(self) -> None:
-        """Follow the served-model marker (a stat per request): another worker's /reload reaches this one."""
-        tag, stamp = model_store.marked_tag()
-        if stamp == self.marker_stamp or tag is None:
-            return
-        if tag != self.served_tag:
+        """Follow this server's marker (a stat per request): another worker's /reload reaches this one."""
+        tag = self.marker.tag()
+        if tag is not None and tag != self.served_tag:
             self.served = self.page.served = model_store.load_tag(tag, self.settings.max_age)
             self.served_tag = tag
-        self.marker_stamp = stamp
 
     async def audited(self, event: str, youths: list[YouthInput], results: list, ctx: bentoml.Context) -> None:
         state = ctx.request.state
@@ -146,8 +150,8 @@ class VsvRisk:
             tag = await anyio.to_thread.run_sync(model_store.import_champion, self.settings)
         except Exception as error:  # noqa: BLE001 - any reason the registry cannot give a model
             return refused(None, 503, f"the champion cannot be loaded, still serving version {previous}: {error}")
-        if tag != model_store.marked_tag()[0]:
-            model_store.mark_served(tag)
+        if tag != self.marker.tag():
+            self.marker.mark(tag)
         self.refresh_model()
         return ReloadResult(previous_version=previous, version=self.served.version)
 
@@ -156,6 +160,15 @@ class VsvRisk:
         """Audit records from a date on (analyst); `vsv audit export` writes them to a file."""
         frame = await anyio.to_thread.run_sync(self.audit.export, since)
         return AuditExport(records=frame.astype(object).where(frame.notna(), None).to_dict("records"))
+
+
+def carried_model_tag() -> str | None:
+    """The exact model tag a Bento was built with, when the service runs from one. BentoML itself would
+    resolve the class-level `vsv-risk:latest` against the model store, where a newer model may be."""
+    bento = getattr(VsvRisk, "bento", None)
+    if bento is None:
+        return None
+    return next((str(m.tag) for m in bento.info.all_models if m.tag.name == model_store.BENTO_MODEL), None)
 
 
 def model_info(served: scoring.ServedModel) -> ModelInfo:

@@ -1,19 +1,22 @@
-"""The risk service through `VsvRisk.to_asgi()`: happy paths, every bad-input class, additivity,
-and agreement of the history form, the feature form and batch scoring."""
+"""The risk service through `VsvRisk.to_asgi()`: happy paths, every bad-input class, additivity against
+the model's own prediction, agreement of the history form, the feature form and batch scoring, `vsv score`,
+the served-model marker and the Bento's packages."""
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
 import json
-import math
+import os
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from vsv_model.feature_spec import FEATURE_NAMES, FEATURES
+from vsv_model.policy import TIER_LABELS_NL
 
 AS_OF = "2019-10-01"
 
@@ -79,13 +82,41 @@ def test_model_describes_the_served_version(client, champion_store, api_keys):
     assert "roc_auc" in body["metrics"]
 
 
-def test_explain_is_additive_in_calibrated_log_odds(client):
-    body = client.post("/explain", json={"youth": youth(history=TYPICAL)}).json()
-    total = body["base_value"] + sum(body["contributions"].values())
-    assert total == pytest.approx(body["log_odds"], abs=1e-6)
-    assert 1 / (1 + math.exp(-body["log_odds"])) == pytest.approx(body["probability"], abs=1e-12)
+def models_own_prediction(champion_store, features: dict) -> tuple[float, float]:
+    """Calibrated log-odds and probability of one youth straight from the served model's booster (raw score
+    through the calibration), not from the contributions."""
+    from serving.model_store import load_tag
+    from vsv_model.risk_model import encode_records
+
+    model = load_tag(champion_store["tag"], 23).model
+    matrix = encode_records([features])
+    return float(model.log_odds(matrix)[0]), float(model.probability(matrix)[0])
+
+
+@pytest.mark.parametrize("form", ["history", "features"])
+def test_explanation_adds_up_to_the_models_own_prediction(client, champion_store, form):
+    given = youth(history=TYPICAL) if form == "history" else youth(features=feature_values(absence_hours_13w=34.0))
+    body = client.post("/explain", json={"youth": given}).json()
+    features = body["features"] if form == "history" else given["features"]
+    log_odds, probability = models_own_prediction(champion_store, features)
+    assert body["base_value"] + sum(body["contributions"].values()) == pytest.approx(log_odds, abs=1e-6)
+    assert body["log_odds"] == pytest.approx(log_odds, abs=1e-6)
+    assert body["probability"] == pytest.approx(probability, abs=1e-6)
     assert set(body["contributions"]) == set(FEATURE_NAMES)
     assert body["features"]["absence_hours_13w"] == 34.0
+
+
+def test_exact_duplicate_records_count_once_and_are_reported(client):
+    doubled = copy.deepcopy(TYPICAL)
+    doubled["absence_reports"] = TYPICAL["absence_reports"] * 2
+    near = copy.deepcopy(TYPICAL)
+    near["absence_reports"] = TYPICAL["absence_reports"] + [TYPICAL["absence_reports"][0] | {"hours": 35}]
+    once, twice, different = (client.post("/explain", json={"youth": youth(history=h)}).json() for h in (TYPICAL, doubled, near))
+    assert twice["probability"] == once["probability"]
+    assert twice["features"]["absence_hours_13w"] == 34.0
+    assert "1 exact duplicate record(s) in absence_reports counted once" in twice["warnings"]
+    assert not any("duplicate" in w for w in once["warnings"] + different["warnings"])
+    assert different["features"]["absence_hours_13w"] == 69.0  # not exact: both count
 
 
 def test_unknown_values_are_kept_and_reported(client):
@@ -108,7 +139,8 @@ def test_records_after_the_reference_date_change_nothing(client):
 
 # --- bad input: always a 4xx that names the field --------------------------------------
 
-@pytest.mark.parametrize(("body", "status", "message"), [
+# Every bad-input class, defined once: tests/test_service_e2e.py sends the same cases to a real server.
+BAD_INPUTS = [
     ({"youths": [{"youth_id": "J1", "history": {"enrollments": []}}]}, 400, r"youths\[0\]\.history\.birth_date: Field required"),
     ({"youths": [{"history": TYPICAL}]}, 400, r"youths\[0\]\.youth_id: Field required"),
     ({"youths": [youth(history=history(birth="15-05-2000"))]}, 400, r"youths\[0\]\.history\.birth_date: Input should be a valid date"),
@@ -133,14 +165,18 @@ def test_records_after_the_reference_date_change_nothing(client):
     ({"youths": [youth(f"J{i}", features=feature_values()) for i in range(1001)]}, 400, r"youths: List should have at most 1000 items"),
     ({"youths": [youth(features=feature_values(absence_hours_4w=float("inf")))]}, 400, r"absence_hours_4w"),
     ({"youths": [youth(history=TYPICAL, extra_field=1)]}, 400, r"youths\[0\]\.extra_field: Extra inputs are not permitted"),
-])
+]
+MALFORMED_BODIES = [b"{bad json", b"", b"[1, 2]", b'{"youths": "all"}', b"\xff\xfe"]
+
+
+@pytest.mark.parametrize(("body", "status", "message"), BAD_INPUTS)
 def test_bad_input_gets_a_4xx_naming_the_field(client, body, status, message):
     response = client.post("/score", content=json.dumps(body, allow_nan=True))
     assert response.status_code == status, response.text
     assert re.search(message, response.json()["error"]), response.json()["error"]
 
 
-@pytest.mark.parametrize("raw", [b"{bad json", b"", b"[1, 2]", b'{"youths": "all"}', b"\xff\xfe"])
+@pytest.mark.parametrize("raw", MALFORMED_BODIES)
 def test_malformed_bodies_are_400_not_5xx(client, raw):
     response = client.post("/score", content=raw, headers={"content-type": "application/json"})
     assert response.status_code == 400, response.text
@@ -160,11 +196,14 @@ def test_history_form_feature_form_and_batch_scoring_agree(client, champion_stor
 
     model = registry.load_version(champion_store["settings"], champion_store["version"], tmp_path / "m")
     batch = score_population(model, population_dir, dt.date.fromisoformat(AS_OF), explain=True, version="x").frame
-    sample = batch.sample(25, random_state=3)
     raw = {name: pd.read_csv(population_dir / f"{name}.csv", dtype=str, keep_default_na=False)
            for name in ("youths", "enrollments", "diplomas", "absence_reports")}
+    doubled = pd.concat([raw[t].loc[raw[t].duplicated(), "youth_id"] for t in ("enrollments", "diplomas", "absence_reports")])
+    with_duplicates = batch[batch["youth_id"].isin(doubled)].head(5)
+    sample = pd.concat([batch.sample(20, random_state=3), with_duplicates])
     youths = [youth(row.youth_id, history=raw_history(raw, row.youth_id)) for row in sample.itertuples()]
     by_history = client.post("/score", json={"youths": youths}).json()["results"]
+    assert len(with_duplicates) == 5 and all(any("exact duplicate" in w for w in r["warnings"]) for r in by_history[-5:])
     features = [youth(row["youth_id"], features=feature_dict(row)) for _, row in sample.iterrows()]
     by_features = client.post("/score", json={"youths": features}).json()["results"]
     np.testing.assert_allclose([r["probability"] for r in by_history], sample["probability"], rtol=0, atol=1e-12)
@@ -174,9 +213,9 @@ def test_history_form_feature_form_and_batch_scoring_agree(client, champion_stor
 
 
 def raw_history(raw: dict, youth_id: str) -> dict:
-    """One youth's records exactly as the files hold them (file order, raw strings; duplicates kept once)."""
+    """One youth's records exactly as the files hold them (file order, raw strings, exact duplicates too)."""
     def rows(name, columns):
-        table = raw[name][raw[name]["youth_id"] == youth_id].drop_duplicates()
+        table = raw[name][raw[name]["youth_id"] == youth_id]
         return [{c: (v if v != "" else None) for c, v in zip(columns, r)} for r in table[columns].itertuples(index=False)]
 
     reports = rows("absence_reports", ["report_date", "school_id", "kind", "hours"])
@@ -199,3 +238,83 @@ def feature_dict(row: pd.Series) -> dict:
         else:
             out[spec.name] = int(value) if spec.kind in ("count", "flag") else float(value)
     return out
+
+
+# --- vsv score ---------------------------------------------------------------------------
+
+def run_vsv(*args: str):
+    from typer.testing import CliRunner
+
+    from vsv_model.cli import app
+
+    return CliRunner().invoke(app, list(args))
+
+
+def test_vsv_score_writes_every_in_scope_youth_and_counts_tiers_against_capacity(champion_store, scored_current,
+                                                                                  population_dir, tmp_path):
+    out = tmp_path / "scores.parquet"
+    result = run_vsv("score", "--data", str(population_dir), "--as-of", "2026-10-01", "--out", str(out), "--explain")
+    assert result.exit_code == 0, result.output
+    frame = pd.read_parquet(out)
+    reasons = [f"reason_{r}_{part}" for r in range(1, 6) for part in ("feature", "contribution", "sentence_nl")]
+    assert list(frame.columns) == ["youth_id", "as_of", "probability", "tier", "tier_nl", "route", "route_nl", "model_version",
+                                   *reasons, *FEATURE_NAMES]
+    expected = scored_current["frame"]  # the same cohort scored by the same model through serving.batch
+    assert len(frame) == len(expected) > 1000
+    np.testing.assert_allclose(frame["probability"], expected["probability"], rtol=0, atol=1e-12)
+    details = champion_store["model"].cutoffs.details
+    for tier in ("high", "medium"):
+        count, capacity = int((frame["tier"] == tier).sum()), details[f"{tier}_capacity"]
+        verdict = "within" if count <= capacity else "OVER"
+        assert re.search(rf"{TIER_LABELS_NL[tier]}\s+{count:,} youths \(capacity {capacity:,}: {verdict}\)", result.stdout), result.stdout
+    assert re.search(rf"{TIER_LABELS_NL['low']}\s+{int((frame['tier'] == 'low').sum()):,} youths\n", result.stdout)
+    assert re.search(r"\(reading [\d.]+ s, features [\d.]+ s, scoring and explaining [\d.]+ s\)", result.stdout)
+
+
+def test_vsv_score_without_a_champion_exits_2_with_a_clear_message(champion_store, tracking, population_dir, tmp_path):
+    from training import registry
+
+    try:
+        result = run_vsv("score", "--data", str(population_dir), "--as-of", "2026-10-01", "--out", str(tmp_path / "s.csv"))
+    finally:
+        registry.configure_tracking(champion_store["settings"])  # MLflow keeps the tracking URI globally
+    assert result.exit_code == 2
+    assert "error: no champion model: train (vsv train) and promote (vsv promote) first" in result.stderr
+    assert not (tmp_path / "s.csv").exists()
+
+
+# --- which model a server serves -------------------------------------------------------
+
+def test_the_served_marker_is_parsed_again_only_when_replaced(tmp_path):
+    from serving.model_store import ServedMarker
+
+    marker = ServedMarker(tmp_path / "vsv-served" / "server.json")
+    assert marker.tag() is None
+    marker.mark("vsv-risk:v1")
+    assert marker.tag() == "vsv-risk:v1"
+    stamp = marker.path.stat()
+    marker.path.write_text('{"tag": "vsv-risk:v9"}')  # changed in place with its old time stamp: not replaced
+    os.utime(marker.path, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    assert marker.tag() == "vsv-risk:v1"
+    ServedMarker(marker.path).mark("vsv-risk:v2")  # another worker's /reload
+    assert marker.tag() == "vsv-risk:v2"
+
+
+def test_a_marker_of_another_server_is_not_followed(client, champion_store, api_keys):
+    from serving.model_store import ServedMarker
+
+    mine = ServedMarker.for_this_server()
+    other = ServedMarker(mine.path.with_name("1-1.json"))
+    other.mark("vsv-risk:vno-such-model")
+    assert mine.tag() is None
+    assert client.post("/model", headers=api_keys["headers"]["analyst"]).json()["version"] == champion_store["version"]
+
+
+def test_the_bento_installs_the_projects_runtime_dependencies():
+    import tomllib
+
+    import yaml
+
+    root = Path(__file__).resolve().parent.parent
+    dependencies = tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert yaml.safe_load((root / "bentofile.yaml").read_text())["python"]["packages"] == dependencies

@@ -1,17 +1,22 @@
 """End to end through real servers: `vsv serve` (bentoml serve) on a free loopback port, and a Bento
-exported and served from a fresh BentoML home where the MLflow registry cannot be reached."""
+exported and served from a fresh BentoML home where the MLflow registry cannot be reached (and where
+another server left a served-model marker)."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 
 import httpx
+import psutil
 import pytest
 from mlflow import MlflowClient
 
 from tests.servers import free_port, running_server
+from tests.test_service import BAD_INPUTS, MALFORMED_BODIES, models_own_prediction
 
 pytestmark = pytest.mark.slow
 BODY = {"youths": [{"youth_id": "J1", "as_of": "2019-10-01", "history": {
@@ -52,21 +57,41 @@ def test_score_over_http(served, api_keys):
     assert result["tier"] in ("low", "medium", "high") and len(result["reasons"]) == 5
 
 
-def test_explain_over_http_is_additive(served, api_keys):
+def test_serve_becomes_bentoml_with_no_python_parent_left(served):
+    """`vsv serve` replaces itself with `bentoml serve`: the server's main process is the one this test started."""
+    port = served.rsplit(":", 1)[1]
+    servers = [p for p in psutil.process_iter(["cmdline"])
+               if p.info["cmdline"] and "bentoml" in p.info["cmdline"] and port in p.info["cmdline"]]
+    assert len(servers) == 1, [p.info["cmdline"] for p in servers]
+    assert servers[0].ppid() == os.getpid()
+
+
+def test_explanation_over_http_adds_up_to_the_models_own_prediction(served, champion_store, api_keys):
     body = httpx.post(f"{served}/explain", json={"youth": BODY["youths"][0]}, headers=api_keys["headers"]["officer"]).json()
-    assert body["base_value"] + sum(body["contributions"].values()) == pytest.approx(body["log_odds"], abs=1e-6)
+    log_odds, probability = models_own_prediction(champion_store, body["features"])
+    assert body["base_value"] + sum(body["contributions"].values()) == pytest.approx(log_odds, abs=1e-6)
+    assert body["probability"] == pytest.approx(probability, abs=1e-6)
 
 
-@pytest.mark.parametrize(("content", "status"), [
-    (b"{not json", 400),
-    (b'{"youths": [{"youth_id": "J1", "history": {}}]}', 400),
-    (b'{"youths": [{"youth_id": "J1", "as_of": "2019-10-01", "history": {"birth_date": "2010-01-01"}}]}', 422),
-])
-def test_bad_input_over_http_is_a_4xx(served, api_keys, content, status):
-    response = httpx.post(f"{served}/score", content=content,
+@pytest.mark.parametrize(("body", "status", "message"), BAD_INPUTS)
+def test_bad_input_over_http_is_a_4xx_naming_the_field(served, api_keys, body, status, message):
+    response = httpx.post(f"{served}/score", content=json.dumps(body, allow_nan=True),
                           headers={"content-type": "application/json", **api_keys["headers"]["officer"]})
-    assert response.status_code == status
+    assert response.status_code == status, response.text
+    assert re.search(message, response.json()["error"]), response.json()["error"]
+
+
+@pytest.mark.parametrize("raw", MALFORMED_BODIES)
+def test_malformed_bodies_over_http_are_400(served, api_keys, raw):
+    response = httpx.post(f"{served}/score", content=raw, headers={"content-type": "application/json", **api_keys["headers"]["officer"]})
+    assert response.status_code == 400, response.text
     assert response.json()["error"]
+
+
+def test_wrong_content_type_over_http_is_a_4xx(served, api_keys):
+    response = httpx.post(f"{served}/score", content=b"youth_id=J1",
+                          headers={"content-type": "application/x-www-form-urlencoded", **api_keys["headers"]["officer"]})
+    assert 400 <= response.status_code < 500
 
 
 def test_bento_runs_where_the_registry_cannot_be_reached(champion_store, api_keys, tmp_path):
@@ -78,6 +103,7 @@ def test_bento_runs_where_the_registry_cannot_be_reached(champion_store, api_key
                              "VSV_WORKERS": "1"}
     isolated.pop("VSV_MODEL_TAG", None)
     subprocess.run([sys.executable, "-m", "bentoml", "import", str(archive)], check=True, capture_output=True, env=isolated)
+    leave_another_servers_marker(champion_store["tag"], isolated)
     port = free_port()
     command = [sys.executable, "-m", "bentoml", "serve", "vsv-risk:latest", "--port", str(port), "--host", "127.0.0.1"]
     with running_server(command, port, isolated, cwd=tmp_path, log_path=tmp_path / "bento.log") as url:
@@ -85,3 +111,25 @@ def test_bento_runs_where_the_registry_cannot_be_reached(champion_store, api_key
         assert httpx.post(f"{url}/score", json=BODY, headers=api_keys["headers"]["officer"]).status_code == 200
         assert httpx.post(f"{url}/score", json=BODY).status_code == 401
     assert (root / "bentoml").exists()
+
+
+DECOY = """
+import json, shutil, sys
+from pathlib import Path
+import bentoml
+from serving.model_store import ServedMarker
+with bentoml.models.create("vsv-risk:vdecoy") as model:
+    shutil.copytree(sys.argv[1], model.path, dirs_exist_ok=True)
+    (Path(model.path) / "served.json").write_text(json.dumps({"name": "vsv-risk", "version": "decoy", "run_id": "decoy"}))
+home = Path(sys.argv[2])
+ServedMarker(home / "vsv-served" / "1-1.json").mark("vsv-risk:vdecoy")
+(home / "vsv-served.json").write_text(json.dumps({"tag": "vsv-risk:vdecoy"}))  # the marker's earlier, shared form
+"""
+
+
+def leave_another_servers_marker(tag: str, env: dict) -> None:
+    """As on a machine where `vsv serve` ran and reloaded: a newer model in the store, marked as served."""
+    import bentoml
+
+    source = bentoml.models.get(tag).path  # from the session's BentoML home
+    subprocess.run([sys.executable, "-c", DECOY, source, env["BENTOML_HOME"]], check=True, capture_output=True, env=env)

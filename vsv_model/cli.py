@@ -172,8 +172,9 @@ def score(
 ) -> None:
     """Score the whole in-scope population in-process: probability, tier, route (and reasons)."""
     import tempfile
+    import time
 
-    from serving.batch import describe_counts, score_population, write_scores
+    from serving.batch import describe_counts, score_dataset, write_scores
     from training import registry
     from vsv_model.risk_model import ModelLoadError
     from vsv_model.settings import Settings
@@ -192,11 +193,13 @@ def score(
     except ModelLoadError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from exc
-    _read(data)  # a contract violation stops here with its message
-    result = score_population(model, data, _date(as_of), explain, version)
+    started = time.perf_counter()
+    dataset = _read(data)  # read once; a contract violation stops here with its message
+    read_seconds = time.perf_counter() - started
+    result = score_dataset(model, dataset, _date(as_of), explain, version)
     write_scores(result.frame, out)
-    typer.echo(f"Scored {len(result.frame):,} in-scope youths with model version {version} "
-               f"(features {result.feature_seconds:.1f} s, scoring{' and explaining' if explain else ''} {result.scoring_seconds:.1f} s)")
+    typer.echo(f"Scored {len(result.frame):,} in-scope youths with model version {version} (reading {read_seconds:.1f} s, "
+               f"features {result.feature_seconds:.1f} s, scoring{' and explaining' if explain else ''} {result.scoring_seconds:.1f} s)")
     for line in describe_counts(result):
         typer.echo(line)
     typer.echo(f"Wrote {out}")
@@ -216,21 +219,21 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 3000,
     host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = "127.0.0.1",
 ) -> None:
-    """Serve the champion: import it from the registry into BentoML's store, then `bentoml serve`."""
+    """Serve the champion: import it from the registry into BentoML's store, then become `bentoml serve`."""
     import os
-    import subprocess
     import sys
 
-    from serving.model_store import mark_served
-
     tag = _champion_tag()
-    mark_served(tag)
     typer.echo(f"Serving {tag} at http://{host}:{port}  (officers' page: http://{host}:{port}/ui/, API docs: http://{host}:{port}/docs)")
     typer.echo("Example request:")
     typer.echo(f"  curl -s -X POST http://{host}:{port}/score -H \"Authorization: Bearer $VSV_KEY\" "
                f"-H 'Content-Type: application/json' -d '{json.dumps(EXAMPLE_REQUEST)}'")
     command = [sys.executable, "-m", "bentoml", "serve", "serving.service:VsvRisk", "--host", host, "--port", str(port)]
-    raise typer.Exit(subprocess.call(command, env=os.environ | {"VSV_MODEL_TAG": tag}))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Replace this process (and the registry client it loaded) with bentoml's: no idle Python parent stays
+    # resident, and signals reach bentoml directly. VSV_MODEL_TAG pins the workers to the imported champion.
+    os.execve(sys.executable, command, os.environ | {"VSV_MODEL_TAG": tag})
 
 
 @app.command()

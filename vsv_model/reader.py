@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from vsv_model.columns import positions_in
+from vsv_model.columns import SMALL, positions_in
 from vsv_model.contract import (
     ABSENCE_REPORTS,
     DIPLOMAS,
@@ -149,9 +149,29 @@ def read_csv_header(source: _Source) -> list[str]:
 
 def drop_exact_duplicates(raw: pd.DataFrame, schema: TableSchema, quality: DataQuality) -> pd.DataFrame:
     """Exact duplicate rows count once; the first keeps its place in the file order."""
-    duplicated = raw.duplicated(keep="first").to_numpy()
+    duplicated = repeated_rows(raw)
     quality.duplicates_dropped[schema.name] = int(duplicated.sum())
     return raw.loc[~duplicated]
+
+
+def repeated_rows(table: pd.DataFrame) -> np.ndarray:
+    """True for every row equal in all columns to an earlier row (a missing value equals a missing value):
+    the one definition of an exact duplicate, for a file's tables and (`repeated_tuples`) a request's records."""
+    if len(table) >= SMALL:
+        return table.duplicated(keep="first").to_numpy()
+    return repeated_tuples(zip(*(map(missing_as_none, table[name]) for name in table)), len(table))
+
+
+def repeated_tuples(rows, count: int) -> np.ndarray:
+    """`repeated_rows` for `count` rows given as tuples whose missing values are None (a request's records,
+    validated: no NaN): a Python set, without pandas' fixed cost."""
+    seen: set = set()
+    # add() returns None: the first sighting records the row and stays False
+    return np.fromiter((row in seen or seen.add(row) is not None for row in rows), dtype=bool, count=count)
+
+
+def missing_as_none(value):
+    return None if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value) else value
 
 
 def parse_values(raw: pd.DataFrame, schema: TableSchema, source: _Source) -> pd.DataFrame:
@@ -253,4 +273,4 @@ def drop_unknown_youths(table: pd.DataFrame, youth_ids: pd.Series, schema: Table
     return table.loc[known]
 
 
-__all__ = ["DataSet", "read_data_dir", "DIPLOMAS", "ENROLLMENTS", "YOUTHS", "ABSENCE_REPORTS"]
+__all__ = ["DataSet", "read_data_dir", "repeated_rows", "repeated_tuples", "DIPLOMAS", "ENROLLMENTS", "YOUTHS", "ABSENCE_REPORTS"]
