@@ -13,10 +13,14 @@ import httpx
 import numpy as np
 
 
+def youth_id(number: int) -> str:
+    return f"L{number:07d}"
+
+
 def youth(number: int) -> dict:
     """A plausible youth whose history varies with `number`, so requests are not all alike."""
     hours = number % 60
-    return {"youth_id": f"L{number:07d}", "as_of": "2019-10-01", "history": {
+    return {"youth_id": youth_id(number), "as_of": "2019-10-01", "history": {
         "birth_date": f"{1998 + number % 4}-0{1 + number % 9}-15",
         "enrollments": [{"school_id": "25LH00", "school_municipality": "Dordrecht", "education_type": "mbo-2",
                          "learning_path": "BOL", "start_date": "2016-08-15", "end_date": None if number % 3 else "2018-02-01"}],
@@ -37,6 +41,7 @@ class Outcome:
     started: float  # time.monotonic() when sent
     version: str | None = None  # the model version that answered
     error: str | None = None
+    youth_id: str | None = None  # the youth in the request body
 
 
 @dataclass
@@ -72,12 +77,14 @@ async def generate_load(url: str, headers: dict, seconds: float, concurrency: in
 
         async def worker() -> None:
             while time.monotonic() < deadline:
-                path, body = request_for(next(numbers))
-                sent, started = time.monotonic(), time.perf_counter()
+                number = next(numbers)
+                path, body = request_for(number)
+                sent, started, sent_id = time.monotonic(), time.perf_counter(), youth_id(number)
                 try:
                     response = await client.post(path, json=body)
                 except httpx.HTTPError as exc:
-                    result.outcomes.append(Outcome(path, None, time.perf_counter() - started, None, sent, error=repr(exc)))
+                    result.outcomes.append(Outcome(path, None, time.perf_counter() - started, None, sent, error=repr(exc),
+                                                   youth_id=sent_id))
                     if until_failure:
                         return
                     continue
@@ -85,10 +92,11 @@ async def generate_load(url: str, headers: dict, seconds: float, concurrency: in
                 if response.status_code == 200:
                     answer = response.json()
                     version = answer.get("model_version") or answer["results"][0]["model_version"]
-                    result.outcomes.append(Outcome(path, 200, seconds, response.headers.get("x-request-id"), sent, version))
+                    result.outcomes.append(Outcome(path, 200, seconds, response.headers.get("x-request-id"), sent, version,
+                                                   youth_id=sent_id))
                 else:
                     result.outcomes.append(Outcome(path, response.status_code, seconds, response.headers.get("x-request-id"),
-                                                   sent, error=response.text[:300]))
+                                                   sent, error=response.text[:300], youth_id=sent_id))
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
     return result

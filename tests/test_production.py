@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -15,6 +16,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from urllib.parse import unquote
 
 import httpx
 import mlflow
@@ -22,6 +24,7 @@ import pytest
 import sqlalchemy as sa
 from mlflow import MlflowClient
 
+from serving.auth import hash_key
 from tests.load import generate_load, load_in_background
 from tests.servers import ARTIFACTS, free_port, kill_tree, start_server, stop
 
@@ -30,6 +33,8 @@ VSV = [sys.executable, "-m", "vsv_model.cli"]
 API = ("/score", "/explain", "/model", "/reload", "/audit_export")
 LOAD_SECONDS = float(os.environ.get("VSV_LOAD_SECONDS", "60"))
 EXAMPLES = 200
+LOG_FIELDS = {"ts", "request_id", "method", "path", "status", "latency_ms", "key_name"}  # README, "Logs"
+BENTOML_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} \[[A-Z]+\] \[[^\]]+\] ")  # its own one-line logs
 
 
 def isolated_env(root: Path, champion_store, scored_current, api_keys, database: str | None = None) -> dict:
@@ -49,12 +54,47 @@ def serve(env: dict, log: Path):
     return start_server([*VSV, "serve", "--port", str(port)], port, env, log_path=log)
 
 
-def request_log(log: Path, offset: int = 0) -> list[dict]:
-    """The server's JSON request-log lines written after `offset`."""
+def log_since(log: Path, offset: int) -> str:
     with open(log, "rb") as handle:
         handle.seek(offset)
-        lines = handle.read().decode("utf-8", errors="replace").splitlines()
-    return [json.loads(line) for line in lines if line.startswith('{"ts"')]
+        return handle.read().decode("utf-8", errors="replace")
+
+
+def log_with_requests(log: Path, offset: int, request_ids: set[str], patience: float = 30.0) -> str:
+    """The log after `offset` once it holds every one of `request_ids` (a line is written just after its
+    answer is sent, so the last few may still be on their way); as it is after `patience` seconds otherwise."""
+    deadline = time.monotonic() + patience
+    while True:
+        text = log_since(log, offset)
+        if request_ids <= {entry["request_id"] for entry in parse_log(text)} or time.monotonic() > deadline:
+            return text
+        time.sleep(0.2)
+
+
+def parse_log(text: str) -> list[dict]:
+    """The request-log entries of a stretch of server log. Every line must be either a request-log JSON line with
+    exactly the documented fields or one of BentoML's own one-line messages (time, level, component): a traceback
+    or a dumped body would be neither."""
+    entries = []
+    for line in text.splitlines():
+        if line.startswith("{"):
+            entries.append(json.loads(line))
+            assert set(entries[-1]) == LOG_FIELDS, line
+        else:
+            assert BENTOML_LINE.match(line), f"a log line of unknown form: {line[:300]!r}"
+    return entries
+
+
+def secrets_of(api_keys) -> dict[str, str]:
+    """What must never reach a log, by a label that may be printed: every key, and every key's hash (whose first
+    characters also identify a page session)."""
+    return {f"the {role} key": key for role, key in api_keys["keys"].items()} | {
+        f"the hash of the {role} key": hash_key(key)[:16] for role, key in api_keys["keys"].items()}
+
+
+def leaked(text: str, secrets: dict[str, str]) -> list[str]:
+    """The labels of the secrets found in `text`, as sent or as JSON would escape them."""
+    return [label for label, value in secrets.items() if value in text or json.dumps(value)[1:-1] in text]
 
 
 def audit_request_ids(database_url: str) -> Counter:
@@ -80,39 +120,84 @@ def shared(champion_store, scored_current, api_keys, tmp_path_factory):
 # --- hostile input: schemathesis -------------------------------------------------------
 
 def run_schemathesis(url: str, key: str, path_regex: str, checks: list[str], report: Path, cwd: Path) -> subprocess.CompletedProcess:
+    """`st run` with two reports: the JSON run summary and the NDJSON events (every generated case, its request
+    and the answer, with the key filtered out)."""
     command = [str(Path(sys.executable).with_name("st")), "run", f"{url}/docs.json", "-H", f"Authorization: Bearer {key}",
-               "--max-examples", str(EXAMPLES), "--include-path-regex", path_regex, "--seed", "1", "--report", "json",
-               "--report-json-path", str(report), *checks]
+               "--max-examples", str(EXAMPLES), "--include-path-regex", path_regex, "--seed", "1", "--report", "json,ndjson",
+               "--report-json-path", str(report.with_suffix(".json").resolve()),  # st runs in `cwd`: absolute paths
+               "--report-ndjson-path", str(report.with_suffix(".ndjson").resolve()), *checks]
     return subprocess.run(command, capture_output=True, text=True, cwd=cwd, timeout=900)
 
 
+def schemathesis_cases(events: Path) -> list[dict]:
+    """Every case schemathesis generated and sent, from its NDJSON report: the operation, the status and request
+    id of the answer (None: no answer) and the youth ids in the body and the path."""
+    cases = []
+    with open(events, encoding="utf-8") as handle:
+        for line in handle:
+            scenario = json.loads(line).get("ScenarioFinished")
+            if scenario is None:
+                continue
+            recorder = scenario["recorder"]
+            for case_id, case in recorder.get("cases", {}).items():
+                interaction = recorder.get("interactions", {}).get(case_id)
+                if interaction is not None:
+                    response = interaction.get("response") or {}
+                    cases.append({"operation": recorder["label"], "status": response.get("status_code"),
+                                  "request_id": (response.get("headers", {}).get("x-request-id") or [None])[0],
+                                  "youth_ids": youth_ids_in(case["value"])})
+    return cases
+
+
+def youth_ids_in(case: dict) -> list[str]:
+    """The `youth_id` strings anywhere in a case's body and path parameters (those arrive URL-encoded)."""
+    found, stack = [], [case.get("body")]
+    found += [unquote(value) for name, value in (case.get("path_parameters") or {}).items() if name == "youth_id"]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            found += [value for name, value in item.items() if name == "youth_id" and isinstance(value, str)]
+            stack += [value for name, value in item.items() if name != "youth_id"]
+        elif isinstance(item, list):
+            stack += item
+    return found
+
+
 def test_schemathesis_finds_no_5xx_and_answers_match_the_document(shared, api_keys, tmp_path):
-    """Every API endpoint gets >= 200 generated requests (valid and invalid, odd content types, no key):
-    all checks pass but positive_data_acceptance, since scope (a 422) and 'history or features' are rules
-    no JSON schema can state. Then the page's routes, for server errors."""
+    """Every API endpoint gets >= 200 generated requests past the key check (valid and invalid bodies, odd
+    content types; a few more go without a key): all checks pass but positive_data_acceptance, since scope (a
+    422) and 'history or features' are rules no JSON schema can state. Then the page's routes, for server
+    errors. Counted from schemathesis' own report, case by case. The server's log meanwhile holds request-log
+    lines and BentoML's one-liners only, and neither the key nor a youth id schemathesis sent."""
     offset = shared["log"].stat().st_size
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     api = run_schemathesis(shared["url"], api_keys["keys"]["admin"], "^/(score|explain|model|reload|audit_export)$",
                            ["--checks", "all", "--exclude-checks", "positive_data_acceptance"],
                            ARTIFACTS / "schemathesis-api.json", tmp_path)
     assert api.returncode == 0, api.stdout[-4000:]
-    api_log = request_log(shared["log"], offset)
-    page_offset = shared["log"].stat().st_size
     page = run_schemathesis(shared["url"], api_keys["keys"]["admin"], "^/ui/", ["--checks", "not_a_server_error"],
                             ARTIFACTS / "schemathesis-page.json", tmp_path)
     assert page.returncode == 0, page.stdout[-4000:]
-    page_log = request_log(shared["log"], page_offset)
-    per_path = Counter(entry["path"] for entry in api_log + page_log)
-    statuses = Counter(entry["status"] for entry in api_log + page_log)
-    save_figures("schemathesis", {"requests_per_path": dict(per_path), "statuses": dict(statuses)})
-    assert all(per_path[path] >= EXAMPLES for path in API), per_path
-    assert not [status for status in statuses if status >= 500], statuses
+    cases = schemathesis_cases(ARTIFACTS / "schemathesis-api.ndjson") + schemathesis_cases(ARTIFACTS / "schemathesis-page.ndjson")
+    past_the_key = Counter(case["operation"] for case in cases if case["status"] not in (None, 401))
+    statuses = Counter(case["status"] for case in cases)
+    save_figures("schemathesis", {"cases_past_the_key_check": dict(past_the_key), "cases": len(cases),
+                                  "statuses": {str(status): count for status, count in statuses.items()}})
+    assert all(past_the_key[f"POST {path}"] >= EXAMPLES for path in API), past_the_key
+    assert None not in statuses and not [status for status in statuses if status >= 500], statuses
+    answered = {case["request_id"]: case["status"] for case in cases if case["request_id"]}
+    text = log_with_requests(shared["log"], offset, set(answered))
+    logged = {entry["request_id"]: entry["status"] for entry in parse_log(text)}
+    assert len(answered) > len(cases) / 2 and {i: logged.get(i) for i in answered} == answered  # one line per answer
+    sent_ids = {i for case in cases for i in case["youth_ids"] if len(i) >= 6 and len(set(i)) > 1}  # short ids occur by chance
+    assert len(sent_ids) > 20
+    assert leaked(text, secrets_of(api_keys) | {f"sent youth id {n}": i for n, i in enumerate(sorted(sent_ids))}) == []
 
 
 # --- load ------------------------------------------------------------------------------
 
 def test_load_sixty_seconds_at_concurrency_32_without_an_error(shared, api_keys):
-    before = audit_request_ids(shared["database"])
+    before, offset = audit_request_ids(shared["database"]), shared["log"].stat().st_size
     result = asyncio.run(generate_load(shared["url"], api_keys["headers"]["officer"], LOAD_SECONDS, 32))
     figures = result.summary(LOAD_SECONDS) | {"seconds": LOAD_SECONDS, "concurrency": 32}
     after = audit_request_ids(shared["database"])
@@ -123,6 +208,20 @@ def test_load_sixty_seconds_at_concurrency_32_without_an_error(shared, api_keys)
     assert len(result.answered) > 100
     answered = Counter(o.request_id for o in result.answered)
     assert new == answered  # exactly one record per successful request, and none for anything else
+    assert_load_logged_cleanly(shared["log"], offset, result, api_keys)
+
+
+def assert_load_logged_cleanly(log: Path, offset: int, result, api_keys) -> None:
+    """One request-log line per answer, under the key's name; no key, key hash or youth id of the load anywhere."""
+    text = log_with_requests(log, offset, {o.request_id for o in result.answered})
+    logged = {entry["request_id"]: entry for entry in parse_log(text)}
+    assert [o.request_id for o in result.answered if o.request_id not in logged] == []
+    assert {(logged[o.request_id]["path"], logged[o.request_id]["status"], logged[o.request_id]["key_name"])
+            for o in result.answered} == {("/score", 200, "test-officer"), ("/explain", 200, "test-officer")}
+    assert leaked(text, secrets_of(api_keys)) == []
+    sent_ids = {o.youth_id for o in result.outcomes}
+    assert len(sent_ids) == len(result.outcomes)
+    assert sorted(set(re.findall(r"L\d{7}", text)) & sent_ids)[:5] == []  # the ids look like this: one pass, not 20,000
 
 
 # --- faults ----------------------------------------------------------------------------
