@@ -11,6 +11,7 @@ with the contract's own functions.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, model_validator
@@ -20,9 +21,12 @@ from vsv_model.feature_spec import FEATURES, FeatureSpec
 MAX_YOUTHS = 1000
 
 
+CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def printable(value: str | None) -> str | None:
     """Identifiers and names are shown on the page and written to the audit log: no control characters."""
-    if value is not None and any(ord(c) < 32 or ord(c) == 127 for c in value):
+    if value is not None and CONTROL_CHARACTER.search(value):
         raise ValueError("contains a control character (such as a tab, a line break or NUL)")
     return value
 

@@ -34,7 +34,7 @@ from vsv_model.contract import (
 from vsv_model.dates import completed_years, to_days
 from vsv_model.feature_spec import FEATURE_NAMES, FEATURES
 from vsv_model.policy import TIER_LABELS_NL, route_for
-from vsv_model.reader import repeated_tuples
+from vsv_model.reader import repeated_rows
 from vsv_model.risk_model import RiskModel, decode_value, encode_records, sigmoid
 from vsv_model.wording import probability_in_words, reason_sentence
 
@@ -118,15 +118,21 @@ RECORD_TABLES = ("enrollments", "diplomas", "absence_reports")
 UNKNOWN_CHECKED = {"enrollments": ("education_type", "learning_path"), "diplomas": ("level",), "absence_reports": ("kind",)}
 
 
-def unique_records(youths: list[YouthInput], positions: list[int], table: str) -> tuple[list[tuple[int, int, object]], np.ndarray]:
-    """One table's records of the history-form youths as (k, j, record), `k` the position among `positions`
-    and `j` in the youth's list; exact duplicates kept once as the reader keeps them, and counted per youth."""
-    flat = [(k, j, record) for k, i in enumerate(positions) for j, record in enumerate(getattr(youths[i].history, table))]
-    repeated = repeated_tuples(((k, *record.__dict__.values()) for k, _, record in flat), len(flat))  # every field, in order
+def all_records(youths: list[YouthInput], positions: list[int], table: str) -> list[tuple[int, int, object]]:
+    """One table's records of the history-form youths as (k, j, record): `k` the position among `positions`,
+    `j` in the youth's list."""
+    return [(k, j, record) for k, i in enumerate(positions) for j, record in enumerate(getattr(youths[i].history, table))]
+
+
+def drop_repeated(records: list, columns: dict[str, np.ndarray], youths: int) -> tuple[list, dict[str, np.ndarray], np.ndarray]:
+    """Exact duplicate records (every field and the youth equal, as the reader judges a file's rows) kept once;
+    returns the kept records and columns, and how many were dropped per youth."""
+    repeated = repeated_rows(columns)
     if not repeated.any():
-        return flat, np.zeros(len(positions), dtype=np.int64)
-    dropped = np.bincount(np.array([k for k, _, _ in flat], dtype=np.int64)[repeated], minlength=len(positions))
-    return [row for row, again in zip(flat, repeated.tolist()) if not again], dropped
+        return records, columns, np.zeros(youths, dtype=np.int64)
+    kept = ~repeated
+    dropped = np.bincount(columns["youth"][repeated], minlength=youths)
+    return [r for r, keep in zip(records, kept.tolist()) if keep], {k: v[kept] for k, v in columns.items()}, dropped
 
 
 def _dates(values) -> np.ndarray:
@@ -150,6 +156,7 @@ def history_columns(flat):
                 "level": np.array([r.level for _, _, r in dip], dtype=object)}
     reports = {"youth": np.array([k for k, _, _ in rep], dtype=np.int64),
                "day": np.array([day_number(r.report_date) for _, _, r in rep], dtype=np.int64),
+               "school_id": np.array([r.school_id for _, _, r in rep], dtype=object),
                "kind": np.array([r.kind for _, _, r in rep], dtype=object),
                "hours": np.array([np.nan if r.hours is None else r.hours for _, _, r in rep], dtype=float)}
     return (start, end), enrollments, diplomas, reports
@@ -182,12 +189,13 @@ def unknown_value_warnings(raw: dict, normalised: dict, flat, table: str, column
 
 def history_rows(youths: list[YouthInput], positions: list[int], as_of_days: np.ndarray, max_age: int):
     """Features of the history-form youths through the training builders."""
-    kept = [unique_records(youths, positions, table) for table in RECORD_TABLES]
-    flat = tuple(records for records, _ in kept)
+    flat = tuple(all_records(youths, positions, table) for table in RECORD_TABLES)
     start_end, *raw = history_columns(flat)
     problems = contract_problems(positions, flat, start_end, raw[2])
     if problems:
         return None, problems, []
+    kept = [drop_repeated(records, columns, len(positions)) for records, columns in zip(flat, raw, strict=True)]
+    flat, raw = tuple(k[0] for k in kept), [k[1] for k in kept]
     normalised = [normalise_columns(schema, cols) for schema, cols in zip((ENROLLMENTS, DIPLOMAS, ABSENCE_REPORTS), raw)]
     births = np.array([day_number(youths[i].history.birth_date) for i in positions], dtype=np.int64)
     events = assemble_events(np.array([youths[i].youth_id for i in positions], dtype=object), births, *normalised)
@@ -199,7 +207,7 @@ def history_rows(youths: list[YouthInput], positions: list[int], as_of_days: np.
     arrays = compute_features(cut, as_of_days)
     matrix = np.column_stack([arrays[name] for name in FEATURE_NAMES]).astype(np.float64)
     warnings = [[] for _ in positions]
-    for table, records, columns, norm, (_, dropped) in zip(RECORD_TABLES, flat, raw, normalised, kept):
+    for table, records, columns, norm, (_, _, dropped) in zip(RECORD_TABLES, flat, raw, normalised, kept):
         for k, messages in unknown_value_warnings(columns, norm, records, table, UNKNOWN_CHECKED[table]).items():
             warnings[k].extend(messages)
         for k in np.flatnonzero(dropped):

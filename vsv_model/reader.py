@@ -154,18 +154,17 @@ def drop_exact_duplicates(raw: pd.DataFrame, schema: TableSchema, quality: DataQ
     return raw.loc[~duplicated]
 
 
-def repeated_rows(table: pd.DataFrame) -> np.ndarray:
+def repeated_rows(columns) -> np.ndarray:
     """True for every row equal in all columns to an earlier row (a missing value equals a missing value):
-    the one definition of an exact duplicate, for a file's tables and (`repeated_tuples`) a request's records."""
-    if len(table) >= SMALL:
-        return table.duplicated(keep="first").to_numpy()
-    return repeated_tuples(zip(*(map(missing_as_none, table[name]) for name in table)), len(table))
-
-
-def repeated_tuples(rows, count: int) -> np.ndarray:
-    """`repeated_rows` for `count` rows given as tuples whose missing values are None (a request's records,
-    validated: no NaN): a Python set, without pandas' fixed cost."""
+    the one definition of an exact duplicate, for a file's tables and a request's records. `columns` is a
+    DataFrame or a dict of equal-length arrays; few rows go through a Python set, without pandas' fixed cost."""
+    names = list(columns)
+    count = len(columns[names[0]]) if names else 0
+    if count >= SMALL:
+        frame = columns if isinstance(columns, pd.DataFrame) else pd.DataFrame(dict(columns))
+        return frame.duplicated(keep="first").to_numpy()
     seen: set = set()
+    rows = zip(*(map(missing_as_none, columns[name]) for name in names))
     # add() returns None: the first sighting records the row and stays False
     return np.fromiter((row in seen or seen.add(row) is not None for row in rows), dtype=bool, count=count)
 
@@ -273,4 +272,4 @@ def drop_unknown_youths(table: pd.DataFrame, youth_ids: pd.Series, schema: Table
     return table.loc[known]
 
 
-__all__ = ["DataSet", "read_data_dir", "repeated_rows", "repeated_tuples", "DIPLOMAS", "ENROLLMENTS", "YOUTHS", "ABSENCE_REPORTS"]
+__all__ = ["DataSet", "read_data_dir", "repeated_rows", "DIPLOMAS", "ENROLLMENTS", "YOUTHS", "ABSENCE_REPORTS"]
