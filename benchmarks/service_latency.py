@@ -143,12 +143,12 @@ def records_by_youth(table: pd.DataFrame, chosen: set, columns: list[str]) -> di
 
 
 def large_request(url: str, key: str, youths: list[dict], repeats: int = 10) -> list[float]:
-    body = {"youths": youths}
+    body = json.dumps({"youths": youths}).encode()  # encoded once: the client's JSON encoder is not the server's time
     times = []
-    with httpx.Client(timeout=60, headers={"Authorization": f"Bearer {key}"}) as client:
+    with httpx.Client(timeout=60, headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"}) as client:
         for _ in range(repeats + 1):
             start = time.perf_counter()
-            response = client.post(f"{url}/score", json=body)
+            response = client.post(f"{url}/score", content=body)
             times.append((time.perf_counter() - start) * 1000)
             assert response.status_code == 200, response.text[:2000]
     return sorted(times[1:])
