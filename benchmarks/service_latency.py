@@ -8,6 +8,8 @@ Every request is authenticated (an analyst key) and every scored youth is writte
 (SQLite, WAL, synchronous=FULL) before the answer, as in production. The large request holds that many
 different youths of the benchmark population (their own records, as the files hold them). Memory is
 summed over the whole process tree of `vsv serve` (its workers included), as RSS and as PSS.
+/model, an authenticated API that scores nothing, shows what the framework and the key check alone leave of
+/livez's rate on the same server.
 Usage: python benchmarks/service_latency.py [--seconds 10] [--youths 1000] [--root data/bench]
 """
 
@@ -49,8 +51,8 @@ def wrk(url: str, connections: int, seconds: int, body: dict | None = None, key:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         if body is not None:
             script.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
-                         f'wrk.headers["Authorization"] = "Bearer {key}"\n'
-                         f"wrk.body = [[{json.dumps(body)}]]\n")
+                         + (f'wrk.headers["Authorization"] = "Bearer {key}"\n' if key else "")
+                         + f"wrk.body = [[{json.dumps(body)}]]\n")
     if body is not None:
         args[1:1] = ["-s", script.name]
     out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
@@ -185,6 +187,10 @@ def main() -> None:
                   f"p99 {one['p99_ms']:.2f} ms, {one['rps']:.0f} req/s, non-2xx {one['non_2xx']} (targets p50 <= 5, p99 <= 25)")
         livez = wrk(f"{url}/livez", 8, args.seconds)
         print(f"/livez concurrency 8: {livez['rps']:.0f} req/s")
+        info = wrk(f"{url}/model", 8, args.seconds, {}, key)
+        print(f"/model (an authenticated @bentoml.api that scores nothing) concurrency 8: {info['rps']:.0f} req/s "
+              f"= {info['rps'] / livez['rps']:.0%} of /livez, non-2xx {info['non_2xx']} "
+              "(the ceiling of any API here: benchmarks/bentoml_ceiling.py)")
         for name, body in (("history", EXAMPLE_REQUEST), ("features", FEATURES_REQUEST)):
             busy = wrk(f"{url}/score", 8, args.seconds, body, key)
             print(f"/score ({name} form) concurrency 8: {busy['rps']:.0f} req/s = {busy['rps'] / livez['rps']:.0%} of /livez "

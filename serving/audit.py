@@ -20,7 +20,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from serving.database import audit_table
+from serving.database import audit_table, writing
 
 log = logging.getLogger("vsv.audit")
 
@@ -124,7 +124,7 @@ class AuditLog:
             if connection is not None:
                 connection.execute(audit_table.insert(), rows)
                 return
-            with self.engine.begin() as own:
+            with writing(self.engine) as own:
                 own.execute(audit_table.insert(), rows)
         except sa.exc.SQLAlchemyError as exc:
             raise AuditUnavailable(f"the audit log cannot be written ({type(exc).__name__})") from exc

@@ -5,14 +5,23 @@ to `mlruns/`) in WAL mode with full synchronous commits, so an acknowledged
 request survives a killed server. Triggers in the database itself refuse any
 UPDATE or DELETE of either table (and, on PostgreSQL, TRUNCATE; SQLite has none),
 whatever code connects.
+
+Writes go through `writing(engine)`. On a SQLite file the writers (a server's workers, `vsv` commands)
+first queue on an OS file lock next to the database, so a waiting writer wakes the moment the previous
+commit ends. SQLite's own busy handler instead sleeps between tries (1, 2, 5 ... 100 ms): under load
+the requests of one worker stalled behind the other's commits (a p99 of 100-180 ms at concurrency 8).
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 log = logging.getLogger("vsv.database")
 metadata = sa.MetaData()
@@ -64,6 +73,37 @@ def _sqlite_pragmas(connection, _record) -> None:
         except Exception as exc:  # noqa: BLE001 - a read-only database cannot switch journal mode
             log.warning("sqlite: %s not applied: %s", pragma, exc)
     cursor.close()
+
+
+def write_lock_path(engine: Engine) -> Path | None:
+    """The lock file of a SQLite database file (`vsv.db` -> `vsv.db-writer.lock`); None for other databases
+    (PostgreSQL queues writers itself) and for an in-memory SQLite."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database).with_name(Path(database).name + "-writer.lock")
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A write transaction (committed on leaving, rolled back on an error), taken in turn with every other
+    writer of the same SQLite file. When the lock file cannot be opened (a read-only directory) the
+    transaction runs without it: SQLite's busy handler still serialises, and a read-only database fails
+    loudly on the write itself."""
+    lock_path = write_lock_path(engine)
+    try:
+        lock = open(lock_path, "ab") if lock_path is not None else None  # noqa: SIM115 - held across the yield
+    except OSError as exc:
+        log.warning("sqlite: writer lock %s not available (%s); relying on SQLite's busy handler", lock_path, exc)
+        lock = None
+    try:
+        if lock is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released by closing, also if this process dies
+        with engine.begin() as connection:
+            yield connection
+    finally:
+        if lock is not None:
+            lock.close()
 
 
 def append_only_triggers(dialect: str) -> list[str]:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from serving.audit import AuditLog, AuditUnavailable
-from serving.database import decisions_table
+from serving.database import decisions_table, writing
 from vsv_model.policy import DECISION_ROUTES
 
 MAX_REASON = 2000
@@ -82,7 +82,7 @@ class DecisionStore:
         """The decision and its audit record in one transaction: both or neither."""
         recorded = dt.datetime.now(dt.UTC)
         try:
-            with self.engine.begin() as connection:
+            with writing(self.engine) as connection:
                 connection.execute(decisions_table.insert().values(
                     recorded_at=recorded, youth_id=decision.youth_id, officer=decision.officer,
                     advised_tier=decision.advice.tier, advised_route=decision.advice.route,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import os
@@ -19,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from serving.audit import AuditLog, AuditUnavailable
-from serving.database import open_database
+from serving.database import open_database, write_lock_path, writing
 from serving.decisions import Advice, DecisionStore, validate_decision
 from serving.schemas import YouthInput
 
@@ -166,6 +167,54 @@ def test_postgresql_keeps_every_concurrent_append(postgres_url):
         thread.join()
     assert errors == [] and audit.count() == 200
     assert audit.export(dt.date(2000, 1, 1))["youth_id"].nunique() == 200
+
+
+def test_the_writer_lock_lives_next_to_a_sqlite_file_only(tmp_path):
+    assert write_lock_path(sa.create_engine(f"sqlite:///{tmp_path / 'vsv.db'}")) == tmp_path / "vsv.db-writer.lock"
+    assert write_lock_path(sa.create_engine("sqlite://")) is None
+    assert write_lock_path(sa.create_engine("sqlite:///:memory:")) is None
+    assert write_lock_path(sa.create_engine(f"sqlite:///file:{tmp_path / 'vsv.db'}?mode=ro&uri=true")) is None
+    assert write_lock_path(sa.create_engine("postgresql+psycopg://vsv:vsv@127.0.0.1/vsv")) is None
+
+
+def try_lock(path) -> bool:
+    """Whether an exclusive lock on `path` can be had right now (through a file description of its own)."""
+    with open(path, "ab") as other:
+        try:
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+
+def test_sqlite_writers_queue_on_the_file_lock_and_none_is_lost(tmp_path):
+    """A write transaction holds the lock from begin to commit; a writer arriving meanwhile waits for it (it
+    wakes on release, not after one of SQLite's busy sleeps) and its row still lands."""
+    engine = open_database(f"sqlite:///{tmp_path / 'vsv.db'}")
+    lock = write_lock_path(engine)
+    audit = AuditLog(engine)
+    with writing(engine) as connection:
+        audit.append([row("HELD")], connection)
+        assert not try_lock(lock)
+        waiting = threading.Thread(target=audit.append, args=([row("WAITED")],))
+        waiting.start()
+        waiting.join(0.5)
+        assert waiting.is_alive()  # queued behind the open transaction
+    waiting.join()
+    assert try_lock(lock)
+    assert list(audit.export(dt.date(2000, 1, 1))["youth_id"]) == ["HELD", "WAITED"]
+
+
+def test_sqlite_keeps_every_append_of_concurrent_processes(tmp_path):
+    url = f"sqlite:///{tmp_path / 'vsv.db'}"
+    open_database(url)
+    script = ("import sys, datetime as dt; from serving.audit import AuditLog; from serving.database import open_database; "
+              "from tests.test_audit import row; audit = AuditLog(open_database(sys.argv[1])); "
+              "[audit.append([row(f'{sys.argv[2]}-{i}')]) for i in range(150)]")
+    writers = [subprocess.Popen([sys.executable, "-c", script, url, f"P{p}"]) for p in range(3)]
+    assert [w.wait(120) for w in writers] == [0, 0, 0]
+    records = AuditLog(open_database(url)).export(dt.date(2000, 1, 1))
+    assert len(records) == 450 and records["youth_id"].nunique() == 450
 
 
 def test_a_read_only_database_fails_loudly(tmp_path):
