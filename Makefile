@@ -33,6 +33,8 @@ bench: install
 	$(BIN)/python benchmarks/train_model.py
 	$(BIN)/python benchmarks/model_size.py
 	$(BIN)/python benchmarks/service_latency.py
+	$(BIN)/python benchmarks/bentoml_ceiling.py
+	$(BIN)/python benchmarks/score_cost.py
 	$(BIN)/python benchmarks/batch_scoring.py
 
 clean:
