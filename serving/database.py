@@ -77,7 +77,8 @@ def _sqlite_pragmas(connection, _record) -> None:
 
 def write_lock_path(engine: Engine) -> Path | None:
     """The lock file of a SQLite database file (`vsv.db` -> `vsv.db-writer.lock`); None for other databases
-    (PostgreSQL queues writers itself) and for an in-memory SQLite."""
+    (PostgreSQL queues writers itself), for an in-memory SQLite and for one named by a `file:` URI (the
+    read-only form among them)."""
     database = engine.url.database
     if engine.dialect.name != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
         return None
