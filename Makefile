@@ -8,7 +8,7 @@ YOUTHS ?= 50000
 SEED ?= 1
 PORT ?= 3000
 
-.PHONY: install run test test-fast bench clean
+.PHONY: install test-deps run test test-fast bench clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "vsv-risk needs Python 3.11, found " + sys.version.split()[0])'
@@ -21,7 +21,11 @@ install: $(BIN)/.installed
 run: install
 	$(BIN)/vsv demo --data $(DATA) --youths $(YOUTHS) --seed $(SEED) --port $(PORT)
 
-test: install
+# Debian's chromium and postgresql for the browser and database tests: installed as root, named otherwise.
+test-deps:
+	@scripts/test-deps
+
+test: install test-deps
 	$(BIN)/pytest
 
 test-fast: install
@@ -38,4 +42,4 @@ bench: install
 	$(BIN)/python benchmarks/batch_scoring.py
 
 clean:
-	rm -rf $(VENV) data mlruns/mlflow.db mlruns/artifacts vsv.db test-artifacts .pytest_cache
+	rm -rf $(VENV) data logs mlruns/mlflow.db mlruns/artifacts vsv.db test-artifacts .pytest_cache

@@ -10,7 +10,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-VSV = [sys.executable, "-m", "vsv_model.cli"]
+VSV = [sys.executable, "-m", "vsv_cli"]
 
 
 def peak_rss_gb() -> float:

@@ -22,9 +22,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_model import ensure_population  # noqa: E402
 
 from training.config import TrainConfig  # noqa: E402
-from training.dataset import build_training_data  # noqa: E402
+from training.dataset import (
+    OUTCOME,  # noqa: E402
+    build_training_data,  # noqa: E402
+)
 from training.model import train_risk_model  # noqa: E402
-from vsv_model.feature_spec import LABEL  # noqa: E402
 from vsv_model.risk_model import encode_frame  # noqa: E402
 
 SIZES = [(7, 300), (15, 300), (15, 1000), (31, 300), (63, 300), (63, 1000)]
@@ -52,7 +54,7 @@ def main() -> None:
     for leaves, rounds in SIZES:
         config = replace(base, lightgbm=replace(base.lightgbm, num_leaves=leaves, num_boost_round=rounds))
         model = train_risk_model(data, config)
-        auc = roc_auc_score(test[LABEL], model.probability(matrix))
+        auc = roc_auc_score(test[OUTCOME], model.probability(matrix))
         single = median_seconds(lambda m=model: m.contributions(one), 500)
         many = median_seconds(lambda m=model: m.contributions(batch), 20)
         print(f"{leaves:>6} {rounds:>9} {model.n_trees:>6} {auc:7.4f} {single * 1e6:11.0f} µs {many * 1e3:16.1f} ms")

@@ -66,7 +66,7 @@ def main() -> None:
     from service_latency import FEATURES_REQUEST
 
     from serving import model_store
-    from vsv_model.cli import EXAMPLE_REQUEST
+    from vsv_cli.service import EXAMPLE_REQUEST
     from vsv_model.settings import Settings
 
     settings = Settings.from_env()

@@ -36,7 +36,7 @@ from _common import bench_environment, ensure_champion, ensure_population, popul
 
 from serving.auth import add_key  # noqa: E402
 from tests.servers import free_port, stop, wait_ready  # noqa: E402
-from vsv_model.cli import EXAMPLE_REQUEST  # noqa: E402
+from vsv_cli.service import EXAMPLE_REQUEST  # noqa: E402
 
 FEATURES_REQUEST = {"youths": [{"youth_id": "J0000001", "as_of": "2026-10-01", "features": {
     "age": 20, "school_municipality": "Dordrecht", "last_diploma": "vmbo-kb", "school_switches": 1, "school_switches_2y": 0,
@@ -172,7 +172,7 @@ def main() -> None:
     headers = {"Authorization": f"Bearer {key}"}
     port = free_port()
     started = time.monotonic()
-    process = subprocess.Popen([sys.executable, "-m", "vsv_model.cli", "serve", "--port", str(port)], env=os.environ | env,
+    process = subprocess.Popen([sys.executable, "-m", "vsv_cli", "serve", "--port", str(port)], env=os.environ | env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -31,7 +31,7 @@ from training.model import train_risk_model  # noqa: E402
 def ensure_population(directory: Path, youths: int) -> Path:
     if not (directory / "youths.csv").exists():
         print(f"generating {youths} youths into {directory} ...", flush=True)
-        subprocess.run([sys.executable, "-m", "vsv_model.cli", "generate", "--out", str(directory), "--youths", str(youths)],
+        subprocess.run([sys.executable, "-m", "vsv_cli", "generate", "--out", str(directory), "--youths", str(youths)],
                        check=True, stdout=subprocess.DEVNULL)
     return directory
 

@@ -28,6 +28,7 @@ from features.events import events_from_columns
 from features.scope import scope_reasons
 from vsv_model.contract import ABSENCE_KINDS, DIPLOMA_LEVELS, EDUCATION_TYPES, REGION_MUNICIPALITIES
 from vsv_model.dates import MISSING_DAY, date_of, day_of
+from vsv_model.target_group import CURRENT_LAW
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,7 @@ def draw_truth(rng, youths: Youths, schools: Schools, episodes: dict, reports: d
         if day is None:
             continue
         cut = events.as_of(day)
-        rows = np.flatnonzero(pd.isna(scope_reasons(cut, day)) & (youths.cohort == cohort))
+        rows = np.flatnonzero(pd.isna(scope_reasons(cut, day, CURRENT_LAW)) & (youths.cohort == cohort))
         features = feature_frame(compute_features(cut, day), rows)
         frames.append(pd.DataFrame({"youth": rows, "as_of": str(date_of(day)), "p_true": p_true(features)}))
         feature_frames.append(features)

@@ -11,24 +11,26 @@ import pandas as pd
 
 from features import absence, diplomas, enrolment
 from features.events import Events, events_from_dataset, per_youth
-from features.labels import no_sq_by_23
-from features.scope import DEFAULT_MAX_AGE, SCOPE_REASONS, scope_reasons
+from features.labels import no_startkwalificatie_by
+from features.scope import SCOPE_REASONS, scope_reasons
 from vsv_model.dates import completed_years, day_of
-from vsv_model.feature_spec import AUDIT_COLUMNS, FEATURE_NAMES, FEATURES, LABEL
+from vsv_model.feature_spec import AUDIT_COLUMNS, FEATURE_NAMES, FEATURES
 from vsv_model.quality import DataQuality
 from vsv_model.reader import DataSet
+from vsv_model.target_group import CURRENT_LAW, TargetGroup
 
 
 @dataclass
 class FeatureTable:
-    """Rows keyed by (youth_id, as_of): the model's features, the audit-only columns beside them
-    (never inside), the label when asked for, and the data-quality summary of the run."""
+    """Rows keyed by (youth_id, as_of) of the youths in `group`: the model's features, the audit-only columns
+    beside them (never inside), the label when asked for, and the data-quality summary of the run."""
 
     keys: pd.DataFrame
     features: pd.DataFrame
     audit: pd.DataFrame
     label: pd.Series | None
     quality: DataQuality
+    group: TargetGroup = CURRENT_LAW
 
     def to_frame(self, with_label: bool = False) -> pd.DataFrame:
         """The output layout: youth_id, as_of, the features in contract order, then the label."""
@@ -78,31 +80,32 @@ def build_feature_table(
     data: DataSet,
     as_of: dt.date,
     *,
+    group: TargetGroup = CURRENT_LAW,
     with_label: bool = False,
     end_date: dt.date | None = None,
-    max_age: int = DEFAULT_MAX_AGE,
     events: Events | None = None,
 ) -> FeatureTable:
-    """Features (and optionally labels) for the youths in scope at `as_of`.
+    """Features (and optionally labels) for the youths of `group` at `as_of`.
 
     Pass `events` to reuse the arrays across several reference dates.
     """
     events = events if events is not None else events_from_dataset(data)
     as_of_day = day_of(as_of)
     cut = events.as_of(as_of_day)
-    reasons = scope_reasons(cut, as_of_day, max_age)
+    reasons = scope_reasons(cut, as_of_day, group)
     rows = np.flatnonzero(pd.isna(reasons))
     quality = summarise_quality(data.quality, events, cut, reasons, as_of)
     label = None
     if with_label:
         end_day = day_of(end_date or data.end_date())
-        label = pd.Series(no_sq_by_23(events, end_day)[rows], name=LABEL)
+        label = pd.Series(no_startkwalificatie_by(events, end_day, group.outcome_age)[rows], name=group.label)
     return FeatureTable(
         keys=pd.DataFrame({"youth_id": events.youth_ids[rows], "as_of": pd.Series([as_of.isoformat()] * len(rows), dtype="string")}),
         features=feature_frame(compute_features(cut, as_of_day), rows),
         audit=audit_frame(data, rows),
         label=label,
         quality=quality,
+        group=group,
     )
 
 
@@ -133,4 +136,5 @@ def concat_tables(tables: list[FeatureTable]) -> FeatureTable:
         audit=pd.concat([t.audit for t in tables], ignore_index=True),
         label=label,
         quality=tables[-1].quality,
+        group=tables[-1].group,
     )

@@ -1,10 +1,12 @@
-"""Writing a feature table: CSV or Parquet by extension, with its data-quality summary next to it."""
+"""Writing a feature table: CSV or Parquet by extension (`vsv_model.table_io`), with its data-quality summary
+next to it."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from features.build import FeatureTable
+from vsv_model.table_io import write_frame
 
 
 def quality_path_for(out: Path) -> Path:
@@ -13,12 +15,7 @@ def quality_path_for(out: Path) -> Path:
 
 def write_feature_table(table: FeatureTable, out: Path, *, with_label: bool) -> Path:
     """Write the rows to `out` and the summary to `<stem>.quality.json`; returns the summary's path."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    frame = table.to_frame(with_label)
-    if out.suffix == ".parquet":
-        frame.to_parquet(out, index=False)
-    else:
-        frame.to_csv(out, index=False, float_format="%.10g")
+    write_frame(table.to_frame(with_label), out)
     quality = quality_path_for(out)
     table.quality.write_json(quality)
     return quality

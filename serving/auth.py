@@ -22,6 +22,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from vsv_model.settings import Settings
+
 ROLES = ("officer", "analyst", "admin")
 KEY_PREFIX = "vsv_"
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
@@ -125,11 +127,12 @@ def add_key(path: Path, role: str, name: str, replace: bool = False) -> str:
     return key
 
 
-def session_secret(keys_file: Path) -> bytes:
-    """VSV_SESSION_SECRET, or a random secret kept next to the keys file (shared by all workers)."""
-    if os.environ.get("VSV_SESSION_SECRET"):
-        return os.environ["VSV_SESSION_SECRET"].encode()
-    secret_file = Path(keys_file).with_name(Path(keys_file).name + ".session-secret")
+def session_secret(settings: Settings) -> bytes:
+    """The configured session secret, or a random one kept next to the keys file (shared by all workers)."""
+    if settings.session_secret:
+        return settings.session_secret.encode()
+    keys_file = Path(settings.api_keys_file)
+    secret_file = keys_file.with_name(keys_file.name + ".session-secret")
     secret_file.parent.mkdir(parents=True, exist_ok=True)
     try:  # the first worker creates it; O_EXCL makes the others read that one
         with os.fdopen(os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:

@@ -17,11 +17,13 @@ import numpy as np
 import pandas as pd
 
 from features.build import build_feature_table
-from serving.scoring import TOP_REASONS, explain_matrix, sentences_for, top_reason_indices
-from vsv_model.feature_spec import FEATURE_NAMES
+from serving.reasons import reason_columns
+from serving.scoring import explain_matrix
 from vsv_model.policy import ROUTES, TIER_LABELS_NL, TIERS
+from vsv_model.progress import progress_bar
 from vsv_model.reader import DataSet, read_data_dir
 from vsv_model.risk_model import RiskModel, encode_frame, sigmoid
+from vsv_model.table_io import write_frame
 
 CHUNK_ROWS = 100_000
 
@@ -33,19 +35,6 @@ class BatchResult:
     capacity: dict[str, int]
     feature_seconds: float
     scoring_seconds: float
-
-
-def reason_columns(matrix: np.ndarray, contributions: np.ndarray, k: int = TOP_REASONS) -> dict[str, np.ndarray]:
-    top = top_reason_indices(contributions, k)
-    rows = np.arange(len(matrix))[:, None]
-    chosen, values = contributions[rows, top], matrix[rows, top]
-    names = np.array(FEATURE_NAMES, dtype=object)
-    columns = {}
-    for r in range(top.shape[1]):
-        columns[f"reason_{r + 1}_feature"] = names[top[:, r]]
-        columns[f"reason_{r + 1}_contribution"] = chosen[:, r]
-        columns[f"reason_{r + 1}_sentence_nl"] = sentences_for(top[:, r], values[:, r], chosen[:, r] > 0)
-    return columns
 
 
 def score_chunk(model: RiskModel, features: pd.DataFrame, explain: bool, threads: int) -> dict[str, np.ndarray]:
@@ -61,12 +50,6 @@ def score_chunk(model: RiskModel, features: pd.DataFrame, explain: bool, threads
     return columns
 
 
-def progress(total: int, label: str):
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=label, unit="youths", unit_scale=True, disable=None)
-
-
 def score_population(model: RiskModel, data_dir: Path, as_of: dt.date, explain: bool, version: str) -> BatchResult:
     """Read a data directory and score it (`vsv score` reads once itself and calls `score_dataset`)."""
     return score_dataset(model, read_data_dir(data_dir), as_of, explain, version)
@@ -75,12 +58,12 @@ def score_population(model: RiskModel, data_dir: Path, as_of: dt.date, explain: 
 def score_dataset(model: RiskModel, data: DataSet, as_of: dt.date, explain: bool, version: str) -> BatchResult:
     """Features of the in-scope youths at `as_of`, then probability, tier, route (and reasons) in chunks."""
     start = time.perf_counter()
-    table = build_feature_table(data, as_of)
+    table = build_feature_table(data, as_of, group=model.target_group)
     feature_seconds = time.perf_counter() - start
     start = time.perf_counter()
     threads = os.cpu_count() or 1
     parts = []
-    with progress(len(table), "scoring") as bar:
+    with progress_bar(len(table), "scoring", "youths") as bar:
         for begin in range(0, len(table), CHUNK_ROWS):
             chunk = table.features.iloc[begin:begin + CHUNK_ROWS]
             parts.append(pd.DataFrame(score_chunk(model, chunk, explain, threads)))
@@ -106,11 +89,7 @@ def assemble_output(table, scored: pd.DataFrame, version: str) -> pd.DataFrame:
 
 
 def write_scores(frame: pd.DataFrame, out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix == ".parquet":
-        frame.to_parquet(out, index=False)
-    else:
-        frame.to_csv(out, index=False, float_format="%.10g")
+    write_frame(frame, out)
 
 
 def describe_counts(result: BatchResult) -> list[str]:

@@ -1,6 +1,7 @@
-"""Plain-language 4xx bodies: BentoML's pydantic validation errors rewritten as `field: problem`.
+"""How bad input is reported: the scorer's named problems (`RequestError`), and BentoML's pydantic validation
+errors rewritten as `field: problem` (`PlainValidationErrors`).
 
-BentoML answers a validation error with 400 and pydantic's error list; this ASGI
+BentoML answers a validation error with 400 and pydantic's error list; the ASGI
 middleware keeps the status and the list but adds one readable message, e.g.
 `youths[0].history.birth_date: Field required`.
 """
@@ -9,8 +10,33 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 
 from pydantic import ValidationError
+
+
+@dataclass(frozen=True)
+class Problem:
+    loc: str
+    msg: str
+    code: str = ""  # what went wrong, for readers in other languages (the officer page)
+
+
+class RequestError(Exception):
+    """Bad input, named field by field; `status` is 400 (malformed) or 422 (out of scope)."""
+
+    def __init__(self, status: int, problems: list[Problem]):
+        self.status, self.problems = status, problems
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        shown = "; ".join(f"{p.loc}: {p.msg}" for p in self.problems[:10])
+        more = len(self.problems) - 10
+        return shown + (f" (and {more} more)" if more > 0 else "")
+
+    def body(self) -> dict:
+        return {"error": self.message, "detail": [{"loc": p.loc, "msg": p.msg} for p in self.problems]}
 
 
 def location(loc) -> str:

@@ -168,7 +168,7 @@ class Authentication:
     def _setup(self) -> None:
         if self.keys is None:
             settings = Settings.from_env()
-            self.keys, self.secret = KeyRing(settings.api_keys_file), session_secret(settings.api_keys_file)
+            self.keys, self.secret = KeyRing(settings.api_keys_file), session_secret(settings)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":

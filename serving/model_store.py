@@ -20,6 +20,7 @@ import bentoml
 from serving.scoring import ServedModel
 from vsv_model.risk_model import ModelLoadError, RiskModel
 from vsv_model.settings import Settings
+from vsv_model.target_group import target_group_for
 
 BENTO_MODEL = "vsv-risk"
 SERVED_FILE = "served.json"
@@ -31,7 +32,7 @@ def bento_tag(version: str) -> str:
 
 def import_champion(settings: Settings, version: str | None = None) -> str:
     """Copy the champion (or `version`) into the BentoML model store; returns its tag. Idempotent."""
-    from training import registry
+    from registry import mlflow_registry as registry
 
     registry.configure_tracking(settings)
     version = version or registry.version_by_alias(settings, registry.CHAMPION)
@@ -79,8 +80,7 @@ class ServedMarker:
 
     @classmethod
     def for_this_server(cls) -> ServedMarker:
-        home = Path(os.environ.get("BENTOML_HOME", "~/bentoml")).expanduser()
-        return cls(home / "vsv-served" / f"{server_key()}.json")
+        return cls(Settings.from_env().bentoml_home / "vsv-served" / f"{server_key()}.json")
 
     def tag(self) -> str | None:
         """The tag this server's /reload marked, or None before any."""
@@ -104,15 +104,19 @@ class ServedMarker:
         temporary.replace(self.path)  # atomic: a worker never reads half a marker
 
 
-def load_tag(tag: str, max_age: int) -> ServedModel:
-    return load_served(Path(bentoml.models.get(tag).path), max_age)
+def load_tag(tag: str, settings: Settings) -> ServedModel:
+    return load_served(Path(bentoml.models.get(tag).path), settings)
 
 
-def load_served(directory: Path, max_age: int) -> ServedModel:
-    """The served model from a BentoML model directory (what `import_champion` wrote)."""
+def load_served(directory: Path, settings: Settings) -> ServedModel:
+    """The served model from a BentoML model directory (what `import_champion` wrote); refused when the
+    settings ask for another target group (VSV_MAX_AGE) than the model was trained for."""
     directory = Path(directory)
     try:
         served = json.loads((directory / SERVED_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"{directory} holds no served-model description: {exc}") from exc
-    return ServedModel(RiskModel.load(directory), served["name"], served["version"], served["run_id"], max_age)
+    model = ServedModel(RiskModel.load(directory), served["name"], served["version"], served["run_id"])
+    if settings.target_max_age is not None:
+        model.group.require(target_group_for(settings.target_max_age), f"VSV_MAX_AGE={settings.target_max_age}")
+    return model

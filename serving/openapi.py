@@ -28,7 +28,7 @@ ERRORS = {
     "403": "The key's role may not use this endpoint (or send this many youths)",
     "413": "The request body is larger than the configured limit (default 5 MB)",
     "415": "The body is not sent as application/json",
-    "422": "Valid input, but the youth is out of scope (under 18, 23 or older, or holding a startkwalificatie)",
+    "422": "Valid input, but the youth is outside the model's target group (too young, too old, or holding a startkwalificatie)",
     "500": "An unexpected server error",
     "503": "The audit log cannot be written (no advice without a record), or the model cannot be loaded",
 }

@@ -24,23 +24,23 @@ from serving import scoring
 from serving.audit import AuditLog, AuditUnavailable, record
 from serving.auth import SESSION_COOKIE, SESSION_SECONDS, KeyRing, Principal, sign_session
 from serving.decisions import Advice, DecisionRefused, DecisionStore, validate_decision
-from serving.errors import location
+from serving.errors import RequestError, location
 from serving.schemas import YouthInput
 from serving.scores import ListFilter, ScoresSource
 from vsv_model.feature_spec import FEATURES, SCHOOL_MUNICIPALITY_CATEGORIES
-from vsv_model.policy import DECISION_ROUTES, ROUTES, TIER_LABELS_NL, TIERS
+from vsv_model.policy import DECISION_ROUTE_LABELS_NL, DECISION_ROUTES, TIER_LABELS_NL, TIERS
+from vsv_model.target_group import TargetGroup
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 page_app = FastAPI(title="vsv-risk: pagina voor consulenten", docs_url=None, redoc_url=None, openapi_url=None)
 page_app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
-ROUTE_LABELS_NL = {r.code: r.label_nl for r in ROUTES.values()} | {"anders": "Een andere route", "geen": "Geen actie"}
 PROBLEM_NL = {
     "negative_hours": "het aantal uren is negatief",
     "end_before_start": "de einddatum ligt vóór de begindatum",
-    "under_18": "valt buiten de doelgroep: jonger dan 18 jaar",
-    "over_age": "valt buiten de doelgroep: 23 jaar of ouder",
+    "under_18": "valt buiten de doelgroep: jonger dan {group.min_age} jaar",
+    "over_age": "valt buiten de doelgroep: {group.max_age} jaar of ouder",
     "has_startkwalificatie": "valt buiten de doelgroep: heeft al een startkwalificatie",
 }
 PYDANTIC_NL = {
@@ -86,7 +86,7 @@ def officer_of(request: Request) -> Principal | None:
 def render(request: Request, name: str, status: int = 200, **values) -> HTMLResponse:
     user = officer_of(request)
     return templates.TemplateResponse(
-        request, name, {"tier_nl": TIER_LABELS_NL, "route_nl": ROUTE_LABELS_NL, "user": user, **values}, status_code=status)
+        request, name, {"tier_nl": TIER_LABELS_NL, "route_nl": DECISION_ROUTE_LABELS_NL, "user": user, **values}, status_code=status)
 
 
 def audit_unavailable(request: Request) -> HTMLResponse:
@@ -142,6 +142,7 @@ def population(request: Request, tier: str = "", gemeente: str = "", ingeschreve
     listing = context.scores.page(wanted)
     details = context.served.model.cutoffs.details
     return render(request, "list.html", listing=listing, wanted=wanted, tiers=TIERS, ingeschreven=ingeschreven,
+                  group=context.served.group,
                   municipalities=SCHOOL_MUNICIPALITY_CATEGORIES,
                   capacity={"high": details.get("high_capacity"), "medium": details.get("medium_capacity")})
 
@@ -204,9 +205,9 @@ async def paste_submit(request: Request, gegevens: str = Form(""), bestand: Uplo
     try:
         youth = parse_youth(text)
         return show_youth(request, context, youth, source="geplakt")
-    except (ValidationError, scoring.RequestError, ValueError) as error:
+    except (ValidationError, RequestError, ValueError) as error:
         return render(request, "paste.html", status=400, example=json.dumps(EXAMPLE_YOUTH, indent=2, ensure_ascii=False),
-                      problems=problems_nl(error), text=text)
+                      problems=problems_nl(error, context.served.group), text=text)
 
 
 def parse_youth(text: str) -> YouthInput:
@@ -219,12 +220,17 @@ def parse_youth(text: str) -> YouthInput:
     return YouthInput.model_validate(data)
 
 
-def problems_nl(error: Exception) -> list[str]:
+def problem_nl(problem, group: TargetGroup) -> str:
+    return PROBLEM_NL[problem.code].format(group=group) if problem.code in PROBLEM_NL else problem.msg
+
+
+def problems_nl(error: Exception, group: TargetGroup) -> list[str]:
     """The problems of a bad paste, in Dutch, each with the field it concerns."""
     if isinstance(error, ValidationError):
         return [f"{location(e['loc']) or 'de gegevens'}: {PYDANTIC_NL.get(e['type'], e['msg'])}" for e in error.errors()]
-    if isinstance(error, scoring.RequestError):
-        return [f"{p.loc.removeprefix('youths[0]').lstrip('.') or 'de jongere'}: {PROBLEM_NL.get(p.code, p.msg)}" for p in error.problems]
+    if isinstance(error, RequestError):
+        return [f"{p.loc.removeprefix('youths[0]').lstrip('.') or 'de jongere'}: {problem_nl(p, group)}"
+                for p in error.problems]
     if isinstance(error, json.JSONDecodeError):
         return [f"Dit is geen geldige JSON (regel {error.lineno}, kolom {error.colno})."]
     return [str(error)]
@@ -238,7 +244,7 @@ def record_decision(request: Request, youth: str = Form(...), bron: str = Form(.
     try:
         subject = YouthInput.model_validate_json(youth)
         result = scoring.score(context.served, [subject], dt.date.today())[0]
-    except (ValidationError, scoring.RequestError):
+    except (ValidationError, RequestError):
         return render(request, "message.html", status=400, title="Besluit niet vastgelegd",
                       message="De gegevens van de jongere in het formulier zijn niet geldig. Open de jongere opnieuw.")
     advice = Advice(result.tier, result.route, result.probability, result.model_version)

@@ -149,6 +149,7 @@ class ModelInfo(BaseModel):
     name: str
     version: str
     run_id: str
+    target_group: dict[str, int] = Field(description="min_age, max_age (exclusive) and outcome_age of the youths it scores")
     trained_at: str
     as_of_dates: list[str]
     metrics: dict[str, float]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -26,7 +25,7 @@ from serving.audit import AuditLog, AuditUnavailable, records
 from serving.auth import OFFICER_MAX_YOUTHS, KeyRing, Principal, session_secret
 from serving.database import open_database
 from serving.decisions import DecisionStore
-from serving.errors import PlainValidationErrors, quiet_validation_logs
+from serving.errors import PlainValidationErrors, RequestError, quiet_validation_logs
 from serving.middleware import Authentication, BodyLimit, JsonBodies, RequestLog
 from serving.openapi import CompleteOpenApi
 from serving.page import PageContext, page_app
@@ -35,9 +34,11 @@ from serving.scores import ScoresSource
 from vsv_model.feature_spec import FEATURES
 from vsv_model.settings import Settings
 
-MODEL_TAG = os.environ.get("VSV_MODEL_TAG", "vsv-risk:latest")
+# BentoML's class decorator needs the worker count when this module loads: the settings are read once, here.
+SETTINGS = Settings.from_env()
+MODEL_TAG = SETTINGS.model_tag or f"{model_store.BENTO_MODEL}:latest"
 # Tracing spans cost a fifth of a request and go nowhere without an exporter: off unless asked for.
-TRACING = {} if os.environ.get("VSV_TRACING") == "1" else {"excluded_urls": ".*"}
+TRACING = {} if SETTINGS.tracing else {"excluded_urls": ".*"}
 
 
 class ReloadResult(BaseModel):
@@ -60,7 +61,7 @@ def refused(ctx: bentoml.Context | None, status: int, body: dict | str) -> JSONR
 @bentoml.asgi_app(page_app, path="/ui")
 @bentoml.service(
     name="vsv-risk",
-    workers=int(os.environ.get("VSV_WORKERS", "2")),  # one per core on the 2-core target machine
+    workers=SETTINGS.workers,
     traffic={"timeout": 30},
     tracing=TRACING,
     logging={"access": {"enabled": False}},  # serving.middleware.RequestLog writes the request log
@@ -74,12 +75,12 @@ class VsvRisk:
         self.marker = model_store.ServedMarker.for_this_server()
         stored = bentoml.models.get(self.starting_tag())
         self.served_tag = str(stored.tag)
-        self.served = model_store.load_served(Path(stored.path), self.settings.max_age)
+        self.served = model_store.load_served(Path(stored.path), self.settings)
         engine = open_database(self.settings.database_url)
         self.audit = AuditLog(engine)
         keys = KeyRing(Path(self.settings.api_keys_file))
         self.page = PageContext(self.served, ScoresSource(Path(self.settings.scores_path)), DecisionStore(engine), self.audit,
-                                keys, session_secret(Path(self.settings.api_keys_file)), self.settings.cookie_secure)
+                                keys, session_secret(self.settings), self.settings.cookie_secure)
         # Everything loaded so far lives as long as the worker: keep it out of the garbage collector's
         # full passes, which otherwise stall a request for 100+ ms now and then (the p99).
         gc.collect()
@@ -93,14 +94,14 @@ class VsvRisk:
         """The model a worker starts with, in this order: this server's own /reload (a respawned worker must
         not fall back to the old model); VSV_MODEL_TAG (`vsv serve` pins the champion it imported); the model
         the Bento was built with; the latest in BentoML's store. A marker of another server is never read."""
-        return (self.marker.tag() or os.environ.get("VSV_MODEL_TAG") or carried_model_tag()
+        return (self.marker.tag() or self.settings.model_tag or carried_model_tag()
                 or str(self.bento_model.tag))
 
     def refresh_model(self) -> None:
         """Follow this server's marker (a stat per request): another worker's /reload reaches this one."""
         tag = self.marker.tag()
         if tag is not None and tag != self.served_tag:
-            self.served = self.page.served = model_store.load_tag(tag, self.settings.max_age)
+            self.served = self.page.served = model_store.load_tag(tag, self.settings)
             self.served_tag = tag
 
     async def audited(self, event: str, youths: list[YouthInput], results: list, ctx: bentoml.Context) -> None:
@@ -121,7 +122,7 @@ class VsvRisk:
         try:
             results = scoring.score(self.served, youths, dt.date.today())
             await self.audited("score", youths, results, ctx)
-        except scoring.RequestError as error:
+        except RequestError as error:
             return refused(ctx, error.status, error.body())
         except AuditUnavailable as error:
             return refused(ctx, 503, f"{error}: no advice without a record")
@@ -134,7 +135,7 @@ class VsvRisk:
         try:
             result = scoring.score(self.served, [youth], dt.date.today(), explain=True)[0]
             await self.audited("explain", [youth], [result], ctx)
-        except scoring.RequestError as error:
+        except RequestError as error:
             return refused(ctx, error.status, error.body())
         except AuditUnavailable as error:
             return refused(ctx, 503, f"{error}: no advice without a record")
@@ -178,7 +179,7 @@ def carried_model_tag() -> str | None:
 def model_info(served: scoring.ServedModel) -> ModelInfo:
     model = served.model
     return ModelInfo(
-        name=served.name, version=served.version, run_id=served.run_id,
+        name=served.name, version=served.version, run_id=served.run_id, target_group=served.group.to_dict(),
         trained_at=model.info.get("trained_at", ""), as_of_dates=model.info.get("as_of_dates", []),
         metrics=model.info.get("metrics", {}),
         tier_cutoffs={"medium": model.cutoffs.medium, "high": model.cutoffs.high},

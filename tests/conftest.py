@@ -1,12 +1,31 @@
-"""Shared fixtures. The helpers themselves live in tests/helpers.py (re-exported here)."""
+"""Shared fixtures. The builders of youths and records live in tests/builders.py.
+
+Every change to the environment goes through a monkeypatch (`session_env` for the session-wide stores), so
+it is undone when its scope ends and nothing leaks from one test into another.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import AS_OF, diploma, enrolment, features_of_all, report, write_data_dir, youth  # noqa: F401
+from tests.builders import AS_OF, write_data_dir
+
+
+@pytest.fixture(scope="session")
+def session_env():
+    """A monkeypatch for the whole session: the stores the session's fixtures build are pointed at through it."""
+    patch = pytest.MonkeyPatch()
+    yield patch
+    patch.undo()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def quiet_log_dir(tmp_path_factory, session_env):
+    """Commands run in-process write the libraries' noise to a temporary log folder, not into the checkout."""
+    session_env.setenv("VSV_LOG_DIR", str(tmp_path_factory.mktemp("logs")))
 
 
 @pytest.fixture
@@ -18,7 +37,6 @@ def data_dir(tmp_path):
         return write_data_dir(tmp_path / f"data{next(counter)}", **tables)
 
     return make
-
 
 
 @pytest.fixture(scope="session")
@@ -45,11 +63,9 @@ def tracking(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def champion_store(population_dir, tmp_path_factory):
+def champion_store(population_dir, tmp_path_factory, session_env):
     """A trained and promoted champion in a temporary MLflow store, imported into a temporary
     BentoML home; the environment points at both for the rest of the session."""
-    import os
-
     from serving.model_store import import_champion
     from training.config import GateConfig, LightGBMConfig, TrainConfig
     from training.pipeline import run_training
@@ -58,46 +74,45 @@ def champion_store(population_dir, tmp_path_factory):
 
     root = tmp_path_factory.mktemp("store")
     settings = Settings(tracking_uri=f"sqlite:///{root / 'mlruns' / 'mlflow.db'}")
-    os.environ["MLFLOW_TRACKING_URI"] = settings.tracking_uri
-    os.environ["BENTOML_HOME"] = str(root / "bentoml")
+    session_env.setenv("MLFLOW_TRACKING_URI", settings.tracking_uri)
+    session_env.setenv("BENTOML_HOME", str(root / "bentoml"))
     config = TrainConfig(lightgbm=LightGBMConfig(num_boost_round=150), gates=GateConfig(max_ece=0.04))
     result = run_training(population_dir, [AS_OF], config, settings)
     promote(settings, config.gates)
     tag = import_champion(settings)
-    os.environ["VSV_MODEL_TAG"] = tag
+    session_env.setenv("VSV_MODEL_TAG", tag)
     return {"settings": settings, "tag": tag, "version": result.version, "model": result.model, "root": root}
 
 
 @pytest.fixture(scope="session")
-def api_keys(tmp_path_factory) -> dict:
+def api_keys(tmp_path_factory, session_env) -> dict:
     """A keys file with one key per role (`vsv keys add` semantics); the environment points at it.
     Returns the keys themselves, the Bearer headers per role and the file."""
-    import os
-
     from serving.auth import ROLES, add_key
 
     path = tmp_path_factory.mktemp("keys") / "vsv-keys.txt"
     keys = {role: add_key(path, role, f"test-{role}") for role in ROLES}
-    os.environ["VSV_API_KEYS_FILE"] = str(path)
+    session_env.setenv("VSV_API_KEYS_FILE", str(path))
     return {"keys": keys, "headers": {role: {"Authorization": f"Bearer {key}"} for role, key in keys.items()}, "file": path}
 
 
 @pytest.fixture(scope="session")
-def scored_current(champion_store, population_dir, api_keys, tmp_path_factory):
+def scored_current(champion_store, population_dir, api_keys, tmp_path_factory, session_env):
     """The current cohort batch-scored by the champion, and a fresh decisions database; the
     environment points the service at both."""
     import datetime as dt
-    import os
 
-    from serving.batch import score_population, write_scores
+    from serving.batch import score_population
+    from vsv_model.table_io import write_frame
 
     root = tmp_path_factory.mktemp("scores")
     result = score_population(champion_store["model"], population_dir, dt.date(2026, 10, 1), explain=True,
                               version=champion_store["version"])
-    write_scores(result.frame, root / "latest.parquet")
-    os.environ["VSV_SCORES"] = str(root / "latest.parquet")
-    os.environ["VSV_DATABASE_URL"] = f"sqlite:///{root / 'vsv.db'}"
-    return {"frame": result.frame, "scores": root / "latest.parquet", "database": os.environ["VSV_DATABASE_URL"]}
+    write_frame(result.frame, root / "latest.parquet")
+    database = f"sqlite:///{root / 'vsv.db'}"
+    session_env.setenv("VSV_SCORES", str(root / "latest.parquet"))
+    session_env.setenv("VSV_DATABASE_URL", database)
+    return {"frame": result.frame, "scores": root / "latest.parquet", "database": database}
 
 
 @pytest.fixture(scope="session")
@@ -113,20 +128,27 @@ def asgi_client(scored_current, api_keys):
         yield client
 
 
-@pytest.fixture
-def postgres_url():
-    """A real PostgreSQL server (`.ci/run` installs and starts Debian's postgresql); fresh tables per test."""
-    import os
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """A real PostgreSQL server: VSV_TEST_POSTGRES_URL when given, else a private cluster the test set-up starts
+    from Debian's package (installed by `make test`). Never skipped: without PostgreSQL the tests fail, naming
+    the package to install."""
+    from tests.postgres import temporary_server
 
+    if os.environ.get("VSV_TEST_POSTGRES_URL"):
+        yield os.environ["VSV_TEST_POSTGRES_URL"]
+        return
+    with temporary_server() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url(postgres_server):
+    """The PostgreSQL server with the service's tables dropped: every test starts from an empty database."""
     import sqlalchemy as sa
 
-    url = os.environ.get("VSV_TEST_POSTGRES_URL")
-    if not url:
-        if os.environ.get("VSV_REQUIRE_POSTGRES") == "1":
-            pytest.fail("VSV_TEST_POSTGRES_URL is not set but VSV_REQUIRE_POSTGRES=1")
-        pytest.skip("no PostgreSQL server: set VSV_TEST_POSTGRES_URL (CI does)")
-    engine = sa.create_engine(url)
+    engine = sa.create_engine(postgres_server)
     with engine.begin() as connection:
         connection.exec_driver_sql("drop table if exists audit_log, decisions cascade")
     engine.dispose()
-    return url
+    return postgres_server

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import httpx
 import numpy as np
 
+from tests.builders import enrolment, history, report, request_youth
+
 
 def youth_id(number: int) -> str:
     return f"L{number:07d}"
@@ -20,11 +22,10 @@ def youth_id(number: int) -> str:
 def youth(number: int) -> dict:
     """A plausible youth whose history varies with `number`, so requests are not all alike."""
     hours = number % 60
-    return {"youth_id": youth_id(number), "as_of": "2019-10-01", "history": {
-        "birth_date": f"{1998 + number % 4}-0{1 + number % 9}-15",
-        "enrollments": [{"school_id": "25LH00", "school_municipality": "Dordrecht", "education_type": "mbo-2",
-                         "learning_path": "BOL", "start_date": "2016-08-15", "end_date": None if number % 3 else "2018-02-01"}],
-        "absence_reports": [{"report_date": "2019-08-01", "kind": "18plus", "hours": hours}] if hours else []}}
+    return request_youth(youth_id(number), history=history(
+        birth=f"{1998 + number % 4}-0{1 + number % 9}-15",
+        enrollments=[enrolment("2016-08-15", None if number % 3 else "2018-02-01")],
+        reports=[report("2019-08-01", kind="18plus", hours=hours)] if hours else []))
 
 
 def request_for(number: int) -> tuple[str, dict]:
@@ -67,16 +68,17 @@ class LoadResult:
 
 
 async def generate_load(url: str, headers: dict, seconds: float, concurrency: int, until_failure: bool = False,
-                        start_number: int = 0) -> LoadResult:
-    """`concurrency` tasks, each sending its next request as soon as the previous one is answered; with
-    `until_failure` a task stops at its first unanswered request (the server was killed on purpose)."""
+                        start_number: int = 0, stop: threading.Event | None = None) -> LoadResult:
+    """`concurrency` tasks, each sending its next request as soon as the previous one is answered, for `seconds`
+    or until `stop` is set; with `until_failure` a task stops at its first unanswered request (the server was
+    killed on purpose)."""
     result, numbers = LoadResult(), itertools.count(start_number)
     deadline = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60.0, limits=limits) as client:
 
         async def worker() -> None:
-            while time.monotonic() < deadline:
+            while time.monotonic() < deadline and not (stop is not None and stop.is_set()):
                 number = next(numbers)
                 path, body = request_for(number)
                 sent, started, sent_id = time.monotonic(), time.perf_counter(), youth_id(number)

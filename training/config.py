@@ -17,6 +17,9 @@ Example `train.toml` (every key optional):
     medium_capacity = 1500     # conversations per cohort
     population = 0             # 0: the in-scope cohort at the latest reference date
 
+    [target_group]
+    max_age = 23               # exclusive; 27 after the law change (the outcome is then judged by 27 too)
+
     [gates]
     max_auc_drop = 0.005
     max_ece = 0.03
@@ -31,6 +34,9 @@ from __future__ import annotations
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
+
+from vsv_model.policy import CAPACITY
+from vsv_model.target_group import CURRENT_LAW, TargetGroup, target_group_for
 
 
 @dataclass(frozen=True)
@@ -64,8 +70,8 @@ class TierConfig:
     probabilities."""
 
     mode: str = "capacity"
-    high_capacity: int = 470
-    medium_capacity: int = 1500
+    high_capacity: int = CAPACITY["high"]
+    medium_capacity: int = CAPACITY["medium"]
     population: int = 0
     medium_threshold: float = 0.35
     high_threshold: float = 0.65
@@ -106,6 +112,7 @@ class TrainConfig:
     lightgbm: LightGBMConfig = field(default_factory=LightGBMConfig)
     tiers: TierConfig = field(default_factory=TierConfig)
     gates: GateConfig = field(default_factory=GateConfig)
+    target_group: TargetGroup = CURRENT_LAW
 
     def __post_init__(self):
         for name in ("test_share", "validation_share", "calibration_share"):
@@ -137,5 +144,14 @@ def load_config(path: Path | None) -> TrainConfig:
     raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     sections = {"lightgbm": LightGBMConfig, "tiers": TierConfig, "gates": GateConfig}
     nested = {name: _section(cls, raw.pop(name, {}), name) for name, cls in sections.items()}
+    nested["target_group"] = target_group_section(raw.pop("target_group", {}))
     top = _section(TrainConfig, raw, "top level")
     return replace(top, **nested)
+
+
+def target_group_section(values: dict) -> TargetGroup:
+    """`[target_group]`: `max_age` alone moves the outcome age with it (18-27, outcome by 27)."""
+    if not values:
+        return CURRENT_LAW
+    group = target_group_for(int(values.get("max_age", CURRENT_LAW.max_age)))
+    return _section(TargetGroup, group.to_dict() | values, "target_group")

@@ -19,11 +19,13 @@ import pandas as pd
 from features.build import build_feature_table, concat_tables
 from features.events import events_from_dataset
 from training.config import TrainConfig
-from vsv_model.feature_spec import FEATURE_NAMES, LABEL
+from vsv_model.feature_spec import FEATURE_NAMES
 from vsv_model.quality import DataQuality
 from vsv_model.reader import read_data_dir
+from vsv_model.target_group import TargetGroup
 
 TRUTH_FILE = "truth.csv"
+OUTCOME = "outcome"  # the target group's label (no_sq_by_23, or no_sq_by_27 after the law change) inside training
 PARTS = ("train", "valid", "calib", "test")
 PART_NAMES = {"train": "training", "valid": "early-stopping", "calib": "calibration", "test": "test"}
 
@@ -45,6 +47,7 @@ class TrainingData:
     quality: DataQuality
     data_digest: str
     unlabelled_rows: int
+    group: TargetGroup
 
     def part(self, name: str) -> pd.DataFrame:
         return self.frame.iloc[getattr(self, name)]
@@ -76,15 +79,17 @@ def digest_directory(directory: Path) -> str:
     return digest.hexdigest()
 
 
-def labelled_frame(data_dir: Path, as_of_dates: list[dt.date]) -> tuple[pd.DataFrame, DataQuality, int]:
-    """Features, label and audit columns at each reference date; rows with unknown labels dropped."""
+def labelled_frame(data_dir: Path, as_of_dates: list[dt.date], group: TargetGroup) -> tuple[pd.DataFrame, DataQuality, int]:
+    """Features, label (as OUTCOME) and audit columns of `group` at each reference date; rows with unknown
+    labels dropped."""
     data = read_data_dir(data_dir)
     events = events_from_dataset(data)
-    table = concat_tables([build_feature_table(data, d, with_label=True, events=events) for d in sorted(as_of_dates)])
-    frame = pd.concat([table.keys, table.features, table.label.to_frame(), table.audit], axis=1)
-    known = frame[LABEL].notna()
+    tables = [build_feature_table(data, d, group=group, with_label=True, events=events) for d in sorted(as_of_dates)]
+    table = concat_tables(tables)
+    frame = pd.concat([table.keys, table.features, table.label.rename(OUTCOME).to_frame(), table.audit], axis=1)
+    known = frame[OUTCOME].notna()
     frame = frame.loc[known].reset_index(drop=True)
-    frame[LABEL] = frame[LABEL].astype(np.int64)
+    frame[OUTCOME] = frame[OUTCOME].astype(np.int64)
     return attach_truth(frame, Path(data_dir) / TRUTH_FILE), table.quality, int((~known).sum())
 
 
@@ -101,8 +106,8 @@ def check_trainable(frame: pd.DataFrame) -> None:
     """Refuse data that cannot give a meaningful model, saying why."""
     if len(frame) == 0:
         raise TrainingDataError("no labelled in-scope youths at the given reference date(s): nothing to train on")
-    if frame[LABEL].nunique() < 2:
-        raise TrainingDataError(f"every labelled youth has {LABEL} = {frame[LABEL].iloc[0]}: a model needs both outcomes")
+    if frame[OUTCOME].nunique() < 2:
+        raise TrainingDataError(f"every labelled youth has the outcome {frame[OUTCOME].iloc[0]}: a model needs both outcomes")
     empty = [name for name in FEATURE_NAMES if frame[name].isna().all()]
     if empty:
         raise TrainingDataError(f"feature(s) without a single value: {', '.join(empty)}")
@@ -127,11 +132,11 @@ def split_by_youth(frame: pd.DataFrame, config: TrainConfig) -> dict[str, np.nda
 
 
 def build_training_data(data_dir: Path, as_of_dates: list[dt.date], config: TrainConfig) -> TrainingData:
-    frame, quality, unlabelled = labelled_frame(data_dir, as_of_dates)
+    frame, quality, unlabelled = labelled_frame(data_dir, as_of_dates, config.target_group)
     check_trainable(frame)
     parts = split_by_youth(frame, config)
     for name, rows in parts.items():
-        if frame[LABEL].iloc[rows].nunique() < 2:
+        if frame[OUTCOME].iloc[rows].nunique() < 2:
             raise TrainingDataError(f"the {PART_NAMES[name]} split has only one outcome class: more labelled youths are needed")
     return TrainingData(frame, **parts, latest_as_of=frame["as_of"].max(), quality=quality,
-                        data_digest=digest_directory(data_dir), unlabelled_rows=unlabelled)
+                        data_digest=digest_directory(data_dir), unlabelled_rows=unlabelled, group=config.target_group)

@@ -12,7 +12,8 @@ from sklearn.metrics import average_precision_score, brier_score_loss, log_loss,
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from vsv_model.feature_spec import CATEGORICAL_FEATURES, FEATURE_NAMES, FEATURES, LABEL
+from training.dataset import OUTCOME
+from vsv_model.feature_spec import CATEGORICAL_FEATURES, FEATURE_NAMES, FEATURES
 from vsv_model.policy import TIERS
 
 NUMERIC_FEATURES = tuple(f.name for f in FEATURES if not f.is_categorical)
@@ -91,7 +92,7 @@ def logistic_baseline(train: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
     model = make_pipeline(prepare, LogisticRegression(max_iter=2000))
     columns = list(FEATURE_NAMES)
     as_input = lambda frame: frame[columns].astype({c: str for c in CATEGORICAL_FEATURES})  # noqa: E731
-    model.fit(as_input(train), train[LABEL].to_numpy())
+    model.fit(as_input(train), train[OUTCOME].to_numpy())
     return model.predict_proba(as_input(test))[:, 1]
 
 
@@ -102,10 +103,10 @@ def rule_baseline(frame: pd.DataFrame) -> np.ndarray:
 
 def baselines(train: pd.DataFrame, test: pd.DataFrame, high_share: float) -> dict[str, dict[str, float]]:
     """LightGBM's competitors on the same split, with the same metrics (the rule's AUC is of a 0/1 score)."""
-    y = test[LABEL].to_numpy()
+    y = test[OUTCOME].to_numpy()
     scores = {
         "logistic_regression": logistic_baseline(train, test),
         "rule_absence_or_not_enrolled": rule_baseline(test),
-        "base_rate": np.full(len(test), train[LABEL].mean()),
+        "base_rate": np.full(len(test), train[OUTCOME].mean()),
     }
     return {name: classification_metrics(y, p, high_share) for name, p in scores.items()}

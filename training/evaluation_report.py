@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from training.dataset import OUTCOME
 from training.evaluate import classification_metrics, tier_metrics, truth_gap
 from training.fairness import fairness_audit
-from vsv_model.feature_spec import LABEL
 from vsv_model.risk_model import RiskModel, encode_frame
 
 
@@ -27,7 +27,7 @@ def high_share_of(model: RiskModel, test_p: np.ndarray) -> float:
 
 
 def evaluate_model(model: RiskModel, frame: pd.DataFrame) -> Evaluation:
-    y = frame[LABEL].to_numpy()
+    y = frame[OUTCOME].to_numpy()
     p = model.probability(encode_frame(frame))
     tiers = model.tiers(p)
     metrics = classification_metrics(y, p, high_share_of(model, p)) | tier_metrics(y, tiers)

@@ -13,8 +13,9 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
 from training.config import LightGBMConfig, TierConfig, TrainConfig
-from training.dataset import TrainingData
-from vsv_model.feature_spec import CATEGORICAL_FEATURES, FEATURE_NAMES, FEATURES, LABEL
+from training.dataset import OUTCOME, TrainingData
+from vsv_model.feature_spec import CATEGORICAL_FEATURES, FEATURE_NAMES, FEATURES
+from vsv_model.progress import progress_bar
 from vsv_model.risk_model import Calibration, RiskModel, TierCutoffs, encode_frame
 
 
@@ -34,16 +35,17 @@ def lightgbm_params(config: LightGBMConfig, seed: int) -> dict:
 def fit_booster(train: pd.DataFrame, valid: pd.DataFrame, config: TrainConfig) -> lgb.Booster:
     """Boost on the training youths; stop when the validation youths' log-loss stops improving."""
     categorical = [FEATURE_NAMES.index(name) for name in CATEGORICAL_FEATURES]
-    train_set = lgb.Dataset(encode_frame(train), train[LABEL].to_numpy(), feature_name=list(FEATURE_NAMES),
+    train_set = lgb.Dataset(encode_frame(train), train[OUTCOME].to_numpy(), feature_name=list(FEATURE_NAMES),
                             categorical_feature=categorical, free_raw_data=True)
-    valid_set = lgb.Dataset(encode_frame(valid), valid[LABEL].to_numpy(), reference=train_set)
-    return lgb.train(
-        lightgbm_params(config.lightgbm, config.seed),
-        train_set,
-        num_boost_round=config.lightgbm.num_boost_round,
-        valid_sets=[valid_set],
-        callbacks=[lgb.early_stopping(config.lightgbm.early_stopping_rounds, verbose=False)],
-    )
+    valid_set = lgb.Dataset(encode_frame(valid), valid[OUTCOME].to_numpy(), reference=train_set)
+    with progress_bar(config.lightgbm.num_boost_round, "boosting", "trees") as bar:
+        return lgb.train(
+            lightgbm_params(config.lightgbm, config.seed),
+            train_set,
+            num_boost_round=config.lightgbm.num_boost_round,
+            valid_sets=[valid_set],
+            callbacks=[lgb.early_stopping(config.lightgbm.early_stopping_rounds, verbose=False), lambda _: bar.update(1)],
+        )
 
 
 def fit_calibration(raw_log_odds: np.ndarray, labels: np.ndarray) -> Calibration:
@@ -74,7 +76,7 @@ def train_risk_model(data: TrainingData, config: TrainConfig) -> RiskModel:
     booster = fit_booster(data.part("train"), data.part("valid"), config)
     calib = data.part("calib")
     raw_log_odds = RiskModel(booster, Calibration(), TierCutoffs(0.0, 1.0)).raw_log_odds(encode_frame(calib))
-    calibration = fit_calibration(raw_log_odds, calib[LABEL].to_numpy())
+    calibration = fit_calibration(raw_log_odds, calib[OUTCOME].to_numpy())
     calibrated = RiskModel(booster, calibration, TierCutoffs(0.0, 1.0))
     cohort = data.frame[data.frame["as_of"] == data.latest_as_of]
     cutoffs = tier_cutoffs(calibrated.predict_frame(cohort), config.tiers, data.population_at_latest())
@@ -85,4 +87,4 @@ def train_risk_model(data: TrainingData, config: TrainConfig) -> RiskModel:
         "n_trees": booster.num_trees(), "num_leaves": config.lightgbm.num_leaves,
         "data_digest": data.data_digest,
     }
-    return RiskModel(booster, calibration, cutoffs, info)
+    return RiskModel(booster, calibration, cutoffs, info, data.group)

@@ -42,17 +42,18 @@ def render_model_card(model: RiskModel, metrics: dict, baselines: dict, audit: p
                  f"(the model's gap {metrics['truth_auc_gap']:+.4f}), its Brier score {metrics['truth_brier']:.4f} "
                  f"(the model is {metrics['truth_brier_gap_pct']:+.2f}% worse), mean |p - p_true| = {metrics['truth_mean_abs_p_gap']:.4f}.\n")
     high_pct = round(100 * metrics["share_high"])
+    group = model.target_group
     return f"""# Model card: vsv-risk {version_note}
 
 ## Intended use
-Estimates, for a youth of 18 to 23 without a startkwalificatie followed by the Doorstroompunt
+Estimates, for a youth of {group.min_age} to {group.max_age} without a startkwalificatie followed by the Doorstroompunt
 Zuid-Holland Zuid, the probability of **not** obtaining a startkwalificatie (havo, vwo, mbo-2+)
-before turning 23, and sorts youths into low / medium / high tiers that advise a route
+before turning {group.outcome_age} (target group: {group.describe()}), and sorts youths into low / medium / high tiers that advise a route
 (letter, conversation, matchmaker). It supports planning and the officer's judgement.
 
 ## Out-of-scope use
 - Deciding anything about a youth without an officer: the model advises, the officer decides and records it.
-- Youths outside the target group (under 18, 23 or older, already qualified), other regions, or
+- Youths outside the target group (under {group.min_age}, {group.max_age} or older, already qualified), other regions, or
   data that does not follow the data contract.
 - Any sanction, benefit or fraud decision; ranking schools or municipalities; inferring gender or origin.
 
@@ -93,7 +94,7 @@ school municipality and age: `fairness.csv`.
 - Trained and evaluated on a synthetic population; figures on real data will differ.
 
 ## Samenvatting voor consulenten
-Dit model schat voor jongeren van 18 tot 23 zonder startkwalificatie hoe groot de kans is dat zij vóór hun 23e
+Dit model schat voor jongeren van {group.describe_nl()} zonder startkwalificatie hoe groot de kans is dat zij vóór hun {group.outcome_age}e
 geen startkwalificatie halen. Jongeren met de hoogste kans (ongeveer {high_pct}% van de groep) krijgen het advies
 '{TIER_LABELS_NL["high"]}': een matchmaker. De middengroep krijgt een uitnodiging voor een gesprek, de rest een brief.
 Bij elke jongere ziet u welke gegevens de kans verhogen of verlagen. Het model geeft advies; u beslist, en u legt

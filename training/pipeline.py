@@ -12,14 +12,15 @@ from pathlib import Path
 import mlflow
 import numpy as np
 
-from training import plots, registry
+from registry import mlflow_registry as registry
+from training import plots
 from training.config import TrainConfig
-from training.dataset import TrainingData, build_training_data
+from training.dataset import OUTCOME, TrainingData, build_training_data
 from training.evaluate import baselines
 from training.evaluation_report import Evaluation, evaluate_model, high_share_of
 from training.model import train_risk_model
 from training.model_card import render_model_card
-from vsv_model.feature_spec import AUDIT_COLUMNS, FEATURE_NAMES, FEATURES, LABEL
+from vsv_model.feature_spec import AUDIT_COLUMNS, FEATURE_NAMES, FEATURES
 from vsv_model.risk_model import RiskModel, encode_frame
 from vsv_model.settings import Settings
 
@@ -46,13 +47,13 @@ def write_artifacts(directory: Path, model: RiskModel, data: TrainingData, evalu
                     compared: dict, config: TrainConfig) -> None:
     """Plots, tables, the model card and the test set (no youth ids) into `directory`."""
     test = data.part("test")
-    y = test[LABEL].to_numpy()
+    y = test[OUTCOME].to_numpy()
     (directory / "plots").mkdir()
     (directory / "evaluation").mkdir()
     scores = {"LightGBM": evaluation.probability}
     plots.plot_roc_pr(y, scores, directory / "plots/roc_pr.png")
     plots.plot_reliability(y, evaluation.probability, directory / "plots/reliability.png")
-    plots.plot_tier_outcomes(y, evaluation.tiers, directory / "plots/outcome_rate_per_tier.png")
+    plots.plot_tier_outcomes(y, evaluation.tiers, model.target_group.outcome_age, directory / "plots/outcome_rate_per_tier.png")
     plots.plot_group_error_rates(evaluation.audit, directory / "plots/per_group_error_rates.png")
     sample = test.sample(min(SHAP_SAMPLE, len(test)), random_state=config.seed)
     matrix = encode_frame(sample)
@@ -64,7 +65,7 @@ def write_artifacts(directory: Path, model: RiskModel, data: TrainingData, evalu
         [{"name": f.name, "label_nl": f.label_nl, "changeable": f.changeable, "monotone": f.monotone,
           "justification": f.justification} for f in FEATURES], indent=2, ensure_ascii=False))
     (directory / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
-    kept = [*FEATURE_NAMES, LABEL, *AUDIT_COLUMNS, "as_of", *(["p_true"] if data.has_truth else [])]
+    kept = [*FEATURE_NAMES, OUTCOME, *AUDIT_COLUMNS, "as_of", *(["p_true"] if data.has_truth else [])]
     test[kept].to_parquet(directory / registry.TEST_SET_ARTIFACT, index=False)
 
 
@@ -89,8 +90,8 @@ def log_run(model: RiskModel, data: TrainingData, evaluation: Evaluation, compar
                             "tier_cutoff_high": model.cutoffs.high, "unlabelled_rows_dropped": data.unlabelled_rows})
         mlflow.set_tags({"data_digest": data.data_digest, "data_dir": str(Path(data_dir).resolve())})
         for part, context in (("train", "training"), ("test", "evaluation")):
-            dataset = mlflow.data.from_pandas(data.part(part)[list(FEATURE_NAMES) + [LABEL]], source=str(Path(data_dir).resolve()),
-                                              name=f"{part}-{data.data_digest[:12]}", targets=LABEL)
+            dataset = mlflow.data.from_pandas(data.part(part)[list(FEATURE_NAMES) + [OUTCOME]], source=str(Path(data_dir).resolve()),
+                                              name=f"{part}-{data.data_digest[:12]}", targets=OUTCOME)
             mlflow.log_input(dataset, context=context)
         with tempfile.TemporaryDirectory() as tmp:
             write_artifacts(Path(tmp), model, data, evaluation, compared, config)

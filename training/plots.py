@@ -52,14 +52,14 @@ def plot_reliability(y: np.ndarray, p: np.ndarray, path: Path, bins: int = 10) -
     return _save(fig, path)
 
 
-def plot_tier_outcomes(y: np.ndarray, tiers: np.ndarray, path: Path) -> Path:
+def plot_tier_outcomes(y: np.ndarray, tiers: np.ndarray, outcome_age: int, path: Path) -> Path:
     rates = [y[tiers == t].mean() if (tiers == t).any() else 0.0 for t in TIERS]
     counts = [(tiers == t).sum() for t in TIERS]
     fig, ax = plt.subplots(figsize=(5, 4))
     bars = ax.bar([TIER_LABELS_NL[t] for t in TIERS], rates, color=["#4c9a5f", "#e0a030", "#c0392b"])
     for bar, n in zip(bars, counts):
         ax.annotate(f"n={n}", (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center", va="bottom", fontsize=8)
-    ax.set(ylim=(0, 1), ylabel="observed rate without startkwalificatie by 23", title="Outcome rate per tier")
+    ax.set(ylim=(0, 1), ylabel=f"observed rate without startkwalificatie by {outcome_age}", title="Outcome rate per tier")
     return _save(fig, path)
 
 

@@ -17,9 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlflow import MlflowClient
-
-from training import registry
+from registry import mlflow_registry as registry
 from training.config import GateConfig
 from training.evaluation_report import evaluate_model
 from training.fairness import fairness_failures, groups_too_small
@@ -102,7 +100,7 @@ def promote(settings: Settings, gates: GateConfig, version: str | None = None, f
 
 
 def record_promotion(settings: Settings, version: str, results: list[Gate], forced_reason: str | None) -> None:
-    client = MlflowClient()
+    client = registry.client_for(settings)
     client.set_model_version_tag(settings.model_name, version, "promoted_at", dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
     client.set_model_version_tag(settings.model_name, version, "promotion_gates",
                                  json.dumps({g.name: {"passed": g.passed, "detail": g.detail, "not_judged": list(g.not_judged)}

@@ -1,4 +1,5 @@
-"""Tiers and routes, defined once: what each risk tier advises, in the words officers read.
+"""Tiers, routes and capacity, defined once: what each risk tier advises, in the words officers read, and how
+many youths a year each intensive route can take.
 
 The model advises; the officer decides. Routes for 18+ are guidance back to
 education or work (punitive routes for minors do not apply).
@@ -27,6 +28,10 @@ ROUTES: dict[str, Route] = {
 }
 # What an officer can record as the decision: the three routes, another route, or none.
 DECISION_ROUTES = (*(r.code for r in ROUTES.values()), "anders", "geen")
+DECISION_ROUTE_LABELS_NL = {r.code: r.label_nl for r in ROUTES.values()} | {"anders": "Een andere route", "geen": "Geen actie"}
+# Places a year: the matchmakers guided about 470 youths with a result in one year (Oct 2017-Oct 2018); the
+# number of conversations consultants can hold is a local assumption to set.
+CAPACITY = {"high": 470, "medium": 1500}
 
 
 def route_for(tier: str) -> Route:

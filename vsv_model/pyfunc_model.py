@@ -14,10 +14,23 @@ from pathlib import Path
 
 import mlflow
 import pandas as pd
+from mlflow.models import ModelSignature
 from mlflow.pyfunc import PythonModel
+from mlflow.types import ColSpec, Schema
 
-from vsv_model.feature_spec import FEATURE_NAMES
+from vsv_model.feature_spec import FEATURE_NAMES, FEATURES
 from vsv_model.risk_model import RiskModel
+
+# The signature's type per feature kind: what `vsv features` writes and what pandas reads back from its CSV and
+# Parquet files (categoricals as text, counts and flags as integers, numbers as floats, missing as NaN).
+SIGNATURE_TYPES = {"count": "long", "flag": "long", "number": "double", "category": "string"}
+
+
+def model_signature() -> ModelSignature:
+    """Exactly the features, typed as the project's feature files hold them; probability and tier out."""
+    inputs = Schema([ColSpec(SIGNATURE_TYPES[f.kind], f.name) for f in FEATURES])
+    outputs = Schema([ColSpec("double", "probability"), ColSpec("string", "tier")])
+    return ModelSignature(inputs=inputs, outputs=outputs)
 
 
 class VsvRiskPyfunc(PythonModel):

@@ -38,8 +38,7 @@ from vsv_model.contract import (
     rows_with_negative,
 )
 from vsv_model.quality import DataQuality
-
-FORMATS = ("csv", "parquet")
+from vsv_model.table_io import FORMATS
 
 
 @dataclass

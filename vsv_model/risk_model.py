@@ -24,6 +24,7 @@ from vsv_model.columns import positions_in
 from vsv_model.contract import UNKNOWN
 from vsv_model.feature_spec import FEATURE_NAMES, FEATURES
 from vsv_model.policy import TIERS
+from vsv_model.target_group import CURRENT_LAW, TargetGroup
 
 BOOSTER_FILE = "model.txt"
 META_FILE = "risk_model.json"
@@ -122,6 +123,7 @@ class RiskModel:
     calibration: Calibration
     cutoffs: TierCutoffs
     info: dict = field(default_factory=dict)  # provenance: training date, rows, reference dates, metrics
+    target_group: TargetGroup = CURRENT_LAW  # who the model was trained for: every user of the model takes it from here
 
     # One thread by default: a request in a server must not fight the other requests for the cores;
     # batch scoring asks for more.
@@ -157,7 +159,8 @@ class RiskModel:
         meta = {"format_version": FORMAT_VERSION, "features": list(FEATURE_NAMES),
                 "booster_sha256": file_sha256(directory / BOOSTER_FILE),
                 "categories": {f.name: list(f.categories) for f in FEATURES if f.is_categorical},
-                "calibration": asdict(self.calibration), "tiers": asdict(self.cutoffs), "info": self.info}
+                "calibration": asdict(self.calibration), "tiers": asdict(self.cutoffs), "info": self.info,
+                "target_group": self.target_group.to_dict()}
         (directory / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         return directory
 
@@ -177,7 +180,8 @@ class RiskModel:
             raise ModelLoadError(f"the model in {directory} was built for another feature list or format")
         if booster.num_feature() != len(FEATURE_NAMES):
             raise ModelLoadError(f"the booster in {directory} expects {booster.num_feature()} features, not {len(FEATURE_NAMES)}")
-        return cls(booster, Calibration(**meta["calibration"]), TierCutoffs(**meta["tiers"]), meta.get("info", {}))
+        return cls(booster, Calibration(**meta["calibration"]), TierCutoffs(**meta["tiers"]), meta.get("info", {}),
+                   TargetGroup.from_dict(meta.get("target_group")))
 
 
 def file_sha256(path: Path) -> str:

@@ -1,6 +1,25 @@
 """Settings: one typed object built on demand from environment variables with defaults.
 
-Nothing happens at import; callers build `Settings.from_env()` and pass it on.
+This is the only place that reads the environment. Nothing happens at import; callers build
+`Settings.from_env()` and pass it on (the BentoML service builds it once when its module loads, because
+its class decorator needs the worker count).
+
+| variable | setting | default |
+|---|---|---|
+| MLFLOW_TRACKING_URI | tracking_uri | sqlite:///mlruns/mlflow.db |
+| VSV_MODEL_NAME, VSV_EXPERIMENT | model_name, experiment_name | vsv-risk |
+| VSV_MAX_AGE | target_max_age: when set, the served model must be for that target group | (the model's) |
+| VSV_DATABASE_URL | database_url (decisions, audit log, score archive) | sqlite:///vsv.db |
+| VSV_SCORES | scores_path (the officers' list) | data/scores/latest.parquet |
+| VSV_API_KEYS_FILE | api_keys_file | vsv-keys.txt |
+| VSV_SESSION_SECRET | session_secret (else a random one next to the keys file) | |
+| VSV_MAX_BODY_BYTES | max_body_bytes | 5000000 |
+| VSV_COOKIE_SECURE | cookie_secure (1 behind HTTPS) | 0 |
+| VSV_MODEL_TAG | model_tag: the BentoML model a server starts with (`vsv serve` sets it) | |
+| VSV_WORKERS | workers | 2 |
+| VSV_TRACING | tracing (1: BentoML's tracing spans on) | 0 |
+| BENTOML_HOME | bentoml_home (BentoML's own variable, read here for the served-model markers) | ~/bentoml |
+| VSV_LOG_DIR | log_dir: where the CLI writes the libraries' warnings and progress noise | logs |
 """
 
 from __future__ import annotations
@@ -18,12 +37,18 @@ class Settings:
     tracking_uri: str = DEFAULT_TRACKING_URI
     model_name: str = "vsv-risk"
     experiment_name: str = "vsv-risk"
-    max_age: int = 23  # exclusive upper age of the target group; a coming law change makes it 27
+    target_max_age: int | None = None  # None: the model's target group; set: refuse a model for another group
     database_url: str = "sqlite:///vsv.db"  # decisions (and the audit log): SQLite next to mlruns/
     scores_path: str = "data/scores/latest.parquet"  # the latest `vsv score` output, for the officers' list
     api_keys_file: str = "vsv-keys.txt"  # role:name:sha256 lines; only hashes are stored
+    session_secret: str | None = None
     max_body_bytes: int = 5_000_000
     cookie_secure: bool = False  # set VSV_COOKIE_SECURE=1 behind HTTPS
+    model_tag: str | None = None
+    workers: int = 2  # one per core on the 2-core target machine
+    tracing: bool = False  # tracing spans cost a fifth of a request and go nowhere without an exporter
+    bentoml_home: Path = Path("~/bentoml").expanduser()
+    log_dir: Path = Path("logs")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -32,12 +57,18 @@ class Settings:
             tracking_uri=env.get("MLFLOW_TRACKING_URI", DEFAULT_TRACKING_URI),
             model_name=env.get("VSV_MODEL_NAME", "vsv-risk"),
             experiment_name=env.get("VSV_EXPERIMENT", "vsv-risk"),
-            max_age=int(env.get("VSV_MAX_AGE", "23")),
+            target_max_age=int(env["VSV_MAX_AGE"]) if env.get("VSV_MAX_AGE") else None,
             database_url=env.get("VSV_DATABASE_URL", "sqlite:///vsv.db"),
             scores_path=env.get("VSV_SCORES", "data/scores/latest.parquet"),
             api_keys_file=env.get("VSV_API_KEYS_FILE", "vsv-keys.txt"),
+            session_secret=env.get("VSV_SESSION_SECRET") or None,
             max_body_bytes=int(env.get("VSV_MAX_BODY_BYTES", "5000000")),
             cookie_secure=env.get("VSV_COOKIE_SECURE", "0") == "1",
+            model_tag=env.get("VSV_MODEL_TAG") or None,
+            workers=int(env.get("VSV_WORKERS", "2")),
+            tracing=env.get("VSV_TRACING", "0") == "1",
+            bentoml_home=Path(env.get("BENTOML_HOME", "~/bentoml")).expanduser(),
+            log_dir=Path(env.get("VSV_LOG_DIR", "logs")),
         )
 
     def sqlite_path(self) -> Path | None:

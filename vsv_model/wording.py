@@ -116,9 +116,9 @@ def reason_sentence(feature: str, value, raises: bool) -> str:
     return f"{subject} {verb} het risico"
 
 
-def probability_in_words(probability: float) -> str:
+def probability_in_words(probability: float, outcome_age: int) -> str:
     """'ongeveer 7 op de 10 vergelijkbare jongeren halen geen startkwalificatie vóór hun 23e'."""
-    tail = "vergelijkbare jongeren {verb} geen startkwalificatie vóór hun 23e"
+    tail = "vergelijkbare jongeren {verb} geen startkwalificatie vóór hun " + f"{outcome_age}e"
     if probability < 0.05:
         return "minder dan 1 op de 20 " + tail.format(verb="haalt")
     if probability >= 0.95:

@@ -88,13 +88,13 @@ def test_keys_are_reread_when_the_file_changes(tmp_path):
 def test_cli_keys_add_prints_the_key_once_and_stores_its_hash(tmp_path):
     path = tmp_path / "keys.txt"
     env = os.environ | {"VSV_API_KEYS_FILE": str(path)}
-    done = subprocess.run([sys.executable, "-m", "vsv_model.cli", "keys", "add", "--role", "officer", "--name", "dana"],
+    done = subprocess.run([sys.executable, "-m", "vsv_cli", "keys", "add", "--role", "officer", "--name", "dana"],
                           env=env, capture_output=True, text=True, check=True)
     key = done.stdout.strip()
     assert key.startswith("vsv_") and "\n" not in key
     assert key not in done.stderr and "Added officer key 'dana'" in done.stderr
     assert path.read_text() == f"officer:dana:{hash_key(key)}\n"
-    again = subprocess.run([sys.executable, "-m", "vsv_model.cli", "keys", "add", "--role", "chef", "--name", "eva"],
+    again = subprocess.run([sys.executable, "-m", "vsv_cli", "keys", "add", "--role", "chef", "--name", "eva"],
                            env=env, capture_output=True, text=True)
     assert again.returncode == 2 and "role must be one of officer, analyst, admin" in again.stderr
 

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from vsv_model.feature_spec import FEATURES
+from tests.builders import feature_values
 
 VALID_HISTORY = {"birth_date": "2000-05-01", "absence_reports": [{"report_date": "2019-08-01", "kind": "18plus", "hours": 3}]}
 
@@ -17,11 +17,6 @@ def score_body(hours: str = "3", youth_id: str = '"J1"') -> bytes:
     """Raw JSON text, so values JSON libraries refuse to write (NaN, 1e400) can be sent as they would arrive."""
     return (f'{{"youths": [{{"youth_id": {youth_id}, "as_of": "2019-10-01", "history": {{"birth_date": "2000-05-01", '
             f'"absence_reports": [{{"report_date": "2019-08-01", "kind": "18plus", "hours": {hours}}}]}}}}]}}').encode()
-
-
-def features(**overrides) -> dict:
-    values = {f.name: (f.categories[0] if f.is_categorical else 0) for f in FEATURES}
-    return values | {"age": 20, "last_diploma": "vmbo-kb", "current_education": "geen", "months_not_enrolled": 5} | overrides
 
 
 def post(client, content: bytes, content_type: str = "application/json", path: str = "/score"):
@@ -54,7 +49,7 @@ def test_deep_nesting_is_400(asgi_client, content):
 
 @pytest.mark.parametrize("youth_id", ["\u202eJ1\u200b", "😀-jongere", "Zoë-Ünal", "ج١"])
 def test_odd_but_printable_unicode_ids_are_scored_and_echoed_exactly(asgi_client, youth_id):
-    response = asgi_client.post("/score", json={"youths": [{"youth_id": youth_id, "as_of": "2019-10-01", "features": features()}]})
+    response = asgi_client.post("/score", json={"youths": [{"youth_id": youth_id, "as_of": "2019-10-01", "features": feature_values()}]})
     assert response.status_code == 200, response.text
     assert response.json()["results"][0]["youth_id"] == youth_id
 

@@ -16,7 +16,7 @@ import pytest
 from mlflow import MlflowClient
 
 from tests.servers import free_port, running_server
-from tests.test_service import BAD_INPUTS, MALFORMED_BODIES, models_own_prediction
+from tests.service.test_service import BAD_INPUTS, MALFORMED_BODIES, models_own_prediction
 
 pytestmark = pytest.mark.slow
 BODY = {"youths": [{"youth_id": "J1", "as_of": "2019-10-01", "history": {
@@ -24,7 +24,7 @@ BODY = {"youths": [{"youth_id": "J1", "as_of": "2019-10-01", "history": {
     "enrollments": [{"school_id": "25LH00", "school_municipality": "Dordrecht", "education_type": "mbo-2",
                      "learning_path": "BOL", "start_date": "2016-08-15", "end_date": "2018-02-01"}],
     "absence_reports": [{"report_date": "2019-08-01", "kind": "18plus", "hours": 34}]}}]}
-VSV = [sys.executable, "-m", "vsv_model.cli"]
+VSV = [sys.executable, "-m", "vsv_cli"]
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def served(champion_store, scored_current, tmp_path_factory):
 
 
 def test_served_version_is_the_registry_champion(served, champion_store, api_keys):
-    champion = MlflowClient().get_model_version_by_alias("vsv-risk", "champion")
+    champion = MlflowClient(champion_store["settings"].tracking_uri).get_model_version_by_alias("vsv-risk", "champion")
     body = httpx.post(f"{served}/model", json={}, headers=api_keys["headers"]["analyst"]).json()
     assert body["version"] == str(champion.version) and body["run_id"] == champion.run_id
 

@@ -15,8 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.builders import enrolment, feature_values, history, request_youth
 from vsv_model.feature_spec import FEATURE_NAMES, FEATURES
 from vsv_model.policy import TIER_LABELS_NL
+from vsv_model.settings import Settings
 
 AS_OF = "2019-10-01"
 
@@ -26,34 +28,15 @@ def client(asgi_client):
     return asgi_client
 
 
-def history(birth="2000-05-01", enrollments=(), diplomas=(), reports=()):
-    return {"birth_date": birth, "enrollments": list(enrollments), "diplomas": list(diplomas), "absence_reports": list(reports)}
-
-
-def enrolment(start, end=None, school="25LH00", kind="mbo-2", path="BOL"):
-    return {"school_id": school, "school_municipality": "Dordrecht", "education_type": kind, "learning_path": path,
-            "start_date": start, "end_date": end}
-
-
-def youth(youth_id="J1", **form):
-    return {"youth_id": youth_id, "as_of": AS_OF, **form}
-
-
 TYPICAL = history(enrollments=[enrolment("2016-08-15", "2018-02-01")],
                   diplomas=[{"diploma_date": "2016-07-01", "level": "vmbo-bb"}],
                   reports=[{"report_date": "2019-08-01", "kind": "18plus", "hours": 34}])
 
 
-def feature_values(**overrides):
-    values = {f.name: (f.categories[0] if f.is_categorical else 0) for f in FEATURES}
-    values |= {"age": 20, "last_diploma": "vmbo-kb", "current_education": "geen", "months_not_enrolled": 5}
-    return values | overrides
-
-
 # --- happy paths -----------------------------------------------------------------------
 
 def test_score_returns_tier_route_and_five_dutch_reasons(client, champion_store):
-    response = client.post("/score", json={"youths": [youth(history=TYPICAL), youth("J2", features=feature_values())]})
+    response = client.post("/score", json={"youths": [request_youth(history=TYPICAL), request_youth("J2", features=feature_values())]})
     assert response.status_code == 200
     body = response.json()
     assert body["model_version"] == champion_store["version"]
@@ -74,7 +57,7 @@ def test_model_describes_the_served_version(client, champion_store, api_keys):
     from mlflow import MlflowClient
 
     body = client.post("/model", headers=api_keys["headers"]["analyst"]).json()
-    champion = MlflowClient().get_model_version_by_alias("vsv-risk", "champion")
+    champion = MlflowClient(champion_store["settings"].tracking_uri).get_model_version_by_alias("vsv-risk", "champion")
     assert body["version"] == str(champion.version) and body["run_id"] == champion.run_id
     assert [f["name"] for f in body["features"]] == list(FEATURE_NAMES)
     assert body["features"][0]["label_nl"] == "Leeftijd"
@@ -88,14 +71,14 @@ def models_own_prediction(champion_store, features: dict) -> tuple[float, float]
     from serving.model_store import load_tag
     from vsv_model.risk_model import encode_records
 
-    model = load_tag(champion_store["tag"], 23).model
+    model = load_tag(champion_store["tag"], Settings()).model
     matrix = encode_records([features])
     return float(model.log_odds(matrix)[0]), float(model.probability(matrix)[0])
 
 
 @pytest.mark.parametrize("form", ["history", "features"])
 def test_explanation_adds_up_to_the_models_own_prediction(client, champion_store, form):
-    given = youth(history=TYPICAL) if form == "history" else youth(features=feature_values(absence_hours_13w=34.0))
+    given = request_youth(history=TYPICAL) if form == "history" else request_youth(features=feature_values(absence_hours_13w=34.0))
     body = client.post("/explain", json={"youth": given}).json()
     features = body["features"] if form == "history" else given["features"]
     log_odds, probability = models_own_prediction(champion_store, features)
@@ -111,7 +94,7 @@ def test_exact_duplicate_records_count_once_and_are_reported(client):
     doubled["absence_reports"] = TYPICAL["absence_reports"] * 2
     near = copy.deepcopy(TYPICAL)
     near["absence_reports"] = TYPICAL["absence_reports"] + [TYPICAL["absence_reports"][0] | {"hours": 35}]
-    once, twice, different = (client.post("/explain", json={"youth": youth(history=h)}).json() for h in (TYPICAL, doubled, near))
+    once, twice, different = (client.post("/explain", json={"youth": request_youth(history=h)}).json() for h in (TYPICAL, doubled, near))
     assert twice["probability"] == once["probability"]
     assert twice["features"]["absence_hours_13w"] == 34.0
     assert "1 exact duplicate record(s) in absence_reports counted once" in twice["warnings"]
@@ -121,8 +104,8 @@ def test_exact_duplicate_records_count_once_and_are_reported(client):
 
 def test_unknown_values_are_kept_and_reported(client):
     messy = history(reports=[{"report_date": "2019-08-01", "kind": "ziekte", "hours": 3}],
-                    enrollments=[enrolment("2018-08-01", kind="mbo 2")])
-    result = client.post("/score", json={"youths": [youth(history=messy)]}).json()["results"][0]
+                    enrollments=[enrolment("2018-08-01", education_type="mbo 2")])
+    result = client.post("/score", json={"youths": [request_youth(history=messy)]}).json()["results"][0]
     assert any("'ziekte' is unknown" in w for w in result["warnings"])
     assert any("'mbo 2' is unknown" in w for w in result["warnings"])
 
@@ -131,8 +114,8 @@ def test_records_after_the_reference_date_change_nothing(client):
     later = copy.deepcopy(TYPICAL)
     later["absence_reports"] = TYPICAL["absence_reports"] + [{"report_date": "2019-12-01", "kind": "18plus", "hours": 80}]
     later["diplomas"] = TYPICAL["diplomas"] + [{"diploma_date": "2020-06-01", "level": "mbo-2"}]
-    before = client.post("/score", json={"youths": [youth(history=TYPICAL)]}).json()["results"][0]
-    after = client.post("/score", json={"youths": [youth(history=later)]}).json()["results"][0]
+    before = client.post("/score", json={"youths": [request_youth(history=TYPICAL)]}).json()["results"][0]
+    after = client.post("/score", json={"youths": [request_youth(history=later)]}).json()["results"][0]
     assert after["probability"] == before["probability"]
     assert any("2 record(s) dated after the reference date were ignored" in w for w in after["warnings"])
 
@@ -143,28 +126,28 @@ def test_records_after_the_reference_date_change_nothing(client):
 BAD_INPUTS = [
     ({"youths": [{"youth_id": "J1", "history": {"enrollments": []}}]}, 400, r"youths\[0\]\.history\.birth_date: Field required"),
     ({"youths": [{"history": TYPICAL}]}, 400, r"youths\[0\]\.youth_id: Field required"),
-    ({"youths": [youth(history=history(birth="15-05-2000"))]}, 400, r"youths\[0\]\.history\.birth_date: Input should be a valid date"),
-    ({"youths": [youth(history=history(reports=[{"report_date": "2019-08-01", "kind": "16uur", "hours": "veel"}]))]}, 400,
+    ({"youths": [request_youth(history=history(birth="15-05-2000"))]}, 400, r"youths\[0\]\.history\.birth_date: Input should be a valid date"),
+    ({"youths": [request_youth(history=history(reports=[{"report_date": "2019-08-01", "kind": "16uur", "hours": "veel"}]))]}, 400,
      r"absence_reports\[0\]\.hours: Input should be a valid number"),
-    ({"youths": [youth(features=feature_values(age="twintig"))]}, 400, r"youths\[0\]\.features\.age: Input should be a valid integer"),
-    ({"youths": [youth(features=feature_values(school_municipality="Rotterdam"))]}, 400,
+    ({"youths": [request_youth(features=feature_values(age="twintig"))]}, 400, r"youths\[0\]\.features\.age: Input should be a valid integer"),
+    ({"youths": [request_youth(features=feature_values(school_municipality="Rotterdam"))]}, 400,
      r"youths\[0\]\.features\.school_municipality: Input should be 'Alblasserdam'"),
-    ({"youths": [youth(history=TYPICAL, features=feature_values())]}, 400, r"give either 'history' or 'features'"),
-    ({"youths": [youth(history=history(reports=[{"report_date": "2019-08-01", "kind": "16uur", "hours": -3}]))]}, 400,
+    ({"youths": [request_youth(history=TYPICAL, features=feature_values())]}, 400, r"give either 'history' or 'features'"),
+    ({"youths": [request_youth(history=history(reports=[{"report_date": "2019-08-01", "kind": "16uur", "hours": -3}]))]}, 400,
      r"youths\[0\]\.history\.absence_reports\[0\]\.hours: negative hours \(-3\)"),
-    ({"youths": [youth(history=history(enrollments=[enrolment("2018-08-01", "2018-07-01")]))]}, 400,
+    ({"youths": [request_youth(history=history(enrollments=[enrolment("2018-08-01", "2018-07-01")]))]}, 400,
      r"youths\[0\]\.history\.enrollments\[0\]\.end_date: end_date 2018-07-01 lies before start_date 2018-08-01"),
-    ({"youths": [youth(history=history(birth="2003-01-01"))]}, 422, r"youths\[0\]: out of scope \(under_18\): age 16"),
-    ({"youths": [youth(history=history(birth="1996-01-01"))]}, 422, r"youths\[0\]: out of scope \(over_age\): age 23"),
-    ({"youths": [youth(history=history(diplomas=[{"diploma_date": "2018-06-01", "level": "mbo-2"}]))]}, 422,
+    ({"youths": [request_youth(history=history(birth="2003-01-01"))]}, 422, r"youths\[0\]: out of scope \(under_18\): age 16"),
+    ({"youths": [request_youth(history=history(birth="1996-01-01"))]}, 422, r"youths\[0\]: out of scope \(over_age\): age 23"),
+    ({"youths": [request_youth(history=history(diplomas=[{"diploma_date": "2018-06-01", "level": "mbo-2"}]))]}, 422,
      r"out of scope \(has_startkwalificatie\)"),
-    ({"youths": [youth(features=feature_values(age=17))]}, 422, r"youths\[0\]: out of scope \(under_18\): age 17"),
-    ({"youths": [youth(features=feature_values(age=23))]}, 422, r"out of scope \(over_age\)"),
-    ({"youths": [youth(features=feature_values(last_diploma="havo"))]}, 422, r"out of scope \(has_startkwalificatie\)"),
+    ({"youths": [request_youth(features=feature_values(age=17))]}, 422, r"youths\[0\]: out of scope \(under_18\): age 17"),
+    ({"youths": [request_youth(features=feature_values(age=23))]}, 422, r"out of scope \(over_age\)"),
+    ({"youths": [request_youth(features=feature_values(last_diploma="havo"))]}, 422, r"out of scope \(has_startkwalificatie\)"),
     ({"youths": []}, 400, r"youths: List should have at least 1 item"),
-    ({"youths": [youth(f"J{i}", features=feature_values()) for i in range(1001)]}, 400, r"youths: List should have at most 1000 items"),
-    ({"youths": [youth(features=feature_values(absence_hours_4w=float("inf")))]}, 400, r"absence_hours_4w"),
-    ({"youths": [youth(history=TYPICAL, extra_field=1)]}, 400, r"youths\[0\]\.extra_field: Extra inputs are not permitted"),
+    ({"youths": [request_youth(f"J{i}", features=feature_values()) for i in range(1001)]}, 400, r"youths: List should have at most 1000 items"),
+    ({"youths": [request_youth(features=feature_values(absence_hours_4w=float("inf")))]}, 400, r"absence_hours_4w"),
+    ({"youths": [request_youth(history=TYPICAL, extra_field=1)]}, 400, r"youths\[0\]\.extra_field: Extra inputs are not permitted"),
 ]
 MALFORMED_BODIES = [b"{bad json", b"", b"[1, 2]", b'{"youths": "all"}', b"\xff\xfe"]
 
@@ -191,8 +174,8 @@ def test_wrong_content_type_is_a_4xx(client):
 # --- the three roads to a probability agree --------------------------------------------
 
 def test_history_form_feature_form_and_batch_scoring_agree(client, champion_store, population_dir, tmp_path):
+    from registry import mlflow_registry as registry
     from serving.batch import score_population
-    from training import registry
 
     model = registry.load_version(champion_store["settings"], champion_store["version"], tmp_path / "m")
     batch = score_population(model, population_dir, dt.date.fromisoformat(AS_OF), explain=True, version="x").frame
@@ -201,10 +184,10 @@ def test_history_form_feature_form_and_batch_scoring_agree(client, champion_stor
     doubled = pd.concat([raw[t].loc[raw[t].duplicated(), "youth_id"] for t in ("enrollments", "diplomas", "absence_reports")])
     with_duplicates = batch[batch["youth_id"].isin(doubled)].head(5)
     sample = pd.concat([batch.sample(20, random_state=3), with_duplicates])
-    youths = [youth(row.youth_id, history=raw_history(raw, row.youth_id)) for row in sample.itertuples()]
+    youths = [request_youth(row.youth_id, history=raw_history(raw, row.youth_id)) for row in sample.itertuples()]
     by_history = client.post("/score", json={"youths": youths}).json()["results"]
     assert len(with_duplicates) == 5 and all(any("exact duplicate" in w for w in r["warnings"]) for r in by_history[-5:])
-    features = [youth(row["youth_id"], features=feature_dict(row)) for _, row in sample.iterrows()]
+    features = [request_youth(row["youth_id"], features=feature_dict(row)) for _, row in sample.iterrows()]
     by_features = client.post("/score", json={"youths": features}).json()["results"]
     np.testing.assert_allclose([r["probability"] for r in by_history], sample["probability"], rtol=0, atol=1e-12)
     np.testing.assert_allclose([r["probability"] for r in by_features], sample["probability"], rtol=0, atol=1e-12)
@@ -245,7 +228,7 @@ def feature_dict(row: pd.Series) -> dict:
 def run_vsv(*args: str):
     from typer.testing import CliRunner
 
-    from vsv_model.cli import app
+    from vsv_cli.app import app
 
     return CliRunner().invoke(app, list(args))
 
@@ -272,7 +255,7 @@ def test_vsv_score_writes_every_in_scope_youth_and_counts_tiers_against_capacity
 
 
 def test_vsv_score_without_a_champion_exits_2_with_a_clear_message(champion_store, tracking, population_dir, tmp_path):
-    from training import registry
+    from registry import mlflow_registry as registry
 
     try:
         result = run_vsv("score", "--data", str(population_dir), "--as-of", "2026-10-01", "--out", str(tmp_path / "s.csv"))
@@ -315,6 +298,6 @@ def test_the_bento_installs_the_projects_runtime_dependencies():
 
     import yaml
 
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     dependencies = tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]
     assert yaml.safe_load((root / "bentofile.yaml").read_text())["python"]["packages"] == dependencies

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tests.helpers import diploma, enrolment, report, write_data_dir, youth
+from tests.builders import diploma, enrolment, report, write_data_dir, youth
 from vsv_model.contract import ContractError
 from vsv_model.reader import read_data_dir
 

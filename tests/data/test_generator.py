@@ -19,7 +19,7 @@ from data_synthetic.truth import p_true, true_logit
 from data_synthetic.writer import write_tables, write_truth
 from features.build import build_feature_table
 from features.events import events_from_dataset
-from vsv_model.cli import app
+from vsv_cli.app import app
 from vsv_model.contract import MUNICIPALITY_MERGERS, REGION_MUNICIPALITIES, TABLES
 from vsv_model.feature_spec import AUDIT_COLUMNS, FEATURE_NAMES
 from vsv_model.reader import read_data_dir
@@ -297,8 +297,8 @@ def test_age_weighs_more_when_little_time_to_23_is_left(enrolled, early_step, la
 
 
 def run_vsv_generate(out: Path) -> None:
-    command = [sys.executable, "-m", "vsv_model.cli", "generate", "--out", str(out), "--youths", "2000", "--seed", "1"]
-    subprocess.run(command, check=True, capture_output=True, cwd=Path(__file__).resolve().parents[1])
+    command = [sys.executable, "-m", "vsv_cli", "generate", "--out", str(out), "--youths", "2000", "--seed", "1"]
+    subprocess.run(command, check=True, capture_output=True, cwd=Path(__file__).resolve().parents[2])
 
 
 def test_vsv_generate_twice_with_one_seed_writes_identical_files_the_reader_accepts(tmp_path):

@@ -1,4 +1,5 @@
-"""Hand-made data directories written as real files (read by the real reader), and row builders."""
+"""The one set of builders for tests: contract table rows (youths and their records), data directories written
+as real files (read by the real reader), and the API's request forms built from the same rows."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from features.build import compute_features, feature_frame
 from features.events import events_from_dataset
 from vsv_model.contract import TABLES
 from vsv_model.dates import day_of
+from vsv_model.feature_spec import FEATURES
 from vsv_model.reader import read_data_dir
+
+AS_OF = dt.date(2019, 10, 1)
 
 
 def write_data_dir(directory: Path, *, youths=(), enrollments=(), diplomas=(), absence_reports=(), fmt: str = "csv") -> Path:
@@ -60,4 +64,27 @@ def features_of_all(directory: Path, as_of: str) -> pd.DataFrame:
     return frame.set_index(pd.Index(events.youth_ids, name="youth_id"))
 
 
-AS_OF = dt.date(2019, 10, 1)
+
+# --- the API's request forms, built from the same rows ---------------------------------------------------
+
+def api_record(row: dict) -> dict:
+    """A table row as a record of the API's history form (the youth is the request's, not the row's)."""
+    return {k: v for k, v in row.items() if k != "youth_id"}
+
+
+def history(birth: str = "2000-05-01", enrollments=(), diplomas=(), reports=()) -> dict:
+    """The API's history form from table rows (or records)."""
+    return {"birth_date": birth, "enrollments": [api_record(r) for r in enrollments],
+            "diplomas": [api_record(r) for r in diplomas], "absence_reports": [api_record(r) for r in reports]}
+
+
+def request_youth(youth_id: str = "J1", as_of: str | None = AS_OF.isoformat(), **form) -> dict:
+    """One youth of a /score or /explain request: `history=...` or `features=...` (or both, to test the refusal)."""
+    return {"youth_id": youth_id, **({"as_of": as_of} if as_of else {}), **form}
+
+
+def feature_values(**overrides) -> dict:
+    """The API's feature form: an out-of-school 20-year-old with a vmbo-kb diploma, changed by `overrides`."""
+    values = {f.name: (f.categories[0] if f.is_categorical else 0) for f in FEATURES}
+    values |= {"age": 20, "last_diploma": "vmbo-kb", "current_education": "geen", "months_not_enrolled": 5}
+    return values | overrides

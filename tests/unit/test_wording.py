@@ -65,4 +65,8 @@ def test_dutch_number(value, text):
     (0.95, "meer dan 19 op de 20 vergelijkbare jongeren halen geen startkwalificatie vóór hun 23e"),
 ])
 def test_probability_in_words(p, words):
-    assert probability_in_words(p) == words
+    assert probability_in_words(p, 23) == words
+
+
+def test_probability_in_words_names_the_models_outcome_age():
+    assert probability_in_words(0.7, 27) == "ongeveer 7 op de 10 vergelijkbare jongeren halen geen startkwalificatie vóór hun 27e"

@@ -20,7 +20,7 @@ import pytest
 from mlflow import MlflowClient
 from typer.testing import CliRunner
 
-from training import registry
+from registry import mlflow_registry as registry
 from training.config import GateConfig, LightGBMConfig, TierConfig, TrainConfig, load_config
 from training.dataset import PARTS, TrainingDataError, build_training_data, split_by_youth
 from training.evaluate import expected_calibration_error, precision_recall_at, tier_metrics
@@ -28,7 +28,7 @@ from training.fairness import audit_attribute, fdr_medium, fnr_high, for_high, f
 from training.model import tier_cutoffs
 from training.pipeline import run_training
 from training.promote import PromotionError, promote
-from vsv_model.cli import app
+from vsv_cli.app import app
 from vsv_model.feature_spec import AUDIT_COLUMNS, FEATURE_NAMES, FEATURES
 from vsv_model.risk_model import EXAMPLE_FEATURES, TierCutoffs, encode_frame, example_frame
 
@@ -136,7 +136,7 @@ def test_example_row_is_made_up_once_for_every_feature():
     ("no_reports", "feature\\(s\\) without a single value: weeks_since_last_report"),
 ])
 def test_untrainable_data_is_refused_and_nothing_registered(tmp_path, tracking, population_dir, rows, message):
-    from tests.helpers import enrolment, write_data_dir, youth
+    from tests.builders import enrolment, write_data_dir, youth
 
     if rows == "none":
         directory = write_data_dir(tmp_path / "d", youths=[youth("A", "2010-01-01")], enrollments=[enrolment("2022-08-01", youth_id="A")])

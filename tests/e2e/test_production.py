@@ -13,6 +13,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -29,7 +30,7 @@ from tests.load import generate_load, load_in_background
 from tests.servers import ARTIFACTS, free_port, kill_tree, start_server, stop
 
 pytestmark = pytest.mark.slow
-VSV = [sys.executable, "-m", "vsv_model.cli"]
+VSV = [sys.executable, "-m", "vsv_cli"]
 API = ("/score", "/explain", "/model", "/reload", "/audit_export")
 LOAD_SECONDS = float(os.environ.get("VSV_LOAD_SECONDS", "60"))
 EXAMPLES = 200
@@ -272,13 +273,16 @@ def test_reload_swaps_a_moved_champion_without_a_failed_request(champion_store, 
     try:
         old = champion_store["version"]
         new = register_copy(env["MLFLOW_TRACKING_URI"], old, tmp_path / "v-new")
-        thread, result = load_in_background(url, api_keys["headers"]["officer"], 10, 4)
+        stop = threading.Event()  # the load goes on until two seconds after the swap, however long the reload takes
+        thread, result = load_in_background(url, api_keys["headers"]["officer"], 120, 4, stop=stop)
         time.sleep(3)
         for role in ("officer", "analyst"):
             assert httpx.post(f"{url}/reload", json={}, headers=api_keys["headers"][role]).status_code == 403
         asked_at = time.monotonic()
         reloaded = httpx.post(f"{url}/reload", json={}, headers=api_keys["headers"]["admin"], timeout=60)
         swapped_at = time.monotonic()
+        time.sleep(2)
+        stop.set()
         thread.join()
         assert reloaded.status_code == 200 and reloaded.json() == {"previous_version": old, "version": new}
         assert result.failed == []

@@ -98,8 +98,10 @@ def test_no_key_is_ever_stored(asgi_client, scored_current, api_keys):
 
 def test_analysts_export_the_log_over_the_api(asgi_client, scored_current, api_keys):
     asgi_client.post("/score", json={"youths": [YOUTH]})
-    body = asgi_client.post("/audit_export", json={"since": dt.date.today().isoformat()}, headers=api_keys["headers"]["analyst"]).json()
-    assert len(body["records"]) == len(audit_rows(scored_current["database"]))
+    stored = audit_rows(scored_current["database"])
+    first_day = pd.to_datetime(stored["recorded_at"]).min().date()  # the session may have crossed midnight (UTC)
+    body = asgi_client.post("/audit_export", json={"since": first_day.isoformat()}, headers=api_keys["headers"]["analyst"]).json()
+    assert len(body["records"]) == len(stored) > 0
     assert asgi_client.post("/audit_export", json={"since": "2999-01-01"}, headers=api_keys["headers"]["analyst"]).json() == {"records": []}
     assert asgi_client.post("/audit_export", json={"since": 0}, headers=api_keys["headers"]["analyst"]).status_code == 400
 
@@ -209,7 +211,7 @@ def test_sqlite_keeps_every_append_of_concurrent_processes(tmp_path):
     url = f"sqlite:///{tmp_path / 'vsv.db'}"
     open_database(url)
     script = ("import sys, datetime as dt; from serving.audit import AuditLog; from serving.database import open_database; "
-              "from tests.test_audit import row; audit = AuditLog(open_database(sys.argv[1])); "
+              "from tests.service.test_audit import row; audit = AuditLog(open_database(sys.argv[1])); "
               "[audit.append([row(f'{sys.argv[2]}-{i}')]) for i in range(150)]")
     writers = [subprocess.Popen([sys.executable, "-c", script, url, f"P{p}"]) for p in range(3)]
     assert [w.wait(120) for w in writers] == [0, 0, 0]
@@ -232,11 +234,11 @@ def test_export_cli_writes_records_since_a_day(tmp_path):
                                          row("NEW1", dt.datetime(2026, 2, 1, 0, 0, tzinfo=dt.UTC)),
                                          row("NEW2", dt.datetime(2026, 3, 1, tzinfo=dt.UTC))])
     out = tmp_path / "export" / "audit.csv"
-    done = subprocess.run([sys.executable, "-m", "vsv_model.cli", "audit", "export", "--since", "2026-02-01", "--out", str(out)],
+    done = subprocess.run([sys.executable, "-m", "vsv_cli", "audit", "export", "--since", "2026-02-01", "--out", str(out)],
                           env=os.environ | {"VSV_DATABASE_URL": url}, capture_output=True, text=True, check=True)
     assert f"Wrote 2 audit records since 2026-02-01 to {out}" in done.stdout
     assert list(pd.read_csv(out)["youth_id"]) == ["NEW1", "NEW2"]
-    refused = subprocess.run([sys.executable, "-m", "vsv_model.cli", "audit", "export", "--since", "1-2-2026", "--out", str(out)],
+    refused = subprocess.run([sys.executable, "-m", "vsv_cli", "audit", "export", "--since", "1-2-2026", "--out", str(out)],
                              env=os.environ | {"VSV_DATABASE_URL": url}, capture_output=True, text=True)
     assert refused.returncode != 0 and "YYYY-MM-DD" in refused.stderr
 

@@ -26,7 +26,7 @@ def site(scored_current, tmp_path_factory):
     database = f"sqlite:///{root / 'vsv.db'}"
     env = os.environ | {"VSV_SCORES": str(scored_current["scores"]), "VSV_DATABASE_URL": database, "VSV_WORKERS": "1"}
     port = free_port()
-    with running_server([sys.executable, "-m", "vsv_model.cli", "serve", "--port", str(port)], port, env,
+    with running_server([sys.executable, "-m", "vsv_cli", "serve", "--port", str(port)], port, env,
                         log_path=root / "serve.log") as url:
         yield {"url": url, "database": database}
 

@@ -19,12 +19,13 @@ from typer.testing import CliRunner
 
 from features.build import build_feature_table, compute_features, feature_frame
 from features.events import events_from_dataset
-from features.labels import no_sq_by_23
-from tests.helpers import AS_OF, diploma, enrolment, features_of_all, report, youth
-from vsv_model.cli import app
+from features.labels import no_startkwalificatie_by
+from tests.builders import AS_OF, diploma, enrolment, features_of_all, report, youth
+from vsv_cli.app import app
 from vsv_model.dates import day_of
-from vsv_model.feature_spec import FEATURE_NAMES, LABEL
+from vsv_model.feature_spec import FEATURE_NAMES
 from vsv_model.reader import DataSet, read_data_dir
+from vsv_model.target_group import CURRENT_LAW, EXTENDED_TO_27
 
 AS_OF_TEXT = AS_OF.isoformat()
 
@@ -83,7 +84,7 @@ def test_scope_reasons_at_the_edges(data_dir):
 def test_upper_age_bound_is_configurable(data_dir):
     directory = data_dir(youths=[youth("A", "1996-10-01"), youth("B", "1992-10-01"), youth("C", "1992-10-02")])
     assert build_feature_table(read_data_dir(directory), AS_OF).quality.out_of_scope["over_age"] == 3
-    table = build_feature_table(read_data_dir(directory), AS_OF, max_age=27)
+    table = build_feature_table(read_data_dir(directory), AS_OF, group=EXTENDED_TO_27)
     assert sorted(table.keys["youth_id"]) == ["A", "C"]
     assert table.quality.out_of_scope["over_age"] == 1
 
@@ -100,7 +101,7 @@ def test_label_needs_a_startkwalificatie_dated_before_the_23rd_birthday(data_dir
     )
     data = read_data_dir(directory)
     events = events_from_dataset(data)
-    labels = dict(zip(events.youth_ids, no_sq_by_23(events, day_of("2019-12-31")), strict=True))
+    labels = dict(zip(events.youth_ids, no_startkwalificatie_by(events, day_of("2019-12-31"), 23), strict=True))
     assert labels["before"] == 0.0
     assert labels["on_birthday"] == 1.0  # a diploma on the birthday itself is not "before 23"
     assert labels["mbo1"] == 1.0
@@ -113,8 +114,8 @@ def test_label_needs_a_startkwalificatie_dated_before_the_23rd_birthday(data_dir
 def test_label_is_known_when_the_23rd_birthday_is_on_the_data_end(data_dir):
     data = read_data_dir(data_dir(youths=[youth("A", "1996-06-15")], diplomas=[diploma("2019-06-15", "mbo-1")]))
     events = events_from_dataset(data)
-    assert no_sq_by_23(events, day_of("2019-06-15"))[0] == 1.0
-    assert np.isnan(no_sq_by_23(events, day_of("2019-06-14"))[0])
+    assert no_startkwalificatie_by(events, day_of("2019-06-15"), 23)[0] == 1.0
+    assert np.isnan(no_startkwalificatie_by(events, day_of("2019-06-14"), 23)[0])
     assert data.end_date() == dt.date(2019, 6, 15)  # the latest date in the event tables
 
 
@@ -136,8 +137,8 @@ def test_labels_in_the_feature_table_follow_scope_rows(data_dir):
     )
     table = build_feature_table(read_data_dir(directory), dt.date(2018, 10, 1), with_label=True)
     frame = table.to_frame(with_label=True).set_index("youth_id")
-    assert frame.loc["A", LABEL] == 1.0
-    assert frame.loc["B", LABEL] == 0.0
+    assert frame.loc["A", CURRENT_LAW.label] == 1.0
+    assert frame.loc["B", CURRENT_LAW.label] == 0.0
     assert "young" not in frame.index
 
 
@@ -588,9 +589,9 @@ def test_vsv_features_writes_rows_labels_and_the_quality_summary(data_dir, tmp_p
                                       "--out", str(out), "--labels"])
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(out, dtype={"youth_id": str}) if suffix == ".csv" else pd.read_parquet(out)
-    assert list(frame.columns) == ["youth_id", "as_of", *FEATURE_NAMES, LABEL]
+    assert list(frame.columns) == ["youth_id", "as_of", *FEATURE_NAMES, CURRENT_LAW.label]
     assert list(frame["youth_id"]) == ["A", "B", "done"]
-    labels = dict(zip(frame["youth_id"], frame[LABEL], strict=True))
+    labels = dict(zip(frame["youth_id"], frame[CURRENT_LAW.label], strict=True))
     assert labels["A"] == 0.0  # mbo-2 on 2019-06-01, before the 23rd birthday on 2019-06-15
     assert np.isnan(labels["B"]) and np.isnan(labels["done"])  # they turn 23 in 2022, after the data's end
     quality = json.loads((tmp_path / "features.quality.json").read_text())

@@ -1,0 +1,3 @@
+from vsv_cli.app import main
+
+main()

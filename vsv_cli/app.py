@@ -1,0 +1,35 @@
+"""The `vsv` root command: every command group registered on one Typer app.
+
+Imports of the stages happen inside the commands, so `vsv --help` is quick and nothing runs at import time.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from vsv_cli import audit, data, demo, keys, model, scores, service
+from vsv_cli.common import quiet_libraries
+
+app = typer.Typer(help="vsv-risk: early-school-leaving risk for the Doorstroompunt Zuid-Holland Zuid.", no_args_is_help=True)
+app.command()(data.generate)
+app.command()(data.features)
+app.command()(model.train)
+app.command()(model.promote)
+app.command()(scores.score)
+app.command()(service.serve)
+app.command()(service.bento)
+app.command()(demo.demo)
+app.add_typer(keys.keys_app, name="keys")
+app.add_typer(audit.audit_app, name="audit")
+
+
+@app.callback()
+def root() -> None:
+    """vsv-risk: generate data, build features, train, promote, score and serve."""
+    from vsv_model.settings import Settings
+
+    quiet_libraries(Settings.from_env())
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,84 @@
+"""What every command shares: dates and paths from the command line, errors as messages (never tracebacks),
+one reading of the data directory, and quiet libraries (their warnings and progress noise go to a log file)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import warnings
+from pathlib import Path
+from typing import NoReturn
+
+import typer
+
+from vsv_model.settings import Settings
+
+NOISY_LOGGERS = ("mlflow", "alembic", "bentoml", "urllib3", "git", "matplotlib", "shap", "numba", "py.warnings")
+
+
+def parse_date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD") from exc
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """End the command with `error: message` on stderr and the exit code."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=code)
+
+
+def table_path(path: Path) -> Path:
+    """An output file the project can write (.csv or .parquet), refused by name otherwise."""
+    from vsv_model.table_io import format_of
+
+    try:
+        format_of(path)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    return path
+
+
+def read_data(directory: Path):
+    """Read a data directory; a contract violation ends the run with its message, not a traceback."""
+    from vsv_model.contract import ContractError
+    from vsv_model.reader import read_data_dir
+
+    try:
+        return read_data_dir(directory)
+    except ContractError as exc:
+        fail(str(exc))
+
+
+def quiet_libraries(settings: Settings) -> Path:
+    """Send the libraries' warnings and log lines (MLflow's schema notes, alembic's migrations, BentoML's
+    start-up) to `<log_dir>/vsv.log` instead of the console, and switch MLflow's download progress bars off:
+    the console keeps the figures a user needs. Returns the log file."""
+    # Read by MLflow, not by this project: no download bars, and MLflow leaves its loggers to us.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    os.environ.setdefault("MLFLOW_CONFIGURE_LOGGING", "false")
+    settings.log_dir.mkdir(parents=True, exist_ok=True)
+    log_file = (settings.log_dir / "vsv.log").resolve()
+    handler = log_handler(log_file)
+    logging.captureWarnings(True)
+    warnings.simplefilter("default")
+    for name in NOISY_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.handlers = [handler]
+        logger.propagate = False
+        logger.setLevel(logging.INFO)
+    return log_file
+
+
+_handlers: dict[Path, logging.Handler] = {}
+
+
+def log_handler(log_file: Path) -> logging.Handler:
+    """One file handler per log file in a process (commands run in-process, as in tests, share it)."""
+    if log_file not in _handlers:
+        handler = logging.FileHandler(log_file, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        _handlers[log_file] = handler
+    return _handlers[log_file]

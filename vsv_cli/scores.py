@@ -1,0 +1,62 @@
+"""`vsv score`: the whole target group of a data directory scored in-process by the champion."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vsv_cli.common import fail, parse_date, read_data, table_path
+
+
+def load_scoring_model(settings, version: str | None):
+    """The champion (or `version`) from the registry; exits 2 with the reason when there is none or it is damaged."""
+    from registry import mlflow_registry as registry
+    from vsv_model.risk_model import ModelLoadError
+
+    registry.configure_tracking(settings)
+    version = version or registry.version_by_alias(settings, registry.CHAMPION)
+    if version is None:
+        fail("no champion model: train (vsv train) and promote (vsv promote) first")
+    try:
+        with tempfile.TemporaryDirectory() as scratch:
+            return version, registry.load_version(settings, version, Path(scratch))
+    except ModelLoadError as exc:
+        fail(str(exc))
+
+
+def score(
+    data: Annotated[Path, typer.Option(help="Data directory with the four tables.")],
+    as_of: Annotated[str, typer.Option(help="Reference date (peildatum), YYYY-MM-DD.")],
+    out: Annotated[Path, typer.Option(help="Output file: .csv or .parquet.", callback=table_path)],
+    explain: Annotated[bool, typer.Option("--explain", help="Add the top-5 reasons with Dutch sentences.")] = False,
+    version: Annotated[str | None, typer.Option(help="Model version (default: the champion).")] = None,
+    max_age: Annotated[int | None, typer.Option(help="Refuse unless the model was trained for this target group "
+                                                "(completed age below it); default: the model's own group.")] = None,
+) -> None:
+    """Score the model's whole target group in-process: probability, tier, route (and reasons)."""
+    from serving.batch import describe_counts, score_dataset
+    from vsv_model.settings import Settings
+    from vsv_model.table_io import write_frame
+    from vsv_model.target_group import TargetGroupMismatch, target_group_for
+
+    version, model = load_scoring_model(Settings.from_env(), version)
+    if max_age is not None:
+        try:
+            model.target_group.require(target_group_for(max_age), f"--max-age {max_age}")
+        except TargetGroupMismatch as exc:
+            fail(str(exc))
+    started = time.perf_counter()
+    dataset = read_data(data)  # read once; a contract violation stops here with its message
+    read_seconds = time.perf_counter() - started
+    result = score_dataset(model, dataset, parse_date(as_of), explain, version)
+    write_frame(result.frame, out)
+    typer.echo(f"Scored {len(result.frame):,} youths of the target group ({model.target_group.describe()}) with model "
+               f"version {version} (reading {read_seconds:.1f} s, features {result.feature_seconds:.1f} s, "
+               f"scoring{' and explaining' if explain else ''} {result.scoring_seconds:.1f} s)")
+    for line in describe_counts(result):
+        typer.echo(line)
+    typer.echo(f"Wrote {out}")
