@@ -41,13 +41,14 @@ def stage_costs(served, body: bytes, repeats: int) -> list[float]:
         marks = [time.perf_counter()]
         youths = youths_of.validate_json(body)
         marks.append(time.perf_counter())
-        prepared = scoring.prepare(youths, dt.date.today(), served.max_age)
+        prepared = scoring.prepare(youths, dt.date.today(), served.group)
         marks.append(time.perf_counter())
         results = scoring.score_prepared(served, youths, prepared)
         marks.append(time.perf_counter())
         records("score", results, "request", "key", [y.model_dump_json() for y in youths])
         marks.append(time.perf_counter())
-        ScoreResponse(model_version=served.version, results=results).model_dump_json()
+        ScoreResponse(model_version=served.version, model_run_id=served.run_id, model_fingerprint=served.fingerprint,
+                      results=results).model_dump_json()
         marks.append(time.perf_counter())
         for k in range(len(STAGES)):
             totals[k] += marks[k + 1] - marks[k]
@@ -70,7 +71,7 @@ def main() -> None:
     from vsv_model.settings import Settings
 
     settings = Settings.from_env()
-    served = model_store.load_tag(model_store.import_champion(settings), settings.max_age)
+    served = model_store.load_tag(model_store.import_champion(settings), settings)
     gc.collect()
     gc.freeze()
     gc.set_threshold(100_000, 50, 1000)  # as in the service's workers

@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import tempfile
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -131,9 +132,29 @@ def describe_version(settings: Settings, version: str) -> dict:
             "aliases": list(details.aliases)}
 
 
+@dataclass(frozen=True)
+class VersionIdentity:
+    """What identifies a registered version beyond its number (which every registry starts at 1): the training
+    run and the SHA-256 of the booster file."""
+
+    version: str
+    run_id: str
+    booster_sha256: str
+
+
+def identity_of(settings: Settings, version: str) -> VersionIdentity:
+    """The version's run id and booster checksum (recorded as a tag at registration)."""
+    details = client_for(settings).get_model_version(settings.model_name, version)
+    checksum = details.tags.get("booster_sha256")
+    if not checksum:
+        raise ModelLoadError(f"{settings.model_name} version {version} carries no booster_sha256 tag: register it again "
+                             "(vsv train) so it can be identified")
+    return VersionIdentity(str(details.version), details.run_id, checksum)
+
+
 def tags_for(model: RiskModel, metrics: dict) -> dict[str, str]:
     keep = ("roc_auc", "brier", "ece", "precision_at_capacity", "recall_at_capacity")
     return {"tier_cutoffs": json.dumps({"medium": model.cutoffs.medium, "high": model.cutoffs.high, "mode": model.cutoffs.mode}),
             "metrics": json.dumps({k: round(metrics[k], 5) for k in keep}),
             "trained_at": model.info.get("trained_at", ""), "as_of_dates": ",".join(model.info.get("as_of_dates", [])),
-            "target_group": json.dumps(model.target_group.to_dict())}
+            "target_group": json.dumps(model.target_group.to_dict()), "booster_sha256": model.booster_sha256}

@@ -55,13 +55,15 @@ def records(event: str, results: list, request_id: str | None, key_name: str | N
               "decision_route": decision.get("decision_route"), "decision_follows": decision.get("decision_follows"),
               "decision_reason": decision.get("decision_reason")}
     return [{**shared, "youth_id": result.youth_id, "as_of": str(result.as_of), "model_version": result.model_version,
+             "model_run_id": result.model_run_id,
              "input_hash": input_hash(youth_json), "probability": float(result.probability), "tier": result.tier,
              "advised_route": result.route, "top_reasons": top_reasons_json(result.reasons)}
             for result, youth_json in zip(results, youth_jsons, strict=True)]
 
 
 def top_reasons_json(reasons) -> str:
-    return "[" + ", ".join(f'{{"feature": "{r.feature}", "contribution": {round(r.contribution, 6)}}}' for r in reasons) + "]"
+    """The reasons shown, by concept (never the youth's values): what the advice rested on."""
+    return "[" + ", ".join(f'{{"concept": "{r.concept}", "contribution": {round(r.contribution, 6)}}}' for r in reasons) + "]"
 
 
 class AuditLog:

@@ -17,13 +17,12 @@ import numpy as np
 import pandas as pd
 
 from features.build import build_feature_table
-from serving.reasons import reason_columns
-from serving.scoring import explain_matrix
+from serving.reasons import explain_rows, reason_columns
+from serving.scoring import ServedModel, explain_matrix
 from vsv_model.policy import ROUTES, TIER_LABELS_NL, TIERS
 from vsv_model.progress import progress_bar
 from vsv_model.reader import DataSet, read_data_dir
 from vsv_model.risk_model import RiskModel, encode_frame, sigmoid
-from vsv_model.table_io import write_frame
 
 CHUNK_ROWS = 100_000
 
@@ -39,57 +38,58 @@ class BatchResult:
 
 def score_chunk(model: RiskModel, features: pd.DataFrame, explain: bool, threads: int) -> dict[str, np.ndarray]:
     matrix = encode_frame(features)
-    if explain:
-        contributions, _, log_odds = explain_matrix(model, matrix, threads)
-    else:
-        contributions, log_odds = None, model.log_odds(matrix, threads)
+    if not explain:
+        probability = sigmoid(model.log_odds(matrix, threads))
+        return {"probability": probability, "tier": model.tiers(probability)}
+    contributions, base, log_odds = explain_matrix(model, matrix, threads)
     probability = sigmoid(log_odds)
-    columns = {"probability": probability, "tier": model.tiers(probability)}
-    if explain:
-        columns |= reason_columns(matrix, contributions)
-    return columns
+    return ({"probability": probability, "tier": model.tiers(probability)}
+            | reason_columns(explain_rows(matrix, contributions)) | {"base_value": base, "log_odds": log_odds})
 
 
-def score_population(model: RiskModel, data_dir: Path, as_of: dt.date, explain: bool, version: str) -> BatchResult:
+def score_population(served: ServedModel, data_dir: Path, as_of: dt.date, explain: bool) -> BatchResult:
     """Read a data directory and score it (`vsv score` reads once itself and calls `score_dataset`)."""
-    return score_dataset(model, read_data_dir(data_dir), as_of, explain, version)
+    return score_dataset(served, read_data_dir(data_dir), as_of, explain)
 
 
-def score_dataset(model: RiskModel, data: DataSet, as_of: dt.date, explain: bool, version: str) -> BatchResult:
-    """Features of the in-scope youths at `as_of`, then probability, tier, route (and reasons) in chunks."""
+def score_dataset(served: ServedModel, data: DataSet, as_of: dt.date, explain: bool) -> BatchResult:
+    """Features of the youths of the model's target group at `as_of`, then probability, tier, route (and reasons by
+    concept) in chunks; every row names the model (version, run id and fingerprint)."""
+    model = served.model
     start = time.perf_counter()
     table = build_feature_table(data, as_of, group=model.target_group)
     feature_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    threads = os.cpu_count() or 1
-    parts = []
-    with progress_bar(len(table), "scoring", "youths") as bar:
-        for begin in range(0, len(table), CHUNK_ROWS):
-            chunk = table.features.iloc[begin:begin + CHUNK_ROWS]
-            parts.append(pd.DataFrame(score_chunk(model, chunk, explain, threads)))
-            bar.update(len(chunk))
-    scored = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["probability", "tier"])
-    frame = assemble_output(table, scored, version)
+    frame = score_features(served, table.keys, table.features, explain)
     counts = {t: int((frame["tier"] == t).sum()) for t in TIERS}
     capacity = {"high": model.cutoffs.details.get("high_capacity"), "medium": model.cutoffs.details.get("medium_capacity")}
     return BatchResult(frame, counts, capacity, feature_seconds, time.perf_counter() - start)
 
 
-def assemble_output(table, scored: pd.DataFrame, version: str) -> pd.DataFrame:
+def score_features(served: ServedModel, keys: pd.DataFrame, features: pd.DataFrame, explain: bool) -> pd.DataFrame:
+    """The output rows for youths whose features are known (a feature table, or a scores file scored again)."""
+    threads = os.cpu_count() or 1
+    parts = []
+    with progress_bar(len(features), "scoring", "youths") as bar:
+        for begin in range(0, len(features), CHUNK_ROWS):
+            chunk = features.iloc[begin:begin + CHUNK_ROWS]
+            parts.append(pd.DataFrame(score_chunk(served.model, chunk, explain, threads)))
+            bar.update(len(chunk))
+    scored = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["probability", "tier"])
+    return assemble_output(keys, features, scored, served)
+
+
+def assemble_output(keys: pd.DataFrame, features: pd.DataFrame, scored: pd.DataFrame, served: ServedModel) -> pd.DataFrame:
     routes = {t: ROUTES[t] for t in TIERS}
     tier = scored["tier"].astype(str)
     front = pd.DataFrame({
-        "youth_id": table.keys["youth_id"], "as_of": table.keys["as_of"],
+        "youth_id": keys["youth_id"].reset_index(drop=True), "as_of": keys["as_of"].reset_index(drop=True),
         "probability": scored["probability"], "tier": tier, "tier_nl": tier.map(TIER_LABELS_NL),
         "route": tier.map({t: r.code for t, r in routes.items()}), "route_nl": tier.map({t: r.label_nl for t, r in routes.items()}),
-        "model_version": version,
+        "model_version": served.version, "model_run_id": served.run_id, "model_fingerprint": served.fingerprint,
     })
     reasons = scored.drop(columns=["probability", "tier"])
-    return pd.concat([front, reasons, table.features.reset_index(drop=True)], axis=1)
-
-
-def write_scores(frame: pd.DataFrame, out: Path) -> None:
-    write_frame(frame, out)
+    return pd.concat([front, reasons, features.reset_index(drop=True)], axis=1)
 
 
 def describe_counts(result: BatchResult) -> list[str]:

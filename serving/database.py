@@ -36,6 +36,7 @@ decisions_table = sa.Table(
     sa.Column("advised_route", sa.String(32), nullable=False),
     sa.Column("probability", sa.Float, nullable=False),
     sa.Column("model_version", sa.String(32), nullable=False),
+    sa.Column("model_run_id", sa.String(32), nullable=True),  # with the version: what identifies the model
     sa.Column("chosen_route", sa.String(32), nullable=False),
     sa.Column("follows_advice", sa.Boolean, nullable=False),
     sa.Column("reason", sa.Text, nullable=True),
@@ -51,6 +52,7 @@ audit_table = sa.Table(
     sa.Column("youth_id", sa.String(64), nullable=False, index=True),
     sa.Column("as_of", sa.String(10), nullable=True),
     sa.Column("model_version", sa.String(32), nullable=False),
+    sa.Column("model_run_id", sa.String(32), nullable=True),
     sa.Column("input_hash", sa.String(64), nullable=False),
     sa.Column("probability", sa.Float, nullable=False),
     sa.Column("tier", sa.String(16), nullable=False),
@@ -107,6 +109,18 @@ def writing(engine: Engine) -> Iterator[Connection]:
             lock.close()
 
 
+def add_missing_columns(connection: Connection) -> None:
+    """Columns added to the tables after a database was created (e.g. model_run_id), as nullable columns: existing
+    records keep what they had, and nothing is updated (the tables are append-only)."""
+    inspector = sa.inspect(connection)
+    for table in (decisions_table, audit_table):
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present and column.nullable:
+                kind = column.type.compile(dialect=connection.dialect)
+                connection.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}")
+
+
 def append_only_triggers(dialect: str) -> list[str]:
     statements = []
     for table in APPEND_ONLY_TABLES:
@@ -149,9 +163,10 @@ def driver_message(error: sa.exc.SQLAlchemyError) -> str:
 
 
 def create_schema(engine: Engine) -> Engine:
-    """The tables (those missing) and the append-only triggers."""
+    """The tables (those missing), columns added since a database was created, and the append-only triggers."""
     metadata.create_all(engine)
     with engine.begin() as connection:
+        add_missing_columns(connection)
         for statement in append_only_triggers(engine.dialect.name):
             connection.exec_driver_sql(statement)
     return engine

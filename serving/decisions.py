@@ -26,6 +26,7 @@ class Advice:
     route: str
     probability: float
     model_version: str
+    model_run_id: str
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class DecisionStore:
                     recorded_at=recorded, youth_id=decision.youth_id, officer=decision.officer,
                     advised_tier=decision.advice.tier, advised_route=decision.advice.route,
                     probability=decision.advice.probability, model_version=decision.advice.model_version,
+                    model_run_id=decision.advice.model_run_id,
                     chosen_route=decision.chosen_route, follows_advice=decision.follows_advice, reason=decision.reason))
                 audit.append([audit_row], connection)
         except sa.exc.SQLAlchemyError as exc:

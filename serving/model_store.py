@@ -17,7 +17,7 @@ from pathlib import Path
 
 import bentoml
 
-from serving.scoring import ServedModel
+from serving.scoring import ServedModel, model_fingerprint
 from vsv_model.risk_model import ModelLoadError, RiskModel
 from vsv_model.settings import Settings
 from vsv_model.target_group import target_group_for
@@ -26,12 +26,27 @@ BENTO_MODEL = "vsv-risk"
 SERVED_FILE = "served.json"
 
 
-def bento_tag(version: str) -> str:
-    return f"{BENTO_MODEL}:v{version}"
+TAG_PART = 16  # characters of the run id and of the checksum in a tag: collisions would need both to repeat
+
+
+def bento_tag(run_id: str, booster_sha256: str, version: str) -> str:
+    """The store's tag of a model: keyed by run and checksum (and then the version), never by the version number
+    alone, which every registry (an earlier test run, a benchmark, another data set) starts at 1 in the one store
+    BentoML keeps per machine."""
+    return f"{BENTO_MODEL}:{run_id[:TAG_PART]}-{booster_sha256[:TAG_PART]}-v{version}"
+
+
+def tag_identity(tag: str) -> tuple[str, str] | None:
+    """The run id and checksum prefixes a tag names; None for a tag of another form."""
+    name, _, rest = str(tag).partition(":")
+    parts = rest.split("-")
+    ok = name == BENTO_MODEL and len(parts) == 3 and len(parts[0]) == TAG_PART and len(parts[1]) == TAG_PART
+    return (parts[0], parts[1]) if ok else None
 
 
 def import_champion(settings: Settings, version: str | None = None) -> str:
-    """Copy the champion (or `version`) into the BentoML model store; returns its tag. Idempotent."""
+    """Copy the registry's champion (or `version`) into BentoML's model store and return its tag. A model already
+    in the store under that tag is used only when its run id and checksum are the registry's."""
     from registry import mlflow_registry as registry
 
     registry.configure_tracking(settings)
@@ -39,21 +54,41 @@ def import_champion(settings: Settings, version: str | None = None) -> str:
     if version is None:
         raise ModelLoadError(f"no '{registry.CHAMPION}' alias on {settings.model_name} in {settings.tracking_uri}: "
                              "train a model (vsv train) and promote it (vsv promote) first")
-    tag = bento_tag(version)
+    identity = registry.identity_of(settings, version)
+    tag = bento_tag(identity.run_id, identity.booster_sha256, identity.version)
     try:
-        RiskModel.load(Path(bentoml.models.get(tag).path))  # imported before: refuse it if it was damaged since
-        return tag
+        stored = bentoml.models.get(tag)
     except bentoml.exceptions.NotFound:
-        pass
-    described = registry.describe_version(settings, version)
-    with tempfile.TemporaryDirectory() as scratch:
-        source = registry.download_version(settings, version, Path(scratch)) / "artifacts" / registry.RISK_MODEL_ARTIFACT
-        RiskModel.load(source)  # refuse a corrupt artifact before it is served
-        served = {"name": settings.model_name, "version": version, "run_id": described["run_id"]}
-        with bentoml.models.create(tag, labels={"mlflow_version": version}, metadata=served) as model:
-            shutil.copytree(source, model.path, dirs_exist_ok=True)
-            (Path(model.path) / SERVED_FILE).write_text(json.dumps(served), encoding="utf-8")
+        return store_version(settings, identity, tag)
+    require_identity(load_served(Path(stored.path), settings), identity.run_id, identity.booster_sha256,
+                     f"the registry's champion in {settings.tracking_uri}")
     return tag
+
+
+def store_version(settings: Settings, identity, tag: str) -> str:
+    """Download the version, check it is the one the registry names, and create it in BentoML's store."""
+    from registry import mlflow_registry as registry
+
+    with tempfile.TemporaryDirectory() as scratch:
+        source = registry.download_version(settings, identity.version, Path(scratch)) / "artifacts" / registry.RISK_MODEL_ARTIFACT
+        model = RiskModel.load(source)  # refuse a corrupt artifact before it is served
+        if model.booster_sha256 != identity.booster_sha256:
+            raise ModelLoadError(f"{settings.model_name} version {identity.version} in {settings.tracking_uri}: the booster "
+                                 f"downloaded ({model.booster_sha256[:16]}) is not the one registered ({identity.booster_sha256[:16]})")
+        served = {"name": settings.model_name, "version": identity.version, "run_id": identity.run_id,
+                  "booster_sha256": identity.booster_sha256}
+        labels = {"mlflow_version": identity.version, "fingerprint": model_fingerprint(identity.run_id, identity.booster_sha256)}
+        with bentoml.models.create(tag, labels=labels, metadata=served) as stored:
+            shutil.copytree(source, stored.path, dirs_exist_ok=True)
+            (Path(stored.path) / SERVED_FILE).write_text(json.dumps(served), encoding="utf-8")
+    return tag
+
+
+def require_identity(served: ServedModel, run_id: str, booster_sha256: str, expected: str) -> None:
+    """Refuse a loaded model that is not the expected one (run id and checksum, prefixes allowed), naming both."""
+    if not (served.run_id.startswith(run_id) and served.booster_sha256.startswith(booster_sha256)):
+        raise ModelLoadError(f"the model loaded (version {served.version}, run {served.run_id}, booster {served.booster_sha256[:16]}) "
+                             f"is not {expected} (run {run_id}, booster {booster_sha256[:16]})")
 
 
 def server_key() -> str:
@@ -105,7 +140,14 @@ class ServedMarker:
 
 
 def load_tag(tag: str, settings: Settings) -> ServedModel:
-    return load_served(Path(bentoml.models.get(tag).path), settings)
+    """The model under `tag`, refused unless it is the run and checksum the tag names."""
+    served = load_served(Path(bentoml.models.get(tag).path), settings)
+    named = tag_identity(tag)
+    if named is None:
+        raise ModelLoadError(f"{tag} is not a model tag of the form {BENTO_MODEL}:<run id>-<booster checksum>: import the "
+                             "champion again (vsv serve does)")
+    require_identity(served, *named, f"the model the tag {tag} names")
+    return served
 
 
 def load_served(directory: Path, settings: Settings) -> ServedModel:
@@ -117,6 +159,9 @@ def load_served(directory: Path, settings: Settings) -> ServedModel:
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"{directory} holds no served-model description: {exc}") from exc
     model = ServedModel(RiskModel.load(directory), served["name"], served["version"], served["run_id"])
+    if served.get("booster_sha256") != model.booster_sha256:
+        raise ModelLoadError(f"{directory}: the booster ({model.booster_sha256[:16]}) is not the one recorded when it was "
+                             f"imported ({str(served.get('booster_sha256'))[:16]}): the store was changed")
     if settings.target_max_age is not None:
         model.group.require(target_group_for(settings.target_max_age), f"VSV_MAX_AGE={settings.target_max_age}")
     return model

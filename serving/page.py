@@ -27,6 +27,7 @@ from serving.decisions import Advice, DecisionRefused, DecisionStore, validate_d
 from serving.errors import RequestError, location
 from serving.schemas import YouthInput
 from serving.scores import ListFilter, ScoresSource
+from vsv_model.concepts import CONCEPTS
 from vsv_model.feature_spec import FEATURES, SCHOOL_MUNICIPALITY_CATEGORIES
 from vsv_model.policy import DECISION_ROUTE_LABELS_NL, DECISION_ROUTES, TIER_LABELS_NL, TIERS
 from vsv_model.target_group import TargetGroup
@@ -42,6 +43,7 @@ PROBLEM_NL = {
     "under_18": "valt buiten de doelgroep: jonger dan {group.min_age} jaar",
     "over_age": "valt buiten de doelgroep: {group.max_age} jaar of ouder",
     "has_startkwalificatie": "valt buiten de doelgroep: heeft al een startkwalificatie",
+    "bsn": "dit lijkt een burgerservicenummer (BSN). Gebruik alleen het pseudoniem van de jongere, nooit een BSN",
 }
 PYDANTIC_NL = {
     "missing": "ontbreekt", "date_parsing": "is geen geldige datum (JJJJ-MM-DD)",
@@ -51,6 +53,7 @@ PYDANTIC_NL = {
     "finite_number": "moet een gewoon getal zijn", "less_than_equal": "is te groot", "greater_than_equal": "is te klein",
     "list_type": "moet een lijst zijn", "string_type": "moet tekst zijn", "model_type": "heeft niet de juiste vorm",
     "value_error": "geef de geschiedenis ('history') van één jongere",
+    "string_pattern_mismatch": "mag alleen letters, cijfers, '-' en '_' bevatten (1 tot 64 tekens)",
 }
 EXAMPLE_YOUTH = {"youth_id": "J0000001", "as_of": "2026-10-01", "history": {
     "birth_date": "2006-03-14",
@@ -142,7 +145,8 @@ def population(request: Request, tier: str = "", gemeente: str = "", ingeschreve
     listing = context.scores.page(wanted)
     details = context.served.model.cutoffs.details
     return render(request, "list.html", listing=listing, wanted=wanted, tiers=TIERS, ingeschreven=ingeschreven,
-                  group=context.served.group,
+                  group=context.served.group, served=context.served,
+                  discussable=[c.name for c in CONCEPTS if not c.background],
                   municipalities=SCHOOL_MUNICIPALITY_CATEGORIES,
                   capacity={"high": details.get("high_capacity"), "medium": details.get("medium_capacity")})
 
@@ -152,9 +156,37 @@ def youth_from_list(request: Request, youth_id: str, opgeslagen: int = 0, contex
     row = context.scores.row(youth_id)
     if row is None:
         return render(request, "message.html", status=404, title="Jongere niet gevonden",
-                      message=f"Jongere {youth_id} staat niet in de laatst berekende lijst.")
+                      message="Deze jongere staat niet in de laatst berekende lijst.")  # the id is never repeated
     youth = YouthInput(youth_id=youth_id, as_of=dt.date.fromisoformat(str(row["as_of"])), features=features_of(row))
-    return show_youth(request, context, youth, source="lijst", saved=bool(opgeslagen))
+    return show_youth(request, context, youth, source="lijst", saved=bool(opgeslagen), listed=listed_model(row))
+
+
+@dataclass(frozen=True)
+class Listed:
+    """How the list scored a youth: compared with the served model, so a page never silently shows another number."""
+
+    probability: float
+    version: str
+    run_id: str
+    fingerprint: str
+
+
+def listed_model(row) -> Listed:
+    return Listed(float(row["probability"]), str(row["model_version"]), str(row.get("model_run_id", "")),
+                  str(row.get("model_fingerprint", "")))
+
+
+@page_app.post("/herbereken", response_class=HTMLResponse)
+def rescore_list(request: Request, context: PageContext = Depends(page_context)):
+    """Score the list again with the served model (analyst): the same youths, reference date and features."""
+    officer = officer_of(request)
+    if officer is None or not officer.may("analyst"):
+        return render(request, "message.html", status=403, title="Niet toegestaan",
+                      message="Alleen een analist kan de lijst opnieuw laten berekenen.")
+    count = context.scores.rescore(context.served)
+    return render(request, "message.html", title="Lijst opnieuw berekend",
+                  message=f"De lijst ({count} jongeren) is opnieuw berekend met modelversie {context.served.version} "
+                          f"({context.served.fingerprint}).")
 
 
 def features_of(row) -> dict:
@@ -171,7 +203,8 @@ def features_of(row) -> dict:
 
 
 def show_youth(request: Request, context: PageContext, youth: YouthInput, source: str, saved: bool = False,
-               problems: list[str] | None = None, form: dict | None = None, status: int = 200) -> HTMLResponse:
+               problems: list[str] | None = None, form: dict | None = None, status: int = 200,
+               listed: Listed | None = None) -> HTMLResponse:
     """The youth's advice and reasons; shown only once the showing is in the audit log."""
     result = scoring.score(context.served, [youth], dt.date.today(), explain=True)[0]
     officer = officer_of(request)
@@ -181,14 +214,14 @@ def show_youth(request: Request, context: PageContext, youth: YouthInput, source
     except AuditUnavailable:
         return audit_unavailable(request)
     contributions = sorted(result.contributions.items(), key=lambda item: -abs(item[1]))
-    scale = max((abs(c) for _, c in contributions), default=1.0) or 1.0
+    scale = max((abs(r.contribution) for r in result.reasons), default=1.0) or 1.0
     labels = {f.name: f.label_nl for f in FEATURES}
     changeable = {f.name: f.changeable for f in FEATURES}
     return render(request, "youth.html", status=status, youth=youth, result=result, source=source, saved=saved,
                   contributions=contributions, scale=scale, labels=labels, changeable=changeable,
                   history=context.decisions.history(youth.youth_id), routes=DECISION_ROUTES, problems=problems or [],
                   form=form or {}, served=context.served, youth_json=youth.model_dump_json(),
-                  trained_at=context.served.model.info.get("trained_at", "")[:10])
+                  trained_at=context.served.model.info.get("trained_at", "")[:10], listed=listed)
 
 
 @page_app.get("/nieuw", response_class=HTMLResponse)
@@ -206,8 +239,16 @@ async def paste_submit(request: Request, gegevens: str = Form(""), bestand: Uplo
         youth = parse_youth(text)
         return show_youth(request, context, youth, source="geplakt")
     except (ValidationError, RequestError, ValueError) as error:
-        return render(request, "paste.html", status=400, example=json.dumps(EXAMPLE_YOUTH, indent=2, ensure_ascii=False),
-                      problems=problems_nl(error, context.served.group), text=text)
+        status = 422 if isinstance(error, RequestError) and error.status == 422 else 400
+        return render(request, "paste.html", status=status, example=json.dumps(EXAMPLE_YOUTH, indent=2, ensure_ascii=False),
+                      problems=problems_nl(error, context.served.group), text="" if names_the_id(error) else text)
+
+
+def names_the_id(error: Exception) -> bool:
+    """A refused identifier (a BSN, or not a pseudonymous key) is not shown again, not even in the form."""
+    if isinstance(error, RequestError):
+        return any(p.loc.endswith("youth_id") for p in error.problems)
+    return isinstance(error, ValidationError) and any(e["loc"][-1:] == ("youth_id",) for e in error.errors())
 
 
 def parse_youth(text: str) -> YouthInput:
@@ -247,7 +288,7 @@ def record_decision(request: Request, youth: str = Form(...), bron: str = Form(.
     except (ValidationError, RequestError):
         return render(request, "message.html", status=400, title="Besluit niet vastgelegd",
                       message="De gegevens van de jongere in het formulier zijn niet geldig. Open de jongere opnieuw.")
-    advice = Advice(result.tier, result.route, result.probability, result.model_version)
+    advice = Advice(result.tier, result.route, result.probability, result.model_version, result.model_run_id)
     officer = officer_of(request)
     try:
         decision = validate_decision(subject.youth_id, officer.name if officer else "", advice, route or None, houding or None, reden)

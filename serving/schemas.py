@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, model_validator
 
+from vsv_model.contract import YOUTH_ID_PATTERN
 from vsv_model.feature_spec import FEATURES, FeatureSpec
 
 MAX_YOUTHS = 1000
@@ -88,8 +89,12 @@ FeatureValues = create_model("FeatureValues", __config__=ConfigDict(extra="forbi
                              **{spec.name: feature_field(spec) for spec in FEATURES})
 
 
+YouthId = Annotated[str, Field(pattern=YOUTH_ID_PATTERN, description="A pseudonymous key (letters, digits, '-' and '_', "
+                                                                   "1 to 64 characters); never a BSN")]
+
+
 class YouthInput(Strict):
-    youth_id: Text
+    youth_id: YouthId
     as_of: dt.date | None = Field(default=None, description="Reference date (peildatum); default today")
     history: History | None = None
     features: FeatureValues | None = None  # type: ignore[valid-type]
@@ -102,13 +107,19 @@ class YouthInput(Strict):
 
 
 class Reason(BaseModel):
-    feature: str
+    concept: str = Field(description="schoolsituatie, verzuim, schoolloopbaan, diploma, leeftijd or schoollocatie")
     label_nl: str
-    value: str | float | int | None
-    contribution: float = Field(description="In calibrated log-odds")
+    contribution: float = Field(description="The sum of the concept's features' SHAP values, in calibrated log-odds")
     direction: Literal["raises", "lowers"]
     changeable: bool
     sentence_nl: str
+    features: dict[str, str | float | int | None] = Field(description="The youth's values the sentence is written from")
+
+
+class DataQualityWarning(BaseModel):
+    code: str
+    concept: str = Field(description="The concept whose reason this warning replaces")
+    message_nl: str
 
 
 class ScoredYouth(BaseModel):
@@ -120,21 +131,29 @@ class ScoredYouth(BaseModel):
     route: str
     route_nl: str
     intensity_nl: str
+    risk_nl: str = Field(description="Which risk the probability is of, in plain Dutch")
     probability_nl: str
-    reasons: list[Reason]
+    reasons: list[Reason] = Field(description="What raises the chance and what helps, largest first (not background)")
+    background: list[Reason] = Field(description="Age and school location: shown apart, not reasons to discuss")
+    data_quality: list[DataQualityWarning] = Field(description="Values that cannot all be true: flagged, never explained")
     warnings: list[str] = []
     model_version: str
+    model_run_id: str
+    model_fingerprint: str = Field(description="The first 8 characters of the run id and of the booster's SHA-256")
 
 
 class ScoreResponse(BaseModel):
     model_version: str
+    model_run_id: str
+    model_fingerprint: str
     results: list[ScoredYouth]
 
 
 class Explanation(ScoredYouth):
     log_odds: float
     base_value: float
-    contributions: dict[str, float]
+    concept_contributions: dict[str, float] = Field(description="Per concept; base_value + their sum = log_odds")
+    contributions: dict[str, float] = Field(description="Per feature (TreeSHAP); base_value + their sum = log_odds")
     features: dict[str, str | float | int | None]
 
 
@@ -149,6 +168,8 @@ class ModelInfo(BaseModel):
     name: str
     version: str
     run_id: str
+    booster_sha256: str
+    fingerprint: str
     target_group: dict[str, int] = Field(description="min_age, max_age (exclusive) and outcome_age of the youths it scores")
     trained_at: str
     as_of_dates: list[str]

@@ -33,6 +33,8 @@ class ListPage:
     counts: dict[str, int]
     as_of: str | None
     model_version: str | None
+    model_run_id: str | None = None
+    model_fingerprint: str | None = None
 
 
 class ScoresSource:
@@ -69,8 +71,25 @@ class ScoresSource:
         rows = chosen.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
         counts = {t: int((frame["tier"] == t).sum()) for t in TIERS}
         first = frame.iloc[0] if len(frame) else None
-        return ListPage(rows, len(chosen), page, pages, counts,
-                        None if first is None else str(first["as_of"]), None if first is None else str(first["model_version"]))
+        identity = [None if first is None else str(first.get(name, "")) for name in ("as_of", "model_version", "model_run_id",
+                                                                                     "model_fingerprint")]
+        return ListPage(rows, len(chosen), page, pages, counts, *identity)
+
+    def rescore(self, served) -> int:
+        """Score the listed youths again with `served` (same youths, reference dates and features) and replace the
+        file atomically; returns how many youths were scored."""
+        from serving.batch import score_features
+        from vsv_model.feature_spec import FEATURE_NAMES
+        from vsv_model.table_io import write_frame
+
+        frame = self.frame()
+        if frame is None:
+            return 0
+        scored = score_features(served, frame[["youth_id", "as_of"]], frame[list(FEATURE_NAMES)], explain=True)
+        temporary = self.path.with_name(f".{self.path.stem}.rescoring{self.path.suffix}")
+        write_frame(scored, temporary)
+        temporary.replace(self.path)
+        return len(scored)
 
     def row(self, youth_id: str) -> pd.Series | None:
         frame = self.frame()

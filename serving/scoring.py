@@ -18,7 +18,7 @@ from serving.errors import Problem, RequestError
 from serving.history import day_number, history_rows
 from serving.responses import scored_youths
 from serving.schemas import YouthInput
-from vsv_model.contract import STARTKWALIFICATIE_LEVELS
+from vsv_model.contract import LOOKS_LIKE_BSN, STARTKWALIFICATIE_LEVELS, is_bsn
 from vsv_model.feature_spec import FEATURE_NAMES
 from vsv_model.risk_model import RiskModel, encode_records, sigmoid
 from vsv_model.target_group import TargetGroup
@@ -28,7 +28,8 @@ LARGE_REQUEST = 200  # from this many youths a request uses every core for TreeS
 
 @dataclass
 class ServedModel:
-    """The model the service serves, with where it came from."""
+    """The model the service serves, with where it came from: its registry version, and what identifies it
+    (the training run and the booster's checksum; a version number alone is not unique across registries)."""
 
     model: RiskModel
     name: str
@@ -38,6 +39,19 @@ class ServedModel:
     @property
     def group(self) -> TargetGroup:
         return self.model.target_group
+
+    @property
+    def booster_sha256(self) -> str:
+        return self.model.booster_sha256
+
+    @property
+    def fingerprint(self) -> str:
+        return model_fingerprint(self.run_id, self.booster_sha256)
+
+
+def model_fingerprint(run_id: str, booster_sha256: str) -> str:
+    """A short, readable identity: the run id's and the checksum's first 8 characters ('1f3a9c2e-8d0b4e11')."""
+    return f"{run_id[:8]}-{booster_sha256[:8]}"
 
 
 @dataclass
@@ -69,8 +83,16 @@ def feature_scope_reason(record: dict, group: TargetGroup) -> tuple[str, str] | 
     return None
 
 
+def refuse_citizen_numbers(youths: list[YouthInput]) -> None:
+    """A youth_id that is a valid BSN is refused before anything is scored, stored or logged, without repeating it."""
+    problems = [Problem(f"youths[{i}].youth_id", LOOKS_LIKE_BSN, "bsn") for i, y in enumerate(youths) if is_bsn(y.youth_id)]
+    if problems:
+        raise RequestError(422, problems)
+
+
 def prepare(youths: list[YouthInput], today: dt.date, group: TargetGroup) -> Prepared:
     """Validate and turn a request's youths into the booster matrix (request order)."""
+    refuse_citizen_numbers(youths)
     as_of = [y.as_of or today for y in youths]
     matrix = np.empty((len(youths), len(FEATURE_NAMES)))
     warnings: list[list[str]] = [[] for _ in youths]

@@ -73,9 +73,8 @@ class VsvRisk:
         quiet_validation_logs()
         self.settings = Settings.from_env()
         self.marker = model_store.ServedMarker.for_this_server()
-        stored = bentoml.models.get(self.starting_tag())
-        self.served_tag = str(stored.tag)
-        self.served = model_store.load_served(Path(stored.path), self.settings)
+        self.served_tag = str(bentoml.models.get(self.starting_tag()).tag)
+        self.served = model_store.load_tag(self.served_tag, self.settings)  # refused unless the run and checksum match
         engine = open_database(self.settings.database_url)
         self.audit = AuditLog(engine)
         keys = KeyRing(Path(self.settings.api_keys_file))
@@ -126,7 +125,8 @@ class VsvRisk:
             return refused(ctx, error.status, error.body())
         except AuditUnavailable as error:
             return refused(ctx, 503, f"{error}: no advice without a record")
-        return ScoreResponse(model_version=self.served.version, results=results)
+        return ScoreResponse(model_version=self.served.version, model_run_id=self.served.run_id,
+                             model_fingerprint=self.served.fingerprint, results=results)
 
     @bentoml.api(route="/explain")
     async def explain(self, youth: YouthInput, ctx: bentoml.Context) -> Explanation:
@@ -179,7 +179,8 @@ def carried_model_tag() -> str | None:
 def model_info(served: scoring.ServedModel) -> ModelInfo:
     model = served.model
     return ModelInfo(
-        name=served.name, version=served.version, run_id=served.run_id, target_group=served.group.to_dict(),
+        name=served.name, version=served.version, run_id=served.run_id, booster_sha256=served.booster_sha256,
+        fingerprint=served.fingerprint, target_group=served.group.to_dict(),
         trained_at=model.info.get("trained_at", ""), as_of_dates=model.info.get("as_of_dates", []),
         metrics=model.info.get("metrics", {}),
         tier_cutoffs={"medium": model.cutoffs.medium, "high": model.cutoffs.high},

@@ -67,6 +67,7 @@ def champion_store(population_dir, tmp_path_factory, session_env):
     """A trained and promoted champion in a temporary MLflow store, imported into a temporary
     BentoML home; the environment points at both for the rest of the session."""
     from serving.model_store import import_champion
+    from serving.scoring import ServedModel
     from training.config import GateConfig, LightGBMConfig, TrainConfig
     from training.pipeline import run_training
     from training.promote import promote
@@ -81,7 +82,9 @@ def champion_store(population_dir, tmp_path_factory, session_env):
     promote(settings, config.gates)
     tag = import_champion(settings)
     session_env.setenv("VSV_MODEL_TAG", tag)
-    return {"settings": settings, "tag": tag, "version": result.version, "model": result.model, "root": root}
+    served = ServedModel(result.model, settings.model_name, result.version, result.run_id)
+    return {"settings": settings, "tag": tag, "version": result.version, "model": result.model, "root": root,
+            "run_id": result.run_id, "served": served}
 
 
 @pytest.fixture(scope="session")
@@ -106,8 +109,7 @@ def scored_current(champion_store, population_dir, api_keys, tmp_path_factory, s
     from vsv_model.table_io import write_frame
 
     root = tmp_path_factory.mktemp("scores")
-    result = score_population(champion_store["model"], population_dir, dt.date(2026, 10, 1), explain=True,
-                              version=champion_store["version"])
+    result = score_population(champion_store["served"], population_dir, dt.date(2026, 10, 1), explain=True)
     write_frame(result.frame, root / "latest.parquet")
     database = f"sqlite:///{root / 'vsv.db'}"
     session_env.setenv("VSV_SCORES", str(root / "latest.parquet"))

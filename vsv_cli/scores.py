@@ -13,8 +13,10 @@ from vsv_cli.common import fail, parse_date, read_data, table_path
 
 
 def load_scoring_model(settings, version: str | None):
-    """The champion (or `version`) from the registry; exits 2 with the reason when there is none or it is damaged."""
+    """The champion (or `version`) from the registry, with its run id; exits 2 with the reason when there is none
+    or it is damaged."""
     from registry import mlflow_registry as registry
+    from serving.scoring import ServedModel
     from vsv_model.risk_model import ModelLoadError
 
     registry.configure_tracking(settings)
@@ -23,9 +25,10 @@ def load_scoring_model(settings, version: str | None):
         fail("no champion model: train (vsv train) and promote (vsv promote) first")
     try:
         with tempfile.TemporaryDirectory() as scratch:
-            return version, registry.load_version(settings, version, Path(scratch))
+            model = registry.load_version(settings, version, Path(scratch))
     except ModelLoadError as exc:
         fail(str(exc))
+    return ServedModel(model, settings.model_name, version, registry.run_of_version(settings, version))
 
 
 def score(
@@ -43,19 +46,19 @@ def score(
     from vsv_model.table_io import write_frame
     from vsv_model.target_group import TargetGroupMismatch, target_group_for
 
-    version, model = load_scoring_model(Settings.from_env(), version)
+    served = load_scoring_model(Settings.from_env(), version)
     if max_age is not None:
         try:
-            model.target_group.require(target_group_for(max_age), f"--max-age {max_age}")
+            served.group.require(target_group_for(max_age), f"--max-age {max_age}")
         except TargetGroupMismatch as exc:
             fail(str(exc))
     started = time.perf_counter()
     dataset = read_data(data)  # read once; a contract violation stops here with its message
     read_seconds = time.perf_counter() - started
-    result = score_dataset(model, dataset, parse_date(as_of), explain, version)
+    result = score_dataset(served, dataset, parse_date(as_of), explain)
     write_frame(result.frame, out)
-    typer.echo(f"Scored {len(result.frame):,} youths of the target group ({model.target_group.describe()}) with model "
-               f"version {version} (reading {read_seconds:.1f} s, features {result.feature_seconds:.1f} s, "
+    typer.echo(f"Scored {len(result.frame):,} youths of the target group ({served.group.describe()}) with model "
+               f"version {served.version} ({served.fingerprint}) (reading {read_seconds:.1f} s, features {result.feature_seconds:.1f} s, "
                f"scoring{' and explaining' if explain else ''} {result.scoring_seconds:.1f} s)")
     for line in describe_counts(result):
         typer.echo(line)

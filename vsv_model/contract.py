@@ -8,11 +8,15 @@ the same way everywhere. See ../shared/data-contract.md for the prose version.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
+
+from vsv_model.columns import to_arrow_strings
 
 UNKNOWN = "onbekend"
 NONE = "geen"
@@ -52,6 +56,15 @@ MUNICIPALITY_MERGERS = {
 MUNICIPALITY_CATEGORIES = (*REGION_MUNICIPALITIES, OUTSIDE_REGION, UNKNOWN)
 
 ColumnKind = Literal["id", "string", "date", "enum", "number"]
+
+# A youth_id is a pseudonymous key: letters, digits, '-' and '_', 1 to 64 characters. Never a BSN: a value of 9
+# digits that passes the 11-test is refused wherever it enters (files, API, page), without repeating it.
+YOUTH_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+NOT_PSEUDONYMOUS = ("is not a pseudonymous id: only letters, digits, '-' and '_' (1 to 64 characters) are allowed "
+                    "(the value is not repeated here)")
+LOOKS_LIKE_BSN = ("looks like a BSN (9 digits that pass the 11-test): only pseudonymous ids are allowed, never a "
+                  "citizen service number (the value is not repeated here)")
+_ID = re.compile(YOUTH_ID_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -150,6 +163,37 @@ class ContractError(ValueError):
         if self.column is not None:
             parts.append(f"column '{self.column}'")
         return ", ".join(parts) + f": {self.problem}"
+
+
+def is_bsn(value) -> bool:
+    """9 digits passing the 11-test: 9*d1 + 8*d2 + ... + 2*d8 - d9 divisible by 11 (and not all zeros)."""
+    text = str(value)
+    if len(text) != 9 or not text.isascii() or not text.isdigit() or text == "000000000":
+        return False
+    digits = [int(c) for c in text]
+    return (sum(w * d for w, d in zip(range(9, 1, -1), digits[:8])) - digits[8]) % 11 == 0
+
+
+def youth_id_problem(value) -> str | None:
+    """Why a youth_id is refused (never repeating it), or None when it is a pseudonymous key."""
+    if not isinstance(value, str) or not _ID.match(value):
+        return NOT_PSEUDONYMOUS
+    return LOOKS_LIKE_BSN if is_bsn(value) else None
+
+
+def rows_with_bad_ids(values) -> tuple[np.ndarray, str | None]:
+    """Positions of ids that are not pseudonymous keys, and the first one's problem. The pattern runs in Arrow over
+    the whole column; only 9-digit values get the 11-test, once per distinct value."""
+    ids = to_arrow_strings(values)
+    pattern_ok = pc.fill_null(pc.match_substring_regex(ids, YOUTH_ID_PATTERN), False).to_numpy(zero_copy_only=False)
+    nine_digits = np.flatnonzero(pc.fill_null(pc.match_substring_regex(ids, "^[0-9]{9}$"), False).to_numpy(zero_copy_only=False))
+    bsn = {value for value in set(ids.take(nine_digits).to_pylist()) if is_bsn(value)}
+    looks_like_bsn = np.zeros(len(ids), dtype=bool)
+    looks_like_bsn[nine_digits] = [value in bsn for value in ids.take(nine_digits).to_pylist()]
+    rows = np.flatnonzero(~pattern_ok | looks_like_bsn)
+    if len(rows) == 0:
+        return rows, None
+    return rows, (LOOKS_LIKE_BSN if looks_like_bsn[rows[0]] else NOT_PSEUDONYMOUS)
 
 
 def is_startkwalificatie(levels: np.ndarray | pd.Series) -> np.ndarray:

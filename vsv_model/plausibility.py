@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vsv_model.contract import MBO_TYPES, NONE
+from vsv_model.contract import MBO_TYPES, NONE, UNKNOWN
 from vsv_model.feature_spec import CURRENT_EDUCATION_CATEGORIES, FEATURE_NAMES, LEARNING_PATH_CATEGORIES
 
 MAX_SCHOOL_HOURS_PER_WEEK = 40  # no school week holds more; secondary and full-time mbo have about 25-30
@@ -52,6 +52,7 @@ CHECKS: tuple[Check, ...] = (
 CHECK_CODES: tuple[str, ...] = tuple(c.code for c in CHECKS)
 CHECKS_BY_CODE: dict[str, Check] = {c.code: c for c in CHECKS}
 MBO_CODES = [CURRENT_EDUCATION_CATEGORIES.index(t) for t in MBO_TYPES]
+UNKNOWN_EDUCATION = CURRENT_EDUCATION_CATEGORIES.index(UNKNOWN)
 
 
 def column(matrix: np.ndarray, name: str) -> np.ndarray:
@@ -77,11 +78,11 @@ def enrolment_flags(x) -> dict[str, np.ndarray]:
     enrolled, months, age = x("enrolled"), x("months_not_enrolled"), x("age")
     education, path = x("current_education"), x("learning_path")
     no_education = education == CURRENT_EDUCATION_CATEGORIES.index(NONE)
-    has_path = path != LEARNING_PATH_CATEGORIES.index(NONE)
+    has_path = ~np.isin(path, [LEARNING_PATH_CATEGORIES.index(NONE), LEARNING_PATH_CATEGORIES.index(UNKNOWN)])
     never = np.isnan(months)
     with np.errstate(invalid="ignore"):
         disagrees = ((enrolled == 1) & ((months > 0) | never | no_education)) | ((enrolled == 0) & ~no_education)
-        disagrees |= has_path & ~np.isin(education, MBO_CODES)
+        disagrees |= has_path & ~np.isin(education, [*MBO_CODES, UNKNOWN_EDUCATION])  # a known path, a known non-mbo education
         return {
             "out_of_school_before_16": ~never & (months > 12 * (age - 15)),
             "enrolment_disagrees": disagrees,

@@ -34,6 +34,7 @@ from vsv_model.contract import (
     TableSchema,
     count_merged_names,
     normalise_columns,
+    rows_with_bad_ids,
     rows_with_end_before_start,
     rows_with_negative,
 )
@@ -221,6 +222,8 @@ def parse_numbers(values: pd.Series, column: Column, source: _Source) -> pd.Seri
 
 def check_rules(table: pd.DataFrame, schema: TableSchema, source: _Source) -> None:
     """The contract's value rules that stop a run."""
+    bad, problem = rows_with_bad_ids(table["youth_id"])
+    raise_at_rows(source, schema.column("youth_id"), table["youth_id"], bad, problem or "")
     if schema is ABSENCE_REPORTS:
         bad = rows_with_negative(table["hours"].to_numpy())
         raise_at_rows(source, schema.column("hours"), table["hours"], bad, "negative hours ({value})")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import lightgbm as lgb
@@ -151,6 +152,11 @@ class RiskModel:
     @property
     def n_trees(self) -> int:
         return self.booster.num_trees()
+
+    @cached_property
+    def booster_sha256(self) -> str:
+        """SHA-256 of the booster as saved (`model.txt`): with the run id, what identifies a model version."""
+        return hashlib.sha256(self.booster.model_to_string().encode("utf-8")).hexdigest()
 
     def save(self, directory: Path) -> Path:
         directory = Path(directory)

@@ -1,15 +1,34 @@
-"""What an officer reads, in Dutch: one sentence per reason and the probability in words.
+"""What an officer reads, in plain Dutch (B1): one sentence per concept, written from the youth's own values.
 
-Sentences name the value and say whether it raises or lowers the risk, with
-Dutch number formatting and verb agreement ("34 verzuimuren ... verhogen het
-risico", "1 schoolwisseling verhoogt het risico").
+Officers read these sentences aloud to the youth, so each one must be true for that youth. A sentence states
+the facts of all the concept's features at once (so it cannot contradict itself), then exactly one direction
+sentence that follows the sign of the concept's contribution. No jargon ("startkwalificatie", "log-odds",
+"leerweg"): the risk is named as what it is, a diploma of mbo level 2 or higher, havo or vwo. Long periods are
+given in years. The catalogue of every sentence, with the rules, is docs/reasons.md.
 """
 
 from __future__ import annotations
 
 import math
 
-from vsv_model.contract import NONE, OUTSIDE_REGION, UNKNOWN
+from vsv_model.contract import OUTSIDE_REGION, UNKNOWN
+
+RAISES = "Dit maakt de kans groter."
+LOWERS = "Dit maakt de kans kleiner."
+EDUCATION_NL = {
+    "mbo-1": "mbo niveau 1 (entree)", "mbo-2": "mbo niveau 2", "mbo-3": "mbo niveau 3", "mbo-4": "mbo niveau 4",
+    "vmbo-bb": "vmbo basis", "vmbo-kb": "vmbo kader", "vmbo-gt": "vmbo gemengd of theoretisch", "havo": "havo",
+    "vwo": "vwo", "pro": "praktijkonderwijs", "vso": "voortgezet speciaal onderwijs",
+    "isk": "een schakelklas voor nieuwkomers", "vavo": "vavo (havo of vwo voor volwassenen)", "po": "basisonderwijs",
+    "so": "speciaal onderwijs", "hbo": "hbo", "wo": "een universitaire opleiding",
+}
+PATH_NL = {"BOL": ", vooral op school (BOL)", "BBL": ", werkend leren (BBL)"}
+DIPLOMA_NL = {
+    "geen": "Heeft nog geen diploma.", "vmbo-bb": "Heeft een vmbo-diploma (basis).",
+    "vmbo-kb": "Heeft een vmbo-diploma (kader).", "vmbo-gt": "Heeft een vmbo-diploma (gemengd of theoretisch).",
+    "mbo-1": "Heeft een mbo-diploma niveau 1 (entree).",
+}
+WEEKS_PER_YEAR = 52
 
 
 def dutch_number(value: float) -> str:
@@ -19,106 +38,122 @@ def dutch_number(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".").replace(".", ",")
 
 
-def _counted(value, one: str, many: str, none: str) -> tuple[str, bool]:
-    """A counted subject with its grammatical number: (text, plural)."""
-    if value is None:
-        return none, True
-    if value == 0:
-        return none, True
-    if value == 1:
-        return f"1 {one}", False
-    return f"{dutch_number(value)} {many}", True
+def counted(n: float, one: str, many: str) -> str:
+    """'1 maand', '3 maanden' (uur, keer and jaar take the same word for both)."""
+    return f"{dutch_number(n)} {one if n == 1 else many}"
 
 
-def _place(value: str) -> tuple[str, bool]:
-    if value == OUTSIDE_REGION:
-        return "Een schoollocatie buiten de regio", False
-    if value == UNKNOWN:
-        return "Een onbekende schoollocatie", False
-    return f"Schoollocatie {value}", False
+def in_years(amount: int, per_year: int) -> str:
+    """'2 jaar' for exactly two years, 'ruim 2 jaar' for a little more."""
+    years, rest = divmod(int(amount), per_year)
+    return f"{'ruim ' if rest else ''}{years} jaar"
 
 
-def _diploma(value: str) -> tuple[str, bool]:
-    if value == NONE:
-        return "Geen eerder behaald diploma", False
-    if value == UNKNOWN:
-        return "Een diploma van onbekend niveau", False
-    return f"Het laatst behaalde diploma ({value})", False
+def months_phrase(months: int) -> str:
+    return counted(months, "maand", "maanden") if months < 24 else in_years(months, 12)
 
 
-def _education(value: str) -> tuple[str, bool]:
-    if value == NONE:
-        return "Geen lopende opleiding", False
-    if value == UNKNOWN:
-        return "Een opleiding van onbekend type", False
-    return f"De huidige opleiding ({value})", False
+def recent_weeks(weeks: int) -> str:
+    return "deze week" if weeks == 0 else counted(weeks, "week", "weken") + " geleden"
 
 
-def _path(value: str) -> tuple[str, bool]:
-    return {
-        "BBL": ("De beroepsbegeleidende leerweg (BBL)", False),
-        "BOL": ("De beroepsopleidende leerweg (BOL)", False),
-        NONE: ("Geen leerweg", False),
-    }.get(value, ("Een onbekende leerweg", False))
+def school_situation(v: dict) -> str:
+    if v["enrolled"] == 1:
+        education = EDUCATION_NL.get(v["current_education"], "een opleiding van onbekend type")
+        return f"Volgt nu {education}{PATH_NL.get(v['learning_path'], '')}."
+    months = v["months_not_enrolled"]
+    if months is None:
+        return "Staat niet ingeschreven bij een school en was dat volgens de gegevens ook nooit."
+    if months == 0:
+        return "Staat sinds minder dan een maand niet meer ingeschreven bij een school."
+    return f"Staat sinds {months_phrase(months)} niet meer ingeschreven bij een school."
 
 
-def _months(value) -> tuple[str, bool]:
-    if value is None:
-        return "Nooit ingeschreven zijn geweest", False
-    if value == 0:
-        return "Nu ingeschreven staan", False
-    return ("1 maand niet ingeschreven", False) if value == 1 else (f"{dutch_number(value)} maanden niet ingeschreven", True)
+def hours_phrase(v: dict) -> str:
+    total, recent, latest = v["absence_hours_52w"], v["absence_hours_13w"], v["absence_hours_4w"]
+    if not total:
+        return ""
+    if not recent:
+        detail = " (geen uren in de laatste 13 weken)"
+    elif not latest:
+        detail = f" (waarvan {dutch_number(recent)} uur in de laatste 13 weken)"
+    else:
+        detail = f" (waarvan {dutch_number(recent)} uur in de laatste 13 weken en {dutch_number(latest)} uur in de laatste 4 weken)"
+    return f", samen {dutch_number(total)} uur{detail}"
 
 
-def _weeks(value) -> tuple[str, bool]:
-    if value is None:
-        return "Nooit een verzuimmelding", False
-    if value == 1:
-        return "1 week sinds de laatste verzuimmelding", False
-    return f"{dutch_number(value)} weken sinds de laatste verzuimmelding", True
+def absence(v: dict) -> str:
+    reports, late, weeks = v["absence_reports_52w"], v["late_reports_52w"], v["weeks_since_last_report"]
+    if weeks is None:
+        return "Er is nooit verzuim gemeld."
+    if reports == 0 and late == 0:
+        when = in_years(weeks, WEEKS_PER_YEAR) if weeks >= WEEKS_PER_YEAR else counted(weeks, "week", "weken")
+        return f"Het laatste verzuim werd {when} geleden gemeld."
+    last = f"De laatste melding was {recent_weeks(weeks)}."
+    if reports == 0:
+        return (f"De school meldde in het afgelopen jaar {dutch_number(late)} keer dat de jongere vaak te laat kwam"
+                f"{hours_phrase(v)}. {last}")
+    sentence = (f"De school meldde in het afgelopen jaar {dutch_number(reports)} keer dat de jongere zonder geldige "
+                f"reden afwezig was{hours_phrase(v)}.")
+    if late:
+        sentence += f" Ook meldde de school {dutch_number(late)} keer dat de jongere vaak te laat kwam."
+    return f"{sentence} {last}"
 
 
-SUBJECTS = {
-    "age": lambda v: (f"Een leeftijd van {dutch_number(v)} jaar", False),
-    "school_municipality": _place,
-    "last_diploma": _diploma,
-    "school_switches": lambda v: _counted(v, "schoolwisseling", "schoolwisselingen", "Geen schoolwisselingen"),
-    "school_switches_2y": lambda v: _counted(v, "schoolwisseling in de afgelopen 2 jaar", "schoolwisselingen in de afgelopen 2 jaar",
-                                             "Geen schoolwisselingen in de afgelopen 2 jaar"),
-    "enrolled": lambda v: ("Een lopende inschrijving", False) if v == 1 else ("Niet ingeschreven staan", False),
-    "current_education": _education,
-    "learning_path": _path,
-    "months_not_enrolled": _months,
-    "absence_hours_4w": lambda v: _counted(v, "verzuimuur in de afgelopen 4 weken", "verzuimuren in de afgelopen 4 weken",
-                                           "Geen verzuimuren in de afgelopen 4 weken"),
-    "absence_hours_13w": lambda v: _counted(v, "verzuimuur in de afgelopen 13 weken", "verzuimuren in de afgelopen 13 weken",
-                                            "Geen verzuimuren in de afgelopen 13 weken"),
-    "absence_hours_52w": lambda v: _counted(v, "verzuimuur in de afgelopen 52 weken", "verzuimuren in de afgelopen 52 weken",
-                                            "Geen verzuimuren in de afgelopen 52 weken"),
-    "absence_reports_52w": lambda v: _counted(v, "verzuimmelding in het afgelopen jaar", "verzuimmeldingen in het afgelopen jaar",
-                                              "Geen verzuimmeldingen in het afgelopen jaar"),
-    "late_reports_52w": lambda v: _counted(v, "te-laat-melding in het afgelopen jaar", "te-laat-meldingen in het afgelopen jaar",
-                                           "Geen te-laat-meldingen in het afgelopen jaar"),
-    "weeks_since_last_report": _weeks,
-    "dropout_episodes": lambda v: _counted(v, "eerdere uitval zonder startkwalificatie", "eerdere keren uitval zonder startkwalificatie",
-                                           "Geen eerdere uitval zonder startkwalificatie"),
-    "vo_mbo_transition_1y": lambda v: ("Een overstap van vo naar mbo in het afgelopen jaar", False) if v == 1
-    else ("Geen overstap van vo naar mbo in het afgelopen jaar", False),
-}
+def school_career(v: dict) -> str:
+    dropouts, switches, recent = v["dropout_episodes"], v["school_switches"], v["school_switches_2y"]
+    parts = ["Is nooit gestopt met een opleiding zonder diploma." if dropouts == 0
+             else f"Is {dutch_number(dropouts)} keer gestopt met een opleiding zonder diploma."]
+    if switches == 0:
+        parts.append("Is nooit van school gewisseld zonder diploma.")
+    else:
+        within = f", waarvan {dutch_number(recent)} keer in de afgelopen 2 jaar" if recent else ""
+        parts.append(f"Is {dutch_number(switches)} keer van school gewisseld zonder diploma{within}.")
+    if v["vo_mbo_transition_1y"] == 1:
+        parts.append("Is in het afgelopen jaar van het voortgezet onderwijs naar het mbo gegaan.")
+    return " ".join(parts)
 
 
-def reason_sentence(feature: str, value, raises: bool) -> str:
-    """'34 verzuimuren in de afgelopen 13 weken verhogen het risico'."""
-    if isinstance(value, float) and math.isnan(value):
-        value = None
-    subject, plural = SUBJECTS[feature](value)
-    verb = ("verhogen" if plural else "verhoogt") if raises else ("verlagen" if plural else "verlaagt")
-    return f"{subject} {verb} het risico"
+def last_diploma(v: dict) -> str:
+    level = v["last_diploma"]
+    if level == UNKNOWN:
+        return "Heeft een diploma van onbekend niveau."
+    return DIPLOMA_NL.get(level, f"Heeft een diploma {level}.")
+
+
+def age(v: dict) -> str:
+    return f"Is {dutch_number(v['age'])} jaar."
+
+
+def school_location(v: dict) -> str:
+    place = v["school_municipality"]
+    if place == UNKNOWN:
+        return "De plaats van de school is niet bekend."
+    where = "buiten de regio" if place == OUTSIDE_REGION else f"in {place}"
+    return f"De school staat {where}." if v["enrolled"] == 1 else f"De laatste school stond {where}."
+
+
+FACTS = {"schoolsituatie": school_situation, "verzuim": absence, "schoolloopbaan": school_career,
+         "diploma": last_diploma, "leeftijd": age, "schoollocatie": school_location}
+# The values a concept's sentence reads beyond its own features.
+CONTEXT = {"schoollocatie": ("enrolled",)}
+
+
+def reason_sentence(concept: str, values: dict, contribution: float) -> str:
+    """The concept's facts from the youth's values, then the direction its contribution gives."""
+    return f"{FACTS[concept](values)} {RAISES if contribution > 0 else LOWERS}"
+
+
+def risk_nl(outcome_age: int) -> str:
+    """Which risk the model estimates, in plain words."""
+    return (f"de kans dat deze jongere vóór de {outcome_age}e verjaardag geen diploma haalt van mbo-niveau 2 of hoger, "
+            "havo of vwo")
 
 
 def probability_in_words(probability: float, outcome_age: int) -> str:
-    """'ongeveer 7 op de 10 vergelijkbare jongeren halen geen startkwalificatie vóór hun 23e'."""
-    tail = "vergelijkbare jongeren {verb} geen startkwalificatie vóór hun " + f"{outcome_age}e"
+    """'ongeveer 7 op de 10 vergelijkbare jongeren halen vóór hun 23e verjaardag geen diploma ...'."""
+    tail = ("vergelijkbare jongeren {verb} vóór hun " + f"{outcome_age}e verjaardag geen diploma van mbo-niveau 2 of "
+            "hoger, havo of vwo")
     if probability < 0.05:
         return "minder dan 1 op de 20 " + tail.format(verb="haalt")
     if probability >= 0.95:

@@ -134,3 +134,40 @@ def test_extra_columns_are_ignored_and_optional_columns_may_be_absent(tmp_path):
     data = read_data_dir(directory)
     assert list(data.youths.columns) == ["youth_id", "birth_date", "residence_municipality", "gender", "origin"]
     assert data.youths["residence_municipality"].iloc[0] == "onbekend"
+
+
+# --- identifiers are pseudonymous keys, never a BSN ------------------------------------------------------
+
+BSN = "123456782"  # 9 digits that pass the 11-test
+FORMULA = '=HYPERLINK("http://evil","x")<script>alert(1)</script>'
+
+
+@pytest.mark.parametrize(("fmt", "first_row"), [("csv", 2), ("parquet", 1)])
+def test_a_bsn_in_the_youths_table_is_a_hard_error_that_does_not_repeat_it(tmp_path, fmt, first_row):
+    directory = write_data_dir(tmp_path, fmt=fmt, **minimal(youths=[youth("A"), youth(BSN, "2001-01-01")]))
+    with pytest.raises(ContractError) as error:
+        read_data_dir(directory)
+    assert str(error.value) == (f"youths.{fmt}, row {first_row + 1}, column 'youth_id': looks like a BSN (9 digits that pass the "
+                                "11-test): only pseudonymous ids are allowed, never a citizen service number (the value is not "
+                                "repeated here)")
+    assert BSN not in str(error.value)
+
+
+def test_a_bsn_in_an_event_table_is_refused_too(tmp_path):
+    directory = write_data_dir(tmp_path, **minimal(absence_reports=[report("2018-03-01"), report("2018-04-01", youth_id=BSN)]))
+    with pytest.raises(ContractError, match=r"^absence_reports.csv, row 3, column 'youth_id': looks like a BSN") as error:
+        read_data_dir(directory)
+    assert BSN not in str(error.value)
+
+
+def test_a_formula_shaped_id_is_a_hard_error_naming_the_rule(tmp_path):
+    directory = write_data_dir(tmp_path, **minimal(youths=[youth(FORMULA), youth("B", "2001-01-01")]))
+    with pytest.raises(ContractError) as error:
+        read_data_dir(directory)
+    assert str(error.value) == ("youths.csv, row 2, column 'youth_id': is not a pseudonymous id: only letters, digits, '-' and '_' "
+                                "(1 to 64 characters) are allowed (the value is not repeated here)")
+
+
+def test_nine_digits_failing_the_11_test_are_a_valid_pseudonymous_id(tmp_path):
+    data = read_data_dir(write_data_dir(tmp_path, **minimal(youths=[youth("A"), youth("123456789", "2001-01-01")])))
+    assert list(data.youths["youth_id"]) == ["A", "123456789"]

@@ -89,8 +89,9 @@ def test_officer_flow_from_list_to_recorded_override(site, browser, api_keys):
     page.click("tbody tr:first-child th a")
     assert page.locator("#risico").inner_text() == "hoog"
     assert page.locator("#advies").inner_text() == "Matchmaker: intensieve begeleiding met huisbezoeken"
-    assert page.locator("#redenen li").count() == 5
+    assert page.locator("#redenen-groter li").count() >= 1
     assert "Het model adviseert; u beslist." in page.content()
+    assert "geen diploma haalt van mbo-niveau 2 of hoger, havo of vwo" in page.locator("#redenen-kop + p").inner_text()
     page.screenshot(path=str(ARTIFACTS / "officer-youth.png"), full_page=True)
 
     page.check("#route-gesprek")
@@ -112,6 +113,25 @@ def test_officer_flow_from_list_to_recorded_override(site, browser, api_keys):
     with sa.create_engine(site["database"]).connect() as connection:
         rows = connection.execute(sa.text("select youth_id, chosen_route, follows_advice, reason from decisions")).all()
     assert rows == [(youth_id, "gesprek", False, "Jongere heeft net werk gevonden; eerst een gesprek.")]
+
+
+def test_the_list_and_the_youth_page_show_the_same_number_for_20_youths(site, browser, api_keys, scored_current):
+    """One number per youth: for the same youth, reference date and model, the list and the page agree."""
+    page = log_in(browser, site, api_keys["keys"]["officer"], viewport={"width": 1280, "height": 900})
+    rows = page.locator("tbody tr")
+    listed = [(rows.nth(i).locator("th a").inner_text(), rows.nth(i).locator("td").nth(1).inner_text(),
+               rows.nth(i).locator(".badge").inner_text()) for i in range(20)]
+    frame = scored_current["frame"].set_index("youth_id")
+    for number, (youth_id, percent, tier) in enumerate(listed):
+        page.goto(f"{site['url']}/ui/jongere/{youth_id}")
+        assert page.locator("#kans").inner_text().startswith(f"Kans {percent}:"), youth_id
+        assert page.locator("#risico").inner_text() == tier
+        assert page.locator("#ander-model").count() == 0
+        shown = page.locator(".reasons .sentence").all_inner_texts() + page.locator("#achtergrond li").all_inner_texts()
+        expected = [frame.loc[youth_id, f"reason_{k}_sentence_nl"] for k in range(1, 6)]
+        assert sorted(s.removesuffix(" ✎ (kan veranderen)").removesuffix(" ✎") for s in shown) == sorted(e for e in expected if isinstance(e, str))
+        if number < 3:
+            page.screenshot(path=str(ARTIFACTS / f"officer-same-number-{number + 1}.png"), full_page=True)
 
 
 def tab_to(page, selector: str, presses: int = 80) -> None:
@@ -184,3 +204,38 @@ def test_paste_a_youth_in_the_browser(site, browser, api_keys):
     assert page.locator("h1").inner_text() == "Jongere J0000001"
     assert page.locator("#redenen li").count() == 5
     page.screenshot(path=str(ARTIFACTS / "officer-pasted.png"), full_page=True)
+
+
+@pytest.fixture(scope="module")
+def stale_site(scored_current, tmp_path_factory):
+    """A server whose list was scored by another model than the one it serves (another run id)."""
+    import pandas as pd
+
+    root = tmp_path_factory.mktemp("stale")
+    stale = pd.read_parquet(scored_current["scores"]).assign(model_version="0", model_run_id="0" * 32, model_fingerprint="00000000-00000000")
+    stale["probability"] = stale["probability"] * 0.5
+    stale.to_parquet(root / "scores.parquet", index=False)
+    env = os.environ | {"VSV_SCORES": str(root / "scores.parquet"), "VSV_DATABASE_URL": f"sqlite:///{root / 'vsv.db'}", "VSV_WORKERS": "1"}
+    port = free_port()
+    with running_server([sys.executable, "-m", "vsv_cli", "serve", "--port", str(port)], port, env, log_path=root / "serve.log") as url:
+        yield {"url": url, "scores": root / "scores.parquet"}
+
+
+def test_a_list_from_another_model_is_said_plainly_and_an_analyst_can_rescore_it(stale_site, browser, api_keys, scored_current):
+    import pandas as pd
+
+    officer = log_in(browser, stale_site, api_keys["keys"]["officer"], viewport={"width": 1280, "height": 900})
+    assert "deze lijst is berekend met een ander model" in officer.locator("#ander-model").inner_text()
+    officer.click("tbody tr:first-child th a")
+    notice = officer.locator("#ander-model").inner_text()
+    assert "de lijst is berekend met een ander model" in notice and "Vraag een analist" in notice
+    officer.screenshot(path=str(ARTIFACTS / "officer-other-model.png"), full_page=True)
+    analyst = log_in(browser, stale_site, api_keys["keys"]["analyst"], viewport={"width": 1280, "height": 900})
+    analyst.get_by_role("button", name="Lijst opnieuw berekenen met het huidige model").click()
+    assert "Lijst opnieuw berekend" in analyst.locator("h1").inner_text()
+    analyst.goto(f"{stale_site['url']}/ui/")
+    assert analyst.locator("#ander-model").count() == 0
+    rescored = pd.read_parquet(stale_site["scores"]).set_index("youth_id").sort_index()
+    expected = scored_current["frame"].set_index("youth_id").sort_index()
+    assert (rescored["model_run_id"] == expected["model_run_id"]).all()
+    assert (rescored["probability"] - expected["probability"]).abs().max() < 1e-12

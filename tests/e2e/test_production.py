@@ -262,7 +262,7 @@ def register_copy(tracking_uri: str, version: str, destination: Path, corrupt: b
     if corrupt:
         booster = files / "artifacts" / "risk_model" / "model.txt"
         booster.write_text(booster.read_text()[:2000])
-    new = client.create_model_version("vsv-risk", source=str(files), run_id=old.run_id)
+    new = client.create_model_version("vsv-risk", source=str(files), run_id=old.run_id, tags=old.tags)
     client.set_registered_model_alias("vsv-risk", "champion", new.version)
     return str(new.version)
 

@@ -107,7 +107,9 @@ def test_bento_runs_where_the_registry_cannot_be_reached(champion_store, api_key
     port = free_port()
     command = [sys.executable, "-m", "bentoml", "serve", "vsv-risk:latest", "--port", str(port), "--host", "127.0.0.1"]
     with running_server(command, port, isolated, cwd=tmp_path, log_path=tmp_path / "bento.log") as url:
-        assert httpx.post(f"{url}/model", json={}, headers=api_keys["headers"]["analyst"]).json()["version"] == champion_store["version"]
+        info = httpx.post(f"{url}/model", json={}, headers=api_keys["headers"]["analyst"]).json()
+        assert info["version"] == champion_store["version"] and info["run_id"] == champion_store["run_id"]
+        assert info["fingerprint"] == champion_store["served"].fingerprint  # the Bento carries and reports its model's identity
         assert httpx.post(f"{url}/score", json=BODY, headers=api_keys["headers"]["officer"]).status_code == 200
         assert httpx.post(f"{url}/score", json=BODY).status_code == 401
     assert (root / "bentoml").exists()

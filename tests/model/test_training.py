@@ -153,7 +153,7 @@ def test_untrainable_data_is_refused_and_nothing_registered(tmp_path, tracking, 
     with pytest.raises(TrainingDataError, match=message):
         run_training(directory, AS_OF, FAST, tracking)
     mlflow.set_tracking_uri(tracking.tracking_uri)
-    assert MlflowClient().search_registered_models() == []
+    assert MlflowClient(tracking.tracking_uri, tracking.tracking_uri).search_registered_models() == []
 
 
 # --- end to end ------------------------------------------------------------------------
@@ -175,7 +175,7 @@ TRUTH_METRICS = ("truth_roc_auc", "truth_auc_gap", "truth_brier", "truth_brier_g
 
 @pytest.mark.slow
 def test_train_register_promote_end_to_end(champion, tracking, tmp_path):
-    client = MlflowClient()
+    client = MlflowClient(tracking.tracking_uri, tracking.tracking_uri)
     assert str(client.get_model_version_by_alias("vsv-risk", "champion").version) == champion.version == "1"
     artifacts = {a.path for a in client.list_artifacts(champion.run_id)} | {
         a.path for a in client.list_artifacts(champion.run_id, "plots")}
@@ -197,8 +197,8 @@ def test_train_register_promote_end_to_end(champion, tracking, tmp_path):
 
 
 @pytest.mark.slow
-def test_run_logs_the_gap_to_truth_and_the_three_baselines(champion):
-    logged = MlflowClient().get_run(champion.run_id).data.metrics
+def test_run_logs_the_gap_to_truth_and_the_three_baselines(champion, tracking):
+    logged = MlflowClient(tracking.tracking_uri, tracking.tracking_uri).get_run(champion.run_id).data.metrics
     for name in TRUTH_METRICS:
         assert logged[name] == pytest.approx(champion.metrics[name], rel=1e-12), name
     assert logged["truth_auc_gap"] == pytest.approx(logged["truth_roc_auc"] - logged["roc_auc"], abs=1e-12)
@@ -289,7 +289,7 @@ def test_promotion_refused_when_the_challenger_is_worse(champion, population_dir
     assert refused.stderr.splitlines()[-1].startswith("error: promotion refused, gate(s) failed: auc: AUC")
     printed = refused.stdout.splitlines()
     assert printed[0].startswith("  FAIL  auc: AUC") and "        not judged (fewer than 100 youths" in refused.stdout
-    client = MlflowClient()
+    client = MlflowClient(tracking.tracking_uri, tracking.tracking_uri)
     assert str(client.get_model_version_by_alias("vsv-risk", "champion").version) == "1"
     with pytest.raises(PromotionError, match="--force needs --reason"):
         promote(tracking, FAST.gates, force=True)
@@ -414,7 +414,7 @@ def test_vsv_promote_refuses_a_bad_gate_config_by_name(tracking, tmp_path):
 
 @pytest.mark.slow
 def test_vsv_promote_names_a_champion_that_fails_to_load(champion, tracking):
-    client = MlflowClient()
+    client = MlflowClient(tracking.tracking_uri, tracking.tracking_uri)
     with mlflow.start_run(run_id=champion.run_id):  # a second version of the same model, with the same test set
         second = registry.register(registry.log_risk_model(champion.model), tracking, {})
     source = client.get_model_version("vsv-risk", champion.version).source  # models:/<logged model id>

@@ -57,7 +57,8 @@ def test_each_scored_youth_is_one_record_with_what_was_advised(asgi_client, scor
     assert first["as_of"] == "2019-10-01"
     assert first["input_hash"] == hashlib.sha256(YouthInput.model_validate(YOUTH).model_dump_json().encode()).hexdigest()
     assert (first["probability"], first["tier"], first["advised_route"]) == (answer["probability"], answer["tier"], answer["route"])
-    assert [r["feature"] for r in json.loads(first["top_reasons"])] == [r["feature"] for r in answer["reasons"]]
+    assert [r["concept"] for r in json.loads(first["top_reasons"])] == [r["concept"] for r in answer["reasons"]]
+    assert first["model_run_id"] == champion_store["run_id"] == answer["model_run_id"]
     assert first["decision_route"] is None
     assert records.iloc[1]["input_hash"] != first["input_hash"]
 
@@ -112,7 +113,7 @@ def check_append_only(url: str) -> None:
     engine = open_database(url)
     audit, store = AuditLog(engine), DecisionStore(engine)
     audit.append([row("J1"), row("J2")])
-    advice = Advice("high", "matchmaker", 0.8, "1")
+    advice = Advice("high", "matchmaker", 0.8, "1", "r1")
     decision = validate_decision("J1", "anna", advice, "gesprek", "wijkt_af", "eerst praten")
     store.append(decision, audit, row("J1", event="decision", decision_route="gesprek", decision_follows=False,
                                       decision_reason="eerst praten"))
@@ -232,12 +233,16 @@ def test_export_cli_writes_records_since_a_day(tmp_path):
     url = f"sqlite:///{tmp_path / 'vsv.db'}"
     AuditLog(open_database(url)).append([row("OLD", dt.datetime(2026, 1, 31, 23, 59, tzinfo=dt.UTC)),
                                          row("NEW1", dt.datetime(2026, 2, 1, 0, 0, tzinfo=dt.UTC)),
-                                         row("NEW2", dt.datetime(2026, 3, 1, tzinfo=dt.UTC))])
+                                         row("NEW2", dt.datetime(2026, 3, 1, tzinfo=dt.UTC)),
+                                         # a record written before ids were checked: the export must still be safe to open
+                                         row('=HYPERLINK("http://evil","x")', dt.datetime(2026, 3, 2, tzinfo=dt.UTC))])
     out = tmp_path / "export" / "audit.csv"
     done = subprocess.run([sys.executable, "-m", "vsv_cli", "audit", "export", "--since", "2026-02-01", "--out", str(out)],
                           env=os.environ | {"VSV_DATABASE_URL": url}, capture_output=True, text=True, check=True)
-    assert f"Wrote 2 audit records since 2026-02-01 to {out}" in done.stdout
-    assert list(pd.read_csv(out)["youth_id"]) == ["NEW1", "NEW2"]
+    assert f"Wrote 3 audit records since 2026-02-01 to {out}" in done.stdout
+    assert list(pd.read_csv(out)["youth_id"]) == ["NEW1", "NEW2", "'=HYPERLINK(\"http://evil\",\"x\")"]
+    raw_lines = out.read_text(encoding="utf-8").splitlines()
+    assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for line in raw_lines for cell in line.split(","))
     refused = subprocess.run([sys.executable, "-m", "vsv_cli", "audit", "export", "--since", "1-2-2026", "--out", str(out)],
                              env=os.environ | {"VSV_DATABASE_URL": url}, capture_output=True, text=True)
     assert refused.returncode != 0 and "YYYY-MM-DD" in refused.stderr

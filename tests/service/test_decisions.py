@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from serving.decisions import Advice, DecisionRefused, DecisionStore, validate_decision
 
-ADVICE = Advice(tier="medium", route="gesprek", probability=0.55, model_version="3")
+ADVICE = Advice(tier="medium", route="gesprek", probability=0.55, model_version="3", model_run_id="r3")
 
 
 def test_following_the_advice_needs_no_reason():

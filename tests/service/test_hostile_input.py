@@ -8,8 +8,6 @@ import json
 
 import pytest
 
-from tests.builders import feature_values
-
 VALID_HISTORY = {"birth_date": "2000-05-01", "absence_reports": [{"report_date": "2019-08-01", "kind": "18plus", "hours": 3}]}
 
 
@@ -47,18 +45,35 @@ def test_deep_nesting_is_400(asgi_client, content):
     assert response.json()["error"].startswith("body: Invalid JSON: recursion limit exceeded")
 
 
-@pytest.mark.parametrize("youth_id", ["\u202eJ1\u200b", "😀-jongere", "Zoë-Ünal", "ج١"])
-def test_odd_but_printable_unicode_ids_are_scored_and_echoed_exactly(asgi_client, youth_id):
-    response = asgi_client.post("/score", json={"youths": [{"youth_id": youth_id, "as_of": "2019-10-01", "features": feature_values()}]})
-    assert response.status_code == 200, response.text
-    assert response.json()["results"][0]["youth_id"] == youth_id
+ID_PATTERN_ERROR = "youths[0].youth_id: String should match pattern '^[A-Za-z0-9_-]{1,64}$'"
 
 
-@pytest.mark.parametrize("youth_id", ['"a\\u0000b"', '"tab\\there"', '"regel\\neinde"', '"\\u007f"'])
-def test_control_characters_in_an_identifier_are_400(asgi_client, youth_id):
+@pytest.mark.parametrize("youth_id", ['"\\u202eJ1\\u200b"', '"😀-jongere"', '"Zoë-Ünal"', '"ج١"', '"a\\u0000b"', '"tab\\there"',
+                                      '"regel\\neinde"', '"\\u007f"', '"=HYPERLINK(\\"http://evil\\",\\"x\\")"',
+                                      '"<script>alert(1)</script>"', '"J 1"', '""', '"' + "J" * 65 + '"'])
+def test_an_identifier_that_is_not_a_pseudonymous_key_is_400_without_echoing_it(asgi_client, youth_id):
     response = post(asgi_client, score_body(youth_id=youth_id))
     assert response.status_code == 400
-    assert response.json()["error"] == "youths[0].youth_id: Value error, contains a control character (such as a tab, a line break or NUL)"
+    assert response.json()["error"] == ID_PATTERN_ERROR
+    assert "HYPERLINK" not in response.text and "script" not in response.text
+
+
+@pytest.mark.parametrize("bsn", ["123456782", "111222333", "999999990"])
+def test_a_bsn_as_identifier_is_422_without_echoing_it(asgi_client, scored_current, bsn):
+    from tests.service.test_audit import audit_rows
+
+    before = len(audit_rows(scored_current["database"]))
+    response = post(asgi_client, score_body(youth_id=f'"{bsn}"'))
+    assert response.status_code == 422
+    assert response.json()["error"] == ("youths[0].youth_id: looks like a BSN (9 digits that pass the 11-test): only pseudonymous "
+                                        "ids are allowed, never a citizen service number (the value is not repeated here)")
+    assert bsn not in response.text
+    assert len(audit_rows(scored_current["database"])) == before  # never stored
+
+
+def test_nine_digits_that_fail_the_11_test_are_a_pseudonymous_key(asgi_client):
+    response = post(asgi_client, score_body(youth_id='"123456789"'))
+    assert response.status_code == 200 and response.json()["results"][0]["youth_id"] == "123456789"
 
 
 @pytest.mark.parametrize(("content", "message"), [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 
 import pytest
@@ -39,8 +40,14 @@ def test_youth_view_shows_tier_route_reasons_and_reminder(client, scored):
     youth_id = scored.iloc[0]["youth_id"]
     page = client.get(f"/ui/jongere/{youth_id}").text
     assert 'id="risico">' in page and "Het model adviseert; u beslist." in page
-    assert page.count('class="reason ') == 5
-    assert "vergelijkbare jongeren" in page and "modelversie" in page
+    row = scored.iloc[0]
+    shown = [row[f"reason_{k}_sentence_nl"] for k in range(1, 6) if isinstance(row[f"reason_{k}_sentence_nl"], str)]
+    background = [s for k, s in enumerate(shown, start=1) if row[f"reason_{k}_concept"] in ("leeftijd", "schoollocatie")]
+    assert page.count('class="reason ') == len(shown) - len(background) > 0
+    assert all(html.escape(sentence, quote=False) in page for sentence in shown)  # the list's sentences, word for word
+    assert "Wat de kans groter maakt" in page and "Wat helpt" in page and "Achtergrond" in page
+    assert "vergelijkbare jongeren" in page and f"modelversie {row['model_version']} ({row['model_fingerprint']})" in page
+    assert 'id="ander-model"' not in page  # the list was scored by the served model
 
 
 def test_unknown_youth_is_a_dutch_404(client):
@@ -73,6 +80,21 @@ def test_pasted_history_is_scored_and_bad_paste_explained_in_dutch(client):
     young = dict(EXAMPLE_YOUTH, history=dict(EXAMPLE_YOUTH["history"], birth_date="2012-01-01"))
     assert "valt buiten de doelgroep: jonger dan 18 jaar" in client.post("/ui/nieuw", data={"gegevens": json.dumps(young)}).text
     assert "Dit is geen geldige JSON" in client.post("/ui/nieuw", data={"gegevens": "{niet"}).text
+
+
+@pytest.mark.parametrize(("youth_id", "status", "message"), [
+    ("123456782", 422, "youth_id: dit lijkt een burgerservicenummer (BSN). Gebruik alleen het pseudoniem van de jongere, nooit een BSN"),
+    ('=HYPERLINK("http://evil","x")<script>alert(1)</script>', 400,
+     "youth_id: mag alleen letters, cijfers, &#39;-&#39; en &#39;_&#39; bevatten (1 tot 64 tekens)"),
+])
+def test_a_pasted_or_uploaded_hostile_id_is_refused_and_never_shown_again(client, youth_id, status, message):
+    import json
+
+    text = json.dumps(dict(EXAMPLE_YOUTH, youth_id=youth_id))
+    for response in (client.post("/ui/nieuw", data={"gegevens": text}),
+                     client.post("/ui/nieuw", files={"bestand": ("jongere.json", text.encode(), "application/json")})):
+        assert response.status_code == status and message in response.text
+        assert "123456782" not in response.text and "HYPERLINK" not in response.text and "<script>" not in response.text
 
 
 def test_pasted_file_upload_works(client):

@@ -39,18 +39,23 @@ def test_score_returns_tier_route_and_five_dutch_reasons(client, champion_store)
     response = client.post("/score", json={"youths": [request_youth(history=TYPICAL), request_youth("J2", features=feature_values())]})
     assert response.status_code == 200
     body = response.json()
-    assert body["model_version"] == champion_store["version"]
+    assert body["model_version"] == champion_store["version"] and body["model_run_id"] == champion_store["run_id"]
     first = body["results"][0]
     assert first["youth_id"] == "J1" and first["as_of"] == AS_OF
     assert 0 < first["probability"] < 1
     expected_route = {"low": "waarschuwingsbrief", "medium": "gesprek", "high": "matchmaker"}[first["tier"]]
     assert first["route"] == expected_route
-    assert len(first["reasons"]) == 5
+    assert first["model_fingerprint"] == f"{champion_store['run_id'][:8]}-{champion_store['model'].booster_sha256[:8]}"
+    shown = first["reasons"] + first["background"]
+    assert {r["concept"] for r in shown} <= {"schoolsituatie", "verzuim", "schoolloopbaan", "diploma", "leeftijd", "schoollocatie"}
+    assert {r["concept"] for r in first["background"]} <= {"leeftijd", "schoollocatie"}
     contributions = [abs(r["contribution"]) for r in first["reasons"]]
     assert contributions == sorted(contributions, reverse=True)
-    sentences = {r["feature"]: r["sentence_nl"] for r in first["reasons"]}
-    assert sentences["absence_hours_13w"] == "34 verzuimuren in de afgelopen 13 weken verhogen het risico"
-    assert "geen startkwalificatie vóór hun 23e" in first["probability_nl"]
+    sentences = {r["concept"]: r["sentence_nl"] for r in shown}
+    assert sentences["verzuim"] == ("De school meldde in het afgelopen jaar 1 keer dat de jongere zonder geldige reden afwezig was, "
+                                    "samen 34 uur (waarvan 34 uur in de laatste 13 weken). De laatste melding was 8 weken geleden. "
+                                    "Dit maakt de kans groter.")
+    assert "vóór hun 23e verjaardag geen diploma van mbo-niveau 2 of hoger" in first["probability_nl"]
 
 
 def test_model_describes_the_served_version(client, champion_store, api_keys):
@@ -59,6 +64,8 @@ def test_model_describes_the_served_version(client, champion_store, api_keys):
     body = client.post("/model", headers=api_keys["headers"]["analyst"]).json()
     champion = MlflowClient(champion_store["settings"].tracking_uri).get_model_version_by_alias("vsv-risk", "champion")
     assert body["version"] == str(champion.version) and body["run_id"] == champion.run_id
+    assert body["booster_sha256"] == champion.tags["booster_sha256"] == champion_store["model"].booster_sha256
+    assert body["fingerprint"] == f"{champion.run_id[:8]}-{body['booster_sha256'][:8]}"
     assert [f["name"] for f in body["features"]] == list(FEATURE_NAMES)
     assert body["features"][0]["label_nl"] == "Leeftijd"
     assert 0 <= body["tier_cutoffs"]["medium"] <= body["tier_cutoffs"]["high"] <= 1
@@ -83,6 +90,7 @@ def test_explanation_adds_up_to_the_models_own_prediction(client, champion_store
     features = body["features"] if form == "history" else given["features"]
     log_odds, probability = models_own_prediction(champion_store, features)
     assert body["base_value"] + sum(body["contributions"].values()) == pytest.approx(log_odds, abs=1e-6)
+    assert body["base_value"] + sum(body["concept_contributions"].values()) == pytest.approx(body["log_odds"], abs=1e-9)
     assert body["log_odds"] == pytest.approx(log_odds, abs=1e-6)
     assert body["probability"] == pytest.approx(probability, abs=1e-6)
     assert set(body["contributions"]) == set(FEATURE_NAMES)
@@ -176,9 +184,11 @@ def test_wrong_content_type_is_a_4xx(client):
 def test_history_form_feature_form_and_batch_scoring_agree(client, champion_store, population_dir, tmp_path):
     from registry import mlflow_registry as registry
     from serving.batch import score_population
+    from serving.scoring import ServedModel
 
     model = registry.load_version(champion_store["settings"], champion_store["version"], tmp_path / "m")
-    batch = score_population(model, population_dir, dt.date.fromisoformat(AS_OF), explain=True, version="x").frame
+    served = ServedModel(model, "vsv-risk", champion_store["version"], champion_store["run_id"])
+    batch = score_population(served, population_dir, dt.date.fromisoformat(AS_OF), explain=True).frame
     raw = {name: pd.read_csv(population_dir / f"{name}.csv", dtype=str, keep_default_na=False)
            for name in ("youths", "enrollments", "diplomas", "absence_reports")}
     doubled = pd.concat([raw[t].loc[raw[t].duplicated(), "youth_id"] for t in ("enrollments", "diplomas", "absence_reports")])
@@ -192,7 +202,8 @@ def test_history_form_feature_form_and_batch_scoring_agree(client, champion_stor
     np.testing.assert_allclose([r["probability"] for r in by_history], sample["probability"], rtol=0, atol=1e-12)
     np.testing.assert_allclose([r["probability"] for r in by_features], sample["probability"], rtol=0, atol=1e-12)
     assert [r["tier"] for r in by_history] == list(sample["tier"])
-    assert [r["reasons"][0]["sentence_nl"] for r in by_history] == list(sample["reason_1_sentence_nl"])
+    shown = [([r["sentence_nl"] for r in y["reasons"]] + [r["sentence_nl"] for r in y["background"]])[0] for y in by_history]
+    assert shown == list(sample["reason_1_sentence_nl"])
 
 
 def raw_history(raw: dict, youth_id: str) -> dict:
@@ -239,9 +250,13 @@ def test_vsv_score_writes_every_in_scope_youth_and_counts_tiers_against_capacity
     result = run_vsv("score", "--data", str(population_dir), "--as-of", "2026-10-01", "--out", str(out), "--explain")
     assert result.exit_code == 0, result.output
     frame = pd.read_parquet(out)
-    reasons = [f"reason_{r}_{part}" for r in range(1, 6) for part in ("feature", "contribution", "sentence_nl")]
+    reasons = [f"reason_{r}_{part}" for r in range(1, 6) for part in ("concept", "sentence_nl", "contribution", "direction")]
+    concepts = [f"contribution_{c}" for c in ("schoolsituatie", "verzuim", "schoolloopbaan", "diploma", "leeftijd", "schoollocatie")]
     assert list(frame.columns) == ["youth_id", "as_of", "probability", "tier", "tier_nl", "route", "route_nl", "model_version",
-                                   *reasons, *FEATURE_NAMES]
+                                   "model_run_id", "model_fingerprint", *reasons, *concepts, "data_quality", "base_value",
+                                   "log_odds", *FEATURE_NAMES]
+    assert (frame["model_run_id"] == champion_store["run_id"]).all()
+    np.testing.assert_allclose(frame["base_value"] + frame[concepts].sum(axis=1), frame["log_odds"], rtol=0, atol=1e-9)
     expected = scored_current["frame"]  # the same cohort scored by the same model through serving.batch
     assert len(frame) == len(expected) > 1000
     np.testing.assert_allclose(frame["probability"], expected["probability"], rtol=0, atol=1e-12)
