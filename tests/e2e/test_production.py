@@ -273,8 +273,8 @@ def test_reload_swaps_a_moved_champion_without_a_failed_request(champion_store, 
     try:
         old = champion_store["version"]
         new = register_copy(env["MLFLOW_TRACKING_URI"], old, tmp_path / "v-new")
-        stop = threading.Event()  # the load goes on until two seconds after the swap, however long the reload takes
-        thread, result = load_in_background(url, api_keys["headers"]["officer"], 120, 4, stop=stop)
+        stop_load = threading.Event()  # the load goes on until two seconds after the swap, however long the reload takes
+        thread, result = load_in_background(url, api_keys["headers"]["officer"], 120, 4, stop=stop_load)
         time.sleep(3)
         for role in ("officer", "analyst"):
             assert httpx.post(f"{url}/reload", json={}, headers=api_keys["headers"][role]).status_code == 403
@@ -282,7 +282,7 @@ def test_reload_swaps_a_moved_champion_without_a_failed_request(champion_store, 
         reloaded = httpx.post(f"{url}/reload", json={}, headers=api_keys["headers"]["admin"], timeout=60)
         swapped_at = time.monotonic()
         time.sleep(2)
-        stop.set()
+        stop_load.set()
         thread.join()
         assert reloaded.status_code == 200 and reloaded.json() == {"previous_version": old, "version": new}
         assert result.failed == []
