@@ -117,8 +117,9 @@ CALENDAR_EFFECTS = (
 )
 
 SHIFT_DESCRIPTIONS = {
-    "absence_level": "Absence intensity times (1 + SIZE) for every pupil.",
-    "reporting_stop": "The largest mbo school location reports with its propensity times (1 - SIZE).",
+    "absence_level": "The intensity of new absence times (1 + SIZE) for every pupil (spells already running go on).",
+    "reporting_stop": "The largest mbo school location reports the absence from the shift's start on with its "
+                      "propensity times (1 - SIZE) (late reports of earlier absence are still sent).",
     "mbo_mix": "New mbo enrolments shift SIZE of each level's mass one level down (mbo-1 keeps its own).",
     "dropout_hazard": "Dropout log-odds + SIZE (monthly dropout and not re-enrolling at the school year's start).",
 }

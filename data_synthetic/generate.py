@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from data_synthetic.absence import ABSENCE_FACTOR
+from data_synthetic.absence import ABSENCE_FACTOR, youth_factors
 from data_synthetic.calendar import KNOWN_SHIFTS, Calendar, effects_table, first_day, month_of_date
 from data_synthetic.kernels import Rules
 from data_synthetic.population import Youths, draw_youths
@@ -39,6 +39,7 @@ from data_synthetic.region import (
     build_schools,
 )
 from data_synthetic.simulate import Emitters, Simulation, simulate
+from data_synthetic.state import burden_of
 from data_synthetic.tables import contract_tables
 from data_synthetic.truth import value_tables
 from data_synthetic.truth_table import truth_frame
@@ -150,8 +151,9 @@ def build_emitters(youths: Youths, config: WorldConfig) -> Emitters:
     schools = build_schools()
     harm = dict(config.planted_bias).get("underreporting", 0.0)
     report_factor = np.where(youths.origin == "buiten_europa", 1.0 - harm, 1.0)
-    return Emitters(schools, SchoolChoice.build(schools), schools.propensity, schools.climate,
-                    absence_multiplier(youths.residence, ABSENCE_FACTOR), report_factor, schools.largest("mbo"))
+    factors = youth_factors(youths.traits, youths.proneness, absence_multiplier(youths.residence, ABSENCE_FACTOR))
+    return Emitters(schools, SchoolChoice.build(schools), schools.propensity, schools.climate, factors,
+                    burden_of(youths.traits), report_factor, schools.largest("mbo"))
 
 
 def reference_months(data_end: dt.date) -> tuple[int, ...]:
@@ -205,6 +207,8 @@ def auc(y: np.ndarray, score: np.ndarray) -> float | None:
 def describe_outcome(p: np.ndarray, y: np.ndarray) -> dict:
     known = ~np.isnan(y)
     p, y = p[known], y[known]
+    if not len(y):
+        return {"labelled": 0}
     top = y[np.argsort(-p, kind="stable")[:CAPACITY]]
     return {"labelled": int(known.sum()), "outcome_rate": _round(y.mean()), "mean_p_true": _round(p.mean()),
             "auc_p_true": _round(auc(y, p)), "brier_p_true": _round(np.mean((p - y) ** 2)),

@@ -8,7 +8,8 @@ N / (the region's total), rounded so the total is exactly N.
 
 The hidden traits (a hard home situation, poor health, low motivation) are drawn at birth,
 independently of origin and municipality; low motivation is a little more common among boys (56% of
-absence cases are boys). Newcomers (mostly of origin `buiten_europa`) live abroad until they arrive
+absence cases are boys). So is an absence proneness (a lognormal factor with mean 1) that only the
+absence emissions read: some youths are reported again and again, for reasons the state does not hold. Newcomers (mostly of origin `buiten_europa`) live abroad until they arrive
 (see `kernels.newcomer_outcomes`); everyone else grows up here from birth.
 """
 
@@ -23,7 +24,7 @@ from data_synthetic.calendar import Calendar, months_of_days
 from data_synthetic.region import SHARE_EUROPE, SHARE_OUTSIDE_EUROPE, YOUTHS_5_17
 from data_synthetic.state import HEALTH, HOME, MOTIVATION, burden_of
 from vsv_model.contract import REGION_MUNICIPALITIES
-from vsv_model.dates import day_of
+from vsv_model.dates import civil_from_days, day_of
 
 FIRST_BIRTH, LAST_BIRTH = dt.date(1988, 1, 1), dt.date(2021, 9, 30)
 COUNT_DATE = dt.date(2017, 10, 1)  # the published youths 5–17 are those of school year 2017/18
@@ -31,9 +32,10 @@ GENDERS = np.array(["M", "V", "X"], dtype=object)
 GENDER_SHARES = np.array([0.51, 0.485, 0.005])
 ORIGINS = np.array(["nederland", "europa", "buiten_europa"], dtype=object)
 TRAIT_SHARES = {HOME: 0.15, HEALTH: 0.10}
-LOW_MOTIVATION = {"M": 0.23, "V": 0.17, "X": 0.20}  # the documented gender tilt
+LOW_MOTIVATION = {"M": 0.27, "V": 0.125, "X": 0.20}  # the documented gender tilt (boys: 56% of absence cases)
 NEWCOMER_SHARE = {"nederland": 0.004, "europa": 0.08, "buiten_europa": 0.10}
 SPECIAL_PRIMARY = 0.008  # so, times exp(0.7 per adverse trait)
+PRONENESS_SD = 1.0  # a lognormal per youth: absence concentrates in some youths (56% of cases have one report)
 
 _ID_ALPHABET = np.frombuffer(b"0123456789ABCDEFGHJKMNPQRSTVWXYZ", dtype=np.uint8)  # ASCII-ascending
 _ID_MODULUS = 1 << 40
@@ -52,8 +54,11 @@ class Youths:
     traits: np.ndarray  # hidden: bits HOME, HEALTH, MOTIVATION
     newcomer: np.ndarray  # hidden: lives abroad until arriving
     special_primary: np.ndarray  # so instead of po
+    proneness: np.ndarray  # hidden: how absence-prone a youth is beyond the traits (mean 1; absence only)
     id_salt: int
     birth_month: np.ndarray  # months since January 1970 (the age in months is month - birth_month)
+    birth_year: np.ndarray
+    late_in_year: np.ndarray  # born after 1 October of the birth year (completed years on 1 October: year - birth_year - this)
 
     def __len__(self) -> int:
         return len(self.youth_id)
@@ -157,9 +162,14 @@ def draw_youths(rng: np.random.Generator, youths: int | None, calendar: Calendar
     traits = draw_traits(rng, gender)
     newcomer = rng.random(n) < np.array([NEWCOMER_SHARE[o] for o in ORIGINS])[code_of(origin, ORIGINS)]
     special = rng.random(n) < SPECIAL_PRIMARY * np.exp(0.7 * burden_of(traits))
+    proneness = np.exp(PRONENESS_SD * rng.standard_normal(n) - PRONENESS_SD**2 / 2)
     salt = int(rng.integers(0, _ID_MODULUS))
     ids = format_ids(np.sort(scramble(np.arange(n), salt)))
-    return Youths(ids, birth_day, residence, gender, origin, traits, newcomer, special, salt, months_of_days(birth_day))
+    birth_year, month, day = civil_from_days(birth_day)
+    late_in_year = ((month > 10) | ((month == 10) & (day > 1))).astype(np.int64)
+    return Youths(ids, birth_day, residence, gender, origin, traits, newcomer, special, proneness, salt,
+                  months_of_days(birth_day),
+                  birth_year, late_in_year)
 
 
 def unknown_ids(youths: Youths, count: int) -> np.ndarray:

@@ -41,7 +41,7 @@ from vsv_model.contract import (
     normalise_enum,
     normalise_municipalities,
 )
-from vsv_model.dates import MISSING_DAY, completed_years, day_of
+from vsv_model.dates import MISSING_DAY, civil_from_days, day_of
 
 CAPACITY = 470
 LEAVER_YEARS = (2014, 2015, 2016)
@@ -68,10 +68,19 @@ class Registry:
     rep_youth: np.ndarray
     rep_day: np.ndarray
     transition_days: np.ndarray = None  # start days of mbo enrolments that follow a secondary one
+    birth_year: np.ndarray = None
+    late_in_year: np.ndarray = None  # born after 1 October in the year
 
     @property
     def n(self) -> int:
         return len(self.birth_day)
+
+    def age_on_october_first(self, year: int) -> np.ndarray:
+        """Completed years on 1 October of `year` (a birthday later in the year has not passed yet)."""
+        if self.birth_year is None:
+            self.birth_year, month, day = civil_from_days(self.birth_day)
+            self.late_in_year = (month > 10) | ((month == 10) & (day > 1))
+        return year - self.birth_year - self.late_in_year
 
 
 def distinct_known(table: dict, ids: pd.Index) -> tuple[pd.DataFrame, np.ndarray]:
@@ -136,7 +145,7 @@ def october(year: int) -> int:
 def leavers(reg: Registry, year: int) -> tuple[int, float]:
     """DUO's new early school leavers from 1 October `year` to 1 October `year` + 1: count and rate (%)."""
     start, end = october(year), october(year + 1)
-    age = completed_years(reg.birth_day, start)
+    age = reg.age_on_october_first(year)
     followed = enrolled(reg, start, (*VO_TYPES, *MBO_TYPES)) & (age >= 12) & (age <= 22) & ~qualified(reg, start)
     left = followed & ~enrolled(reg, end) & ~qualified(reg, end)
     return int(left.sum()), 100.0 * left.sum() / max(followed.sum(), 1)
@@ -178,7 +187,7 @@ def pupil_type(reg: Registry, day: int) -> np.ndarray:
 def absence(reg: Registry, year: int) -> tuple[dict, dict, dict]:
     """Pupils 5–17 enrolled on 1 October, those with a report in the school year, and the reporting pupils' sectors."""
     start = october(year)
-    age = completed_years(reg.birth_day, start)
+    age = reg.age_on_october_first(year)
     pupils = enrolled(reg, start, (*PRIMARY_TYPES, *VO_TYPES, *MBO_TYPES)) & (age >= 5) & (age <= 17)
     in_year = (reg.rep_day >= day_of(dt.date(year, 8, 1))) & (reg.rep_day < day_of(dt.date(year + 1, 8, 1)))
     reported = pupils & (np.bincount(reg.rep_youth[in_year], minlength=reg.n) > 0)
@@ -212,7 +221,7 @@ def transition_rows(reg: Registry, year: int) -> list[dict]:
 
 
 def youth_rows(reg: Registry, year: int) -> list[dict]:
-    age = completed_years(reg.birth_day, october(year))
+    age = reg.age_on_october_first(year)
     counts = by_place(reg, (age >= 5) & (age <= 17))
     published = {**YOUTHS_5_17, REGION: sum(YOUTHS_5_17.values())} if year == COUNT_YEAR else {}
     return [row(year, "youths_5_17", place, value, str(published.get(place, "")), "±5%",
@@ -240,7 +249,7 @@ def absence_rows(reg: Registry, year: int) -> list[dict]:
 
 def scope_rows(reg: Registry, year: int) -> list[dict]:
     day = october(year)
-    age = completed_years(reg.birth_day, day)
+    age = reg.age_on_october_first(year)
     free = ~qualified(reg, day)
     group = int((free & (age >= 18) & (age <= 22)).sum())
     extended = int((free & (age >= 18) & (age <= 26)).sum())

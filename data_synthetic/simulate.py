@@ -7,9 +7,9 @@ school starts (eight years later, `kernels.entry_outcomes`), then the emissions:
 within a level, absence and its reports. Loops run over months and over a handful of
 groups; everything inside is vectorised over youths.
 
-The state draws use their own random stream, apart from the emissions' stream, so an emission (a
-report, a school, a day) never changes what happens next, and an injected emission shift leaves every
-career as it was. Nothing is written from an outcome: the records after a date are made by the same
+The state draws use their own random stream, apart from the records' stream (days, schools, switches)
+and absence's, so an emission never changes what happens next, and an injected absence or reporting
+shift leaves every career and every enrolment as it was. Nothing is written from an outcome: the records after a date are made by the same
 forward steps as those before it.
 """
 
@@ -56,7 +56,7 @@ from data_synthetic.state import (
     empty_state,
 )
 from vsv_model.contract import DIPLOMA_LEVELS, EDUCATION_TYPES
-from vsv_model.dates import MISSING_DAY, birthday_days, civil_from_days, completed_years
+from vsv_model.dates import MISSING_DAY, birthday_days, civil_from_days
 
 TYPE = {name: code for code, name in enumerate(EDUCATION_TYPES)}
 SECTOR_INDEX = np.array([SECTORS.index(SECTOR_OF_TYPE[t]) for t in EDUCATION_TYPES])
@@ -75,7 +75,8 @@ class Emitters:
     choice: SchoolChoice
     propensity: np.ndarray  # per school
     climate: np.ndarray  # per school: absence level
-    place_factor: np.ndarray  # per youth: the residence's absence factor
+    factors: dict  # per youth: the absence rates' constant parts (hidden traits, place; `absence.youth_factors`)
+    burden: np.ndarray  # per youth: the hidden burden (school switches read it)
     report_factor: np.ndarray  # per youth: the planted under-reporting (1 without it)
     largest_mbo: int
 
@@ -100,6 +101,7 @@ class Simulation:
     pending: absence.Pending = field(default_factory=absence.Pending.none)
     sq_day: np.ndarray = None
     exempted: np.ndarray = None
+    spell: np.ndarray = None  # per youth: absent last month and still in a spell (an emission, not the state)
     captures: dict = field(default_factory=dict)
 
 
@@ -122,20 +124,24 @@ def primary_start(youths: Youths) -> np.ndarray:
 def simulate(youths: Youths, rules: Rules, emitters: Emitters, origin_in_state: bool, last_month: int,
              reference_months: tuple[int, ...], seed_sequence: np.random.SeedSequence) -> Simulation:
     """Run every month from the first primary-school start to `last_month` and read the reference dates."""
-    state_rng, emit_rng = (np.random.default_rng(s) for s in seed_sequence.spawn(2))
+    state_rng, emit_rng, absence_rng = (np.random.default_rng(s) for s in seed_sequence.spawn(3))
     sim = Simulation(youths, rules, emitters, initial_state(youths, origin_in_state), Current.empty(len(youths)))
     sim.sq_day = np.full(len(youths), MISSING_DAY, np.int64)
     sim.exempted = np.zeros(len(youths), bool)
+    sim.spell = np.zeros(len(youths), bool)
     starts = primary_start(youths)
     for month in range(int(starts.min()), last_month + 1):
-        run_month(sim, month, starts, state_rng, emit_rng, reference_months)
+        run_month(sim, month, starts, (state_rng, emit_rng, absence_rng), reference_months)
     if last_month + 1 in reference_months:
         capture(sim, last_month + 1)
     close_all(sim.records, sim.current)
     return sim
 
 
-def run_month(sim: Simulation, month: int, starts: np.ndarray, state_rng, emit_rng, reference_months) -> None:
+def run_month(sim: Simulation, month: int, starts: np.ndarray, streams: tuple, reference_months) -> None:
+    """One month (see the module's docstring for the order). Three random streams: the state's, the records'
+    (days, schools, switches), and absence's, so a change in one kind of emission leaves the others as they were."""
+    state_rng, emit_rng, absence_rng = streams
     sim.current.ended_on[:] = MISSING_DAY
     pupils = enrolled_at_start(sim, month) if month >= absence.REPORTS_FROM else None
     if month in reference_months:
@@ -146,15 +152,16 @@ def run_month(sim: Simulation, month: int, starts: np.ndarray, state_rng, emit_r
         enter_secondary(sim, month, starts + 96, state_rng, emit_rng)
     if pupils is not None:
         switch_schools(sim, month, pupils, changed, emit_rng)
-        emit_absence(sim, month, pupils, emit_rng)
+        emit_absence(sim, month, pupils, absence_rng)
 
 
 # --- reference dates ----------------------------------------------------------------------------------
 
 
 def capture(sim: Simulation, month: int) -> None:
-    """Keep the state of every youth in the extended target group at the month's start (18–26, no SQ)."""
-    years = completed_years(sim.youths.birth_day, int(first_day(month)))
+    """Keep the state of every youth in the extended target group at the reference date (1 October): 18–26,
+    no startkwalificatie."""
+    years = month // 12 + 1970 - sim.youths.birth_year - sim.youths.late_in_year  # on 1 October
     rows = np.flatnonzero((years >= 18) & (years <= 26) & (sim.state["prog"] != SQ))
     sim.captures[month] = Capture(rows, {k: v[rows].copy() for k, v in sim.state.items()},
                                   month - sim.youths.birth_month[rows])
@@ -192,10 +199,16 @@ def enter_secondary(sim: Simulation, month: int, entries: np.ndarray, state_rng,
 def choose(outcomes: list[Outcome], u: np.ndarray) -> np.ndarray:
     """One outcome per row: the first whose cumulative probability exceeds the uniform (the last possible
     outcome when rounding leaves a gap at the top)."""
-    p = np.stack([np.broadcast_to(o.p, u.shape) for o in outcomes])
-    pick = (u[None, :] >= np.cumsum(p, axis=0)).sum(axis=0)
-    gap = np.flatnonzero((pick == len(outcomes)) | (p[np.minimum(pick, len(outcomes) - 1), np.arange(len(u))] == 0))
-    pick[gap] = len(outcomes) - 1 - np.argmax((p[:, gap] > 0)[::-1], axis=0)
+    last = len(outcomes) - 1
+    cumulative = np.zeros(len(u))
+    pick = np.zeros(len(u), np.int8)
+    for outcome in outcomes[:-1]:
+        cumulative += outcome.p
+        pick += u >= cumulative
+    gap = np.flatnonzero((pick == last) & (np.broadcast_to(outcomes[-1].p, u.shape) == 0))
+    if len(gap):
+        p = np.stack([np.broadcast_to(o.p, u.shape)[gap] for o in outcomes])
+        pick[gap] = last - np.argmax((p > 0)[::-1], axis=0)
     return pick
 
 
@@ -221,14 +234,13 @@ def step_chain(sim: Simulation, month: int, state_rng, emit_rng) -> np.ndarray:
     rows = active_rows(sim, month)
     age = month - sim.youths.birth_month[rows]
     s = {k: v[rows] for k, v in sim.state.items()}
-    u = state_rng.random((2, len(rows)))
-    step_states(s, month, age, sim.rules, u)
-    before = {k: v[rows] for k, v in sim.state.items()}
+    step_states(s, month, age, sim.rules, state_rng.random((2, len(rows))))
+    moving = np.flatnonzero(s["tag"] != STAY)
+    before = {k: v[rows[moving]] for k, v in sim.state.items()}
     for name in COMPONENTS:
         sim.state[name][rows] = s[name]
-    moving = np.flatnonzero(s["tag"] != STAY)
-    return write_records(sim, month, rows[moving], age[moving], {k: v[moving] for k, v in before.items()},
-                         {k: v[moving] for k, v in s.items()}, s["tag"][moving], emit_rng)
+    return write_records(sim, month, rows[moving], age[moving], before, {k: v[moving] for k, v in s.items()},
+                         s["tag"][moving], emit_rng)
 
 
 def step_states(s: State, month: int, age: np.ndarray, rules: Rules, u: np.ndarray) -> None:
@@ -355,9 +367,9 @@ def enrolled_at_start(sim: Simulation, month: int) -> absence.Pupils:
     propensity = em.propensity[cur.school[rows]] * em.report_factor[rows]
     cal = sim.rules.calendar.emissions_at(month)
     propensity = np.where(cur.school[rows] == em.largest_mbo, propensity * cal.reporting_stop, propensity)
-    return absence.Pupils(rows, cur.edu[rows].copy(), cur.path[rows] == BBL, cur.school[rows].copy(),
-                          cur.serial[rows].copy(), sim.youths.traits[rows], sim.state["event"][rows].copy(),
-                          month - sim.youths.birth_month[rows] >= ADULT, em.place_factor[rows], propensity,
+    return absence.Pupils(rows, cur.edu[rows], cur.path[rows] == BBL, cur.school[rows], cur.serial[rows],
+                          {name: values[rows] for name, values in em.factors.items()}, sim.state["event"][rows],
+                          month - sim.youths.birth_month[rows] > ADULT, propensity, sim.spell[rows],
                           np.zeros(len(rows), np.int64))
 
 
@@ -366,7 +378,7 @@ def switch_schools(sim: Simulation, month: int, pupils: absence.Pupils, changed:
     if month_of_year(month) in (JULY, AUGUST):
         return
     primary = absence.SECTOR_OF_TYPE[pupils.edu] == absence.PRIMARY
-    burden = burden_of(pupils.traits)
+    burden = sim.emitters.burden[pupils.youth]
     rate = np.where(primary, SWITCH_BASE["primary"], SWITCH_BASE["other"] * np.exp(0.4 * burden + 0.8 * pupils.event))
     moved_already = np.zeros(len(sim.youths), bool)
     moved_already[changed] = True
@@ -390,6 +402,9 @@ def emit_absence(sim: Simulation, month: int, pupils: absence.Pupils, rng) -> No
     row_of_youth = np.full(len(sim.youths), -1)
     row_of_youth[pupils.youth] = np.arange(len(pupils.youth))
     cal = sim.rules.calendar.emissions_at(month)
-    reports, sim.pending = absence.emit_month(rng, pupils, sim.pending, month, cal, sim.emitters.climate, row_of_youth)
+    reports, sim.pending, going_on = absence.emit_month(rng, pupils, sim.pending, month, cal, sim.emitters.climate,
+                                                        row_of_youth)
     sim.records.add("reports", **reports)
+    sim.spell[:] = False
+    sim.spell[going_on] = True
 
