@@ -108,7 +108,8 @@ CALENDAR_EFFECTS = (
     CalendarEffect("school_closure_all", dt.date(2020, 3, 16), dt.date(2020, 6, 1), "absence reports", 0.1,
                    "COVID-19: all schools closed; absence (and so reports) at 10% of its level on the closed days."),
     CalendarEffect("school_closure_secondary", dt.date(2020, 12, 16), dt.date(2021, 3, 1), "absence reports", 0.1,
-                   "COVID-19: secondary schools (vo, pro, vso, isk, vavo) closed again; absence at 10% on the closed days."),
+                   "COVID-19: secondary schools (vo, pro, vso, isk, vavo) closed again; absence at 10% on the "
+                   "closed days."),
     CalendarEffect("covid_dropout_rise", dt.date(2020, 6, 1), dt.date(2021, 12, 31), "dropout", 0.30,
                    "After the closures more students leave school: dropout log-odds +0.30 until the end of 2021."),
     CalendarEffect("labour_market_pull", dt.date(2022, 1, 1), dt.date(2024, 12, 31), "dropout, return, work", 0.30,
@@ -183,6 +184,7 @@ class Calendar:
 
     @lru_cache(maxsize=4096)  # noqa: B019 (a frozen, hashable calendar; a few hundred months)
     def dynamics_at(self, month: int) -> DynamicsAt:
+        """The dynamics' calendar effects and shifts in force at `month` (after the data's end: its last month's)."""
         month = min(int(month), self.last_month)
         dropout = self.shift("dropout_hazard", month)
         work = return_ = 0.0
@@ -195,7 +197,8 @@ class Calendar:
 
     @lru_cache(maxsize=4096)  # noqa: B019
     def emissions_at(self, month: int) -> EmissionsAt:
-        month = min(int(month), self.last_month) if month > self.last_month else int(month)
+        """The closures, the reporting practice and the emission shifts in force at `month`."""
+        month = min(int(month), self.last_month)
         closed_all = closed_fraction(EFFECTS["school_closure_all"], month) if self.drift else 0.0
         closed_vo = closed_fraction(EFFECTS["school_closure_secondary"], month) if self.drift else 0.0
         keep = EFFECTS["school_closure_all"].size

@@ -84,7 +84,8 @@ class WorldConfig:
             raise ValueError(f"mess_rate must lie between 0 and 0.5, got {self.mess_rate}")
         for name, date in (("data_end", self.data_end), ("shift_start", self.shift_start)):
             if date.day != 1:
-                raise ValueError(f"{name} must be the 1st of a month (the state is known at a month's start), got {date}")
+                raise ValueError(f"{name} must be the 1st of a month (the state is known at a month's start), "
+                                 f"got {date}")
         if not FIRST_REFERENCE <= self.data_end <= dt.date(2035, 10, 1):
             raise ValueError(f"data_end must lie between {FIRST_REFERENCE} and 2035-10-01, got {self.data_end}")
         check_named_sizes(self.shifts, KNOWN_SHIFTS, "shift")

@@ -181,7 +181,8 @@ def out_of_school(s: State, work: int) -> dict:
 def leaving_outcomes(s: State, month: int, age, rules: Rules, p_leave: np.ndarray, tag: int) -> list[Outcome]:
     """Leaving school, split into leaving for work and leaving for nothing."""
     share = work_share(s, month, age, rules)
-    return [Outcome(tag, p_leave * (1 - share), out_of_school(s, 0)), Outcome(tag, p_leave * share, out_of_school(s, 1))]
+    return [Outcome(tag, p_leave * (1 - share), out_of_school(s, 0)),
+            Outcome(tag, p_leave * share, out_of_school(s, 1))]
 
 
 def school_month_outcomes(s: State, month: int, age, rules: Rules) -> list[Outcome]:
@@ -369,7 +370,8 @@ def out_outcomes(s: State, month: int, age, rules: Rules) -> list[Outcome]:
     toggle = (1 - back - ageing) * find_work_probability(s, month, rules)
     return [Outcome(RETURN, table[:, 0], {"prog": VAVO, "year": 1, "path": PATH_NONE, "work": 0}),
             *[Outcome(o.tag, o.p, o.next | {"work": 0}) for o in mbo],
-            Outcome(BUCKET, ageing, {"year": np.minimum(s["year"] + 1, 2)}), Outcome(WORK, toggle, {"work": 1 - s["work"]}),
+            Outcome(BUCKET, ageing, {"year": np.minimum(s["year"] + 1, 2)}),
+            Outcome(WORK, toggle, {"work": 1 - s["work"]}),
             Outcome(STAY, 1.0 - back - ageing - toggle, {})]
 
 

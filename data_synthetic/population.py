@@ -9,8 +9,9 @@ N / (the region's total), rounded so the total is exactly N.
 The hidden traits (a hard home situation, poor health, low motivation) are drawn at birth,
 independently of origin and municipality; low motivation is a little more common among boys (56% of
 absence cases are boys). So is an absence proneness (a lognormal factor with mean 1) that only the
-absence emissions read: some youths are reported again and again, for reasons the state does not hold. Newcomers (mostly of origin `buiten_europa`) live abroad until they arrive
-(see `kernels.newcomer_outcomes`); everyone else grows up here from birth.
+absence emissions read: some youths are reported again and again, for reasons the state does not hold.
+Newcomers (mostly of origin `buiten_europa`) live abroad until they arrive (see
+`kernels.newcomer_outcomes`); everyone else grows up here from birth.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ class Youths:
     id_salt: int
     birth_month: np.ndarray  # months since January 1970 (the age in months is month - birth_month)
     birth_year: np.ndarray
-    late_in_year: np.ndarray  # born after 1 October of the birth year (completed years on 1 October: year - birth_year - this)
+    late_in_year: np.ndarray  # born after 1 October (completed years on 1 October: year - birth_year - this)
 
     def __len__(self) -> int:
         return len(self.youth_id)

@@ -9,8 +9,8 @@ groups; everything inside is vectorised over youths.
 
 The state draws use their own random stream, apart from the records' stream (days, schools, switches)
 and absence's, so an emission never changes what happens next, and an injected absence or reporting
-shift leaves every career and every enrolment as it was. Nothing is written from an outcome: the records after a date are made by the same
-forward steps as those before it.
+shift leaves every career and every enrolment as it was. Nothing is written from an outcome: the
+records after a date are made by the same forward steps as those before it.
 """
 
 from __future__ import annotations
@@ -92,6 +92,9 @@ class Capture:
 
 @dataclass
 class Simulation:
+    """The whole simulated region: youths, their current state and enrolment, the records written so far, and the
+    hidden per-youth facts the tests may read (never written to a file)."""
+
     youths: Youths
     rules: Rules
     emitters: Emitters
@@ -285,7 +288,8 @@ def birthday_day_of_month(birth_days: np.ndarray, age: int) -> np.ndarray:
 def move_on(sim: Simulation, rows: np.ndarray, edu: np.ndarray, path: np.ndarray, day: np.ndarray, rng) -> None:
     """End the current enrolment (if any) and start a new one the same day; within a sector mostly at the
     same school."""
-    same_sector = (sim.current.edu[rows] >= 0) & (SECTOR_INDEX[np.maximum(sim.current.edu[rows], 0)] == SECTOR_INDEX[edu])
+    current = sim.current.edu[rows]
+    same_sector = (current >= 0) & (SECTOR_INDEX[np.maximum(current, 0)] == SECTOR_INDEX[edu])
     keep = same_sector & (rng.random(len(rows)) < STAY_AT_SCHOOL)
     school = np.where(keep, sim.current.school[rows], choose_schools(sim, rows, edu, rng))
     close_enrolments(sim.records, sim.current, rows, day)

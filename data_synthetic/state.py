@@ -62,7 +62,8 @@ IS_MBO = _table({p: True for p in (MBO1, MBO2, MBO3, MBO4)}, False, bool)
 IS_VO = _table({p: True for p in (VMBO_BB, VMBO_KB, VMBO_GT, HAVO, VWO, PRO, VSO, ISK, VAVO)}, False, bool)
 HAS_EXAM = _table({p: True for p in (VMBO_BB, VMBO_KB, VMBO_GT, HAVO, VWO, VAVO, MBO1, MBO2, MBO3, MBO4)}, False, bool)
 EXAM_IS_SQ = _table({p: True for p in (HAVO, VWO, VAVO, MBO2, MBO3, MBO4)}, False, bool)
-DIPLOMA_ACCESS = _table({VMBO_BB: DIPL_BASIC, MBO1: DIPL_BASIC, VMBO_KB: DIPL_MIDDLE, VMBO_GT: DIPL_MIDDLE}, dtype=np.int8)
+DIPLOMA_ACCESS = _table({VMBO_BB: DIPL_BASIC, MBO1: DIPL_BASIC, VMBO_KB: DIPL_MIDDLE, VMBO_GT: DIPL_MIDDLE},
+                        dtype=np.int8)
 # The diploma level written for a passed exam (vavo leads to the havo exam), as an index into DIPLOMA_LEVELS.
 LEVEL_OF = _table({VMBO_BB: DIPLOMA_LEVELS.index("vmbo-bb"), VMBO_KB: DIPLOMA_LEVELS.index("vmbo-kb"),
                    VMBO_GT: DIPLOMA_LEVELS.index("vmbo-gt"), HAVO: DIPLOMA_LEVELS.index("havo"),

@@ -23,7 +23,8 @@ LEVEL_NAMES = np.array(DIPLOMA_LEVELS, dtype=object)
 KIND_NAMES = np.array(ABSENCE_KINDS, dtype=object)
 
 
-def contract_tables(rng, youths: Youths, schools: Schools, records: dict, data_end: int, rate: float) -> tuple[dict, dict]:
+def contract_tables(rng, youths: Youths, schools: Schools, records: dict, data_end: int,
+                    rate: float) -> tuple[dict, dict]:
     """youths, enrollments, diplomas, absence_reports: dicts of column arrays in the contract's order, as
     written, and the same keyed by youth position before the mess the reader undoes exactly."""
     enr, dip, rep = (cut_at_data_end(records[name], data_end) for name in ("enrolments", "diplomas", "reports"))

@@ -86,7 +86,8 @@ def _positions() -> list[dict]:
         first = 0 if prog in (VMBO_BB, VMBO_KB, VMBO_GT) else 1
         for year in range(first, int(DURATION[prog]) + 1):
             after_gt = prog == HAVO and year >= 4  # havo 4 and 5 also take vmbo-gt graduates
-            dipls = [int(DIPLOMA_ACCESS[prog])] if year == 0 else ([DIPL_NONE, DIPL_MIDDLE] if after_gt else [DIPL_NONE])
+            waiting = [int(DIPLOMA_ACCESS[prog])]  # year 0: passed, the diploma gives its access
+            dipls = waiting if year == 0 else ([DIPL_NONE, DIPL_MIDDLE] if after_gt else [DIPL_NONE])
             rows += [dict(prog=prog, year=year, path=0, work=0, dipl=d, drops=0) for d in dipls]
     for dipl, drops in itertools.product((DIPL_NONE, DIPL_BASIC, DIPL_MIDDLE), (0, 1, 2)):
         rows.append(dict(prog=VAVO, year=1, path=0, work=0, dipl=dipl, drops=drops))

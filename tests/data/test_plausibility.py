@@ -36,7 +36,8 @@ def registry(default_dir):
     enr = data.enrollments.assign(y=position.get_indexer(data.enrollments["youth_id"]),
                                   start=days(data.enrollments["start_date"]), end=days(data.enrollments["end_date"]))
     enr = enr.sort_values(["y", "start"], kind="stable").reset_index(drop=True)
-    dip = data.diplomas.assign(y=position.get_indexer(data.diplomas["youth_id"]), day=days(data.diplomas["diploma_date"]))
+    dip = data.diplomas.assign(y=position.get_indexer(data.diplomas["youth_id"]),
+                               day=days(data.diplomas["diploma_date"]))
     rep = data.absence_reports.assign(y=position.get_indexer(data.absence_reports["youth_id"]),
                                       day=days(data.absence_reports["report_date"]))
     return {"data": data, "birth": days(data.youths["birth_date"]), "enr": enr, "dip": dip, "rep": rep}
@@ -46,7 +47,8 @@ def running_enrolment(enr: pd.DataFrame, youth: np.ndarray, day: np.ndarray) -> 
     """The row of the enrolment each (youth, day) falls in (the latest start on or before it), -1 when none runs."""
     keys = enr["y"].to_numpy() * DAY_SPAN + enr["start"].to_numpy()
     row = np.searchsorted(keys, youth * DAY_SPAN + day, side="right") - 1
-    ok = (row >= 0) & (enr["y"].to_numpy()[np.maximum(row, 0)] == youth) & (enr["end"].to_numpy()[np.maximum(row, 0)] > day)
+    found = np.maximum(row, 0)
+    ok = (row >= 0) & (enr["y"].to_numpy()[found] == youth) & (enr["end"].to_numpy()[found] > day)
     return np.where(ok, row, -1)
 
 

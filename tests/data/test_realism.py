@@ -24,7 +24,8 @@ def keyed(youths: list[str], enrolments: list[tuple], diplomas: list[tuple] = ()
                         "education_type": np.array([e[1] for e in enrolments], dtype=object),
                         "start_date": days([e[2] for e in enrolments]), "end_date": days([e[3] for e in enrolments])},
         "diplomas": {"youth_id": np.array([d[0] for d in diplomas], np.int64),
-                     "level": np.array([d[1] for d in diplomas], dtype=object), "diploma_date": days([d[2] for d in diplomas])},
+                     "level": np.array([d[1] for d in diplomas], dtype=object),
+                     "diploma_date": days([d[2] for d in diplomas])},
         "absence_reports": {"youth_id": np.array([r[0] for r in reports], np.int64),
                             "report_date": days([r[1] for r in reports])},
     }
@@ -37,7 +38,7 @@ def test_new_early_school_leavers_follow_duo_s_definition():
          (1, "mbo-2", "2014-08-20", None),  # still enrolled
          (2, "mbo-2", "2014-08-20", "2015-07-10"),  # left with a startkwalificatie
          (3, "vmbo-kb", "2012-08-20", "2015-03-10"), (3, "mbo-1", "2015-09-01", None),  # left and came back
-         (4, "mbo-3", "2014-08-20", "2015-03-10"), (4, "hbo", "2015-09-01", "2016-01-10"),  # enrolled (hbo) a year later
+         (4, "mbo-3", "2014-08-20", "2015-03-10"), (4, "hbo", "2015-09-01", "2016-01-10"),  # in hbo a year later
          (5, "mbo-2", "2014-08-20", "2015-03-10"),  # 24: too old to count
          (6, "po", "2007-08-20", None)],  # primary school: not followed
         diplomas=[(2, "mbo-2", "2015-06-15"), (0, "vmbo-kb", "2014-06-15")],
