@@ -1,11 +1,13 @@
 """Messy data on purpose, as a real export has it (see the contract's "Messy data").
 
 Two kinds. Mess that changes what the features see (missing hours, unknown
-enum values) is applied to records dated on or before the youth's reference
-date *before* the features and `p_true` are computed, so the truth reflects
-the data as delivered. Mess the reader undoes exactly (duplicates, old or
-oddly written municipality names, records of unknown youths) is applied last,
-to every record.
+enum values) and mess the reader undoes exactly (duplicates, old or oddly
+written municipality names, records of unknown youths, odd case and spacing).
+Both are applied to the written records only, after the simulation: the truth
+is a function of the world's state, never of the records, so the mess is part
+of what the registrations cannot explain. A startkwalificatie's level is never
+made unknown (only written oddly), so the target group and the labels the
+features derive from the files are the truth's.
 
 Every kind scales with the mess rate, so a rate of 0 gives clean data. (Missing
 hours on `te_laat` reports are not mess: lateness reports mostly carry no hours,

@@ -1,95 +1,326 @@
-"""The known truth: P(no startkwalificatie before 23) as a function of the contract's features.
+"""The known truth, exact: backward induction over the simulator's own state.
 
-The generator draws every in-scope youth's outcome from `p_true`, computed
-from that youth's features at the reference date and from nothing else (no
-gender, no origin, no latent variable). A model can therefore at best
-reproduce `p_true`; its gap to it is measurable.
+`p_true` is P(no startkwalificatie diploma dated before the 23rd birthday | the world's full state
+on the reference date): the programme and its year, the learning path, months out and work, the
+diplomas, earlier dropout, the hidden traits, the life event (and the origin group when a planted
+harm needs it), the calendar month and the age. `p_true_27` is the same before the 27th birthday.
 
-The function, in log-odds (x = the feature row; `out` = not enrolled):
+Method. From secondary school on, the simulator is a Markov chain on the discrete state of
+`state.py`, and each month is two kernels (`kernels.py`): the life event, then the career. The
+value of a state is the probability of reaching the deadline without a startkwalificatie:
 
-    logit = -3.65
-      + 0.30 * (age - 18) * (1 + 0.9 * out)         every year counts, more out of school
-      + 0.50 / max(23 - age, 1) * (1 + 0.5 * out)   convex: each year weighs more as 23 nears
-      - 0.85 * enrolled
-      + EDUCATION_EFFECT[current_education]          only when enrolled
-      - 0.35 * [learning_path == BBL]
-      + DIPLOMA_EFFECT[last_diploma]
-      + (0.40 + 0.50 * out) * log1p(absence_hours_13w / 8)   absence weighs more out of school
-      + 0.25 * log1p(absence_hours_52w / 24)
-      + 0.35 * [absence_hours_13w >= 16]             the 16-hours reporting threshold
-      + 0.12 * min(absence_reports_52w, 6) + 0.08 * min(late_reports_52w, 4)
-      + 0.30 * exp(-weeks_since_last_report / 26)    0 when never reported
-      + 0.22 * min(school_switches, 5) + 0.18 * min(school_switches_2y, 3)
-      + 0.50 * log1p(dropout_episodes) * (1 + 0.5 * [months_not_enrolled > 6])
-      + out * 0.55 * log1p(months_not_enrolled / 4)  0.60 when never enrolled
-      + vo_mbo_transition_1y * (0.30 + 0.30 * [absence_hours_4w > 0])
-      + MUNICIPALITY_EFFECT[school_municipality]
-    p_true = 1 / (1 + exp(-logit))
+    V(c, a, s) = sum over the life event's outcomes e and the career's outcomes o of
+                 P_e(s | c, a) * P_o(s_e | c, a) * V(c + 1, a + 1, s_eo),
 
-Every term is non-decreasing in the features the model constrains to be
-monotone (absence, reports, switches, dropout episodes, months out), and both
-age terms are non-decreasing in age. The second age term makes the age effect
-convex: with everything else fixed, the step in log-odds from 18 to 19 is
-0.30 + 0.025 (enrolled) and from 21 to 22 it is 0.30 + 0.25, because the time
-left to 23 shrinks from 5 years towards 1.
+with V = 0 once the youth holds a startkwalificatie and V = 1 at the start of the deadline's
+month. The sums run over exactly the outcomes the simulator draws from, so the truth is exact by
+construction (up to floating point), not estimated. Months are indexed from January 1970 and the
+age `a` is months since the birth month; from 18 on a kernel reads the age only through completed
+years, so each month is evaluated once per year of age.
+
+The birthday month: a diploma of that month counts only when dated before the birthday. Diploma
+days are uniform on the month's days 2..last, so P(before the birthday) = f is known per youth,
+and the value is linear in f: p = (1 - f) * V0 + f * V1, where V0 stops at the start of the
+birthday's month and V1 at the start of the next month. Both are columns of one value table.
+
+After the data's end the calendar is stationary (the effects of the last simulated month, the
+months of the year still turning), so the induction starts far enough beyond the data's end that
+every column is exact there, and runs back to the first reference date. It depends only on the
+world's dynamics (drift, the shifts that change dynamics, the planted outcome gap, the data's
+end), not on the seed or the size, and is memoised per those.
 """
 
 from __future__ import annotations
 
+import itertools
+from collections import OrderedDict
+from dataclasses import dataclass
+
 import numpy as np
-import pandas as pd
 
-INTERCEPT = -3.65  # keeps the outcome rate of the in-scope historical youths near a third
-AGE_LINEAR = 0.30
-AGE_TIME_LEFT = 0.50
-EDUCATION_EFFECT = {
-    "mbo-1": 0.50, "mbo-2": 0.0, "mbo-3": -0.35, "mbo-4": -0.55, "vavo": 0.10, "havo": -0.30,
-    "vwo": -0.50, "pro": 0.70, "vso": 0.80, "isk": 0.60, "vmbo-bb": 0.30, "vmbo-kb": 0.25,
-    "vmbo-gt": 0.10, "onbekend": 0.20,
-}
-DIPLOMA_EFFECT = {
-    "geen": 0.45, "vmbo-bb": 0.20, "vmbo-kb": 0.05, "vmbo-gt": -0.25, "mbo-1": -0.15, "onbekend": 0.10,
-}
-MUNICIPALITY_EFFECT = {"buiten_regio": 0.15, "onbekend": 0.25}
+from data_synthetic.calendar import first_day, month_of_year
+from data_synthetic.kernels import ADULT, Rules, career_groups, life_event_outcomes
+from data_synthetic.state import (
+    ABROAD,
+    BUCKET_NEVER,
+    DIPL_BASIC,
+    DIPL_MIDDLE,
+    DIPL_NONE,
+    DIPLOMA_ACCESS,
+    DURATION,
+    HAVO,
+    ISK,
+    MBO1,
+    MBO2,
+    MBO3,
+    MBO4,
+    OUT,
+    PRO,
+    SQ,
+    VAVO,
+    VMBO_BB,
+    VMBO_GT,
+    VMBO_KB,
+    VSO,
+    VWO,
+    State,
+    pack,
+    unpack,
+    with_changes,
+)
+from vsv_model.dates import birthday_days, civil_from_days
 
-
-def _lookup(values: pd.Series, table: dict[str, float]) -> np.ndarray:
-    return values.astype(str).map(table).fillna(0.0).to_numpy(dtype=float)
-
-
-def age_effect(age: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """Linear in age plus a term in 1 / (years left to 23): the less time left, the more a year weighs."""
-    linear = AGE_LINEAR * (age - 18) * (1 + 0.9 * out)
-    time_left = AGE_TIME_LEFT / np.maximum(23 - age, 1) * (1 + 0.5 * out)
-    return linear + time_left
-
-
-def true_logit(x: pd.DataFrame) -> np.ndarray:
-    """The documented log-odds above, vectorised over a feature frame."""
-    out = (x["enrolled"].to_numpy() == 0).astype(float)
-    enrolled = 1.0 - out
-    h4, h13, h52 = (x[c].to_numpy(dtype=float) for c in ("absence_hours_4w", "absence_hours_13w", "absence_hours_52w"))
-    weeks = x["weeks_since_last_report"].to_numpy(dtype=float)
-    months = x["months_not_enrolled"].to_numpy(dtype=float)
-    never_enrolled = np.isnan(months)
-    months0 = np.nan_to_num(months, nan=0.0)
-    dropouts = x["dropout_episodes"].to_numpy(dtype=float)
-    transition = x["vo_mbo_transition_1y"].to_numpy(dtype=float)
-    logit = INTERCEPT + age_effect(x["age"].to_numpy(dtype=float), out)
-    logit += -0.85 * enrolled + enrolled * _lookup(x["current_education"], EDUCATION_EFFECT)
-    logit += -0.35 * (x["learning_path"].astype(str).to_numpy() == "BBL")
-    logit += _lookup(x["last_diploma"], DIPLOMA_EFFECT)
-    logit += (0.40 + 0.50 * out) * np.log1p(h13 / 8) + 0.25 * np.log1p(h52 / 24) + 0.35 * (h13 >= 16)
-    logit += 0.12 * np.minimum(x["absence_reports_52w"].to_numpy(), 6) + 0.08 * np.minimum(x["late_reports_52w"].to_numpy(), 4)
-    logit += 0.30 * np.where(np.isnan(weeks), 0.0, np.exp(-np.nan_to_num(weeks) / 26))
-    logit += 0.22 * np.minimum(x["school_switches"].to_numpy(), 5) + 0.18 * np.minimum(x["school_switches_2y"].to_numpy(), 3)
-    logit += 0.50 * np.log1p(dropouts) * (1 + 0.5 * (months0 > 6))
-    logit += out * np.where(never_enrolled, 0.60, 0.55 * np.log1p(months0 / 4))
-    logit += transition * (0.30 + 0.30 * (h4 > 0))
-    logit += _lookup(x["school_municipality"], MUNICIPALITY_EFFECT)
-    return logit
+DEADLINES = (23, 27)
+LAST_AGE = 27 * 12 + 1
+FIRST_BAND, LAST_BAND = 18, 25  # completed years a kernel can tell apart from 18 on
+VO_PROGRAMMES = (VMBO_BB, VMBO_KB, VMBO_GT, HAVO, VWO, PRO, VSO, ISK)
 
 
-def p_true(x: pd.DataFrame) -> np.ndarray:
-    """The true probability of no startkwalificatie before 23, given the features."""
-    return 1.0 / (1.0 + np.exp(-true_logit(x)))
+# --- the state space ------------------------------------------------------------------------------
+
+
+def _positions() -> list[dict]:
+    """Every (programme, year, path, work, dipl, drops) a youth can hold from secondary school on."""
+    rows = []
+    for prog in VO_PROGRAMMES:  # nobody returns to vo after leaving: drops 0
+        first = 0 if prog in (VMBO_BB, VMBO_KB, VMBO_GT) else 1
+        for year in range(first, int(DURATION[prog]) + 1):
+            after_gt = prog == HAVO and year >= 4  # havo 4 and 5 also take vmbo-gt graduates
+            waiting = [int(DIPLOMA_ACCESS[prog])]  # year 0: passed, the diploma gives its access
+            dipls = waiting if year == 0 else ([DIPL_NONE, DIPL_MIDDLE] if after_gt else [DIPL_NONE])
+            rows += [dict(prog=prog, year=year, path=0, work=0, dipl=d, drops=0) for d in dipls]
+    for dipl, drops in itertools.product((DIPL_NONE, DIPL_BASIC, DIPL_MIDDLE), (0, 1, 2)):
+        rows.append(dict(prog=VAVO, year=1, path=0, work=0, dipl=dipl, drops=drops))
+        for prog in (MBO1, MBO2, MBO3, MBO4):
+            for year, path in itertools.product(range(0 if prog == MBO1 else 1, int(DURATION[prog]) + 1), (1, 2)):
+                rows.append(dict(prog=prog, year=year, path=path, work=0, dipl=dipl, drops=drops))
+        if drops:
+            rows += [dict(prog=OUT, year=b, path=0, work=w, dipl=dipl, drops=drops) for b in range(3) for w in (0, 1)]
+    rows.append(dict(prog=OUT, year=BUCKET_NEVER, path=0, work=0, dipl=DIPL_NONE, drops=0))
+    rows.append(dict(prog=ABROAD, year=0, path=0, work=0, dipl=DIPL_NONE, drops=0))
+    return rows
+
+
+def state_space(origin_in_state: bool) -> State:
+    """All states of the chain (sorted by key), hidden traits, life event and origin group included."""
+    positions = _positions()
+    groups = (0, 1) if origin_in_state else (0,)
+    combos = [p | dict(burden=b, group=g, event=e) for p in positions for b in range(4) for g in groups for e in (0, 1)]
+    state = {name: np.array([c[name] for c in combos], dtype=np.int8) for name in combos[0]}
+    return unpack(np.unique(pack(state)))
+
+
+def index_of(keys: np.ndarray, space_keys: np.ndarray, strict: bool = True) -> np.ndarray:
+    """Positions of `keys` in the sorted `space_keys`; -1 where absent (or an error when strict)."""
+    pos = np.searchsorted(space_keys, keys).clip(max=len(space_keys) - 1)
+    found = space_keys[pos] == keys
+    if strict and not found.all():
+        missing = unpack(keys[~found][:1])
+        raise ValueError(f"state outside the enumerated state space: { {k: int(v[0]) for k, v in missing.items()} }")
+    return np.where(found, pos, -1)
+
+
+# --- columns: (deadline, f, age) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The value table's columns: for each deadline and f in {0, 1}, the ages 216 … the deadline's
+    month (+ f). Ordered by year of age, so each year's columns are one slice (`bands`)."""
+
+    age: np.ndarray
+    successor: np.ndarray  # the column of the same variant one month older
+    terminal: np.ndarray  # bool: the deadline's column (value 1)
+    bands: tuple[slice, ...]  # columns of completed years 18, 19, …, 25 and over
+    position: dict  # (deadline, f, age) -> column
+
+    @classmethod
+    def build(cls) -> Columns:
+        cells = [(min(age // 12, LAST_BAND), deadline, f, age) for deadline, f in itertools.product(DEADLINES, (0, 1))
+                 for age in range(ADULT, deadline * 12 + f + 1)]
+        cells.sort()
+        position = {(deadline, f, age): j for j, (_, deadline, f, age) in enumerate(cells)}
+        age = np.array([c[3] for c in cells])
+        terminal = np.array([c[3] == c[1] * 12 + c[2] for c in cells])
+        successor = np.array([j if terminal[j] else position[(c[1], c[2], c[3] + 1)] for j, c in enumerate(cells)])
+        band_of = np.array([c[0] for c in cells])
+        bands = tuple(slice(int(np.argmax(band_of == b)), int(len(band_of) - np.argmax(band_of[::-1] == b)))
+                      for b in range(FIRST_BAND, LAST_BAND + 1))
+        return cls(age, successor, terminal, bands, position)
+
+    def of(self, deadline: int, f: int, age: np.ndarray) -> np.ndarray:
+        """The column of each age for one deadline and f."""
+        lookup = np.full(LAST_AGE + 2, -1)
+        for (d, ff, a), j in self.position.items():
+            if d == deadline and ff == f:
+                lookup[a] = j
+        return lookup[age]
+
+
+# --- one month, evaluated for every state and every year of age -------------------------------------
+
+
+@dataclass
+class MonthStep:
+    """A month's transitions for the whole state space: per career group and outcome, the rows, the
+    probability per band (rows × bands) and the next state's index (-1: a startkwalificatie)."""
+
+    career: list[tuple[np.ndarray, list[tuple[np.ndarray | None, np.ndarray, np.ndarray]]]]  # (live rows, p, target)
+    event_toggle: np.ndarray  # rows × bands
+    toggle_index: np.ndarray
+
+
+def evaluate_month(space: State, keys: np.ndarray, month: int, rules: Rules) -> MonthStep:
+    """Run the kernels on every state at each year of age from 18, and index the next states."""
+    bands = [12 * years for years in range(FIRST_BAND, LAST_BAND + 1)]
+    toggle = np.stack([life_event_outcomes(space, month, a, rules)[0].p for a in bands], axis=1)
+    flipped = index_of(pack(with_changes(space, {"event": 1 - space["event"]})), keys)
+    per_band = [career_groups(space, month, a, rules) for a in bands]
+    career = []
+    for g, (rows, outcomes) in enumerate(per_band[0]):
+        sub = {name: values[rows] for name, values in space.items()}
+        items = []
+        for o, outcome in enumerate(outcomes):
+            p = np.stack([np.broadcast_to(per_band[b][g][1][o].p, rows.shape) for b in range(len(bands))], axis=1)
+            nxt = with_changes(sub, outcome.next)
+            target = np.where(nxt["prog"] == SQ, -1, index_of(pack(nxt), keys, strict=False))
+            _check_targets(target, nxt, p)
+            live = np.flatnonzero((target >= 0) & (p > 0).any(axis=1))
+            if len(live) == len(rows):
+                items.append((None, p, target))
+            elif len(live):
+                items.append((live, p[live], target[live]))
+        career.append((rows, items))
+    return MonthStep(career, toggle, flipped)
+
+
+def _check_targets(target: np.ndarray, nxt: State, p: np.ndarray) -> None:
+    """Every outcome with a positive probability must lead into the state space (or to SQ)."""
+    lost = (target < 0) & (nxt["prog"] != SQ) & (p > 0).any(axis=1)
+    if lost.any():
+        first = {k: int(v[np.flatnonzero(lost)[0]]) for k, v in nxt.items()}
+        raise ValueError(f"a kernel leads outside the state space: {first}")
+
+
+def backward_month(value: np.ndarray, step: MonthStep, columns: Columns) -> np.ndarray:
+    """V(c) from V(c + 1) for every column; the deadlines' columns stay 1.
+
+    Works one year of age (a block of columns) at a time, so each block's arithmetic stays in cache."""
+    result = np.empty_like(value)
+    for band, cols in enumerate(columns.bands):
+        older = np.take(value, columns.successor[cols], axis=1)
+        result[:, cols] = propagate(step, older, band)
+    result[:, columns.terminal] = 1.0
+    return result
+
+
+def propagate(step: MonthStep, older: np.ndarray, band: int) -> np.ndarray:
+    """One month backwards for columns of one year of age: the career's outcomes, then the life event's.
+    `older` holds the next month's values already moved to the columns one month older."""
+    result = np.empty_like(older)
+    for rows, items in step.career:
+        acc = np.zeros((len(rows), older.shape[1]))
+        for live, p, target in items:
+            part = np.take(older, target, axis=0)
+            part *= p[:, band, None]
+            if live is None:
+                acc += part
+            else:
+                acc[live] += part
+        result[rows] = acc
+    flipped = np.take(result, step.toggle_index, axis=0)
+    flipped -= result
+    flipped *= step.event_toggle[:, band, None]
+    result += flipped
+    return result
+
+
+# --- the induction, memoised per world dynamics -------------------------------------------------------
+
+
+@dataclass
+class ValueTables:
+    """The value table at each reference month, for every state and column."""
+
+    keys: np.ndarray
+    columns: Columns
+    at_month: dict[int, np.ndarray]
+
+
+_MEMO: OrderedDict = OrderedDict()
+MEMO_SIZE = 3
+
+
+def value_tables(rules: Rules, origin_in_state: bool, reference_months: tuple[int, ...]) -> ValueTables:
+    """The exact value tables, computed once per (dynamics, origin in state, reference months)."""
+    key = (rules.key(), origin_in_state, reference_months)
+    if key not in _MEMO:
+        _MEMO[key] = induce(rules, origin_in_state, reference_months)
+        while len(_MEMO) > MEMO_SIZE:
+            _MEMO.popitem(last=False)
+    _MEMO.move_to_end(key)
+    return _MEMO[key]
+
+
+def induce(rules: Rules, origin_in_state: bool, reference_months: tuple[int, ...]) -> ValueTables:
+    """Backward induction: the stationary calendar after the data's end, then month by month back to the
+    first reference month."""
+    space = state_space(origin_in_state)
+    keys = pack(space)
+    columns = Columns.build()
+    cache: OrderedDict = OrderedDict()
+    last = rules.calendar.last_month
+    value = stationary_values(space, keys, columns, rules, cache)
+    stored = {last + 1: value} if last + 1 in reference_months else {}
+    for month in range(last, min(reference_months) - 1, -1):
+        value = backward_month(value, month_step(space, keys, month, rules, cache), columns)
+        if month in reference_months:
+            stored[month] = value
+    return ValueTables(keys, columns, stored)
+
+
+def stationary_values(space: State, keys: np.ndarray, columns: Columns, rules: Rules, cache: OrderedDict) -> np.ndarray:
+    """V at the first month after the data's end. The calendar no longer changes, so V depends on the month
+    of the year, not the month: one table per month of the year, filled age by age from the deadlines down."""
+    first = rules.calendar.last_month + 1
+    steps = [month_step(space, keys, first + k, rules, cache) for k in range(12)]
+    tables = [np.ones((len(keys), len(columns.age))) for _ in range(12)]
+    for age in range(int(columns.age.max()) - 1, ADULT - 1, -1):
+        cols = np.flatnonzero((columns.age == age) & ~columns.terminal)
+        band = min(age // 12, LAST_BAND) - FIRST_BAND
+        for k in range(12):  # independent of the order: month k reads month k + 1 at age + 1
+            older = tables[(k + 1) % 12][:, columns.successor[cols]]
+            tables[k][:, cols] = propagate(steps[k], older, band)
+    return tables[0]
+
+
+def month_step(space: State, keys: np.ndarray, month: int, rules: Rules, cache: OrderedDict) -> MonthStep:
+    """A month's evaluated kernels, shared by months with the same month of the year and calendar."""
+    key = (int(month_of_year(month)), rules.calendar.dynamics_at(month))
+    if key not in cache:
+        cache[key] = evaluate_month(space, keys, month, rules)
+        while len(cache) > 24:
+            cache.popitem(last=False)
+    cache.move_to_end(key)
+    return cache[key]
+
+
+# --- reading the truth for youths -------------------------------------------------------------------
+
+
+def birthday_fraction(birth_days: np.ndarray, age: int) -> np.ndarray:
+    """f: the share of the birthday month's diploma days (2..last) that lie before the `age`-th birthday."""
+    birthday = birthday_days(birth_days, age)
+    year, month, day = civil_from_days(birthday)
+    first = first_day((year - 1970) * 12 + month - 1)
+    last = first_day((year - 1970) * 12 + month) - first
+    return np.maximum(day - 2, 0) / (last - 1)
+
+
+def lookup(tables: ValueTables, month: int, states: State, age: np.ndarray, f: np.ndarray, deadline: int) -> np.ndarray:
+    """P(no startkwalificatie before the deadline birthday) for youths in `states` at `month`."""
+    rows = index_of(pack(states), tables.keys)
+    value = tables.at_month[month]
+    v0 = value[rows, tables.columns.of(deadline, 0, age)]
+    v1 = value[rows, tables.columns.of(deadline, 1, age)]
+    return (1.0 - f) * v0 + f * v1

@@ -50,9 +50,11 @@ def write_tables(directory: Path, tables: dict[str, dict[str, np.ndarray]], fmt:
     return paths
 
 
+TRUTH_COLUMNS = ("youth_id", "as_of", "p_true", "no_sq_by_23", "p_true_27", "no_sq_by_27")
+
+
 def write_truth(directory: Path, truth: pd.DataFrame) -> Path:
-    """truth.csv: youth_id, as_of, p_true (full precision), no_sq_by_23."""
+    """truth.csv: youth_id, as_of, p_true and p_true_27 (full precision), the labels (empty where unknown)."""
     path = directory / "truth.csv"
-    columns = truth[["youth_id", "as_of", "p_true", "no_sq_by_23"]]
-    write_arrow(pa.Table.from_pandas(columns, preserve_index=False), path)
+    write_arrow(pa.Table.from_pandas(truth[list(TRUTH_COLUMNS)], preserve_index=False), path)
     return path

@@ -41,14 +41,11 @@ def data_dir(tmp_path):
 
 @pytest.fixture(scope="session")
 def population_dir(tmp_path_factory) -> Path:
-    """A small synthetic population (16,000 youths, seed 11), generated once per test session."""
-    from data_synthetic.generate import GeneratorConfig, generate_population
-    from data_synthetic.writer import write_tables, write_truth
+    """A small synthetic world (the region scaled to 16,000 youths, seed 11), generated once per test session."""
+    from data_synthetic.generate import WorldConfig, generate_world, write_world
 
     directory = tmp_path_factory.mktemp("population")
-    population = generate_population(GeneratorConfig(youths=16000, seed=11))
-    write_tables(directory, population.tables)
-    write_truth(directory, population.truth)
+    write_world(directory, generate_world(WorldConfig(youths=16000, seed=11)))
     return directory
 
 

@@ -1,0 +1,53 @@
+"""truth.csv: one row per youth per yearly reference date at which the youth is in the extended target group
+(completed age 18–26, no startkwalificatie dated on or before the date).
+
+Columns: `youth_id, as_of, p_true, no_sq_by_23, p_true_27, no_sq_by_27`. `p_true` and `no_sq_by_23` are
+given for ages 18–22 only (for 23–26 the outcome by 23 is already decided); `p_true_27` and `no_sq_by_27`
+for every row. A label is empty where its birthday (the 23rd, the 27th; 29 February → 28 February) lies
+after the data's end. Labels come from the simulated diplomas, which are written as they are, so they
+equal what the features derive from the files.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from data_synthetic.simulate import Capture
+from data_synthetic.truth import ValueTables, birthday_fraction, lookup
+from vsv_model.dates import MISSING_DAY, birthday_days, completed_years, date_of
+
+TRUTH_COLUMNS = ("youth_id", "as_of", "p_true", "no_sq_by_23", "p_true_27", "no_sq_by_27")
+
+
+def label(sq_day: np.ndarray, birth_days: np.ndarray, age: int, data_end: int) -> np.ndarray:
+    """1.0 without a startkwalificatie dated before the `age`-th birthday, 0.0 with one, NaN when unknown."""
+    birthday = birthday_days(birth_days, age)
+    outcome = ((sq_day == MISSING_DAY) | (sq_day >= birthday)).astype(float)
+    return np.where(birthday <= data_end, outcome, np.nan)
+
+
+def truth_rows(month: int, capture: Capture, tables: ValueTables, youth_ids: np.ndarray, birth_days: np.ndarray,
+               sq_day: np.ndarray, data_end: int, as_of_day: int) -> pd.DataFrame:
+    """The truth at one reference month for the youths captured there."""
+    rows = capture.rows
+    births = birth_days[rows]
+    open_23 = completed_years(births, as_of_day) < 23
+    p23 = np.full(len(rows), np.nan)
+    p23[open_23] = lookup(tables, month, {k: v[open_23] for k, v in capture.state.items()}, capture.age[open_23],
+                          birthday_fraction(births[open_23], 23), 23)
+    p27 = lookup(tables, month, capture.state, capture.age, birthday_fraction(births, 27), 27)
+    return pd.DataFrame({
+        "youth_id": youth_ids[rows], "as_of": str(date_of(as_of_day)), "p_true": p23,
+        "no_sq_by_23": np.where(open_23, label(sq_day[rows], births, 23, data_end), np.nan),
+        "p_true_27": p27, "no_sq_by_27": label(sq_day[rows], births, 27, data_end),
+    })
+
+
+def truth_frame(captures: dict[int, Capture], tables: ValueTables, youth_ids: np.ndarray, birth_days: np.ndarray,
+                sq_day: np.ndarray, data_end: int, month_days: dict[int, int]) -> pd.DataFrame:
+    """Every reference date's rows, sorted by date and youth id."""
+    frames = [truth_rows(m, c, tables, youth_ids, birth_days, sq_day, data_end, month_days[m])
+              for m, c in sorted(captures.items())]
+    frame = pd.concat(frames, ignore_index=True)
+    return frame.sort_values(["as_of", "youth_id"], kind="stable", ignore_index=True)[list(TRUTH_COLUMNS)]
