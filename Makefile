@@ -4,7 +4,6 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 DATA ?= data/synthetic
-YOUTHS ?= 50000
 SEED ?= 1
 PORT ?= 3000
 
@@ -19,7 +18,7 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 install: $(BIN)/.installed
 
 run: install
-	$(BIN)/vsv demo --data $(DATA) --youths $(YOUTHS) --seed $(SEED) --port $(PORT)
+	$(BIN)/vsv demo --data $(DATA) --seed $(SEED) --port $(PORT)
 
 # Debian's chromium and postgresql for the browser and database tests: installed as root, named otherwise.
 test-deps:

@@ -44,7 +44,7 @@ def main() -> None:
     parser.add_argument("--youths", type=int, default=1_000_000, help="population size (generated once under --root)")
     parser.add_argument("--as-of", default="2026-10-01")
     parser.add_argument("--root", default="data/bench", help="the benchmark's stores and data")
-    parser.add_argument("--champion-youths", type=int, default=100_000, help="population the champion is trained on, if none")
+    parser.add_argument("--champion-youths", type=int, default=None, help="population the champion is trained on, if none (default: the region at 1:1)")
     args = parser.parse_args()
     env = bench_environment(args.root)
     ensure_champion(env, args.root, args.champion_youths)

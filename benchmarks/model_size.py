@@ -1,15 +1,14 @@
 """Benchmark: model size is a latency decision. Accuracy versus explanation cost per size.
 
-For each (leaves, maximum trees), trains with early stopping on the same split and prints
-the trees kept, test AUC, and the time of one youth's TreeSHAP explanation (LightGBM
-pred_contrib on a 1-row array, the service's hot path) and of a 1,000-row batch.
-Usage: python benchmarks/model_size.py [--data DIR]
+For each (leaves, maximum trees), trains the cross-fitted model on the region's fit set and prints the trees kept,
+the held-out cohort's AUC, and the time of one youth's TreeSHAP explanation (LightGBM pred_contrib on a 1-row array,
+the service's hot path) and of a 1,000-row batch. `vsv train --search` makes the same trade-off within a budget.
+Usage: python benchmarks/model_size.py [--root data/bench]
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 import time
 from dataclasses import replace
@@ -19,13 +18,10 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_model import ensure_population  # noqa: E402
+from _common import DATA_END, ensure_population, population_dir  # noqa: E402
 
 from training.config import TrainConfig  # noqa: E402
-from training.dataset import (
-    OUTCOME,  # noqa: E402
-    build_training_data,  # noqa: E402
-)
+from training.dataset import OUTCOME, build_training_data  # noqa: E402
 from training.model import train_risk_model  # noqa: E402
 from vsv_model.risk_model import encode_frame  # noqa: E402
 
@@ -43,17 +39,17 @@ def median_seconds(call, repeats: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path("data/bench/population-100000"))
+    parser.add_argument("--root", type=Path, default=Path("data/bench"))
     args = parser.parse_args()
-    base = TrainConfig()
-    data = build_training_data(ensure_population(args.data, 100_000), [dt.date(2019, 10, 1)], base)
+    base = replace(TrainConfig(), temporal=replace(TrainConfig().temporal, data_end=DATA_END))
+    data = build_training_data(ensure_population(population_dir(args.root, None), None), None, base)
     test = data.part("test")
     matrix = encode_frame(test)
     one, batch = matrix[:1], matrix[:1000]
     print(f"{'leaves':>6} {'max trees':>9} {'trees':>6} {'AUC':>7} {'explain 1 row':>14} {'explain 1,000 rows':>19}")
     for leaves, rounds in SIZES:
         config = replace(base, lightgbm=replace(base.lightgbm, num_leaves=leaves, num_boost_round=rounds))
-        model = train_risk_model(data, config)
+        model, _ = train_risk_model(data, config)
         auc = roc_auc_score(test[OUTCOME], model.probability(matrix))
         single = median_seconds(lambda m=model: m.contributions(one), 500)
         many = median_seconds(lambda m=model: m.contributions(batch), 20)

@@ -161,7 +161,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10, help="wrk's duration per measurement")
     parser.add_argument("--youths", type=int, default=1000, help="different youths in the large request")
     parser.add_argument("--root", default="data/bench", help="the benchmark's stores and data")
-    parser.add_argument("--champion-youths", type=int, default=100_000, help="population the champion is trained on, if none")
+    parser.add_argument("--champion-youths", type=int, default=None, help="population the champion is trained on, if none (default: the region at 1:1)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed for the load: apt-get install wrk")

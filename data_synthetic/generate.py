@@ -58,7 +58,7 @@ from data_synthetic.truth import value_tables
 from data_synthetic.truth_table import truth_frame
 from data_synthetic.writer import write_tables, write_truth
 
-HARM_DEFAULTS = {"underreporting": 0.6, "hidden_gap": 0.5}
+HARM_DEFAULTS = {"underreporting": 0.6, "hidden_gap": 1.5}
 KNOWN_HARMS = tuple(sorted(HARM_DEFAULTS))
 FIRST_REFERENCE = dt.date(2014, 10, 1)
 
@@ -92,9 +92,6 @@ class WorldConfig:
         check_named_sizes(self.planted_bias, KNOWN_HARMS, "planted bias")
         check_ranges(dict(self.shifts), {"reporting_stop": (0, 1), "mbo_mix": (0, 1), "absence_level": (-1, math.inf)})
         check_ranges(dict(self.planted_bias), {"underreporting": (0, 1)})
-
-
-GeneratorConfig = WorldConfig
 
 
 def check_named_sizes(pairs: tuple[tuple[str, float], ...], known: tuple[str, ...], what: str) -> None:
@@ -196,8 +193,6 @@ def generate_world(config: WorldConfig) -> World:
     return World(config, tables, truth, realism_table(keyed, config.data_end), effects, aggregates,
                  Hidden(sim, rules, origin_in_state, months))
 
-
-generate_population = generate_world
 
 
 def describe_settings(config: WorldConfig, youths: Youths, sim: Simulation) -> dict:

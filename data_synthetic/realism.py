@@ -42,8 +42,9 @@ from vsv_model.contract import (
     normalise_municipalities,
 )
 from vsv_model.dates import MISSING_DAY, civil_from_days, day_of
+from vsv_model.policy import CAPACITY as MATCHMAKER_PLACES
 
-CAPACITY = 470
+CAPACITY = MATCHMAKER_PLACES["high"]  # the matchmakers' places a year (vsv_model.policy)
 LEAVER_YEARS = (2014, 2015, 2016)
 TRANSITION_YEARS = (2014, 2015, 2016, 2017, 2018)
 COUNT_YEAR = 2017
@@ -270,3 +271,44 @@ def realism_table(tables: dict, data_end: dt.date) -> pd.DataFrame:
         if october(year + 1) <= day_of(data_end):
             rows += leaver_rows(reg, year)
     return pd.DataFrame(rows)
+
+
+def realism_lines(realism: pd.DataFrame) -> list[str]:
+    """One line per published figure (region level, the years it was published for) and one for the
+    municipalities: simulated beside published, and how many are within tolerance (for `vsv generate`)."""
+    published = realism[realism["published"].astype(str).str.len() > 0]
+    lines = []
+    for figure, rows in published[published["place"] == REGION].groupby("figure", sort=False):
+        if figure in FIGURE_NAMES:
+            shown = ", ".join(f"{r.school_year} {readable(r.simulated)}" for r in rows.itertuples())
+            lines.append(f"{FIGURE_NAMES[figure]}: {shown} (published {rows['published'].iloc[0]}, "
+                         f"tolerance {rows['tolerance'].iloc[0]}): {verdict(rows['within'])}")
+    places = published[published["place"] != REGION]
+    for figure, rows in places.groupby("figure", sort=False):
+        lines.append(f"{FIGURE_NAMES[figure]} per municipality ({rows['school_year'].iloc[0]}, "
+                     f"tolerance {rows['tolerance'].iloc[0]}): {verdict(rows['within'])}")
+    return lines + [capacity_line(realism)]
+
+
+def capacity_line(realism: pd.DataFrame) -> str:
+    """The target group on each 1 October and the share of it the matchmakers' places cover."""
+    region = realism[realism["place"] == REGION].set_index(["school_year", "figure"])["simulated"]
+    years = sorted({year for year, figure in region.index if figure == "in_scope_18_22"})
+    shown = ", ".join(f"{year[:4]} {region[(year, 'in_scope_18_22')]:,.0f} ({region[(year, 'capacity_share_percent')]:.1f}%)"
+                      for year in years)
+    return f"target group 18-22 on 1 October (the {CAPACITY} matchmaker places as a share of it): {shown}"
+
+
+FIGURE_NAMES = {"new_early_school_leavers": "new early school leavers", "early_school_leaver_rate_percent":
+                "early school leaver rate %", "vo_mbo_transitions": "vo-mbo transitions", "youths_5_17": "youths 5-17",
+                "absence_per_1000": "relative absence per 1,000", "absence_share_secondary_percent":
+                "share of absence in secondary %", "absence_share_vocational_percent": "share of absence in vocational %"}
+
+
+def readable(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+def verdict(within: pd.Series) -> str:
+    judged = within.dropna().astype(bool)
+    return f"{int(judged.sum())} of {len(judged)} within" if len(judged) else "not judged"

@@ -57,6 +57,7 @@ from data_synthetic.state import (
 )
 from vsv_model.contract import DIPLOMA_LEVELS, EDUCATION_TYPES
 from vsv_model.dates import MISSING_DAY, birthday_days, civil_from_days
+from vsv_model.progress import progress_bar
 
 TYPE = {name: code for code, name in enumerate(EDUCATION_TYPES)}
 SECTOR_INDEX = np.array([SECTORS.index(SECTOR_OF_TYPE[t]) for t in EDUCATION_TYPES])
@@ -133,8 +134,11 @@ def simulate(youths: Youths, rules: Rules, emitters: Emitters, origin_in_state: 
     sim.exempted = np.zeros(len(youths), bool)
     sim.spell = np.zeros(len(youths), bool)
     starts = primary_start(youths)
-    for month in range(int(starts.min()), last_month + 1):
-        run_month(sim, month, starts, (state_rng, emit_rng, absence_rng), reference_months)
+    months = range(int(starts.min()), last_month + 1)
+    with progress_bar(len(months), "simulating", "months") as bar:
+        for month in months:
+            run_month(sim, month, starts, (state_rng, emit_rng, absence_rng), reference_months)
+            bar.update(1)
     if last_month + 1 in reference_months:
         capture(sim, last_month + 1)
     close_all(sim.records, sim.current)

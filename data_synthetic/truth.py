@@ -69,9 +69,10 @@ from data_synthetic.state import (
     with_changes,
 )
 from vsv_model.dates import birthday_days, civil_from_days
+from vsv_model.target_group import CURRENT_LAW, EXTENDED_TO_27
 
-DEADLINES = (23, 27)
-LAST_AGE = 27 * 12 + 1
+DEADLINES = (CURRENT_LAW.outcome_age, EXTENDED_TO_27.outcome_age)  # today's outcome age and the law change's
+LAST_AGE = DEADLINES[-1] * 12 + 1
 FIRST_BAND, LAST_BAND = 18, 25  # completed years a kernel can tell apart from 18 on
 VO_PROGRAMMES = (VMBO_BB, VMBO_KB, VMBO_GT, HAVO, VWO, PRO, VSO, ISK)
 
@@ -323,4 +324,4 @@ def lookup(tables: ValueTables, month: int, states: State, age: np.ndarray, f: n
     value = tables.at_month[month]
     v0 = value[rows, tables.columns.of(deadline, 0, age)]
     v1 = value[rows, tables.columns.of(deadline, 1, age)]
-    return (1.0 - f) * v0 + f * v1
+    return np.clip((1.0 - f) * v0 + f * v1, 0.0, 1.0)  # sums of products can pass 1 by a rounding (1.0000000000000002)

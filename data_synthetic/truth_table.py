@@ -16,8 +16,10 @@ import pandas as pd
 from data_synthetic.simulate import Capture
 from data_synthetic.truth import ValueTables, birthday_fraction, lookup
 from vsv_model.dates import MISSING_DAY, birthday_days, completed_years, date_of
+from vsv_model.target_group import CURRENT_LAW, EXTENDED_TO_27
 
-TRUTH_COLUMNS = ("youth_id", "as_of", "p_true", "no_sq_by_23", "p_true_27", "no_sq_by_27")
+TODAY, LAW_CHANGE = CURRENT_LAW, EXTENDED_TO_27
+TRUTH_COLUMNS = ("youth_id", "as_of", "p_true", TODAY.label, f"p_true_{LAW_CHANGE.outcome_age}", LAW_CHANGE.label)
 
 
 def label(sq_day: np.ndarray, birth_days: np.ndarray, age: int, data_end: int) -> np.ndarray:
@@ -32,15 +34,16 @@ def truth_rows(month: int, capture: Capture, tables: ValueTables, youth_ids: np.
     """The truth at one reference month for the youths captured there."""
     rows = capture.rows
     births = birth_days[rows]
-    open_23 = completed_years(births, as_of_day) < 23
-    p23 = np.full(len(rows), np.nan)
-    p23[open_23] = lookup(tables, month, {k: v[open_23] for k, v in capture.state.items()}, capture.age[open_23],
-                          birthday_fraction(births[open_23], 23), 23)
-    p27 = lookup(tables, month, capture.state, capture.age, birthday_fraction(births, 27), 27)
+    today, later = TODAY.outcome_age, LAW_CHANGE.outcome_age
+    open_today = completed_years(births, as_of_day) < today
+    p_today = np.full(len(rows), np.nan)
+    p_today[open_today] = lookup(tables, month, {k: v[open_today] for k, v in capture.state.items()}, capture.age[open_today],
+                                 birthday_fraction(births[open_today], today), today)
+    p_later = lookup(tables, month, capture.state, capture.age, birthday_fraction(births, later), later)
     return pd.DataFrame({
-        "youth_id": youth_ids[rows], "as_of": str(date_of(as_of_day)), "p_true": p23,
-        "no_sq_by_23": np.where(open_23, label(sq_day[rows], births, 23, data_end), np.nan),
-        "p_true_27": p27, "no_sq_by_27": label(sq_day[rows], births, 27, data_end),
+        "youth_id": youth_ids[rows], "as_of": str(date_of(as_of_day)), "p_true": p_today,
+        TODAY.label: np.where(open_today, label(sq_day[rows], births, today, data_end), np.nan),
+        f"p_true_{later}": p_later, LAW_CHANGE.label: label(sq_day[rows], births, later, data_end),
     })
 
 

@@ -12,8 +12,7 @@ import pyarrow.parquet as pq
 
 from vsv_model.contract import TABLES, TableSchema
 from vsv_model.dates import MISSING_DAY
-
-FORMATS = ("csv", "parquet")
+from vsv_model.table_io import FORMATS
 
 
 def arrow_column(values: np.ndarray, kind: str) -> pa.Array:

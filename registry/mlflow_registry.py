@@ -6,15 +6,17 @@ import contextlib
 import io
 import json
 import logging
+import os
 import tempfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
 import mlflow
-import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
+from mlflow.tracking._model_registry import utils as registry_state
+from mlflow.tracking._tracking_service import utils as tracking_state
 
 import vsv_model.pyfunc_model as pyfunc_module
 from vsv_model.pyfunc_model import model_signature
@@ -24,21 +26,19 @@ from vsv_model.settings import Settings
 log = logging.getLogger("mlflow.vsv_registry")  # with MLflow's own lines (the CLI sends them to its log file)
 CHAMPION, CHALLENGER = "champion", "challenger"
 RISK_MODEL_ARTIFACT = "risk_model"
-TEST_SET_ARTIFACT = "evaluation/test_set.parquet"
+PROCESS_ENV = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")  # where MLflow copies its process-wide stores
 
 
-def configure_tracking(settings: Settings) -> str:
-    """Point MLflow at the store and return the experiment id (artifacts next to a SQLite store)."""
+def experiment_id(settings: Settings) -> str:
+    """The settings' experiment in their store, created (artifacts next to a SQLite store) when missing."""
     db = settings.sqlite_path()
     if db is not None:
         db.parent.mkdir(parents=True, exist_ok=True)
-    mlflow.set_tracking_uri(settings.tracking_uri)
-    mlflow.set_registry_uri(settings.tracking_uri)
-    experiment = mlflow.get_experiment_by_name(settings.experiment_name)
-    experiment_id = experiment.experiment_id if experiment is not None else mlflow.create_experiment(
-        settings.experiment_name, artifact_location=settings.artifact_root())
-    mlflow.set_experiment(experiment_id=experiment_id)
-    return experiment_id
+    client = client_for(settings)
+    experiment = client.get_experiment_by_name(settings.experiment_name)
+    if experiment is not None:
+        return experiment.experiment_id
+    return client.create_experiment(settings.experiment_name, artifact_location=settings.artifact_root())
 
 
 def pinned_requirements() -> list[str]:
@@ -63,7 +63,7 @@ def log_risk_model(model: RiskModel) -> str:
 
 def register(model_uri: str, settings: Settings, tags: dict[str, str]) -> str:
     """Register as a new version of the model, tagged, with alias `challenger`."""
-    with contextlib.redirect_stderr(io.StringIO()) as said:  # MLflow prints its registration notes to stderr
+    with using_store(settings), contextlib.redirect_stderr(io.StringIO()) as said:  # its notes go to stderr
         version = mlflow.register_model(model_uri, settings.model_name).version
     log.info(said.getvalue().strip())
     client = client_for(settings)
@@ -88,16 +88,25 @@ def version_by_alias(settings: Settings, alias: str) -> str | None:
 
 @contextlib.contextmanager
 def using_store(settings: Settings):
-    """MLflow's process-wide stores pointed at the settings' for the duration (resolving a `models:/` URI reads
-    them whatever client is passed), and put back afterwards, so no caller inherits another's store."""
-    previous = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    """MLflow's process-wide stores pointed at the settings' for the duration (the fluent run API, model logging
+    and resolving a `models:/` URI read them whatever client is passed), and put back exactly afterwards, so no
+    caller inherits another's store. MLflow 3.17 keeps them in two module globals and copies them into
+    os.environ for subprocesses: both are saved and restored (a test holds this to the installed MLflow)."""
+    saved = (tracking_state._tracking_uri, registry_state._registry_uri, {k: os.environ.get(k) for k in PROCESS_ENV})
+    db = settings.sqlite_path()
+    if db is not None:
+        db.parent.mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(settings.tracking_uri)
     mlflow.set_registry_uri(settings.tracking_uri)
     try:
         yield
     finally:
-        mlflow.set_tracking_uri(previous[0])
-        mlflow.set_registry_uri(previous[1])
+        tracking_state._tracking_uri, registry_state._registry_uri = saved[0], saved[1]
+        for key, value in saved[2].items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def download_version(settings: Settings, version: str, destination: Path) -> Path:
@@ -116,14 +125,6 @@ def load_version(settings: Settings, version: str, scratch: Path) -> RiskModel:
 
 def run_of_version(settings: Settings, version: str) -> str:
     return client_for(settings).get_model_version(settings.model_name, version).run_id
-
-
-def load_test_set(settings: Settings, version: str, scratch: Path) -> pd.DataFrame:
-    """The test set the version was evaluated on, logged with its training run."""
-    with using_store(settings):
-        path = mlflow.artifacts.download_artifacts(run_id=run_of_version(settings, version),
-                                                   artifact_path=TEST_SET_ARTIFACT, dst_path=str(scratch))
-    return pd.read_parquet(path)
 
 
 def describe_version(settings: Settings, version: str) -> dict:

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from features.build import build_feature_table
-from serving.reasons import explain_rows, reason_columns
 from serving.scoring import ServedModel, explain_matrix
+from vsv_model.explanations import explain_rows, reason_columns
 from vsv_model.policy import ROUTES, TIER_LABELS_NL, TIERS
 from vsv_model.progress import progress_bar
 from vsv_model.reader import DataSet, read_data_dir
@@ -61,9 +61,28 @@ def score_dataset(served: ServedModel, data: DataSet, as_of: dt.date, explain: b
     feature_seconds = time.perf_counter() - start
     start = time.perf_counter()
     frame = score_features(served, table.keys, table.features, explain)
+    capacity = model.cutoffs.places()
+    frame = mark_capacity(frame, capacity)
     counts = {t: int((frame["tier"] == t).sum()) for t in TIERS}
-    capacity = {"high": model.cutoffs.details.get("high_capacity"), "medium": model.cutoffs.details.get("medium_capacity")}
     return BatchResult(frame, counts, capacity, feature_seconds, time.perf_counter() - start)
+
+
+def mark_capacity(frame: pd.DataFrame, capacity: dict[str, int | None]) -> pd.DataFrame:
+    """`rank` (1 = the highest probability) and `within_capacity`, placed after the tier and route: within a tier,
+    the youths by rank that fit its places a year (low has no limit). A tier holding more youths than places keeps
+    them (the cut-offs are the model's), and the ones beyond the places are marked, never silently moved."""
+    rank = frame["probability"].rank(method="first", ascending=False).astype(np.int64)
+    within = np.ones(len(frame), dtype=bool)
+    for tier, places in capacity.items():
+        if places:
+            in_tier = (frame["tier"] == tier).to_numpy()
+            order_in_tier = rank.where(in_tier).rank(method="first").to_numpy()
+            within[in_tier] = order_in_tier[in_tier] <= places
+    after = list(frame.columns).index("route_nl") + 1 if "route_nl" in frame else len(frame.columns)
+    marked = frame.copy()
+    marked.insert(after, "rank", rank.to_numpy())
+    marked.insert(after + 1, "within_capacity", within)
+    return marked
 
 
 def score_features(served: ServedModel, keys: pd.DataFrame, features: pd.DataFrame, explain: bool) -> pd.DataFrame:
@@ -96,7 +115,9 @@ def describe_counts(result: BatchResult) -> list[str]:
     lines = []
     for tier in reversed(TIERS):
         capacity = result.capacity.get(tier)
-        against = f" (capacity {capacity:,}: {'within' if result.tier_counts[tier] <= capacity else 'OVER'})" if capacity else ""
+        over = result.tier_counts[tier] - capacity if capacity else 0
+        against = "" if not capacity else (f" (capacity {capacity:,}: within)" if over <= 0 else
+                                           f" (capacity {capacity:,}: OVER by {over:,}; the {capacity:,} highest are marked within_capacity)")
         lines.append(f"  {TIER_LABELS_NL[tier]:<6} {result.tier_counts[tier]:>9,} youths{against}")
     return lines
 

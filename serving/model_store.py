@@ -49,7 +49,6 @@ def import_champion(settings: Settings, version: str | None = None) -> str:
     in the store under that tag is used only when its run id and checksum are the registry's."""
     from registry import mlflow_registry as registry
 
-    registry.configure_tracking(settings)
     version = version or registry.version_by_alias(settings, registry.CHAMPION)
     if version is None:
         raise ModelLoadError(f"no '{registry.CHAMPION}' alias on {settings.model_name} in {settings.tracking_uri}: "

@@ -143,12 +143,11 @@ def population(request: Request, tier: str = "", gemeente: str = "", ingeschreve
                context: PageContext = Depends(page_context)):
     wanted = ListFilter(tier or None, gemeente or None, {"ja": True, "nee": False}.get(ingeschreven), pagina)
     listing = context.scores.page(wanted)
-    details = context.served.model.cutoffs.details
     return render(request, "list.html", listing=listing, wanted=wanted, tiers=TIERS, ingeschreven=ingeschreven,
                   group=context.served.group, served=context.served,
                   discussable=[c.name for c in CONCEPTS if not c.background],
                   municipalities=SCHOOL_MUNICIPALITY_CATEGORIES,
-                  capacity={"high": details.get("high_capacity"), "medium": details.get("medium_capacity")})
+                  capacity=context.served.model.cutoffs.places())
 
 
 @page_app.get("/jongere/{youth_id}", response_class=HTMLResponse)

@@ -1,112 +1,20 @@
-"""Reasons by concept: what an officer reads about a youth, for one request or a whole population.
-
-Per youth and concept (`vsv_model.concepts`): the contribution (the sum of its features' SHAP values), the Dutch
-sentence written from the youth's values (`vsv_model.wording`), and what happens to it:
-
-- `reason`: a reason to discuss (it raises the chance, or it helps);
-- `background`: age and school location, shown apart;
-- `not_shown`: it lowers the chance only because of something the youth had no chance to do (no absence while
-  not in school; no switches while out of school for a year or more), or its contribution is 0;
-- `flagged`: its features fail a data-quality check (`vsv_model.plausibility`): the warning takes its place.
-
-Sentences are written once per distinct (concept, values, direction), never once per youth, so the same code
-serves a one-youth request and a million-youth batch.
-"""
+"""Reasons as the API returns them: per request row, the reasons to discuss, the background and the data-quality
+warnings, built from `vsv_model.explanations` (which the batch file and training use too)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
-import pandas as pd
 
-from vsv_model.columns import SMALL
-from vsv_model.concepts import CONCEPT_NAMES, CONCEPTS, concept_contributions
+from serving.schemas import DataQualityWarning, Reason
+from vsv_model.concepts import CONCEPTS
+from vsv_model.explanations import Explained, shown_order
 from vsv_model.feature_spec import FEATURE_NAMES
-from vsv_model.plausibility import CHECKS, implausible
+from vsv_model.plausibility import CHECKS
 from vsv_model.risk_model import decode_value
-from vsv_model.wording import CONTEXT, reason_sentence
-
-TOP_REASONS = 5
-REASON, BACKGROUND, NOT_SHOWN, FLAGGED = range(4)  # a concept's status for a youth, in showing order
-ENROLLED, MONTHS_OUT = FEATURE_NAMES.index("enrolled"), FEATURE_NAMES.index("months_not_enrolled")
-OUT_OF_SCHOOL_MONTHS = 12  # out of school this long: "no switches" is no merit of the youth's
-
-
-@dataclass
-class Explained:
-    """Per row and concept (columns in CONCEPTS order): contribution, sentence and status; per row the failed checks."""
-
-    contributions: np.ndarray  # rows x concepts, calibrated log-odds
-    sentences: np.ndarray  # rows x concepts, object
-    status: np.ndarray  # rows x concepts: REASON, BACKGROUND, NOT_SHOWN or FLAGGED
-    flags: np.ndarray  # rows x CHECKS, bool
-
-
-def explain_rows(matrix: np.ndarray, contributions: np.ndarray) -> Explained:
-    """Concept contributions, sentences, statuses and data-quality flags for every row of a feature matrix."""
-    concepts = concept_contributions(contributions)
-    flags = implausible(matrix)
-    sentences = np.empty(concepts.shape, dtype=object)
-    for c, concept in enumerate(CONCEPTS):
-        sentences[:, c] = concept_sentences(matrix, concept, concepts[:, c])
-    return Explained(concepts, sentences, statuses(matrix, concepts, flags), flags)
-
-
-def concept_sentences(matrix: np.ndarray, concept, contribution: np.ndarray) -> np.ndarray:
-    """One sentence per row, written once per distinct combination of the values it reads and its direction."""
-    names = (*concept.features, *CONTEXT.get(concept.name, ()))
-    columns = [matrix[:, FEATURE_NAMES.index(n)] for n in names]
-    keys = [np.nan_to_num(col, nan=-1.0) for col in columns] + [contribution > 0]
-    codes, uniques = distinct_rows(keys)
-    rendered = [reason_sentence(concept.name, decoded_values(names, key[:-1]), 1.0 if key[-1] else -1.0) for key in uniques]
-    return np.array(rendered, dtype=object)[codes] if len(codes) else np.zeros(0, dtype=object)
-
-
-def distinct_rows(keys: list[np.ndarray]) -> tuple[np.ndarray, list[tuple]]:
-    """Codes of each row's key tuple and the distinct tuples (a dict for a request, pandas for a population)."""
-    if len(keys[0]) < SMALL:
-        seen: dict = {}
-        codes = np.array([seen.setdefault(key, len(seen)) for key in zip(*(k.tolist() for k in keys))], dtype=np.int64)
-        return codes, list(seen)
-    codes, uniques = pd.MultiIndex.from_arrays(keys).factorize()
-    return codes, list(uniques)
-
-
-def decoded_values(names: tuple[str, ...], values) -> dict:
-    return {name: decode_value(name, np.nan if v == -1.0 else v) for name, v in zip(names, values)}
-
-
-def statuses(matrix: np.ndarray, concepts: np.ndarray, flags: np.ndarray) -> np.ndarray:
-    """What happens to each row's concept: reason, background, not shown or flagged."""
-    status = np.where(np.array([c.background for c in CONCEPTS])[None, :], BACKGROUND, REASON)
-    status = np.broadcast_to(status, concepts.shape).astype(np.int8)
-    status[concepts == 0] = NOT_SHOWN
-    for rule in not_earned(matrix, concepts):
-        status[rule] = NOT_SHOWN
-    for k, check in enumerate(CHECKS):
-        status[flags[:, k], CONCEPT_NAMES.index(check.concept)] = FLAGGED
-    return status
-
-
-def not_earned(matrix: np.ndarray, concepts: np.ndarray) -> list[tuple[np.ndarray, int]]:
-    """Helping reasons the youth had no chance to earn: no absence while not in school; no switches or dropout
-    while out of school for a year or more (or never in school)."""
-    out = matrix[:, ENROLLED] == 0
-    long_out = out & (np.isnan(matrix[:, MONTHS_OUT]) | (matrix[:, MONTHS_OUT] >= OUT_OF_SCHOOL_MONTHS))
-    absence, career = CONCEPT_NAMES.index("verzuim"), CONCEPT_NAMES.index("schoolloopbaan")
-    return [(out & (concepts[:, absence] < 0), absence), (long_out & (concepts[:, career] < 0), career)]
 
 
 def direction(contribution: float) -> str:
     return "raises" if contribution > 0 else "lowers"
-
-
-def shown_order(explained: Explained) -> tuple[np.ndarray, np.ndarray]:
-    """Per row, the concept indices in showing order (reasons by size, then background by size, then the concepts
-    not shown), and each concept's rank (0 reason, 1 background, 2 not shown)."""
-    rank = np.minimum(explained.status, NOT_SHOWN).astype(np.int64)
-    return np.argsort(rank * 1e9 - np.abs(explained.contributions), axis=1, kind="stable"), rank
 
 
 def reason_objects(explained: Explained, matrix: np.ndarray) -> list[tuple[list, list, list]]:
@@ -116,8 +24,6 @@ def reason_objects(explained: Explained, matrix: np.ndarray) -> list[tuple[list,
 
 
 def row_reasons(explained: Explained, matrix: np.ndarray, row: int, order: np.ndarray, rank: np.ndarray):
-    from serving.schemas import DataQualityWarning, Reason
-
     reasons, background = [], []
     for c in order:
         if rank[c] > 1:
@@ -132,31 +38,3 @@ def row_reasons(explained: Explained, matrix: np.ndarray, row: int, order: np.nd
     warnings = [DataQualityWarning.model_construct(code=check.code, concept=check.concept, message_nl=check.message_nl)
                 for k, check in enumerate(CHECKS) if explained.flags[row, k]]
     return reasons, background, warnings
-
-
-def reason_columns(explained: Explained, k: int = TOP_REASONS) -> dict[str, np.ndarray]:
-    """The batch file's explanation columns: the shown concepts in order (reason_{k}_concept, _sentence_nl,
-    _contribution, _direction; empty where a youth has fewer), every concept's contribution, and the failed checks."""
-    order, rank = shown_order(explained)
-    rows = np.arange(len(order))[:, None]
-    chosen = order[:, :k]
-    shown = rank[rows, chosen] <= 1
-    contributions = explained.contributions[rows, chosen]
-    names = np.array(CONCEPT_NAMES, dtype=object)
-    columns = {}
-    for r in range(chosen.shape[1]):
-        columns[f"reason_{r + 1}_concept"] = np.where(shown[:, r], names[chosen[:, r]], None)
-        columns[f"reason_{r + 1}_sentence_nl"] = np.where(shown[:, r], explained.sentences[rows[:, 0], chosen[:, r]], None)
-        columns[f"reason_{r + 1}_contribution"] = np.where(shown[:, r], contributions[:, r], np.nan)
-        columns[f"reason_{r + 1}_direction"] = np.where(shown[:, r], np.where(contributions[:, r] > 0, "raises", "lowers"), None)
-    for c, name in enumerate(CONCEPT_NAMES):
-        columns[f"contribution_{name}"] = explained.contributions[:, c]
-    columns["data_quality"] = failed_checks(explained.flags)
-    return columns
-
-
-def failed_checks(flags: np.ndarray) -> np.ndarray:
-    """Per row, the codes of the failed checks joined by '; ' (empty when none), built once per distinct pattern."""
-    codes, patterns = distinct_rows([flags[:, k] for k in range(flags.shape[1])]) if len(flags) else (np.zeros(0, int), [])
-    text = ["; ".join(check.code for check, failed in zip(CHECKS, pattern) if failed) for pattern in patterns]
-    return np.array(text, dtype=object)[codes] if len(codes) else np.zeros(0, dtype=object)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from serving.reasons import explain_rows, reason_objects
+from serving.reasons import reason_objects
 from serving.schemas import Explanation, ScoredYouth, YouthInput
 from vsv_model.concepts import CONCEPT_NAMES
+from vsv_model.explanations import explain_rows
 from vsv_model.feature_spec import FEATURE_NAMES
 from vsv_model.policy import TIER_LABELS_NL, route_for
 from vsv_model.risk_model import decode_value

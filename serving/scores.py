@@ -78,7 +78,7 @@ class ScoresSource:
     def rescore(self, served) -> int:
         """Score the listed youths again with `served` (same youths, reference dates and features) and replace the
         file atomically; returns how many youths were scored."""
-        from serving.batch import score_features
+        from serving.batch import mark_capacity, score_features
         from vsv_model.feature_spec import FEATURE_NAMES
         from vsv_model.table_io import write_frame
 
@@ -86,6 +86,7 @@ class ScoresSource:
         if frame is None:
             return 0
         scored = score_features(served, frame[["youth_id", "as_of"]], frame[list(FEATURE_NAMES)], explain=True)
+        scored = mark_capacity(scored, served.model.cutoffs.places())
         temporary = self.path.with_name(f".{self.path.stem}.rescoring{self.path.suffix}")
         write_frame(scored, temporary)
         temporary.replace(self.path)

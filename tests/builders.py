@@ -88,3 +88,24 @@ def feature_values(**overrides) -> dict:
     values = {f.name: (f.categories[0] if f.is_categorical else 0) for f in FEATURES}
     values |= {"age": 20, "last_diploma": "vmbo-kb", "current_education": "geen", "months_not_enrolled": 5}
     return values | overrides
+
+
+# --- the test world and a fast training configuration for it ------------------------------------------------
+
+POPULATION_YOUTHS = 40_000  # the session's synthetic world: the region (about 186,000 youths) scaled down
+REGION_YOUTHS = 186_000
+
+
+def fast_config(**changes):
+    """Training settings for the test world: fewer trees, and capacities scaled to its size (the region's 470 and
+    1,500 places a year would put half the scaled-down group in `high`); the data's end given, as the world's."""
+    from dataclasses import replace
+
+    from training.config import GateConfig, LightGBMConfig, TemporalConfig, TierConfig, TrainConfig
+    from vsv_model.policy import CAPACITY
+
+    scale = POPULATION_YOUTHS / REGION_YOUTHS
+    config = TrainConfig(lightgbm=LightGBMConfig(num_boost_round=150), temporal=TemporalConfig(data_end="2026-10-01"),
+                         tiers=TierConfig(high_capacity=round(CAPACITY["high"] * scale), medium_capacity=round(CAPACITY["medium"] * scale)),
+                         gates=GateConfig(max_ece=0.06, bootstrap_samples=300))  # ~650 test youths: the ECE alone is noisy
+    return replace(config, **changes)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.builders import AS_OF, write_data_dir
+from tests.builders import POPULATION_YOUTHS, fast_config, write_data_dir
 
 
 @pytest.fixture(scope="session")
@@ -41,11 +41,29 @@ def data_dir(tmp_path):
 
 @pytest.fixture(scope="session")
 def population_dir(tmp_path_factory) -> Path:
-    """A small synthetic world (the region scaled to 16,000 youths, seed 11), generated once per test session."""
+    """A small synthetic world (the region scaled to 40,000 youths, about 2,200 in scope a year; seed 11),
+    generated once per test session."""
     from data_synthetic.generate import WorldConfig, generate_world, write_world
 
     directory = tmp_path_factory.mktemp("population")
-    write_world(directory, generate_world(WorldConfig(youths=16000, seed=11)))
+    write_world(directory, generate_world(WorldConfig(youths=POPULATION_YOUTHS, seed=11)))
+    return directory
+
+
+@pytest.fixture(scope="session")
+def default_world():
+    """The region at 1:1 (about 187,000 youths), seed 1: the size the realism figures are tuned at."""
+    from data_synthetic.generate import WorldConfig, generate_world
+
+    return generate_world(WorldConfig())
+
+
+@pytest.fixture(scope="session")
+def default_dir(default_world, tmp_path_factory):
+    from data_synthetic.generate import write_world
+
+    directory = tmp_path_factory.mktemp("default-world")
+    write_world(directory, default_world)
     return directory
 
 
@@ -65,7 +83,6 @@ def champion_store(population_dir, tmp_path_factory, session_env):
     BentoML home; the environment points at both for the rest of the session."""
     from serving.model_store import import_champion
     from serving.scoring import ServedModel
-    from training.config import GateConfig, LightGBMConfig, TrainConfig
     from training.pipeline import run_training
     from training.promote import promote
     from vsv_model.settings import Settings
@@ -74,8 +91,8 @@ def champion_store(population_dir, tmp_path_factory, session_env):
     settings = Settings(tracking_uri=f"sqlite:///{root / 'mlruns' / 'mlflow.db'}")
     session_env.setenv("MLFLOW_TRACKING_URI", settings.tracking_uri)
     session_env.setenv("BENTOML_HOME", str(root / "bentoml"))
-    config = TrainConfig(lightgbm=LightGBMConfig(num_boost_round=150), gates=GateConfig(max_ece=0.04))
-    result = run_training(population_dir, [AS_OF], config, settings)
+    config = fast_config()
+    result = run_training(population_dir, None, config, settings)
     promote(settings, config.gates)
     tag = import_champion(settings)
     session_env.setenv("VSV_MODEL_TAG", tag)

@@ -1,33 +1,40 @@
-"""Training data: features and labels through `features/` (the code the service uses), and the splits.
+"""Training data: features and labels through `features/` (the code the service uses), over time.
 
-Splits are by youth, never by row, into four parts that share no youth: `train`
-(boosting), `valid` (early stopping), `calib` (Platt calibration) and `test`. The
-test set is taken at the latest reference date; the test youths' rows at earlier
-dates are used nowhere.
+The temporal design. Features and labels are built at yearly reference dates (1 October) from
+`temporal.first_date` up to a cut-off. Every youth belongs, by a keyed hash of its id, to the held-out group
+(`temporal.test_share`) or not, the same in every training with the same `split_key`. The **test set** is the
+held-out youths of the newest cohort whose whole outcome is known; none of their rows at earlier dates is used
+anywhere, so no candidate ever sees them. The **fit set** is the other youths' labelled rows at the dates before
+the test date (the label-maturity rule decides which rows count as labelled; its effect is printed per date). A
+youth in scope at several dates is in one part only. The split uses nothing that happens after a row's date:
+holding out "everyone still in scope at the test date" instead would drop, from the earlier dates, exactly the
+youths who stay without a diploma, and the model would learn too low a risk. Within the fit set every youth has
+one fold (a hash of its id and the seed): the cross-fitting folds give early stopping on other youths and the
+out-of-fold predictions the calibration is fitted on. What defines the sets (data digest, dates, seed, rule) is recorded with the model, so
+`vsv promote` can rebuild them from the data: no youth-level row is ever written to the tracking store.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from features.build import build_feature_table, concat_tables
+from features.build import FeatureTable, build_feature_table
 from features.events import events_from_dataset
 from training.config import TrainConfig
 from vsv_model.feature_spec import FEATURE_NAMES
 from vsv_model.quality import DataQuality
-from vsv_model.reader import read_data_dir
+from vsv_model.reader import DataSet, read_data_dir
 from vsv_model.target_group import TargetGroup
 
 TRUTH_FILE = "truth.csv"
 OUTCOME = "outcome"  # the target group's label (no_sq_by_23, or no_sq_by_27 after the law change) inside training
-PARTS = ("train", "valid", "calib", "test")
-PART_NAMES = {"train": "training", "valid": "early-stopping", "calib": "calibration", "test": "test"}
+REFERENCE_DAY = (10, 1)  # every reference date is the 1st of October
 
 
 class TrainingDataError(ValueError):
@@ -36,36 +43,36 @@ class TrainingDataError(ValueError):
 
 @dataclass
 class TrainingData:
-    """All labelled rows with keys, features, label, audit columns (and p_true when known), plus the split."""
+    """The labelled rows of the fit and test sets (keys, features, outcome, audit columns, p_true when known), the
+    fold of every fit row, the youths of the newest date in the data (the year ahead, unlabelled), and what
+    defines it all."""
 
     frame: pd.DataFrame
-    train: np.ndarray
-    valid: np.ndarray
-    calib: np.ndarray
+    fit: np.ndarray
     test: np.ndarray
-    latest_as_of: str
+    folds: np.ndarray  # per row of `frame`; -1 for test rows
+    current: pd.DataFrame
+    maturity: pd.DataFrame
+    definition: dict
     quality: DataQuality
-    data_digest: str
-    unlabelled_rows: int
     group: TargetGroup
+    extra: dict = field(default_factory=dict)
 
     def part(self, name: str) -> pd.DataFrame:
         return self.frame.iloc[getattr(self, name)]
 
-    def development(self) -> pd.DataFrame:
-        """Every row outside the test set that a model may learn from (train, valid and calib)."""
-        return self.frame.iloc[np.sort(np.concatenate([self.train, self.valid, self.calib]))]
-
     def row_counts(self) -> dict[str, int]:
-        return {"train_rows": len(self.train), "early_stopping_rows": len(self.valid),
-                "calibration_rows": len(self.calib), "test_rows": len(self.test)}
+        fit, test = self.part("fit"), self.part("test")
+        return {"fit_rows": len(fit), "fit_youths": int(fit["youth_id"].nunique()), "calibration_rows": len(fit),
+                "test_rows": len(test), "current_rows": len(self.current)}
 
     @property
     def has_truth(self) -> bool:
-        return "p_true" in self.frame
+        return "p_true" in self.frame and self.frame["p_true"].notna().any()
 
-    def population_at_latest(self) -> int:
-        return int((self.frame["as_of"] == self.latest_as_of).sum())
+    @property
+    def test_date(self) -> str:
+        return self.definition["test_date"]
 
 
 def digest_directory(directory: Path) -> str:
@@ -79,64 +86,154 @@ def digest_directory(directory: Path) -> str:
     return digest.hexdigest()
 
 
-def labelled_frame(data_dir: Path, as_of_dates: list[dt.date], group: TargetGroup) -> tuple[pd.DataFrame, DataQuality, int]:
-    """Features, label (as OUTCOME) and audit columns of `group` at each reference date; rows with unknown
-    labels dropped."""
-    data = read_data_dir(data_dir)
+def yearly_dates(first: dt.date, last: dt.date) -> list[dt.date]:
+    """Every 1 October from `first` up to and including `last`."""
+    month, day = REFERENCE_DAY
+    return [dt.date(year, month, day) for year in range(first.year, last.year + 1)
+            if first <= dt.date(year, month, day) <= last]
+
+
+def labelled_tables(data: DataSet, dates: list[dt.date], group: TargetGroup, end: dt.date) -> list[FeatureTable]:
     events = events_from_dataset(data)
-    tables = [build_feature_table(data, d, group=group, with_label=True, events=events) for d in sorted(as_of_dates)]
-    table = concat_tables(tables)
-    frame = pd.concat([table.keys, table.features, table.label.rename(OUTCOME).to_frame(), table.audit], axis=1)
-    known = frame[OUTCOME].notna()
-    frame = frame.loc[known].reset_index(drop=True)
-    frame[OUTCOME] = frame[OUTCOME].astype(np.int64)
-    return attach_truth(frame, Path(data_dir) / TRUTH_FILE), table.quality, int((~known).sum())
+    return [build_feature_table(data, d, group=group, with_label=True, end_date=end, events=events) for d in dates]
+
+
+def frame_of(table: FeatureTable) -> pd.DataFrame:
+    """One date's rows: keys, features, the outcome (NaN where unknown) and the audit columns."""
+    return pd.concat([table.keys, table.features, table.label.rename(OUTCOME).to_frame(), table.audit], axis=1)
+
+
+def maturity_table(frames: list[pd.DataFrame], dates: list[dt.date], test_date: dt.date, rule: str) -> pd.DataFrame:
+    """Per date: youths of the target group, how many have a known outcome, how many are dropped for it, the role."""
+    rows = []
+    for day, frame in zip(dates, frames, strict=True):
+        known = int(frame[OUTCOME].notna().sum())
+        used = known if rule == "known" or known == len(frame) else 0
+        role = "test" if day == test_date else ("fit" if day < test_date else "not used (after the test date)")
+        rows.append({"as_of": day.isoformat(), "in_scope": len(frame), "outcome_known": known,
+                     "dropped_outcome_unknown": len(frame) - used if day <= test_date else len(frame), "role": role})
+    return pd.DataFrame(rows)
+
+
+def newest_complete(frames: list[pd.DataFrame], dates: list[dt.date]) -> dt.date:
+    complete = [d for d, f in zip(dates, frames, strict=True) if len(f) and f[OUTCOME].notna().all()]
+    if not complete:
+        raise TrainingDataError("no reference date has its whole cohort's outcome known: there is no test cohort "
+                                "(the outcome is known once the youngest youth's outcome birthday has passed)")
+    return max(complete)
+
+
+def hashed(youth_ids: pd.Series, key: str) -> np.ndarray:
+    """A keyed hash of each id, uniform in [0, 1): stable, the same at every date, and needing no list of youths."""
+    digest_key = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return pd.util.hash_array(youth_ids.to_numpy(dtype=object), hash_key=digest_key) / np.float64(2**64)
+
+
+def held_out(youth_ids: pd.Series, config: TrainConfig) -> np.ndarray:
+    """True for the youths of the held-out (test) group."""
+    return hashed(youth_ids, f"split-{config.temporal.split_key}") < config.temporal.test_share
+
+
+def folds_of(youth_ids: pd.Series, seed: int, folds: int) -> np.ndarray:
+    """Each fit youth's cross-fitting fold, the same at every date."""
+    return np.minimum((hashed(youth_ids, f"folds-{seed}") * folds).astype(np.int64), folds - 1)
+
+
+def youth_digest(youth_ids: pd.Series) -> str:
+    """Identifies a set of youths without listing them (sha256 over the sorted distinct ids)."""
+    return hashlib.sha256("\n".join(sorted(set(youth_ids))).encode()).hexdigest()
+
+
+def current_date(end: dt.date) -> dt.date:
+    """The reference date a population ending on `end` is scored at: the newest 1 October up to the day after."""
+    return yearly_dates(dt.date(end.year - 1, 1, 1), end + dt.timedelta(days=1))[-1]
 
 
 def attach_truth(frame: pd.DataFrame, truth_file: Path) -> pd.DataFrame:
     """Add p_true (synthetic data only) where the generator's truth covers the row."""
     if not truth_file.exists():
         return frame
-    truth = pd.read_csv(truth_file, dtype={"youth_id": str, "as_of": str})[["youth_id", "as_of", "p_true"]]
+    truth = pd.read_csv(truth_file, dtype={"youth_id": str, "as_of": str}, usecols=["youth_id", "as_of", "p_true"])
     merged = frame.merge(truth, on=["youth_id", "as_of"], how="left")
     return merged if merged["p_true"].notna().any() else frame
 
 
-def check_trainable(frame: pd.DataFrame) -> None:
+def check_trainable(frame: pd.DataFrame, what: str) -> None:
     """Refuse data that cannot give a meaningful model, saying why."""
     if len(frame) == 0:
-        raise TrainingDataError("no labelled in-scope youths at the given reference date(s): nothing to train on")
+        raise TrainingDataError(f"no labelled youths of the target group in the {what}: nothing to train on")
     if frame[OUTCOME].nunique() < 2:
-        raise TrainingDataError(f"every labelled youth has the outcome {frame[OUTCOME].iloc[0]}: a model needs both outcomes")
+        raise TrainingDataError(f"every labelled youth in the {what} has the outcome {frame[OUTCOME].iloc[0]}: "
+                                "a model needs both outcomes")
     empty = [name for name in FEATURE_NAMES if frame[name].isna().all()]
     if empty:
-        raise TrainingDataError(f"feature(s) without a single value: {', '.join(empty)}")
+        raise TrainingDataError(f"feature(s) without a single value in the {what}: {', '.join(empty)}")
 
 
-def split_by_youth(frame: pd.DataFrame, config: TrainConfig) -> dict[str, np.ndarray]:
-    """Row positions per part (`PARTS`). Test: a share of the youths at the latest date, their rows there
-    only; valid and calib: disjoint shares of the other youths; train: the rest of those youths."""
-    rng = np.random.default_rng(config.seed)
-    latest = frame["as_of"].max()
-    at_latest = np.sort(frame.loc[frame["as_of"] == latest, "youth_id"].unique())
-    test_youths = rng.choice(at_latest, size=max(1, round(len(at_latest) * config.test_share)), replace=False)
-    is_test_youth = frame["youth_id"].isin(test_youths).to_numpy()
-    rest = rng.permutation(np.sort(frame.loc[~is_test_youth, "youth_id"].unique()))
-    n_valid = max(1, round(len(rest) * config.validation_share))
-    n_calib = max(1, round(len(rest) * config.calibration_share))
-    part = np.zeros(len(frame), dtype=np.int8)  # 0 train, 1 valid, 2 calib, 3 test, -1 unused
-    part[frame["youth_id"].isin(rest[:n_valid]).to_numpy()] = 1
-    part[frame["youth_id"].isin(rest[n_valid:n_valid + n_calib]).to_numpy()] = 2
-    part[is_test_youth] = np.where(frame["as_of"].to_numpy()[is_test_youth] == latest, 3, -1)
-    return {name: np.flatnonzero(part == code) for code, name in enumerate(PARTS)}
+def build_training_data(data_dir: Path | None, as_of_dates: list[dt.date] | None, config: TrainConfig,
+                        data: DataSet | None = None, hold_out_test: bool = True) -> TrainingData:
+    """The fit and test sets of the temporal design (see the module docstring). `data` replaces reading
+    `data_dir`, and `hold_out_test=False` fits on every labelled row: a backtest trains on what was known at its
+    origin and is judged on the cohorts after it."""
+    data = data if data is not None else read_data_dir(data_dir)
+    end = data_end_of(data, config) if hold_out_test else data.end_date()
+    dates = sorted(as_of_dates) if as_of_dates else yearly_dates(dt.date.fromisoformat(config.temporal.first_date), end)
+    tables = labelled_tables(data, dates, config.target_group, end)
+    frames = [frame_of(t) for t in tables]
+    test_date = test_date_of(frames, dates, config) if hold_out_test else dates[-1] + dt.timedelta(days=1)
+    maturity = maturity_table(frames, dates, test_date, config.temporal.label_maturity)
+    cohort = frames[dates.index(test_date)] if hold_out_test else frames[0].iloc[:0]
+    test = cohort[held_out(cohort["youth_id"], config)].dropna(subset=[OUTCOME])
+    fit = fit_rows(frames, dates, test_date, config if hold_out_test else None, config.temporal.label_maturity)
+    check_trainable(fit, "fit set (dates before the test date)")
+    if hold_out_test:
+        check_trainable(test, f"test cohort ({test_date})")
+    frame = pd.concat([fit, test], ignore_index=True)
+    frame[OUTCOME] = frame[OUTCOME].astype(np.int64)
+    frame = attach_truth(frame, Path(data_dir) / TRUTH_FILE) if data_dir is not None else frame
+    n_fit = len(fit)
+    folds = np.r_[folds_of(fit["youth_id"], config.seed, config.temporal.folds), np.full(len(test), -1)]
+    definition = {"data_digest": digest_directory(data_dir) if data_dir is not None else "", "data_dir": str(data_dir),
+                  "data_end": end.isoformat(), "fit_dates": [d.isoformat() for d in dates if d < test_date],
+                  "test_date": test_date.isoformat() if hold_out_test else "", "label_maturity": config.temporal.label_maturity,
+                  "seed": config.seed, "folds": config.temporal.folds, "target_group": config.target_group.to_dict(),
+                  "split_key": config.temporal.split_key, "test_share": config.temporal.test_share,
+                  "fit_youths_digest": youth_digest(fit["youth_id"]), "test_youths_digest": youth_digest(test["youth_id"]),
+                  "fit_youths": int(fit["youth_id"].nunique()), "test_youths": len(test)}
+    return TrainingData(frame, np.arange(n_fit), np.arange(n_fit, len(frame)), folds, current_population(data, end, config),
+                        maturity, definition, tables[-1].quality, config.target_group)
 
 
-def build_training_data(data_dir: Path, as_of_dates: list[dt.date], config: TrainConfig) -> TrainingData:
-    frame, quality, unlabelled = labelled_frame(data_dir, as_of_dates, config.target_group)
-    check_trainable(frame)
-    parts = split_by_youth(frame, config)
-    for name, rows in parts.items():
-        if frame[OUTCOME].iloc[rows].nunique() < 2:
-            raise TrainingDataError(f"the {PART_NAMES[name]} split has only one outcome class: more labelled youths are needed")
-    return TrainingData(frame, **parts, latest_as_of=frame["as_of"].max(), quality=quality,
-                        data_digest=digest_directory(data_dir), unlabelled_rows=unlabelled, group=config.target_group)
+def data_end_of(data: DataSet, config: TrainConfig) -> dt.date:
+    """The last day the data covers: `temporal.data_end` when set (the registrations of the last days may be
+    few), else the newest date in the data."""
+    return dt.date.fromisoformat(config.temporal.data_end) if config.temporal.data_end else data.end_date()
+
+
+def test_date_of(frames: list[pd.DataFrame], dates: list[dt.date], config: TrainConfig) -> dt.date:
+    """The configured test date, else the newest date whose whole cohort's outcome is known."""
+    day = dt.date.fromisoformat(config.temporal.test_date) if config.temporal.test_date else newest_complete(frames, dates)
+    if day not in dates:
+        raise TrainingDataError(f"the test date {day} is not one of the reference dates {', '.join(map(str, dates))}")
+    return day
+
+
+def fit_rows(frames: list[pd.DataFrame], dates: list[dt.date], test_date: dt.date, split: TrainConfig | None,
+             rule: str) -> pd.DataFrame:
+    """The labelled rows before the test date of the youths outside the held-out group (all youths when `split`
+    is None: nothing held out), by the label-maturity rule."""
+    kept = []
+    for day, frame in zip(dates, frames, strict=True):
+        if day >= test_date or (rule == "complete" and frame[OUTCOME].isna().any()):
+            continue
+        outside = ~held_out(frame["youth_id"], split) if split is not None else np.ones(len(frame), bool)
+        kept.append(frame[frame[OUTCOME].notna() & outside])
+    return pd.concat(kept, ignore_index=True) if kept else frames[0].iloc[:0]
+
+
+def current_population(data: DataSet, end: dt.date, config: TrainConfig) -> pd.DataFrame:
+    """The target group on the newest 1 October up to the day after the data's end (data ending on 30 September is
+    scored on 1 October): the year the model will serve (cut-offs, stability)."""
+    newest = current_date(end)
+    table = build_feature_table(data, newest, group=config.target_group)
+    return pd.concat([table.keys, table.features, table.audit], axis=1)

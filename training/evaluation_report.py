@@ -1,4 +1,5 @@
-"""Evaluating one model on one labelled frame: the metrics, tiers and fairness audit it gets."""
+"""Evaluating one model on one labelled frame: the metrics with their bootstrap intervals, the tiers, the fairness
+audit; the baselines beside it; and what the calibration changed, per date and per group."""
 
 from __future__ import annotations
 
@@ -7,10 +8,20 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from training.bootstrap import intervals, paired_difference
+from training.config import GateConfig
 from training.dataset import OUTCOME
-from training.evaluate import classification_metrics, tier_metrics, truth_gap
+from training.evaluate import (
+    baseline_scores,
+    classification_metrics,
+    expected_calibration_error,
+    tier_metrics,
+    truth_gap,
+)
 from training.fairness import fairness_audit
-from vsv_model.risk_model import RiskModel, encode_frame
+from vsv_model.risk_model import RiskModel, encode_frame, sigmoid
+
+CALIBRATION_GROUPS = ("gender", "origin")
 
 
 @dataclass
@@ -26,11 +37,49 @@ def high_share_of(model: RiskModel, test_p: np.ndarray) -> float:
     return model.cutoffs.details.get("high_share") or max(float((test_p >= model.cutoffs.high).mean()), 1e-9)
 
 
-def evaluate_model(model: RiskModel, frame: pd.DataFrame) -> Evaluation:
+def evaluate_model(model: RiskModel, frame: pd.DataFrame, gates: GateConfig | None = None, seed: int = 0) -> Evaluation:
+    """Metrics (with 95% intervals when `gates` gives the bootstrap settings), tiers and the fairness audit."""
     y = frame[OUTCOME].to_numpy()
     p = model.probability(encode_frame(frame))
     tiers = model.tiers(p)
-    metrics = classification_metrics(y, p, high_share_of(model, p)) | tier_metrics(y, tiers)
+    share = high_share_of(model, p)
+    metrics = classification_metrics(y, p, share) | tier_metrics(y, tiers)
+    if gates is not None:
+        metrics |= intervals(y, p, share, gates.bootstrap_samples, gates.confidence, seed)
     if "p_true" in frame and frame["p_true"].notna().all():
         metrics |= truth_gap(y, p, frame["p_true"].to_numpy())
     return Evaluation(p, tiers, metrics, fairness_audit(frame, y, p, tiers))
+
+
+def compare_baselines(fit: pd.DataFrame, test: pd.DataFrame, evaluation: Evaluation, share: float, gates: GateConfig,
+                      seed: int) -> tuple[dict, dict]:
+    """Each baseline's metrics with intervals, and LightGBM minus each baseline on the same youths (paired)."""
+    y = test[OUTCOME].to_numpy()
+    metrics, differences = {}, {}
+    for name, p in baseline_scores(fit, test).items():
+        metrics[name] = classification_metrics(y, p, share) | intervals(y, p, share, gates.bootstrap_samples, gates.confidence, seed)
+        differences[name] = paired_difference(y, evaluation.probability, p, share, gates.bootstrap_samples, gates.confidence, seed)
+    return metrics, differences
+
+
+def calibration_effect(model: RiskModel, fit: pd.DataFrame, raw_oof: np.ndarray, test: pd.DataFrame) -> pd.DataFrame:
+    """Expected calibration error before (the booster's own probability) and after the Platt scaling: on the fit
+    set's out-of-fold scores per date, on the test cohort, and per group of the test cohort."""
+    slope, intercept = model.calibration.slope, model.calibration.intercept
+    test_raw = model.raw_log_odds(encode_frame(test))
+    rows = [calibration_row("fit (out of fold)", date, fit[OUTCOME].to_numpy()[mask], raw_oof[mask], slope, intercept)
+            for date, mask in ((d, (fit["as_of"] == d).to_numpy()) for d in sorted(fit["as_of"].unique()))]
+    rows.append(calibration_row("test", test["as_of"].iloc[0], test[OUTCOME].to_numpy(), test_raw, slope, intercept))
+    for attribute in CALIBRATION_GROUPS:
+        for group, mask in ((g, (test[attribute].astype(str) == g).to_numpy()) for g in sorted(test[attribute].astype(str).unique())):
+            rows.append(calibration_row(f"test, {attribute}={group}", test["as_of"].iloc[0], test[OUTCOME].to_numpy()[mask],
+                                        test_raw[mask], slope, intercept))
+    return pd.DataFrame(rows)
+
+
+def calibration_row(part: str, as_of: str, y: np.ndarray, raw: np.ndarray, slope: float, intercept: float) -> dict:
+    before, after = sigmoid(raw), sigmoid(slope * raw + intercept)
+    return {"part": part, "as_of": as_of, "n": len(y), "outcome_rate": float(y.mean()) if len(y) else np.nan,
+            "ece_before": expected_calibration_error(y, before) if len(y) else np.nan,
+            "ece_after": expected_calibration_error(y, after) if len(y) else np.nan,
+            "observed_expected_after": float(y.mean() / after.mean()) if len(y) else np.nan}

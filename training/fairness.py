@@ -81,6 +81,11 @@ def mean_probability(y, tier, p):
     return float(np.mean(p))
 
 
+def outcome_variance(y, tier, p):
+    """Sum of p(1 - p): the variance of the group's outcome count if the model were calibrated for it."""
+    return float(np.sum(p * (1 - p)))
+
+
 def count(y, tier):
     return float(len(y))
 
@@ -94,14 +99,15 @@ def share(level: int):
 
 def audit_attribute(y: np.ndarray, p: np.ndarray, tiers: np.ndarray, groups: pd.Series) -> pd.DataFrame:
     """One row per group of one attribute (plus `overall`), with rates and their ratio to overall."""
-    metrics = {"n": count, "outcome_rate": outcome_rate, "mean_p": mean_probability, "fnr_high": fnr_high,
+    metrics = {"n": count, "outcome_rate": outcome_rate, "mean_p": mean_probability, "outcome_variance": outcome_variance,
+               "fnr_high": fnr_high,
                "tpr_high": tpr_high, "for_high": for_high, "fpr_medium": fpr_medium, "fdr_medium": fdr_medium,
                **{f"share_{t}": share(i) for i, t in enumerate(TIERS)},
                "n_positive": positives, "n_not_high": not_high, "n_negative": negatives, "n_medium_or_high": medium_or_high}
     tier_codes = pd.Series(tiers).map({t: i for i, t in enumerate(TIERS)}).to_numpy()
     frame = MetricFrame(metrics=metrics, y_true=y, y_pred=tier_codes,
                         sensitive_features=groups.astype(str).fillna("onbekend").to_numpy(),
-                        sample_params={"mean_p": {"p": p}})
+                        sample_params={"mean_p": {"p": p}, "outcome_variance": {"p": p}})
     table = frame.by_group.copy()
     table.loc["overall"] = frame.overall
     table["calibration_in_the_large"] = table["mean_p"] - table["outcome_rate"]
@@ -161,4 +167,27 @@ def fairness_failures(audit: pd.DataFrame, gates: GateConfig) -> list[str]:
                     failures.append(f"{attribute}={row['group']}: {metric} ratio {ratio:.2f} outside "
                                     f"[{gates.fairness_ratio_min}, {gates.fairness_ratio_max}] "
                                     f"({row[metric]:.3f} vs {overall[metric]:.3f} of {int(cases)} cases)")
+    return failures
+
+
+def calibration_failures(audit: pd.DataFrame, gates: GateConfig) -> list[str]:
+    """Groups (large enough to judge) of the gated attributes whose observed/expected outcome ratio leaves
+    [observed_expected_min, observed_expected_max] and differs clearly from 1: z = (observed - expected count) /
+    sqrt(sum of p(1-p)), two-sided at `significance_level`. Above the bound the model underestimates the group's
+    risk (it would be under-served); below, it overestimates it. The model's calibration makes the whole population's
+    ratio about 1 (the fit set's, exactly), so a group outside the band is one the model gets wrong."""
+    failures = []
+    for attribute in gates.gated_attributes:
+        table = gated_groups(audit, attribute)
+        for _, row in table[table["n"] >= gates.min_group_size].iterrows():
+            ratio = row["observed_expected"]
+            outside = np.isfinite(ratio) and not gates.observed_expected_min <= ratio <= gates.observed_expected_max
+            observed, expected = row["outcome_rate"] * row["n"], row["mean_p"] * row["n"]
+            z = (observed - expected) / np.sqrt(row["outcome_variance"]) if row["outcome_variance"] > 0 else 0.0
+            if outside and abs(z) > norm.isf(gates.significance_level / 2):
+                side = "underestimates" if ratio > 1 else "overestimates"
+                failures.append(f"{attribute}={row['group']}: observed/expected {ratio:.2f} outside "
+                                f"[{gates.observed_expected_min}, {gates.observed_expected_max}] (outcome rate {row['outcome_rate']:.3f} "
+                                f"vs predicted {row['mean_p']:.3f} over {int(row['n'])} youths, z {z:+.2f}): the model "
+                                f"{side} the group's risk")
     return failures

@@ -1,7 +1,13 @@
-"""Fitting the risk model: LightGBM with native categoricals and monotone constraints, early
-stopping on held-out youths, Platt scaling of its log-odds on other held-out youths (a
-calibration fitted on the youths that chose the model's size would be judged on its own
-selection), and the tier cut-offs."""
+"""Fitting the risk model: LightGBM with native categoricals and monotone constraints, cross-fitted over the
+youths of the fit set, Platt scaling fitted on every fit youth's out-of-fold prediction, and the tier cut-offs
+sized to a year's capacity.
+
+Cross-fitting: for each fold k a booster learns from the youths of the other folds but one, stops early on
+that one (fold k+1: youths it never learned from), and predicts fold k. Every fit youth thus gets a raw score
+from a booster that never saw it in any role, and the calibration is fitted on all of them (not on a fifth of
+the youths held apart). The model itself is one booster fitted on every fit youth, with the median number of
+trees the folds chose. Calibration is an affine map of the raw log-odds, so TreeSHAP stays exactly additive.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +24,8 @@ from vsv_model.feature_spec import CATEGORICAL_FEATURES, FEATURE_NAMES, FEATURES
 from vsv_model.progress import progress_bar
 from vsv_model.risk_model import Calibration, RiskModel, TierCutoffs, encode_frame
 
+CATEGORICAL = [FEATURE_NAMES.index(name) for name in CATEGORICAL_FEATURES]
+
 
 def lightgbm_params(config: LightGBMConfig, seed: int) -> dict:
     params = {k: v for k, v in vars(config).items() if k not in ("num_boost_round", "early_stopping_rounds")}
@@ -32,20 +40,37 @@ def lightgbm_params(config: LightGBMConfig, seed: int) -> dict:
     }
 
 
-def fit_booster(train: pd.DataFrame, valid: pd.DataFrame, config: TrainConfig) -> lgb.Booster:
-    """Boost on the training youths; stop when the validation youths' log-loss stops improving."""
-    categorical = [FEATURE_NAMES.index(name) for name in CATEGORICAL_FEATURES]
-    train_set = lgb.Dataset(encode_frame(train), train[OUTCOME].to_numpy(), feature_name=list(FEATURE_NAMES),
-                            categorical_feature=categorical, free_raw_data=True)
-    valid_set = lgb.Dataset(encode_frame(valid), valid[OUTCOME].to_numpy(), reference=train_set)
-    with progress_bar(config.lightgbm.num_boost_round, "boosting", "trees") as bar:
-        return lgb.train(
-            lightgbm_params(config.lightgbm, config.seed),
-            train_set,
-            num_boost_round=config.lightgbm.num_boost_round,
-            valid_sets=[valid_set],
-            callbacks=[lgb.early_stopping(config.lightgbm.early_stopping_rounds, verbose=False), lambda _: bar.update(1)],
-        )
+def dataset_of(frame: pd.DataFrame, reference: lgb.Dataset | None = None) -> lgb.Dataset:
+    return lgb.Dataset(encode_frame(frame), frame[OUTCOME].to_numpy(), feature_name=list(FEATURE_NAMES),
+                       categorical_feature=CATEGORICAL, reference=reference, free_raw_data=True)
+
+
+def fit_booster(train: pd.DataFrame, config: LightGBMConfig, seed: int, rounds: int,
+                valid: pd.DataFrame | None = None) -> lgb.Booster:
+    """Boost on `train`; with `valid`, stop when its log-loss has not improved for `early_stopping_rounds`."""
+    train_set = dataset_of(train)
+    callbacks, valid_sets = [], []
+    if valid is not None:
+        valid_sets = [dataset_of(valid, reference=train_set)]
+        callbacks.append(lgb.early_stopping(config.early_stopping_rounds, verbose=False))
+    return lgb.train(lightgbm_params(config, seed), train_set, num_boost_round=rounds, valid_sets=valid_sets,
+                     callbacks=callbacks)
+
+
+def cross_fitted(data: TrainingData, config: TrainConfig) -> tuple[np.ndarray, list[int]]:
+    """Out-of-fold raw log-odds for every fit row, and the number of trees each fold's booster kept."""
+    fit, folds = data.part("fit"), data.folds[data.fit]
+    k = config.temporal.folds
+    raw, sizes = np.empty(len(fit)), []
+    with progress_bar(k, "cross-fitting", "folds") as bar:
+        for fold in range(k):
+            stop = (fold + 1) % k
+            learn = (folds != fold) & (folds != stop)
+            booster = fit_booster(fit[learn], config.lightgbm, config.seed, config.lightgbm.num_boost_round, fit[folds == stop])
+            raw[folds == fold] = booster.predict(encode_frame(fit[folds == fold]), raw_score=True)
+            sizes.append(booster.best_iteration or booster.num_trees())
+            bar.update(1)
+    return raw, sizes
 
 
 def fit_calibration(raw_log_odds: np.ndarray, labels: np.ndarray) -> Calibration:
@@ -54,11 +79,11 @@ def fit_calibration(raw_log_odds: np.ndarray, labels: np.ndarray) -> Calibration
     slope = float(platt.coef_[0, 0])
     if slope <= 0:
         raise ValueError("calibration found a non-increasing relation between model score and outcome")
-    return Calibration(slope=slope, intercept=float(platt.intercept_[0]), method="platt")
+    return Calibration(slope=slope, intercept=float(platt.intercept_[0]), method="platt, cross-fitted")
 
 
 def tier_cutoffs(probability: np.ndarray, config: TierConfig, population: int) -> TierCutoffs:
-    """Cut-offs from capacity (quantiles of the cohort's probabilities) or from fixed thresholds."""
+    """Cut-offs from capacity (quantiles of the probabilities of the year's youths) or from fixed thresholds."""
     if config.mode == "thresholds":
         return TierCutoffs(config.medium_threshold, config.high_threshold, "thresholds", {})
     population = config.population or population
@@ -71,20 +96,21 @@ def tier_cutoffs(probability: np.ndarray, config: TierConfig, population: int) -
     return TierCutoffs(medium, high, "capacity", details)
 
 
-def train_risk_model(data: TrainingData, config: TrainConfig) -> RiskModel:
-    """The whole fit: booster (early stopping on `valid`), calibration on `calib`, tiers on the latest cohort."""
-    booster = fit_booster(data.part("train"), data.part("valid"), config)
-    calib = data.part("calib")
-    raw_log_odds = RiskModel(booster, Calibration(), TierCutoffs(0.0, 1.0)).raw_log_odds(encode_frame(calib))
-    calibration = fit_calibration(raw_log_odds, calib[OUTCOME].to_numpy())
-    calibrated = RiskModel(booster, calibration, TierCutoffs(0.0, 1.0))
-    cohort = data.frame[data.frame["as_of"] == data.latest_as_of]
-    cutoffs = tier_cutoffs(calibrated.predict_frame(cohort), config.tiers, data.population_at_latest())
+def train_risk_model(data: TrainingData, config: TrainConfig) -> tuple[RiskModel, np.ndarray]:
+    """The whole fit: cross-fitted calibration, the booster on every fit youth, cut-offs for the year ahead.
+    Returns the model and the fit rows' out-of-fold raw log-odds (for the calibration report)."""
+    fit = data.part("fit")
+    raw_oof, sizes = cross_fitted(data, config)
+    calibration = fit_calibration(raw_oof, fit[OUTCOME].to_numpy())
+    rounds = max(1, int(np.median(sizes)))
+    booster = fit_booster(fit, config.lightgbm, config.seed, rounds)
+    calibrated = RiskModel(booster, calibration, TierCutoffs(0.0, 1.0), target_group=data.group)
+    cutoffs = tier_cutoffs(calibrated.predict_frame(data.current), config.tiers, len(data.current))
     info = {
         "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "as_of_dates": sorted(data.frame["as_of"].unique().tolist()),
+        "as_of_dates": [*data.definition["fit_dates"], *([data.test_date] if data.test_date else [])],
         **data.row_counts(),
-        "n_trees": booster.num_trees(), "num_leaves": config.lightgbm.num_leaves,
-        "data_digest": data.data_digest,
+        "n_trees": booster.num_trees(), "num_leaves": config.lightgbm.num_leaves, "fold_trees": sizes,
+        "data_digest": data.definition["data_digest"], "definition": data.definition,
     }
-    return RiskModel(booster, calibration, cutoffs, info, data.group)
+    return RiskModel(booster, calibration, cutoffs, info, data.group), raw_oof

@@ -21,13 +21,36 @@ def _table(frame: pd.DataFrame, digits: int = 3) -> str:
     return "\n".join([header, rule, *rows])
 
 
+INTERVAL = ("roc_auc", "brier", "ece", "precision_at_capacity")
+
+
+def with_interval(metrics: dict, name: str) -> str:
+    value = f"{metrics[name]:.4f}"
+    return value + (f" [{metrics[f'{name}_low']:.4f}, {metrics[f'{name}_high']:.4f}]" if f"{name}_low" in metrics else "")
+
+
 def comparison_table(metrics: dict, baselines: dict) -> pd.DataFrame:
-    names = ["roc_auc", "pr_auc", "brier", "log_loss", "ece", "precision_at_capacity", "recall_at_capacity"]
+    """Every model's figures on the test cohort, with 95% bootstrap intervals."""
     rows = {"LightGBM (calibrated)": metrics, **baselines}
-    return pd.DataFrame([{"model": k, **{n: v[n] for n in names}} for k, v in rows.items()])
+    return pd.DataFrame([{"model": k, **{n: with_interval(v, n) for n in INTERVAL},
+                          "recall_at_capacity": f"{v['recall_at_capacity']:.4f}"} for k, v in rows.items()])
 
 
-def render_model_card(model: RiskModel, metrics: dict, baselines: dict, audit: pd.DataFrame, version_note: str) -> str:
+def verdict(differences: dict, baseline: str) -> str:
+    """Which model is better, in plain words, by the paired AUC difference and its interval."""
+    d = differences[baseline]["roc_auc"]
+    size = f"{d['difference']:+.4f} AUC [{d['low']:+.4f}, {d['high']:+.4f}] on the same {differences[baseline]['n']:,} youths"
+    if d["low"] > 0:
+        return f"LightGBM is better than the {baseline.replace('_', ' ')} baseline: {size}."
+    if d["high"] < 0:
+        return f"LightGBM is WORSE than the {baseline.replace('_', ' ')} baseline: {size}."
+    return (f"LightGBM and the {baseline.replace('_', ' ')} baseline are within each other's interval: {size}. LightGBM "
+            "stays because it keeps the monotone promises (more absence never lowers the risk) and gives exact TreeSHAP "
+            "reasons per concept.")
+
+
+def render_model_card(model: RiskModel, metrics: dict, baselines: dict, differences: dict, audit: pd.DataFrame,
+                      maturity: pd.DataFrame, calibration: pd.DataFrame, version_note: str) -> str:
     cut = model.cutoffs
     per_group = audit[audit["attribute"].isin(["gender", "origin"])][
         ["attribute", "group", "n", "outcome_rate", "mean_p", "fnr_high", "fnr_high_ratio", "tpr_high_ratio", "for_high_ratio",
@@ -58,21 +81,33 @@ before turning {group.outcome_age} (target group: {group.describe()}), and sorts
 - Any sanction, benefit or fraud decision; ranking schools or municipalities; inferring gender or origin.
 
 ## Data
-Reference date(s): {", ".join(model.info.get("as_of_dates", []))}. Rows: {model.info.get("train_rows")} training,
-{model.info.get("early_stopping_rows")} early stopping, {model.info.get("calibration_rows")} calibration, {model.info.get("test_rows")} test;
-split by youth (no youth in two parts), the test youths taken at the latest reference date and absent from training. Data digest (sha256 of the files):
-`{model.info.get("data_digest")}`. Inputs: {", ".join(f.name for f in FEATURES)}. Gender and origin are audit-only and never reach the model.
+Reference dates (1 October): {", ".join(model.info.get("as_of_dates", []))}. Temporal design: the test set is the newest
+cohort whose whole outcome is known ({model.info.get("definition", {}).get("test_date")}, {model.info.get("test_rows")} youths); none of its youths is
+used at an earlier date. The fit set is every other labelled row before it ({model.info.get("fit_rows")} rows of
+{model.info.get("fit_youths")} youths; a youth is in one part only). Label maturity rule:
+`{model.info.get("definition", {}).get("label_maturity")}`. Rows per date and those left out because their outcome is not known yet:
+
+{_table(maturity)}
+
+Data digest (sha256 of the files): `{model.info.get("data_digest")}`. Inputs: {", ".join(f.name for f in FEATURES)}. Gender and origin are audit-only and never reach the model.
 
 ## Model
-LightGBM, {model.n_trees} trees of at most {model.info.get("num_leaves")} leaves, native categorical features, monotone
-constraints (more absence, reports, switches, dropout episodes or months out of school never lower the risk),
-Platt-calibrated log-odds (slope {model.calibration.slope:.4f}, intercept {model.calibration.intercept:.4f}).
+LightGBM, {model.n_trees} trees of at most {model.info.get("num_leaves")} leaves (the median of the cross-fitting folds' early
+stopping: {model.info.get("fold_trees")}), native categorical features, monotone constraints (more absence, reports, switches,
+dropout episodes or months out of school never lower the risk), Platt-calibrated log-odds fitted on every fit youth's
+out-of-fold score (slope {model.calibration.slope:.4f}, intercept {model.calibration.intercept:.4f}).
 Tier cut-offs ({cut.mode}): medium from p = {cut.medium:.4f}, high from p = {cut.high:.4f}{f" ({sizing})" if sizing else ""}.
 
-## Metrics (test set)
+## Metrics (test cohort, 95% bootstrap intervals)
 {_table(comparison_table(metrics, baselines))}
 
-Expected calibration error (10 bins): {metrics["ece"]:.4f}. Outcome rate per tier:
+{verdict(differences, "spline_logistic")}
+
+Calibration, before (the booster's own probability) and after the Platt scaling:
+
+{_table(calibration)}
+
+Outcome rate per tier:
 
 {_table(tiers)}
 {truth}
@@ -101,3 +136,23 @@ Bij elke jongere ziet u welke gegevens de kans verhogen of verlagen. Het model g
 vast wat u besluit en waarom. Geslacht en herkomst worden niet gebruikt om de kans te berekenen; wel controleren
 we of het model voor alle groepen even goed werkt.
 """
+
+
+def promotion_section(version: str, previous: str | None, gates: list, comparison: dict, figures: dict) -> str:
+    """What `vsv promote` measured, appended to the model card when the version becomes champion."""
+    lines = [f"\n## Promotion of version {version} (champion before: {previous or 'none'})\n"]
+    if comparison:
+        lines.append(f"Compared with the champion on {comparison['n']:,} youths of this model's test cohort that the champion never "
+                     f"fitted on ({comparison['excluded_seen_by_champion']:,} left out):\n")
+        rows = [{"metric": m, "challenger - champion": parts["difference"], "low": parts["low"], "high": parts["high"]}
+                for m, parts in comparison.items() if isinstance(parts, dict)]
+        lines.append(_table(pd.DataFrame(rows), 4))
+    if figures:
+        lines.append(f"\nStability of the officers' list on the current population ({figures['youths']:,} youths): Jaccard overlap "
+                     f"of the high tier {figures['jaccard_high']:.3f}, of high plus medium {figures['jaccard_high_medium']:.3f}; "
+                     f"{figures['route_change_share']:.1%} change route, {figures['top_reason_change_share']:.1%} change top reason. "
+                     "Tier transitions (champion -> challenger):\n")
+        lines.append(_table(pd.DataFrame([{"from -> to": k, "youths": v} for k, v in figures["transitions"].items()])))
+    lines.append("\nGates:\n")
+    lines.append(_table(pd.DataFrame([{"gate": g.name, "passed": g.passed, "detail": g.detail} for g in gates])))
+    return "\n".join(lines) + "\n"

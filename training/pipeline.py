@@ -1,4 +1,10 @@
-"""`vsv train`: build the data, fit, evaluate against baselines and truth, audit, log and register."""
+"""`vsv train`: build the temporal data, optionally search the booster's settings, fit (cross-fitted calibration),
+evaluate with intervals against the baselines and the truth, audit, log aggregates and register.
+
+What goes to the tracking store: parameters, metrics (with their intervals), the data's definition and
+digests, plots, tables of aggregates (the maturity table, the calibration effect, the fairness audit, the
+search) and the model card. Never a row of a youth.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +12,23 @@ import datetime as dt
 import json
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import mlflow
 import numpy as np
+import pandas as pd
 
 from registry import mlflow_registry as registry
 from training import plots
 from training.config import TrainConfig
 from training.dataset import OUTCOME, TrainingData, build_training_data
-from training.evaluate import baselines
-from training.evaluation_report import Evaluation, evaluate_model, high_share_of
+from training.evaluation_report import Evaluation, calibration_effect, compare_baselines, evaluate_model, high_share_of
 from training.model import train_risk_model
 from training.model_card import render_model_card
-from vsv_model.feature_spec import AUDIT_COLUMNS, FEATURE_NAMES, FEATURES
+from training.profile import reference_profile
+from training.search import search
+from vsv_model.feature_spec import FEATURE_NAMES, FEATURES
 from vsv_model.risk_model import RiskModel, encode_frame
 from vsv_model.settings import Settings
 
@@ -33,25 +41,21 @@ class TrainingResult:
     version: str
     metrics: dict[str, float]
     baselines: dict[str, dict[str, float]]
+    differences: dict[str, dict]
     fit_seconds: float
     model: RiskModel
+    data: TrainingData
+    calibration: pd.DataFrame
+    search: pd.DataFrame | None = None
 
 
-def fit_timed(data: TrainingData, config: TrainConfig) -> tuple[RiskModel, float]:
-    start = time.perf_counter()
-    model = train_risk_model(data, config)
-    return model, time.perf_counter() - start
-
-
-def write_artifacts(directory: Path, model: RiskModel, data: TrainingData, evaluation: Evaluation,
-                    compared: dict, config: TrainConfig) -> None:
-    """Plots, tables, the model card and the test set (no youth ids) into `directory`."""
+def write_artifacts(directory: Path, result: TrainingResult, evaluation: Evaluation, config: TrainConfig) -> None:
+    """Plots and tables of aggregates into `directory` (no youth-level rows)."""
+    model, data = result.model, result.data
     test = data.part("test")
     y = test[OUTCOME].to_numpy()
     (directory / "plots").mkdir()
-    (directory / "evaluation").mkdir()
-    scores = {"LightGBM": evaluation.probability}
-    plots.plot_roc_pr(y, scores, directory / "plots/roc_pr.png")
+    plots.plot_roc_pr(y, {"LightGBM": evaluation.probability}, directory / "plots/roc_pr.png")
     plots.plot_reliability(y, evaluation.probability, directory / "plots/reliability.png")
     plots.plot_tier_outcomes(y, evaluation.tiers, model.target_group.outcome_age, directory / "plots/outcome_rate_per_tier.png")
     plots.plot_group_error_rates(evaluation.audit, directory / "plots/per_group_error_rates.png")
@@ -60,13 +64,17 @@ def write_artifacts(directory: Path, model: RiskModel, data: TrainingData, evalu
     contributions, base = model.contributions(matrix)
     plots.plot_shap_beeswarm(contributions, base, matrix, list(FEATURE_NAMES), directory / "plots/shap_beeswarm.png")
     evaluation.audit.to_csv(directory / "fairness.csv", index=False)
-    (directory / "metrics.json").write_text(json.dumps({"lightgbm": evaluation.metrics, **compared}, indent=2))
+    data.maturity.to_csv(directory / "label_maturity.csv", index=False)
+    result.calibration.to_csv(directory / "calibration_effect.csv", index=False)
+    if result.search is not None:
+        result.search.to_csv(directory / "search.csv", index=False)
+    (directory / "metrics.json").write_text(json.dumps({"lightgbm": evaluation.metrics, "baselines": result.baselines,
+                                                       "lightgbm_minus_baseline": result.differences}, indent=2))
+    (directory / "definition.json").write_text(json.dumps(data.definition, indent=2))
     (directory / "features.json").write_text(json.dumps(
         [{"name": f.name, "label_nl": f.label_nl, "changeable": f.changeable, "monotone": f.monotone,
           "justification": f.justification} for f in FEATURES], indent=2, ensure_ascii=False))
     (directory / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
-    kept = [*FEATURE_NAMES, OUTCOME, *AUDIT_COLUMNS, "as_of", *(["p_true"] if data.has_truth else [])]
-    test[kept].to_parquet(directory / registry.TEST_SET_ARTIFACT, index=False)
 
 
 def flat_params(config: TrainConfig) -> dict[str, str]:
@@ -78,24 +86,23 @@ def flat_params(config: TrainConfig) -> dict[str, str]:
     return flat
 
 
-def log_run(model: RiskModel, data: TrainingData, evaluation: Evaluation, compared: dict,
-            config: TrainConfig, data_dir: Path, fit_seconds: float, settings: Settings) -> tuple[str, str]:
-    registry.configure_tracking(settings)
-    with mlflow.start_run(run_name=f"train {dt.date.today().isoformat()}") as run:
-        mlflow.log_params(flat_params(config) | {"as_of_dates": ",".join(model.info["as_of_dates"]),
+def log_run(result: TrainingResult, evaluation: Evaluation, config: TrainConfig, settings: Settings) -> tuple[str, str]:
+    model, data = result.model, result.data
+    with (registry.using_store(settings),
+          mlflow.start_run(experiment_id=registry.experiment_id(settings), run_name=f"train {dt.date.today().isoformat()}") as run):
+        mlflow.log_params(flat_params(config) | {"as_of_dates": ",".join(model.info["as_of_dates"]), "test_date": data.test_date,
                                                  "features": ",".join(FEATURE_NAMES), "n_trees": model.n_trees})
         mlflow.log_metrics({k: v for k, v in evaluation.metrics.items() if np.isfinite(v)})
-        mlflow.log_metrics({f"{name}.{k}": v for name, m in compared.items() for k, v in m.items() if np.isfinite(v)})
-        mlflow.log_metrics({"fit_seconds": fit_seconds, "tier_cutoff_medium": model.cutoffs.medium,
-                            "tier_cutoff_high": model.cutoffs.high, "unlabelled_rows_dropped": data.unlabelled_rows})
-        mlflow.set_tags({"data_digest": data.data_digest, "data_dir": str(Path(data_dir).resolve())})
-        for part, context in (("train", "training"), ("test", "evaluation")):
-            dataset = mlflow.data.from_pandas(data.part(part)[list(FEATURE_NAMES) + [OUTCOME]], source=str(Path(data_dir).resolve()),
-                                              name=f"{part}-{data.data_digest[:12]}", targets=OUTCOME)
-            mlflow.log_input(dataset, context=context)
+        mlflow.log_metrics({f"{name}.{k}": v for name, m in result.baselines.items() for k, v in m.items() if np.isfinite(v)})
+        mlflow.log_metrics({f"lightgbm_minus_{name}.{metric}_{part}": v for name, d in result.differences.items()
+                            for metric, parts in d.items() if isinstance(parts, dict) for part, v in parts.items()})
+        mlflow.log_metrics({"fit_seconds": result.fit_seconds, "tier_cutoff_medium": model.cutoffs.medium,
+                            "tier_cutoff_high": model.cutoffs.high, **data.row_counts()})
+        mlflow.set_tags({"data_digest": data.definition["data_digest"], "test_youths_digest": data.definition["test_youths_digest"]})
         with tempfile.TemporaryDirectory() as tmp:
-            write_artifacts(Path(tmp), model, data, evaluation, compared, config)
-            card = render_model_card(model, evaluation.metrics, compared, evaluation.audit, f"(run {run.info.run_id[:8]})")
+            write_artifacts(Path(tmp), result, evaluation, config)
+            card = render_model_card(model, evaluation.metrics, result.baselines, result.differences, evaluation.audit,
+                                     data.maturity, result.calibration, f"(run {run.info.run_id[:8]})")
             (Path(tmp) / "model_card.md").write_text(card, encoding="utf-8")
             mlflow.log_artifacts(tmp)
         model_uri = registry.log_risk_model(model)
@@ -103,12 +110,28 @@ def log_run(model: RiskModel, data: TrainingData, evaluation: Evaluation, compar
     return run.info.run_id, version
 
 
-def run_training(data_dir: Path, as_of_dates: list[dt.date], config: TrainConfig, settings: Settings) -> TrainingResult:
+def fit_config(data: TrainingData, config: TrainConfig, with_search: bool) -> tuple[TrainConfig, pd.DataFrame | None]:
+    """The configuration to fit with: the search's choice when asked for, else the given one."""
+    if not with_search:
+        return config, None
+    chosen, table = search(data, config)
+    return replace(config, lightgbm=chosen), table
+
+
+def run_training(data_dir: Path, as_of_dates: list[dt.date] | None, config: TrainConfig, settings: Settings,
+                 with_search: bool = False) -> TrainingResult:
     data = build_training_data(data_dir, as_of_dates, config)
-    model, fit_seconds = fit_timed(data, config)
-    test = data.part("test")
-    evaluation = evaluate_model(model, test)
-    compared = baselines(data.development(), test, high_share_of(model, evaluation.probability))
+    config, table = fit_config(data, config, with_search)
+    start = time.perf_counter()
+    model, raw_oof = train_risk_model(data, config)
+    fit_seconds = time.perf_counter() - start
+    fit, test = data.part("fit"), data.part("test")
+    evaluation = evaluate_model(model, test, config.gates, seed=config.seed)
+    share = high_share_of(model, evaluation.probability)
+    baselines, differences = compare_baselines(fit, test, evaluation, share, config.gates, config.seed)
     model.info["metrics"] = {k: round(v, 5) for k, v in evaluation.metrics.items() if np.isfinite(v)}
-    run_id, version = log_run(model, data, evaluation, compared, config, data_dir, fit_seconds, settings)
-    return TrainingResult(run_id, version, evaluation.metrics, compared, fit_seconds, model)
+    model.info["reference_profile"] = reference_profile(model, fit)
+    result = TrainingResult("", "", evaluation.metrics, baselines, differences, fit_seconds, model, data,
+                            calibration_effect(model, fit, raw_oof, test), table)
+    result.run_id, result.version = log_run(result, evaluation, config, settings)
+    return result

@@ -84,3 +84,21 @@ def plot_group_error_rates(audit: pd.DataFrame, path: Path) -> Path:
         table.plot.bar(ax=ax, legend=ax is np.atleast_1d(axes)[0], rot=0, fontsize=7)
         ax.set(title=f"Error rates per group: {attribute}", xlabel="")
     return _save(fig, path)
+
+
+def plot_backtest(table: pd.DataFrame, path: Path) -> Path:
+    """AUC and calibration error per judged cohort, one line per origin, with the 95% intervals as bands."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    for ax, metric in zip(axes, ("roc_auc", "ece"), strict=True):
+        for origin, rows in table.groupby("origin"):
+            years = rows["cohort"].str[:4].astype(int)
+            ax.plot(years, rows[metric], marker="o", label=f"trained at {origin[:4]}")
+            if f"{metric}_low" in rows:
+                ax.fill_between(years, rows[f"{metric}_low"], rows[f"{metric}_high"], alpha=0.15)
+        if "truth_roc_auc" in table and metric == "roc_auc":
+            truth = table.drop_duplicates("cohort")
+            ax.plot(truth["cohort"].str[:4].astype(int), truth["truth_roc_auc"], color="grey", linestyle=":", label="known truth")
+        ax.axvspan(2019.5, 2021.5, color="orange", alpha=0.08, label="school closures' cohorts")
+        ax.set(xlabel="cohort (1 October)", ylabel=metric, title=f"{metric} per cohort")
+    axes[0].legend(fontsize=7)
+    return _save(fig, path)

@@ -9,7 +9,7 @@ import typer
 
 from vsv_cli.common import parse_date, table_path
 
-audit_app = typer.Typer(help="The audit log of scores, explanations and decisions.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log of scores, explanations and decisions.", no_args_is_help=True, rich_markup_mode=None)
 
 
 @audit_app.command("export")

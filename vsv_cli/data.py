@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -13,36 +12,60 @@ from vsv_model.target_group import CURRENT_LAW
 
 
 def generate(
-    out: Annotated[Path, typer.Option(help="Directory to write the four tables and truth.csv to.")],
-    youths: Annotated[int, typer.Option(min=1, help="Number of youths in the youths table.")] = 20_000,
+    out: Annotated[Path, typer.Option(help="Directory to write the four tables, truth.csv, realism.csv and the summary to.")],
+    youths: Annotated[int | None, typer.Option(min=1, help="Youths in the youths table (default: the region at 1:1, "
+                                               "about 186,000); fewer or more scale every birth cohort.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives identical files.")] = 1,
     format: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
     mess_rate: Annotated[float, typer.Option(min=0.0, max=0.5, help="Share of messy records (duplicates, old names, unknown values...).")] = 0.02,
-    historical_as_of: Annotated[str, typer.Option(help="Reference date of the historical cohort.")] = "2019-10-01",
-    current_as_of: Annotated[str, typer.Option(help="Reference date of the current cohort (the data's end).")] = "2026-10-01",
+    data_end: Annotated[str, typer.Option(help="The data's end (the 1st of a month): nothing is dated after it.")] = "2026-10-01",
+    no_drift: Annotated[bool, typer.Option("--no-drift", help="Every calendar effect off (closures, labour market, "
+                                           "reporting practice, trends).")] = False,
+    drift: Annotated[list[str] | None, typer.Option("--drift", help="Inject a shift NAME=SIZE from a year before the data's "
+                                                    "end (absence_level, reporting_stop, mbo_mix, dropout_hazard); repeat for more.")] = None,
+    planted_bias: Annotated[list[str] | None, typer.Option("--planted-bias", help="Plant a documented harm KIND[=SIZE] "
+                                                           "(underreporting, hidden_gap) for the fairness audit.")] = None,
 ) -> None:
-    """Generate a synthetic Zuid-Holland Zuid population with known truth."""
-    from data_synthetic.generate import GeneratorConfig, generate_population
-    from data_synthetic.summary import describe_population
-    from data_synthetic.writer import write_tables, write_truth
+    """Generate the synthetic Zuid-Holland Zuid region through time, with known truth."""
+    from data_synthetic.generate import HARM_DEFAULTS, WorldConfig, generate_world, parse_named_size, write_world
     from vsv_model.table_io import FORMATS
 
     if format not in FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
     try:
-        config = GeneratorConfig(youths=youths, seed=seed, mess_rate=mess_rate,
-                                 historical_as_of=parse_date(historical_as_of), current_as_of=parse_date(current_as_of))
+        config = WorldConfig(youths=youths, seed=seed, mess_rate=mess_rate, data_end=parse_date(data_end), drift=not no_drift,
+                             shifts=tuple(parse_named_size(d) for d in drift or ()),
+                             planted_bias=tuple(parse_named_size(b, HARM_DEFAULTS) for b in planted_bias or ()))
     except ValueError as exc:  # a configuration the generator refuses: a message, not a traceback
         fail(str(exc))
-    population = generate_population(config)
-    write_tables(out, population.tables, format)
-    write_truth(out, population.truth)
-    summary = describe_population(population)
-    (out / "generation_summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    typer.echo(f"Wrote {', '.join(f'{k}: {v:,} rows' for k, v in summary['rows'].items())} to {out}")
-    for as_of, cohort in summary["cohorts"].items():
-        typer.echo(f"  cohort {as_of}: {cohort['in_scope']:,} in scope, outcome rate {cohort['outcome_rate']:.1%}, "
-                   f"best possible AUC {cohort['bayes_auc']}, Brier {cohort['bayes_brier']}")
+    world = generate_world(config)
+    write_world(out, world, format)
+    echo_world(world, out)
+
+
+def echo_world(world, out: Path) -> None:
+    """What a user needs to know of a generated world, in a few lines."""
+    from data_synthetic.realism import realism_lines
+
+    summary = world.summary()
+    rows = summary["rows"]
+    scale = "the region at 1:1" if world.config.youths is None else f"the region scaled to {rows['youths']:,} youths"
+    typer.echo(f"Generated {scale} (seed {world.config.seed}, data to {world.config.data_end}, calendar effects "
+               f"{'on' if world.config.drift else 'off'}) into {out}")
+    typer.echo("  rows: " + ", ".join(f"{name} {count:,}" for name, count in rows.items()))
+    dates = summary["reference_dates"]
+    known = {d: v["by_23"] for d, v in dates.items() if v["by_23"].get("labelled") == v["in_scope"] > 0}
+    sizes = [v["in_scope"] for v in dates.values()]
+    typer.echo(f"  target group 18-22 on 1 October {min(dates)[:4]}-{max(dates)[:4]}: {min(sizes):,}-{max(sizes):,} youths; "
+               f"outcome fully known for {len(known)} dates ({min(known)[:4]}-{max(known)[:4]}): rate "
+               f"{min(v['outcome_rate'] for v in known.values()):.1%}-{max(v['outcome_rate'] for v in known.values()):.1%}, "
+               f"AUC of the known truth {min(v['auc_p_true'] for v in known.values()):.3f}-"
+               f"{max(v['auc_p_true'] for v in known.values()):.3f}")
+    if world.config.youths is None:
+        for line in realism_lines(world.realism):
+            typer.echo(f"  {line}")
+    else:
+        typer.echo("  realism.csv compares the region's published figures at 1:1 only (this world is scaled)")
 
 
 def features(

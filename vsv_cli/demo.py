@@ -12,11 +12,13 @@ from vsv_cli.model import promote, train
 from vsv_cli.scores import score
 from vsv_cli.service import serve
 
+DATA_END = "2026-10-01"  # the synthetic region's data end: outcomes known up to it, and the date the office scores
+
 
 def demo(
     data: Annotated[Path, typer.Option(help="Where the synthetic population lives (generated when absent).")] = Path("data/synthetic"),
-    youths: Annotated[int, typer.Option(min=1000, help="Youths to generate; 50,000 gives a test set large enough "
-                                        "for the calibration gate (at 20,000 its noise alone is near 0.03).")] = 50_000,
+    youths: Annotated[int | None, typer.Option(min=1000, help="Youths to generate (default: the region at 1:1, about "
+                                               "186,000; the capacities of 470 and 1,500 places are the region's).")] = None,
     seed: Annotated[int, typer.Option()] = 1,
     port: Annotated[int, typer.Option()] = 3000,
     serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Start the service at the end.")] = True,
@@ -26,14 +28,15 @@ def demo(
     from vsv_model.settings import Settings
 
     if not (data / "youths.csv").exists():
-        generate(out=data, youths=youths, seed=seed)
-    train(data=data, as_of=["2019-10-01"], config=None, max_age=None)
+        generate(out=data, youths=youths, seed=seed, format="csv", mess_rate=0.02, data_end=DATA_END, no_drift=False,
+                 drift=None, planted_bias=None)
+    train(data=data, as_of=None, config=None, max_age=None, search=False, end_date=DATA_END)
     try:
-        promote(version=None, force=False, reason=None, config=None)
+        promote(version=None, force=False, reason=None, config=None, data=None)
     except typer.Exit as exc:
         if exc.exit_code:
             raise
-    score(data=data, as_of="2026-10-01", out=Path("data/scores/latest.parquet"), explain=True, version=None, max_age=None)
+    score(data=data, as_of=DATA_END, out=Path("data/scores/latest.parquet"), explain=True, version=None, max_age=None)
     key = add_key(Path(Settings.from_env().api_keys_file), "officer", "demo-officer", replace=True)
     typer.echo(f"A local officer key (shown once; log in at /ui/ with it, or export VSV_KEY={key}):\n  {key}")
     if serve_after:

@@ -9,7 +9,7 @@ import typer
 
 from vsv_cli.common import fail
 
-keys_app = typer.Typer(help="API keys: role:name:sha256 lines in VSV_API_KEYS_FILE (only hashes are stored).", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys: role:name:sha256 lines in VSV_API_KEYS_FILE (only hashes are stored).", no_args_is_help=True, rich_markup_mode=None)
 
 
 @keys_app.command("add")

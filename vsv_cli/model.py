@@ -14,12 +14,17 @@ from vsv_cli.common import fail, parse_date
 
 def train(
     data: Annotated[Path, typer.Option(help="Data directory with the four tables (and truth.csv when synthetic).")],
-    as_of: Annotated[list[str], typer.Option(help="Reference date(s); repeat for several. The test set is taken at the latest.")],
+    as_of: Annotated[list[str] | None, typer.Option(help="Reference dates to use (repeat); default every 1 October from the "
+                                                    "config's first date to the data's end.")] = None,
     config: Annotated[Path | None, typer.Option(help="TOML file overriding the training defaults.")] = None,
     max_age: Annotated[int | None, typer.Option(help="Target group: completed age below this, outcome judged by the same "
                                                 "age (default: the config's [target_group], else today's group).")] = None,
+    search: Annotated[bool, typer.Option("--search", help="Search the booster's settings on time-ordered folds first "
+                                         "(the [search] grid, with the cost of an explanation counted).")] = False,
+    end_date: Annotated[str | None, typer.Option(help="The data's end: outcomes are known up to it (default: the latest "
+                                                 "date in the data).")] = None,
 ) -> None:
-    """Train, evaluate, audit and register a model version (alias: challenger)."""
+    """Train, evaluate, audit and register a model version (alias: challenger) with the temporal design."""
     from training.config import load_config
     from training.dataset import TrainingDataError
     from training.pipeline import run_training
@@ -31,25 +36,48 @@ def train(
         loaded = load_config(config)
         if max_age is not None:
             loaded = replace(loaded, target_group=target_group_for(max_age))
-        result = run_training(data, [parse_date(d) for d in as_of], loaded, Settings.from_env())
+        if end_date is not None:
+            loaded = replace(loaded, temporal=replace(loaded.temporal, data_end=parse_date(end_date).isoformat()))
+        dates = [parse_date(d) for d in as_of] if as_of else None
+        result = run_training(data, dates, loaded, Settings.from_env(), with_search=search)
     except (ContractError, TrainingDataError, ValueError, OSError) as exc:
         fail(str(exc))
     echo_training(result)
 
 
+def interval(m: dict, name: str) -> str:
+    return f"{m[name]:.4f} [{m[f'{name}_low']:.4f}, {m[f'{name}_high']:.4f}]" if f"{name}_low" in m else f"{m[name]:.4f}"
+
+
 def echo_training(result) -> None:
-    m = result.metrics
+    m, data = result.metrics, result.data
+    maturity = data.maturity
+    fit_dates = maturity[maturity["role"] == "fit"]
     typer.echo(f"Registered version {result.version} (run {result.run_id}) as challenger for "
                f"{result.model.target_group.describe()}; fit {result.fit_seconds:.1f} s")
-    typer.echo(f"  AUC {m['roc_auc']:.4f}  PR-AUC {m['pr_auc']:.4f}  Brier {m['brier']:.4f}  ECE {m['ece']:.4f}  "
-               f"precision/recall at capacity {m['precision_at_capacity']:.3f}/{m['recall_at_capacity']:.3f}")
-    typer.echo("  outcome rate per tier: " + ", ".join(f"{t} {m[f'outcome_rate_{t}']:.3f} ({m[f'share_{t}']:.1%})"
-                                                     for t in ("low", "medium", "high")))
+    typer.echo(f"  fit: {len(data.fit):,} rows of {data.definition['fit_youths']:,} youths at {len(fit_dates)} dates "
+               f"({fit_dates['as_of'].min()} .. {fit_dates['as_of'].max()}), {int(fit_dates['dropped_outcome_unknown'].sum()):,} rows "
+               f"left out (outcome not known yet, rule '{data.definition['label_maturity']}'); test: the {data.test_date} cohort, "
+               f"{len(data.test):,} youths")
+    typer.echo(f"  test AUC {interval(m, 'roc_auc')}  Brier {interval(m, 'brier')}  ECE {interval(m, 'ece')}")
+    typer.echo(f"  precision/recall at capacity {m['precision_at_capacity']:.3f}/{m['recall_at_capacity']:.3f}; outcome rate per "
+               "tier: " + ", ".join(f"{t} {m[f'outcome_rate_{t}']:.3f} ({m[f'share_{t}']:.1%})" for t in ("low", "medium", "high")))
     if "truth_auc_gap" in m:
         typer.echo(f"  gap to truth: AUC {m['truth_auc_gap']:+.4f}, Brier {m['truth_brier_gap_pct']:+.2f}%, "
                    f"mean |p - p_true| {m['truth_mean_abs_p_gap']:.4f}")
     for name, b in result.baselines.items():
-        typer.echo(f"  baseline {name}: AUC {b['roc_auc']:.4f}, precision at capacity {b['precision_at_capacity']:.3f}")
+        d = result.differences[name]["roc_auc"]
+        typer.echo(f"  baseline {name}: AUC {interval(b, 'roc_auc')}; LightGBM minus it {d['difference']:+.4f} "
+                   f"[{d['low']:+.4f}, {d['high']:+.4f}]")
+    test_row = result.calibration[result.calibration["part"] == "test"].iloc[0]
+    typer.echo(f"  calibration (cross-fitted on {len(data.fit):,} out-of-fold rows): test ECE {test_row['ece_before']:.4f} "
+               f"before, {test_row['ece_after']:.4f} after")
+    if result.search is not None:
+        chosen = result.search[result.search["chosen"]].iloc[0]
+        typer.echo(f"  search: {len(result.search)} candidates; chose {int(chosen['num_leaves'])} leaves, learning rate "
+                   f"{chosen['learning_rate']}, min {int(chosen['min_data_in_leaf'])} per leaf, {int(chosen['trees'])} trees "
+                   f"(validation log-loss {chosen['log_loss']:.4f}, AUC {chosen['roc_auc']:.4f}, one explanation "
+                   f"{chosen['shap_microseconds']:.0f} us)")
 
 
 def echo_gate(gate, min_group_size: int) -> None:
@@ -63,8 +91,10 @@ def promote(
     force: Annotated[bool, typer.Option("--force", help="Promote even when a gate fails (needs --reason).")] = False,
     reason: Annotated[str | None, typer.Option(help="Why the gates are overridden; recorded on the version.")] = None,
     config: Annotated[Path | None, typer.Option(help="TOML file with the [gates] bounds.")] = None,
+    data: Annotated[Path | None, typer.Option(help="The challenger's data directory, when it moved (checked against its "
+                                              "digest); default: where it was trained.")] = None,
 ) -> None:
-    """Move the champion alias to a challenger whose gates pass."""
+    """Move the champion alias to a challenger whose gates pass, compared on youths neither model has seen."""
     from mlflow.exceptions import MlflowException
 
     from training.config import load_config
@@ -79,7 +109,7 @@ def promote(
     except (OSError, ValueError) as exc:  # a missing or bad TOML file
         fail(f"{config}: {exc}")
     try:
-        result = run_promotion(settings, gates, version, force, reason)
+        result = run_promotion(settings, gates, version, force, reason, data)
     except (PromotionError, ModelLoadError) as exc:
         for gate in getattr(exc, "gates", ()):
             echo_gate(gate, gates.min_group_size)
@@ -88,5 +118,43 @@ def promote(
         fail(f"the MLflow store {settings.tracking_uri} failed: {exc.message}", code=1)
     for gate in result.gates:
         echo_gate(gate, gates.min_group_size)
+    if result.stability:
+        echo_transitions(result.stability)
     forced = " (forced)" if result.forced else ""
     typer.echo(f"Version {result.version} is now champion{forced} (was: {result.previous_champion or 'none'})")
+
+
+def echo_transitions(figures: dict) -> None:
+    moves = ", ".join(f"{k} {v:,}" for k, v in figures["transitions"].items() if k.split("->")[0] != k.split("->")[1] and v)
+    typer.echo(f"  tier changes champion -> challenger: {moves or 'none'}")
+
+
+def backtest(
+    data: Annotated[Path, typer.Option(help="Data directory with the four tables (and truth.csv when synthetic).")],
+    start: Annotated[int, typer.Option("--from", help="The first origin year (1 October).")],
+    end: Annotated[int, typer.Option("--to", help="The last origin year.")],
+    config: Annotated[Path | None, typer.Option(help="TOML file overriding the training defaults.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Also write the table to this .csv or .parquet file.")] = None,
+) -> None:
+    """Rolling-origin backtest: for each year, train on what was known then and judge the following cohorts."""
+    from training.backtest import log_backtest
+    from training.config import load_config
+    from training.dataset import TrainingDataError
+    from vsv_model.contract import ContractError
+    from vsv_model.settings import Settings
+    from vsv_model.table_io import write_frame
+
+    if end < start:
+        raise typer.BadParameter("--to must not be before --from")
+    try:
+        table, run_id = log_backtest(data, start, end, load_config(config), Settings.from_env())
+    except (ContractError, TrainingDataError, ValueError, OSError) as exc:
+        fail(str(exc))
+    for row in table.itertuples():
+        typer.echo(f"  origin {row.origin[:4]} -> cohort {row.cohort[:4]} ({row.youths:,} youths, {row.outcome_known_share:.0%} with a "
+                   f"known outcome): AUC {row.roc_auc:.3f} [{row.roc_auc_low:.3f}, {row.roc_auc_high:.3f}], Brier {row.brier:.4f}, "
+                   f"ECE {row.ece:.4f} [{row.ece_low:.4f}, {row.ece_high:.4f}], precision at capacity {row.precision_at_capacity:.3f}"
+                   + (f", gap to truth {row.truth_auc_gap:+.3f}" if hasattr(row, "truth_auc_gap") else ""))
+    if out is not None:
+        write_frame(table, out)
+    typer.echo(f"Logged the backtest to MLflow (run {run_id})")

@@ -19,7 +19,6 @@ def load_scoring_model(settings, version: str | None):
     from serving.scoring import ServedModel
     from vsv_model.risk_model import ModelLoadError
 
-    registry.configure_tracking(settings)
     version = version or registry.version_by_alias(settings, registry.CHAMPION)
     if version is None:
         fail("no champion model: train (vsv train) and promote (vsv promote) first")

@@ -59,6 +59,15 @@ class DataSet:
     def table(self, name: str) -> pd.DataFrame:
         return getattr(self, name)
 
+    def known_at(self, day: dt.date) -> DataSet:
+        """The data as the office held it on `day`: records dated later are not there yet, and an enrolment that
+        ended later was still running (a backtest trains on what was known then)."""
+        cut = pd.Timestamp(day)
+        enrollments = self.enrollments[self.enrollments["start_date"] <= cut].copy()
+        enrollments.loc[enrollments["end_date"] > cut, "end_date"] = pd.NaT
+        return DataSet(self.youths, enrollments, self.diplomas[self.diplomas["diploma_date"] <= cut],
+                       self.absence_reports[self.absence_reports["report_date"] <= cut], self.quality)
+
     def end_date(self) -> dt.date:
         """The data's end date: the latest date in enrollments, diplomas and absence reports."""
         candidates = [

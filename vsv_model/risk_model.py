@@ -59,6 +59,10 @@ class TierCutoffs:
         p = np.asarray(probability)
         return np.array(TIERS, dtype=object)[(p >= self.medium).astype(int) + (p >= self.high).astype(int)]
 
+    def places(self) -> dict[str, int | None]:
+        """Places a year per tier, as the cut-offs were sized (none in threshold mode; low has no limit)."""
+        return {"high": self.details.get("high_capacity"), "medium": self.details.get("medium_capacity")}
+
 
 # A made-up youth (no real person's data) in the model's input layout: the input example logged with
 # every model version, so a registry never carries real rows.

@@ -1,7 +1,7 @@
 """An independent checker of the Dutch reason sentences, written from docs/reasons.md alone.
 
 Officers read these sentences aloud to the youth, so every one must be true for its youth. This module does not
-import or copy the code that writes them (vsv_model/wording.py, vsv_model/concepts.py, serving/reasons.py): it
+import or copy the code that writes them (vsv_model/wording.py, vsv_model/concepts.py, vsv_model/explanations.py): it
 parses each sentence with regular expressions built from the spec's phrases and compares what it states with the
 youth's decoded feature values. A sentence it cannot parse is itself a problem.
 

@@ -514,11 +514,11 @@ def features_for(data: DataSet, as_of: dt.date) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def small_population(tmp_path_factory):
-    from data_synthetic.generate import GeneratorConfig, generate_population
+    from data_synthetic.generate import WorldConfig, generate_world
     from data_synthetic.writer import write_tables
 
     directory = tmp_path_factory.mktemp("pit")
-    write_tables(directory, generate_population(GeneratorConfig(youths=1500, seed=5)).tables)
+    write_tables(directory, generate_world(WorldConfig(youths=1500, seed=5)).tables)
     return read_data_dir(directory)
 
 

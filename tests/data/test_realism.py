@@ -135,3 +135,17 @@ def test_the_closures_and_the_labour_market_pull_show_in_the_leavers(default_wor
     assert rate[["2022/23", "2023/24"]].mean() > before + 0.2  # the labour market pulls
     assert abs(rate[["2024/25", "2025/26"]].mean() - before) < 0.25  # and lets go
     assert dt.date(2026, 10, 1) == default_world.config.data_end
+
+
+@pytest.mark.slow
+def test_vsv_generate_prints_each_published_figure_and_the_target_group_per_year(default_world):
+    lines = realism.realism_lines(default_world.realism)
+    table = default_world.realism.set_index(["school_year", "place", "figure"])["simulated"]
+    leavers = next(line for line in lines if line.startswith("new early school leavers:"))
+    assert f"2016/17 {table[('2016/17', 'region', 'new_early_school_leavers')]:,.0f}" in leavers
+    assert leavers.endswith("3 of 3 within")
+    assert any(line.startswith("relative absence per 1,000 per municipality (2017/18, tolerance ±20%): ") for line in lines)
+    group = next(line for line in lines if line.startswith("target group 18-22 on 1 October"))
+    for year in (2014, 2020, 2026):
+        size = table[(f"{year}/{str(year + 1)[2:]}", "region", "in_scope_18_22")]
+        assert f"{year} {size:,.0f} ({100 * 470 / size:.1f}%)" in group

@@ -13,11 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from serving.batch import score_population
-from serving.reasons import BACKGROUND, REASON, explain_rows
 from tests.builders import diploma, enrolment, history, report, request_youth
 from tests.data.reasons_checker import check_rows, check_youth, summary
 from vsv_model.concepts import CONCEPT_NAMES, MEMBERSHIP
 from vsv_model.contract import EDUCATION_TYPES, MBO_TYPES, UNKNOWN
+from vsv_model.explanations import BACKGROUND, REASON, explain_rows
 from vsv_model.feature_spec import FEATURE_NAMES, SCHOOL_MUNICIPALITY_CATEGORIES
 from vsv_model.risk_model import decode_value, encode_records
 

@@ -16,9 +16,10 @@ from data_synthetic.futures import share_without_startkwalificatie
 from data_synthetic.generate import WorldConfig, generate_world
 from data_synthetic.state import MBO2, pack
 from features.events import events_from_dataset
-from features.labels import no_sq_by_23
+from features.labels import no_startkwalificatie_by
 from vsv_model.dates import day_of
 from vsv_model.reader import read_data_dir
+from vsv_model.target_group import EXTENDED_TO_27
 
 Z_1_PERCENT = 2.576
 
@@ -132,7 +133,7 @@ def test_each_youth_has_one_outcome_and_it_is_the_one_the_features_read_from_the
         assert (per_youth == 1).all(), label
     events = events_from_dataset(read_data_dir(small_dir))
     from_files = pd.DataFrame({"youth_id": events.youth_ids,
-                               "label": no_sq_by_23(events, day_of(small_world.config.data_end))})
+                               "label": no_startkwalificatie_by(events, day_of(small_world.config.data_end), 23)})
     merged = truth_frame.dropna(subset=["no_sq_by_23"]).merge(from_files, on="youth_id", validate="m:1")
     assert len(merged) > 1000
     np.testing.assert_array_equal(merged["no_sq_by_23"], merged["label"])
@@ -144,7 +145,7 @@ def test_the_truth_covers_exactly_the_extended_target_group_and_p_true_only_18_t
     data = read_data_dir(small_dir)
     for as_of in ("2016-10-01", "2026-10-01"):
         rows = small_world.truth[small_world.truth["as_of"] == as_of]
-        extended = build_feature_table(data, dt.date.fromisoformat(as_of), max_age=27)
+        extended = build_feature_table(data, dt.date.fromisoformat(as_of), group=EXTENDED_TO_27)
         assert sorted(rows["youth_id"]) == sorted(extended.keys["youth_id"])
         young = build_feature_table(data, dt.date.fromisoformat(as_of))
         assert sorted(rows.loc[rows["p_true"].notna(), "youth_id"]) == sorted(young.keys["youth_id"])

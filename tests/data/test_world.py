@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from data_synthetic.calendar import KNOWN_SHIFTS
-from data_synthetic.generate import GeneratorConfig, WorldConfig, generate_population, generate_world, write_world
+from data_synthetic.generate import WorldConfig, generate_world, write_world
 from data_synthetic.population import FIRST_BIRTH, LAST_BIRTH
 from data_synthetic.region import build_schools
 from features.build import build_feature_table
@@ -21,6 +21,7 @@ from features.events import events_from_dataset
 from vsv_model.contract import MUNICIPALITY_MERGERS, REGION_MUNICIPALITIES, TABLES
 from vsv_model.dates import day_of
 from vsv_model.reader import DataSet, read_data_dir
+from vsv_model.target_group import EXTENDED_TO_27
 
 
 def digest(directory: Path) -> dict[str, str]:
@@ -44,10 +45,6 @@ def test_one_seed_gives_byte_identical_files(tmp_path, fmt):
 def test_another_seed_gives_another_world():
     a, b = (generate_world(WorldConfig(youths=1500, seed=s)) for s in (3, 4))
     assert not np.array_equal(a.tables["youths"]["birth_date"], b.tables["youths"]["birth_date"])
-
-
-def test_the_old_names_still_work():
-    assert GeneratorConfig is WorldConfig and generate_population is generate_world
 
 
 def test_the_written_files_pass_the_reader_with_exactly_the_asked_youths(small_world, small_dir):
@@ -346,7 +343,7 @@ def test_removing_every_record_after_a_yearly_date_changes_no_feature_at_it(smal
     events = events_from_dataset(data)
     for year in range(2014, 2027):
         as_of = dt.date(year, 10, 1)
-        full = build_feature_table(data, as_of, max_age=27, events=events)
-        trimmed = build_feature_table(cut(data, as_of), as_of, max_age=27)
+        full = build_feature_table(data, as_of, group=EXTENDED_TO_27, events=events)
+        trimmed = build_feature_table(cut(data, as_of), as_of, group=EXTENDED_TO_27)
         assert len(full) > 200
         pd.testing.assert_frame_equal(full.to_frame(), trimmed.to_frame(), check_exact=True, obj=str(as_of))

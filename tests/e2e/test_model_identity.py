@@ -19,14 +19,17 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from tests.builders import AS_OF
+from registry.mlflow_registry import using_store
+from tests.builders import fast_config
 from tests.servers import free_port, running_server
 from vsv_cli.app import app
 from vsv_model.feature_spec import FEATURE_NAMES, FEATURES
+from vsv_model.settings import Settings
 
 pytestmark = pytest.mark.slow
 SCORED_AT = "2026-10-01"
-FAST = "seed = 7\n[lightgbm]\nnum_boost_round = 60\n"
+FAST = (f"seed = 7\n[lightgbm]\nnum_boost_round = 60\n[temporal]\ndata_end = '2026-10-01'\n[tiers]\nhigh_capacity = "
+        f"{fast_config().tiers.high_capacity}\nmedium_capacity = {fast_config().tiers.medium_capacity}\n")
 
 
 @pytest.fixture(scope="module")
@@ -36,13 +39,10 @@ def shared_home(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def second_population(tmp_path_factory) -> Path:
-    from data_synthetic.generate import GeneratorConfig, generate_population
-    from data_synthetic.writer import write_tables, write_truth
+    from data_synthetic.generate import WorldConfig, generate_world, write_world
 
     directory = tmp_path_factory.mktemp("population-b")
-    population = generate_population(GeneratorConfig(youths=12000, seed=23))
-    write_tables(directory, population.tables)
-    write_truth(directory, population.truth)
+    write_world(directory, generate_world(WorldConfig(youths=30000, seed=23)))
     return directory
 
 
@@ -55,7 +55,7 @@ def build_registry(root: Path, data: Path, shared_home: Path) -> dict:
         for name, value in env.items():
             patch.setenv(name, value)
         runner = CliRunner()
-        for args in (["train", "--data", str(data), "--as-of", AS_OF.isoformat(), "--config", str(root / "train.toml")],
+        for args in (["train", "--data", str(data), "--config", str(root / "train.toml")],
                      ["promote", "--force", "--reason", "two registries test"],
                      ["score", "--data", str(data), "--as-of", SCORED_AT, "--out", env["VSV_SCORES"]]):
             done = runner.invoke(app, args)
@@ -81,10 +81,7 @@ def feature_form(row: pd.Series) -> dict:
 
 
 def pyfunc_probabilities(registry: dict, features: pd.DataFrame) -> np.ndarray:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MLFLOW_TRACKING_URI", registry["env"]["MLFLOW_TRACKING_URI"])
-        mlflow.set_tracking_uri(registry["env"]["MLFLOW_TRACKING_URI"])
-        mlflow.set_registry_uri(registry["env"]["MLFLOW_TRACKING_URI"])
+    with using_store(Settings(tracking_uri=registry["env"]["MLFLOW_TRACKING_URI"])):
         return champion_pyfunc().predict(features)["probability"].to_numpy()
 
 

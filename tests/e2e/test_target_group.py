@@ -12,13 +12,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from tests.builders import feature_values, request_youth
+from tests.builders import fast_config, feature_values, request_youth
 from tests.servers import free_port, running_server
 from vsv_cli.app import app
 from vsv_model.target_group import CURRENT_LAW, EXTENDED_TO_27
 
 pytestmark = pytest.mark.slow
-AS_OF = "2019-10-01"
 SCORED_AT = "2019-10-01"
 
 
@@ -32,7 +31,11 @@ def store_27(population_dir, tmp_path_factory):
         for name, value in env.items():
             patch.setenv(name, value)
         runner = CliRunner()
-        trained = runner.invoke(app, ["train", "--data", str(population_dir), "--as-of", AS_OF, "--max-age", "27"])
+        config = root / "train.toml"
+        config.write_text(f"[tiers]\nhigh_capacity = {fast_config().tiers.high_capacity}\nmedium_capacity = "
+                          f"{fast_config().tiers.medium_capacity}\n[lightgbm]\nnum_boost_round = 150\n")
+        trained = runner.invoke(app, ["train", "--data", str(population_dir), "--max-age", "27", "--end-date", "2026-10-01",
+                                      "--config", str(config)])
         assert trained.exit_code == 0, trained.output
         assert "ages 18-26, outcome by 27" in trained.output
         promoted = runner.invoke(app, ["promote", "--force", "--reason", "test of the 18-27 target group"])

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from registry.mlflow_registry import using_store
 from tests.builders import AS_OF
 from vsv_cli.app import app
 from vsv_model.feature_spec import FEATURES
@@ -17,8 +18,8 @@ from vsv_model.risk_model import encode_frame
 
 @pytest.fixture(scope="module")
 def champion_pyfunc(champion_store):
-    mlflow.set_tracking_uri(champion_store["settings"].tracking_uri)
-    return mlflow.pyfunc.load_model("models:/vsv-risk@champion")
+    with using_store(champion_store["settings"]):
+        return mlflow.pyfunc.load_model("models:/vsv-risk@champion")
 
 
 @pytest.fixture(scope="module", params=[".csv", ".parquet"])

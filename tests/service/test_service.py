@@ -252,9 +252,11 @@ def test_vsv_score_writes_every_in_scope_youth_and_counts_tiers_against_capacity
     frame = pd.read_parquet(out)
     reasons = [f"reason_{r}_{part}" for r in range(1, 6) for part in ("concept", "sentence_nl", "contribution", "direction")]
     concepts = [f"contribution_{c}" for c in ("schoolsituatie", "verzuim", "schoolloopbaan", "diploma", "leeftijd", "schoollocatie")]
-    assert list(frame.columns) == ["youth_id", "as_of", "probability", "tier", "tier_nl", "route", "route_nl", "model_version",
-                                   "model_run_id", "model_fingerprint", *reasons, *concepts, "data_quality", "base_value",
-                                   "log_odds", *FEATURE_NAMES]
+    assert list(frame.columns) == ["youth_id", "as_of", "probability", "tier", "tier_nl", "route", "route_nl", "rank",
+                                   "within_capacity", "model_version", "model_run_id", "model_fingerprint", *reasons, *concepts,
+                                   "data_quality", "base_value", "log_odds", *FEATURE_NAMES]
+    assert sorted(frame["rank"]) == list(range(1, len(frame) + 1))
+    assert (frame.sort_values("rank")["probability"].diff().dropna() <= 0).all()
     assert (frame["model_run_id"] == champion_store["run_id"]).all()
     np.testing.assert_allclose(frame["base_value"] + frame[concepts].sum(axis=1), frame["log_odds"], rtol=0, atol=1e-9)
     expected = scored_current["frame"]  # the same cohort scored by the same model through serving.batch
@@ -270,12 +272,7 @@ def test_vsv_score_writes_every_in_scope_youth_and_counts_tiers_against_capacity
 
 
 def test_vsv_score_without_a_champion_exits_2_with_a_clear_message(champion_store, tracking, population_dir, tmp_path):
-    from registry import mlflow_registry as registry
-
-    try:
-        result = run_vsv("score", "--data", str(population_dir), "--as-of", "2026-10-01", "--out", str(tmp_path / "s.csv"))
-    finally:
-        registry.configure_tracking(champion_store["settings"])  # MLflow keeps the tracking URI globally
+    result = run_vsv("score", "--data", str(population_dir), "--as-of", "2026-10-01", "--out", str(tmp_path / "s.csv"))
     assert result.exit_code == 2
     assert "error: no champion model: train (vsv train) and promote (vsv promote) first" in result.stderr
     assert not (tmp_path / "s.csv").exists()

@@ -1,0 +1,22 @@
+"""The command line's help is read by data scientists: config sections such as [gates] are printed as written,
+not swallowed as markup."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from vsv_cli.app import app
+
+
+def help_of(*command: str) -> str:
+    done = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
+    assert done.exit_code == 0, done.output
+    return " ".join(done.stdout.split())
+
+
+def test_config_sections_in_help_texts_are_printed_as_written():
+    assert "TOML file with the [gates] bounds." in help_of("promote")
+    trained = help_of("train")
+    assert "(the [search] grid, with the cost of an explanation counted)" in trained
+    assert "default: the config's [target_group], else today's group" in trained
+    assert "Plant a documented harm KIND[=SIZE]" in help_of("generate")

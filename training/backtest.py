@@ -1,0 +1,99 @@
+"""`vsv backtest`: a rolling-origin backtest. For each origin year the model is trained on what the office knew
+on 1 October of that year (records dated later are not there yet; outcomes not yet known are not used) and
+judged on the cohorts of that date and the following ones, with the outcomes the full data knows.
+
+It shows how a model trained before a shock (the 2020-21 school closures, the 2022-24 labour market) fares
+through it: per origin and cohort, AUC, Brier, calibration error, precision and recall at capacity, the
+outcome rate per tier and the gap to the known truth, each with a bootstrap interval.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+
+from training.config import TrainConfig
+from training.dataset import (
+    OUTCOME,
+    TRUTH_FILE,
+    attach_truth,
+    build_training_data,
+    data_end_of,
+    frame_of,
+    labelled_tables,
+)
+from training.evaluation_report import evaluate_model
+from training.model import train_risk_model
+from vsv_model.reader import read_data_dir
+
+SHOWN = ("roc_auc", "brier", "ece", "precision_at_capacity", "recall_at_capacity")
+
+
+def backtest(data_dir: Path, first: int, last: int, config: TrainConfig) -> pd.DataFrame:
+    """One row per (origin year, judged cohort): the figures of the model trained at that origin."""
+    full = read_data_dir(data_dir)
+    end = data_end_of(full, config)
+    cohorts = judged_cohorts(full, first, end, config, Path(data_dir))
+    rows = []
+    for year in range(first, last + 1):
+        origin = dt.date(year, 10, 1)
+        data = build_training_data(None, None, config, data=full.known_at(origin), hold_out_test=False)
+        model, _ = train_risk_model(data, config)
+        for day, (cohort, known) in cohorts.items():
+            if day >= origin:
+                rows.append(judged(model, cohort, origin, day, len(data.frame), config) | {"outcome_known_share": known})
+    return pd.DataFrame(rows)
+
+
+def judged_cohorts(full, first: int, end: dt.date, config: TrainConfig, data_dir: Path) -> dict[dt.date, tuple]:
+    """The cohorts from the first origin on, with the outcomes the full data knows (unknown ones left out, and
+    their share said: a recent cohort is judged on its older youths only)."""
+    dates = [dt.date(y, 10, 1) for y in range(first, end.year + 1) if dt.date(y, 10, 1) <= end]
+    tables = labelled_tables(full, dates, config.target_group, end)
+    cohorts = {}
+    for day, table in zip(dates, tables, strict=True):
+        everyone = frame_of(table)
+        frame = everyone.dropna(subset=[OUTCOME])
+        if frame[OUTCOME].nunique() == 2:
+            labelled = attach_truth(frame.assign(**{OUTCOME: frame[OUTCOME].astype(int)}), data_dir / TRUTH_FILE)
+            cohorts[day] = (labelled, len(frame) / len(everyone))
+    return cohorts
+
+
+def judged(model, cohort: pd.DataFrame, origin: dt.date, day: dt.date, fit_rows: int, config: TrainConfig) -> dict:
+    evaluation = evaluate_model(model, cohort, config.gates, seed=config.seed)
+    m = evaluation.metrics
+    row = {"origin": origin.isoformat(), "cohort": day.isoformat(), "years_ahead": day.year - origin.year,
+           "fit_rows": fit_rows, "youths": len(cohort), "outcome_rate": float(cohort[OUTCOME].mean())}
+    for name in SHOWN:
+        row[name] = m[name]
+        if f"{name}_low" in m:
+            row[f"{name}_low"], row[f"{name}_high"] = m[f"{name}_low"], m[f"{name}_high"]
+    row |= {f"outcome_rate_{t}": m[f"outcome_rate_{t}"] for t in ("low", "medium", "high")}
+    row |= {k: m[k] for k in ("truth_roc_auc", "truth_auc_gap") if k in m}
+    return row
+
+
+def log_backtest(data_dir: Path, first: int, last: int, config: TrainConfig, settings) -> tuple[pd.DataFrame, str]:
+    """Run the backtest and log it to MLflow: the table, a plot per metric over the cohorts, and summary metrics."""
+    import tempfile
+
+    import mlflow
+
+    from registry import mlflow_registry as registry
+    from training import plots
+
+    table = backtest(data_dir, first, last, config)
+    with (registry.using_store(settings),
+          mlflow.start_run(experiment_id=registry.experiment_id(settings), run_name=f"backtest {first}-{last}") as run,
+          tempfile.TemporaryDirectory() as tmp):
+        mlflow.log_params({"from": first, "to": last, "data_dir": str(Path(data_dir).resolve())})
+        for row in table.itertuples():
+            prefix = f"origin_{row.origin[:4]}.cohort_{row.cohort[:4]}"
+            mlflow.log_metrics({f"{prefix}.{name}": getattr(row, name) for name in SHOWN})
+        table.to_csv(Path(tmp) / "backtest.csv", index=False)
+        plots.plot_backtest(table, Path(tmp) / "backtest.png")
+        mlflow.log_artifacts(tmp, "backtest")
+    return table, run.info.run_id

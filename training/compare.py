@@ -1,0 +1,116 @@
+"""Champion against challenger, cleanly: on youths neither has seen in any fitting role, paired, with intervals;
+and how much the list an officer works from would change.
+
+The comparison set is rebuilt from the data by the challenger's recorded definition (data digest, test date,
+target group, split) and the champion's (its fit dates and split): the challenger's test youths, minus every
+youth the champion could have fitted on (in scope at one of its fit dates and outside its held-out group). With
+the same split key, which is the default, that is none of them: the held-out group is never fitted on. No
+youth-level row is kept in the tracking store; the set is identified by its digest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from features.build import build_feature_table
+from features.events import events_from_dataset
+from training.dataset import OUTCOME, current_date, digest_directory, frame_of, hashed, youth_digest
+from vsv_model.explanations import explain_rows, reason_columns
+from vsv_model.policy import TIERS
+from vsv_model.reader import DataSet, read_data_dir
+from vsv_model.risk_model import RiskModel, encode_frame
+from vsv_model.target_group import TargetGroup
+
+
+class ComparisonError(ValueError):
+    """The comparison set cannot be rebuilt (the data changed, or the definition is missing)."""
+
+
+@dataclass
+class ComparisonData:
+    data: DataSet
+    test: pd.DataFrame  # the challenger's test cohort, labelled
+    clean: np.ndarray  # rows of `test` the champion never fitted on
+    current: pd.DataFrame  # the target group at the data's newest 1 October
+
+
+def load_comparison_data(challenger: RiskModel, champion: RiskModel | None, data_dir: Path | None) -> ComparisonData:
+    """Read the challenger's data (checked against its digest) and rebuild its test cohort and the clean rows."""
+    definition = challenger.info.get("definition")
+    if not definition:
+        raise ComparisonError("the challenger records no training definition: train it again with this version of vsv")
+    directory = Path(data_dir or definition["data_dir"])
+    if not directory.is_dir():
+        raise ComparisonError(f"the challenger's data directory {directory} is not there: pass --data to a copy of it")
+    if digest_directory(directory) != definition["data_digest"]:
+        raise ComparisonError(f"the data in {directory} is not the data the challenger was trained on (its digest differs)")
+    data = read_data_dir(directory)
+    group = TargetGroup.from_dict(definition["target_group"])
+    test = test_cohort(data, dt.date.fromisoformat(definition["test_date"]), group, definition)
+    if youth_digest(test["youth_id"]) != definition["test_youths_digest"]:
+        raise ComparisonError("the rebuilt test cohort is not the one the challenger was evaluated on")
+    seen = fitted_youths(data, champion, group) if champion is not None else set()
+    clean = np.flatnonzero(~test["youth_id"].isin(seen).to_numpy())
+    current_day = dt.date.fromisoformat(definition["data_end"])
+    return ComparisonData(data, test, clean, current_cohort(data, current_day, group))
+
+
+def test_cohort(data: DataSet, day: dt.date, group: TargetGroup, definition: dict) -> pd.DataFrame:
+    """The challenger's test set: its held-out youths of the cohort at `day`, labelled."""
+    end = dt.date.fromisoformat(definition["data_end"])
+    table = build_feature_table(data, day, group=group, with_label=True, end_date=end, events=events_from_dataset(data))
+    frame = frame_of(table).dropna(subset=[OUTCOME])
+    frame = frame[hashed(frame["youth_id"], f"split-{definition['split_key']}") < definition["test_share"]]
+    return frame.assign(**{OUTCOME: frame[OUTCOME].astype(np.int64)}).reset_index(drop=True)
+
+
+def fitted_youths(data: DataSet, champion: RiskModel, group: TargetGroup) -> set:
+    """Every youth the champion could have fitted on: in scope at one of its fit dates, outside its held-out group
+    (a model without a recorded split is taken to have fitted on everyone it saw)."""
+    definition = champion.info.get("definition") or {}
+    dates = [dt.date.fromisoformat(d) for d in definition.get("fit_dates", champion.info.get("as_of_dates", []))]
+    events = events_from_dataset(data)
+    seen = pd.concat([build_feature_table(data, day, group=group, events=events).keys["youth_id"] for day in dates]
+                     ) if dates else pd.Series([], dtype=object)
+    if "split_key" in definition:
+        seen = seen[hashed(seen, f"split-{definition['split_key']}") >= definition["test_share"]]
+    return set(seen)
+
+
+def current_cohort(data: DataSet, end: dt.date, group: TargetGroup) -> pd.DataFrame:
+    table = build_feature_table(data, current_date(end), group=group)
+    return pd.concat([table.keys, table.features], axis=1)
+
+
+def jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    union = (a | b).sum()
+    return float((a & b).sum() / union) if union else 1.0
+
+
+def stability(champion: RiskModel, challenger: RiskModel, current: pd.DataFrame) -> dict:
+    """How the list would change on the current population: overlap of the high tier and of high plus medium,
+    the tier transition matrix, the share whose advised route changes, the share whose top reason changes."""
+    matrix = encode_frame(current)
+    old, new = explain_for(champion, matrix), explain_for(challenger, matrix)
+    old_tier, new_tier = old["tier"], new["tier"]
+    transitions = pd.crosstab(pd.Categorical(old_tier, TIERS), pd.Categorical(new_tier, TIERS), dropna=False)
+    return {
+        "youths": len(current),
+        "jaccard_high": jaccard(old_tier == "high", new_tier == "high"),
+        "jaccard_high_medium": jaccard(old_tier != "low", new_tier != "low"),
+        "route_change_share": float((old_tier != new_tier).mean()) if len(current) else 0.0,
+        "top_reason_change_share": float((old["top"] != new["top"]).mean()) if len(current) else 0.0,
+        "transitions": {f"{a}->{b}": int(transitions.loc[a, b]) for a in TIERS for b in TIERS},
+    }
+
+
+def explain_for(model: RiskModel, matrix: np.ndarray) -> dict[str, np.ndarray]:
+    contributions, _ = model.contributions(matrix, num_threads=2)
+    probability = model.probability(matrix, num_threads=2)
+    top = reason_columns(explain_rows(matrix, contributions), k=1)["reason_1_concept"]
+    return {"tier": model.tiers(probability), "top": np.asarray(top, dtype=object)}
