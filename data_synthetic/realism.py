@@ -294,7 +294,9 @@ def capacity_line(realism: pd.DataFrame) -> str:
     """The target group on each 1 October and the share of it the matchmakers' places cover."""
     region = realism[realism["place"] == REGION].set_index(["school_year", "figure"])["simulated"]
     years = sorted({year for year, figure in region.index if figure == "in_scope_18_22"})
-    shown = ", ".join(f"{year[:4]} {region[(year, 'in_scope_18_22')]:,.0f} ({region[(year, 'capacity_share_percent')]:.1f}%)"
+    # The share from the group itself: the table's share is rounded to 2 decimals, and rounding twice
+    # shows 4.75 for 4.746 as 4.8.
+    shown = ", ".join(f"{year[:4]} {region[(year, 'in_scope_18_22')]:,.0f} ({100 * CAPACITY / region[(year, 'in_scope_18_22')]:.1f}%)"
                       for year in years)
     return f"target group 18-22 on 1 October (the {CAPACITY} matchmaker places as a share of it): {shown}"
 

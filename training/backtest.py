@@ -26,6 +26,7 @@ from training.dataset import (
 )
 from training.evaluation_report import evaluate_model
 from training.model import train_risk_model
+from vsv_model.progress import progress_bar
 from vsv_model.reader import read_data_dir
 
 SHOWN = ("roc_auc", "brier", "ece", "precision_at_capacity", "recall_at_capacity")
@@ -37,13 +38,15 @@ def backtest(data_dir: Path, first: int, last: int, config: TrainConfig) -> pd.D
     end = data_end_of(full, config)
     cohorts = judged_cohorts(full, first, end, config, Path(data_dir))
     rows = []
-    for year in range(first, last + 1):
-        origin = dt.date(year, 10, 1)
-        data = build_training_data(None, None, config, data=full.known_at(origin), hold_out_test=False)
-        model, _ = train_risk_model(data, config)
-        for day, (cohort, known) in cohorts.items():
-            if day >= origin:
-                rows.append(judged(model, cohort, origin, day, len(data.frame), config) | {"outcome_known_share": known})
+    with progress_bar(last - first + 1, "backtest", "origins") as bar:
+        for year in range(first, last + 1):
+            origin = dt.date(year, 10, 1)
+            data = build_training_data(None, None, config, data=full.known_at(origin), hold_out_test=False)
+            model, _ = train_risk_model(data, config)
+            for day, (cohort, known) in cohorts.items():
+                if day >= origin:
+                    rows.append(judged(model, cohort, origin, day, len(data.frame), config) | {"outcome_known_share": known})
+            bar.update(1)
     return pd.DataFrame(rows)
 
 
