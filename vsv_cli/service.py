@@ -37,6 +37,9 @@ def champion_tag() -> str:
     return tag
 
 
+KEEP_ALIVE_SECONDS = 75
+
+
 def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 3000,
     host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = "127.0.0.1",
@@ -47,7 +50,11 @@ def serve(
     typer.echo("Example request:")
     typer.echo(f"  curl -s -X POST http://{host}:{port}/score -H \"Authorization: Bearer $VSV_KEY\" "
                f"-H 'Content-Type: application/json' -d '{json.dumps(EXAMPLE_REQUEST)}'")
-    command = [sys.executable, "-m", "bentoml", "serve", "serving.service:VsvRisk", "--host", host, "--port", str(port)]
+    # Keep idle connections open longer than clients keep them in their pools (httpx 5 s, proxies up to 60 s).
+    # With uvicorn's default of 5 s the server may close a connection just as a client sends its next request
+    # on it, and that request fails without an answer (a ReadError under load).
+    command = [sys.executable, "-m", "bentoml", "serve", "serving.service:VsvRisk", "--host", host, "--port", str(port),
+               "--timeout-keep-alive", str(KEEP_ALIVE_SECONDS)]
     sys.stdout.flush()
     sys.stderr.flush()
     # Replace this process (and the registry client it loaded) with bentoml's: no idle Python parent stays
