@@ -9,7 +9,8 @@ data with the same edges, so both sides of a comparison are cut by one owner.
   Categoricals: one bin per category of the feature's fixed list. Profiles written before the rule was named
   (`bin_rule` absent) closed their bins on the left; they are still read with that rule.
 - **PSI** = sum over bins of (a - e) * ln(a / e), a and e the current and reference shares. An empty bin counts
-  half a youth (share 0.5 / n) on its side, so one empty bin does not make the index infinite.
+  half a youth (share 0.5 / n) on its side, so one empty bin does not make the index infinite; a bin empty on
+  both sides adds nothing.
 - **The null guard.** With the same distribution on both sides the PSI is about (1/n + 1/m) times a chi-square
   with (bins - 1) degrees of freedom (to second order the PSI is the two-sample chi-square statistic divided by
   nm / (n + m)), so a small sample gives a large PSI by chance alone. A PSI only counts when it also exceeds that null
@@ -65,7 +66,7 @@ def floored(shares: np.ndarray, n: float) -> np.ndarray:
 
 def psi(reference: dict[str, float], current: dict[str, float], n_reference: float, n_current: float) -> float:
     """The population stability index of `current` against `reference` (shares per bin, same keys)."""
-    keys = list(reference)
+    keys = [k for k in reference if reference[k] > 0 or current.get(k, 0.0) > 0]  # a bin empty on both sides adds nothing
     e = floored(np.array([reference[k] for k in keys], dtype=float), n_reference)
     a = floored(np.array([current.get(k, 0.0) for k in keys], dtype=float), n_current)
     return float(np.sum((a - e) * np.log(a / e)))
