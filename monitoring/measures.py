@@ -147,20 +147,50 @@ def reference_rates(reporting: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["school_id", "municipality", "reports", "pupil_years"])
 
 
+def reference_per_date(reporting: dict, key: str) -> pd.DataFrame:
+    """The profile's reports and pupil-years per unit (`school_id` or `municipality`) and fit date, long."""
+    rows = [{"school_id": school, "municipality": entry["municipality"], "date": k, "reports": r, "pupil_years": y}
+            for school, entry in reporting["schools"].items()
+            for k, (r, y) in enumerate(zip(entry["reports"], entry["pupil_years"], strict=True))]
+    frame = pd.DataFrame(rows, columns=["school_id", "municipality", "date", "reports", "pupil_years"])
+    return frame.groupby([key, "date"], as_index=False)[["reports", "pupil_years"]].sum()
+
+
+def dispersion(per_date: pd.DataFrame, key: str, min_expected: float) -> float:
+    """How much more the reports vary from year to year than a Poisson count would, in the reference: Pearson's
+    chi-square of each unit's yearly counts against its own mean rate, over its degrees of freedom (units with at
+    least `min_expected` reports a year), at least 1. Reports come in clusters (one pupil absent often is many
+    reports), so a plain Poisson test would find chance differences clear."""
+    present = per_date[per_date["pupil_years"] > 0]
+    totals = present.groupby(key)[["reports", "pupil_years"]].transform("sum")
+    dates = present.groupby(key)["date"].transform("count")
+    keep = (dates >= 2) & (totals["reports"] / dates >= min_expected)
+    present, totals, dates = present[keep], totals[keep], dates[keep]
+    if present.empty:
+        return 1.0
+    expected = totals["reports"] * present["pupil_years"] / totals["pupil_years"]
+    chi_square = float((((present["reports"] - expected) ** 2) / expected).sum())
+    freedom = int(present.groupby(key).ngroups and (dates.groupby(present[key]).first() - 1).sum())
+    return max(1.0, chi_square / freedom) if freedom > 0 else 1.0
+
+
 def rate_findings(reference: pd.DataFrame, current: pd.DataFrame, key: str, rule: str,
-                  config: MonitorConfig) -> tuple[list[Finding], pd.DataFrame]:
+                  config: MonitorConfig, overdispersion: float = 1.0) -> tuple[list[Finding], pd.DataFrame]:
     """Reports per pupil-year of each unit (`key`: school_id or municipality) now against its reference rate.
 
     A unit is judged when the reference rate predicts at least `min_expected_reports` now; it is a finding when
     its ratio lies outside the bands and the exact test of two Poisson rates (the current count's share of both,
-    binomial given the total) rejects at `significance`, Bonferroni-corrected over the units judged."""
+    binomial given the total) rejects at `significance`, Bonferroni-corrected over the units judged. Both counts
+    are divided by the reference's `overdispersion` first (quasi-Poisson: effective counts)."""
     merged = current.merge(reference, on=key, how="inner", suffixes=("", "_ref"))
     merged = merged[(merged["pupil_years"] > 0) & (merged["pupil_years_ref"] > 0)].copy()
     merged["expected"] = merged["reports_ref"] / merged["pupil_years_ref"] * merged["pupil_years"]
     judged = merged[merged["expected"] >= config.min_expected_reports].copy()
     judged["ratio"] = judged["reports"] / judged["expected"]
-    judged["p_value"] = [rate_ratio_p_value(int(r.reports), r.pupil_years, int(r.reports_ref), r.pupil_years_ref)
+    judged["p_value"] = [rate_ratio_p_value(round(r.reports / overdispersion), r.pupil_years,
+                                            round(r.reports_ref / overdispersion), r.pupil_years_ref)
                          for r in judged.itertuples()]
+    judged["dispersion"] = overdispersion
     threshold = config.significance / max(len(judged), 1)
     findings = []
     for r in judged.itertuples():
@@ -169,7 +199,7 @@ def rate_findings(reference: pd.DataFrame, current: pd.DataFrame, key: str, rule
             where = f" ({r.municipality})" if key == "school_id" else ""
             findings.append(Finding(level, rule, f"{getattr(r, key)}{where}",
                                     f"{int(r.reports)} absence reports in the year where {r.expected:.0f} were due at "
-                                    f"the training's rate (x{r.ratio:.2f}, p={r.p_value:.1e})", float(r.ratio)))
+                                    f"the training's rate (x{r.ratio:.2f}, p={r.p_value:.1e} with dispersion {overdispersion:.1f})", float(r.ratio)))
     return findings, judged
 
 
@@ -180,9 +210,11 @@ def reporting_drift(profile: dict, current: pd.DataFrame, config: MonitorConfig)
         return [], pd.DataFrame()
     reference = reference_rates(reporting)
     current = current[current["school_id"] != ""]
-    schools, table = rate_findings(reference, current, "school_id", "reporting_school", config)
-    towns, _ = rate_findings(municipality_rates(reference.assign(school_id=reference["school_id"])),
-                             municipality_rates(current), "municipality", "reporting_municipality", config)
+    spread = {key: dispersion(reference_per_date(reporting, key), key, config.min_expected_reports)
+              for key in ("school_id", "municipality")}
+    schools, table = rate_findings(reference, current, "school_id", "reporting_school", config, spread["school_id"])
+    towns, _ = rate_findings(municipality_rates(reference), municipality_rates(current), "municipality",
+                             "reporting_municipality", config, spread["municipality"])
     return schools + towns, table
 
 

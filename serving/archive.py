@@ -170,9 +170,9 @@ def archived_runs(engine: Engine) -> list[ArchivedRun]:
 
 
 def archived_scores(engine: Engine, run_id: int) -> pd.DataFrame:
-    """The youths of one archived run (only a run whose own row was written)."""
+    """The youths of one archived run by youth id (only a run whose own row was written)."""
     query = (sa.select(archived_scores_table).join(score_runs_table, score_runs_table.c.id == archived_scores_table.c.run_id)
-             .where(archived_scores_table.c.run_id == run_id))
+             .where(archived_scores_table.c.run_id == run_id).order_by(archived_scores_table.c.youth_id))
     with engine.connect() as connection:
         return pd.DataFrame(connection.execute(query).fetchall(), columns=SCORE_COLUMNS)
 

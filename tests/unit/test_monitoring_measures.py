@@ -14,6 +14,7 @@ from monitoring.measures import (
     LEVELS,
     WARN,
     capacity_findings,
+    dispersion,
     expected_auc_finding,
     feature_drift,
     rate_findings,
@@ -166,3 +167,19 @@ def test_the_monitor_section_is_read_and_unknown_keys_are_refused(tmp_path):
         load_monitor_config(path)
     with pytest.raises(ValueError, match="psi_warn"):
         MonitorConfig(psi_warn=0.3, psi_alarm=0.2)
+
+
+def test_the_reports_overdispersion_by_hand():
+    # A: 10 and 30 reports in equal years (mean 20): (10^2 + 10^2) / 20 = 10 on 1 df; B: 20 and 20: 0 on 1 df
+    per_date = pd.DataFrame({"school_id": ["A", "A", "B", "B"], "date": [0, 1, 0, 1], "reports": [10, 30, 20, 20],
+                             "pupil_years": [1.0, 1.0, 1.0, 1.0]})
+    assert dispersion(per_date, "school_id", 5) == pytest.approx(5.0)
+    assert dispersion(per_date[per_date["school_id"] == "B"], "school_id", 5) == 1.0  # never below Poisson
+    # with dispersion 5, school A of the reference (100 reports in 10 years) sending 0 where 10 were due is no
+    # longer clear: 0 of 20 effective reports at 1/11 has p = 2 x (10/11)^20 > 0.001 / 2
+    reference = pd.DataFrame({"school_id": ["A", "C"], "municipality": ["Dordrecht"] * 2, "reports": [100, 100],
+                              "pupil_years": [10.0, 10.0]})
+    current = pd.DataFrame({"school_id": ["A", "C"], "municipality": ["Dordrecht"] * 2, "reports": [0, 12],
+                            "pupil_years": [1.0, 1.0]})
+    findings, judged = rate_findings(reference, current, "school_id", "reporting_school", CONFIG, 5.0)
+    assert findings == [] and judged["dispersion"].tolist() == [5.0, 5.0]
