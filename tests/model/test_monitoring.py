@@ -67,6 +67,13 @@ def cli(monkeypatch, tmp_path, served):
     return lambda *args: CliRunner().invoke(app, [str(a) for a in args], env={"COLUMNS": "200"})
 
 
+def thresholds(tmp_path, history_years: int):
+    """A `[monitor]` section with the defaults but fewer yearly dates in the report (each costs a feature build)."""
+    path = tmp_path / "monitor.toml"
+    path.write_text(f"[monitor]\nhistory_years = {history_years}\n", encoding="utf-8")
+    return path
+
+
 def finding_lines(output: str) -> list[str]:
     return [line for line in output.splitlines() if re.match(r"^(WARN|ALARM) ", line)]
 
@@ -75,7 +82,8 @@ def test_drift_is_found_at_2021_and_names_the_absence_features(drifted, monkeypa
     directory, _, served = drifted
     run = cli(monkeypatch, tmp_path, served)
     report = tmp_path / "report.html"
-    done = run("monitor", "--data", directory, "--as-of", "2021-10-01", "--report", report, "--no-track")
+    done = run("monitor", "--data", directory, "--as-of", "2021-10-01", "--report", report, "--no-track",
+               "--config", thresholds(tmp_path, 1))
     assert done.exit_code in (1, 2), done.output
     named = {line.split()[2].rstrip(":") for line in finding_lines(done.stdout)}
     assert named & ABSENCE_FEATURES, done.stdout
@@ -89,7 +97,8 @@ def test_no_false_alarm_without_drift(calm, monkeypatch, tmp_path):
     directory, data, served = calm
     for day in ("2023-10-01", "2025-10-01"):
         assert monitor(served, data, dt.date.fromisoformat(day), QUICK).findings == []
-    done = cli(monkeypatch, tmp_path, served)("monitor", "--data", directory, "--as-of", "2026-10-01", "--no-track")
+    done = cli(monkeypatch, tmp_path, served)("monitor", "--data", directory, "--as-of", "2026-10-01", "--no-track",
+                                              "--config", thresholds(tmp_path, 0))
     assert done.exit_code == 0 and finding_lines(done.stdout) == [], done.output
 
 
@@ -130,7 +139,8 @@ def test_score_archives_and_the_estimates_hold_once_outcomes_are_known(calm, mon
     [archived] = archived_runs(engine)
     scored = pd.read_csv(tmp_path / "scores.csv")
     assert (archived.as_of, archived.youths, archived.model_fingerprint) == ("2022-10-01", len(scored), served.fingerprint)
-    done = run("monitor", "--data", directory, "--as-of", "2026-10-01", "--report", tmp_path / "report.html")
+    done = run("monitor", "--data", directory, "--as-of", "2026-10-01", "--report", tmp_path / "report.html",
+               "--config", thresholds(tmp_path, 0))
     assert done.exit_code == 0 and "Logged to MLflow run" in done.stdout, done.output
     realised = monitor(served, read_data_dir(directory), dt.date(2026, 10, 1), QUICK, engine).realised.iloc[0]
     assert realised["matured"] >= 200
