@@ -79,6 +79,15 @@ def capacity_plot(result: MonitorResult) -> str:
     return image(fig)
 
 
+def shown(value) -> str:
+    """A figure as the report prints it: counts with thousands separators, fractions to three decimals."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return ""
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
+    return f"{float(value):.3f}"
+
+
 def table(frame: pd.DataFrame, digits: int = 3) -> str:
     if frame.empty:
         return "<p>None.</p>"
@@ -99,6 +108,7 @@ def fragment(result: MonitorResult, psi_warn: float = 0.1, psi_alarm: float = 0.
          "now": estimate["expected_recall_at_capacity"]},
     ] + [{"measure": f"expected outcome rate {t}", "at training (fit rows)": (reference.get("expected_outcome_rate") or {}).get(t),
           "now": estimate["expected_outcome_rate"][t]} for t in TIERS])
+    expected = expected.astype(object).map(lambda v: v if isinstance(v, str) else shown(v))
     concepts = pd.DataFrame([{"concept": c, "at training": a, "now": b} for c, (a, b) in result.concepts.items()])
     features = result.features.sort_values("psi", ascending=False) if not result.features.empty else result.features
     reporting = result.reporting
