@@ -174,7 +174,10 @@ def archived_scores(engine: Engine, run_id: int) -> pd.DataFrame:
     query = (sa.select(archived_scores_table).join(score_runs_table, score_runs_table.c.id == archived_scores_table.c.run_id)
              .where(archived_scores_table.c.run_id == run_id).order_by(archived_scores_table.c.youth_id))
     with engine.connect() as connection:
-        return pd.DataFrame(connection.execute(query).fetchall(), columns=SCORE_COLUMNS)
+        rows = connection.execute(query).fetchall()
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(SCORE_COLUMNS)  # by column: pandas is slow on row objects
+    frame = pd.DataFrame({name: np.asarray(values, dtype=object) for name, values in zip(SCORE_COLUMNS, columns, strict=True)})
+    return frame.astype({"run_id": np.int64, "probability": float})
 
 
 @dataclass(frozen=True)
