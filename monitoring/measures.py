@@ -9,7 +9,7 @@ what was measured against what.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -71,7 +71,8 @@ def share_ratio(current: float, reference: float) -> float:
 
 def feature_drift(profile: dict, features: pd.DataFrame, config: MonitorConfig) -> tuple[list[Finding], pd.DataFrame]:
     """Per feature the PSI against the reference bins (with its null quantile), and the shares with a value above
-    zero (numbers: any absence, any report), missing and unknown, each judged against the reference."""
+    zero (numbers: any absence, any report), missing and unknown, and (categoricals) of each category, each judged
+    against the reference (a PSI spread over many categories can hide one category that grew by half)."""
     rule = profile.get("bin_rule", LEFT_CLOSED)
     n_ref = float(profile.get("rows_per_date") or profile["rows"])  # one date's worth: the fit dates repeat youths
     n_cur = float(len(features))
@@ -101,6 +102,15 @@ def feature_drift(profile: dict, features: pd.DataFrame, config: MonitorConfig) 
             finding = share_finding(spec.name, what, ref, cur, n_ref, n_cur, config)
             if finding:
                 findings.append(finding)
+        if spec.is_categorical:  # each category's share, Bonferroni over those large enough to move by the minimum
+            movable = sum(1 for c in spec.categories
+                          if max(entry["shares"].get(c, 0.0), current.get(c, 0.0)) >= config.share_change_min)
+            tested = replace(config, significance=config.significance / max(movable, 1))
+            for category in spec.categories:
+                finding = share_finding(spec.name, f"'{category}'", entry["shares"].get(category, 0.0),
+                                        current.get(category, 0.0), n_ref, n_cur, tested)
+                if finding:
+                    findings.append(finding)
         rows.append(row)
     return findings, pd.DataFrame(rows)
 

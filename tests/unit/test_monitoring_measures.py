@@ -183,3 +183,23 @@ def test_the_reports_overdispersion_by_hand():
                             "pupil_years": [1.0, 1.0]})
     findings, judged = rate_findings(reference, current, "school_id", "reporting_school", CONFIG, 5.0)
     assert findings == [] and judged["dispersion"].tolist() == [5.0, 5.0]
+
+
+def test_one_category_that_grows_by_half_is_found_though_the_psi_is_small():
+    """current_education: mbo-1 from 6% to 9.5% of 2,250 youths (x1.58, z = 4.4 > 3.99, the two-sided 0.001 / 15
+    level: all 15 categories hold at least 1%), the rest in proportion: PSI 0.02, under any threshold; the
+    category's share is found."""
+    from vsv_model.feature_spec import FEATURES_BY_NAME
+
+    categories = FEATURES_BY_NAME["current_education"].categories
+    reference = {c: 0.94 / (len(categories) - 1) for c in categories} | {"mbo-1": 0.06}
+    counts = {c: round(2250 * 0.905 / (len(categories) - 1)) for c in categories} | {"mbo-1": round(2250 * 0.095)}
+    profile = {"bin_rule": "right_closed", "rows": 2250, "rows_per_date": 2250,
+               "features": {"current_education": {"edges": None, "shares": reference, "missing": 0.0,
+                                                  "unknown": reference["onbekend"],
+                                                  "nonzero": None}}}
+    values = pd.Series(np.repeat(list(counts), list(counts.values())))
+    findings, table = feature_drift(profile, pd.DataFrame({"current_education": values}), CONFIG)
+    assert table.loc[0, "psi"] < 0.025
+    assert [(f.level, f.rule, f.message.split(" against")[0]) for f in findings] == [
+        (WARN, "share", f"share 'mbo-1' {counts['mbo-1'] / len(values):.1%}")]
