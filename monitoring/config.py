@@ -7,7 +7,7 @@ key is optional and an unknown key is refused by name. Example with the defaults
     psi_warn = 0.1              # population stability index of a feature (or of the probability) against training
     psi_alarm = 0.25
     significance = 0.001        # every finding must also be clear at this level (two-sided), so noise is no finding
-    share_ratio_warn = 1.5      # share with any absence / any report, missing and unknown shares: current over
+    share_ratio_warn = 1.5      # share with any absence / any report, missing, unknown, each category: current over
     share_ratio_alarm = 2.0     #   reference outside [1/r, r] (and clear)
     share_change_min = 0.01     # ... and moved by at least this much (absolute), so a share of 0.1% -> 0.2% is no finding
     rate_ratio_warn = 1.5       # reports per pupil-year of a school or a municipality: current over reference
