@@ -102,17 +102,24 @@ def test_no_false_alarm_without_drift(calm, monkeypatch, tmp_path):
     assert done.exit_code == 0 and finding_lines(done.stdout) == [], done.output
 
 
-def test_a_school_that_stops_reporting_is_found(calm, tmp_path):
-    """reporting_stop=1: from 2025-10-01 the largest mbo location reports nothing new. The world is the calm one up
-    to then (same seed), so the calm champion is the one that would be serving."""
+@pytest.mark.parametrize(("shift", "rule", "subjects"), [
+    ("reporting_stop", "reporting_school", None),  # the largest mbo location reports nothing new
+    ("absence_level", "share", ABSENCE_FEATURES),  # absence twice as intense
+])
+def test_a_planted_shift_is_found(calm, tmp_path, shift, rule, subjects):
+    """The shift at size 1 from 2025-10-01, monitored at 2026-10-01. The world is the calm one up to then (same
+    seed), so the calm champion is the one that would be serving."""
     from data_synthetic.generate import WorldConfig, generate_world, write_world
 
-    _, data, served = calm
+    _, _, served = calm
     write_world(tmp_path, generate_world(WorldConfig(youths=POPULATION_YOUTHS, seed=11, drift=False,
-                                                     shifts=(("reporting_stop", 1.0),))))
-    found = monitor(served, read_data_dir(tmp_path), dt.date(2026, 10, 1), QUICK).findings
-    schools = [f for f in found if f.rule == "reporting_school"]
-    assert [f.level for f in schools] == ["alarm"] and schools[0].value < 0.5, [f.line() for f in found]
+                                                     shifts=((shift, 1.0),))))
+    found = [f for f in monitor(served, read_data_dir(tmp_path), dt.date(2026, 10, 1), QUICK).findings if f.rule == rule]
+    assert found, f"{shift}: no {rule} finding"
+    if subjects is None:  # one school, and it stopped: an alarm with (almost) no reports where dozens were due
+        assert [f.level for f in found] == ["alarm"] and found[0].value < 0.1, [f.line() for f in found]
+    else:
+        assert {f.subject for f in found} & subjects, [f.line() for f in found]
 
 
 def within(realised: float, expected: float, standard_error: float, z: float = 3.0) -> bool:
