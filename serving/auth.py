@@ -33,7 +33,7 @@ FINGERPRINT_CHARS = 16  # of the key's SHA-256 in the session cookie: 64 bits, n
 OPEN_PATHS = ("/livez", "/readyz", "/healthz", "/metrics", "/ui/login", "/ui/static/")
 DOC_PATHS = ("/", "/docs", "/docs.json")
 ROUTE_ROLES = {"/score": "officer", "/explain": "officer", "/model": "analyst", "/audit_export": "analyst",
-               "/reload": "admin"}
+               "/reload": "admin", "/ui/monitor": "analyst"}
 OFFICER_MAX_YOUTHS = 25  # larger /score requests are batch scoring: analysts
 
 
@@ -178,6 +178,6 @@ def required_role(path: str) -> str | None:
     """The role a path needs; None when it is open to all."""
     if path in DOC_PATHS or any(path == p or (p.endswith("/") and path.startswith(p)) for p in OPEN_PATHS):
         return None
-    if path.startswith("/ui"):
-        return "officer"
-    return ROUTE_ROLES.get(path, "officer")
+    if path in ROUTE_ROLES:
+        return ROUTE_ROLES[path]
+    return "officer"

@@ -21,6 +21,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from serving import scoring
+from serving.archive import latest_report
 from serving.audit import AuditLog, AuditUnavailable, record
 from serving.auth import SESSION_COOKIE, SESSION_SECONDS, KeyRing, Principal, sign_session
 from serving.decisions import Advice, DecisionRefused, DecisionStore, validate_decision
@@ -221,6 +222,13 @@ def show_youth(request: Request, context: PageContext, youth: YouthInput, source
                   history=context.decisions.history(youth.youth_id), routes=DECISION_ROUTES, problems=problems or [],
                   form=form or {}, served=context.served, youth_json=youth.model_dump_json(),
                   trained_at=context.served.model.info.get("trained_at", "")[:10], listed=listed)
+
+
+@page_app.get("/monitor", response_class=HTMLResponse)
+def monitor_report(request: Request, context: PageContext = Depends(page_context)):
+    """The latest `vsv monitor` report as stored in the database (analysts): findings, drift over time, estimated
+    and realised performance, tier counts against capacity; aggregates only, plots as data: images."""
+    return render(request, "monitor.html", report=latest_report(context.decisions.engine))
 
 
 @page_app.get("/nieuw", response_class=HTMLResponse)

@@ -109,3 +109,24 @@ def fast_config(**changes):
                          tiers=TierConfig(high_capacity=round(CAPACITY["high"] * scale), medium_capacity=round(CAPACITY["medium"] * scale)),
                          gates=GateConfig(max_ece=0.06, bootstrap_samples=300))  # ~650 test youths: the ECE alone is noisy
     return replace(config, **changes)
+
+
+def monitored_champion(directory, dates, config, data=None):
+    """A model as `vsv train` builds it (cross-fitted calibration, capacity cut-offs, the reference profile with the
+    schools' reporting) from the reference `dates` of a world, without the evaluation, baselines and MLflow run that
+    monitoring does not need; served as version "1" of a made-up run."""
+    import datetime as dt
+
+    from features.reporting import reporting_rates
+    from serving.scoring import ServedModel
+    from training.dataset import build_training_data
+    from training.model import train_risk_model
+    from training.profile import reference_profile
+    from vsv_model.reader import read_data_dir
+
+    data = data if data is not None else read_data_dir(directory)
+    training = build_training_data(directory, dates, config, data=data)
+    model, _ = train_risk_model(training, config)
+    reporting = {day: reporting_rates(data, dt.date.fromisoformat(day)) for day in training.definition["fit_dates"]}
+    model.info["reference_profile"] = reference_profile(model, training.part("fit"), reporting)
+    return ServedModel(model, "vsv-risk", "1", "0" * 32)

@@ -39,6 +39,8 @@ Example `train.toml` (every key optional; unknown keys are refused by name):
     observed_expected_max = 1.1
     min_group_size = 100       # youths in the test set; smaller groups are listed as not judged
     significance_level = 0.01  # two-sided tests: a group fails only when its difference is clear
+
+A `[monitor]` section in the same file is read by `vsv monitor` (monitoring/config.py) and left alone here.
 """
 
 from __future__ import annotations
@@ -204,6 +206,9 @@ RETIRED = {  # top-level keys of the random split, refused with what replaced th
 }
 
 
+OTHER_SECTIONS = ("monitor",)  # sections of the same file that other stages read (`vsv monitor`: monitoring/config.py)
+
+
 def load_config(path: Path | None) -> TrainConfig:
     """Defaults, overridden by a TOML file when given; unknown keys are refused by name, and the keys of the
     former random split with what replaced them."""
@@ -213,6 +218,8 @@ def load_config(path: Path | None) -> TrainConfig:
     retired = [f"{key}: {RETIRED[key]}" for key in RETIRED if key in raw]
     if retired:
         raise ValueError("setting(s) of the former random split in " + str(path) + ": " + "; ".join(retired))
+    for name in OTHER_SECTIONS:
+        raw.pop(name, None)
     sections = {"lightgbm": LightGBMConfig, "temporal": TemporalConfig, "search": SearchConfig, "tiers": TierConfig,
                 "gates": GateConfig}
     nested = {name: _section(cls, raw.pop(name, {}), name) for name, cls in sections.items()}

@@ -19,6 +19,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 
+from features.reporting import reporting_rates
 from registry import mlflow_registry as registry
 from training import plots
 from training.config import TrainConfig
@@ -29,6 +30,7 @@ from training.model_card import render_model_card
 from training.profile import reference_profile
 from training.search import search
 from vsv_model.feature_spec import FEATURE_NAMES, FEATURES
+from vsv_model.reader import read_data_dir
 from vsv_model.risk_model import RiskModel, encode_frame
 from vsv_model.settings import Settings
 
@@ -120,7 +122,10 @@ def fit_config(data: TrainingData, config: TrainConfig, with_search: bool) -> tu
 
 def run_training(data_dir: Path, as_of_dates: list[dt.date] | None, config: TrainConfig, settings: Settings,
                  with_search: bool = False) -> TrainingResult:
-    data = build_training_data(data_dir, as_of_dates, config)
+    dataset = read_data_dir(data_dir)
+    data = build_training_data(data_dir, as_of_dates, config, data=dataset)
+    reporting = {day: reporting_rates(dataset, dt.date.fromisoformat(day)) for day in data.definition["fit_dates"]}
+    del dataset  # the raw tables are not needed any more: free them before the fit
     config, table = fit_config(data, config, with_search)
     start = time.perf_counter()
     model, raw_oof = train_risk_model(data, config)
@@ -130,7 +135,7 @@ def run_training(data_dir: Path, as_of_dates: list[dt.date] | None, config: Trai
     share = high_share_of(model, evaluation.probability)
     baselines, differences = compare_baselines(fit, test, evaluation, share, config.gates, config.seed)
     model.info["metrics"] = {k: round(v, 5) for k, v in evaluation.metrics.items() if np.isfinite(v)}
-    model.info["reference_profile"] = reference_profile(model, fit)
+    model.info["reference_profile"] = reference_profile(model, fit, reporting)
     result = TrainingResult("", "", evaluation.metrics, baselines, differences, fit_seconds, model, data,
                             calibration_effect(model, fit, raw_oof, test), table)
     result.run_id, result.version = log_run(result, evaluation, config, settings)

@@ -1,9 +1,12 @@
 """The reference profile a model carries for monitoring: aggregates of the data it learned from, never a row.
 
-Per feature the bins (deciles for numbers, the categories for categoricals) and the share of the fit rows in
-each, plus the share missing and unknown; per concept the mean absolute contribution; per tier the share of
-youths and the expected outcome rate (the mean calibrated probability). `vsv monitor` compares new data with
-it (population stability index, explanation drift, estimated performance).
+Per feature the bins (deciles for numbers, the categories for categoricals; `vsv_model.drift` owns the rule)
+and the share of the fit rows in each, plus the share missing, unknown and (numbers) above zero; the binned
+calibrated probability; per concept the mean absolute contribution; per tier the share of youths and the
+expected outcome rate (the mean calibrated probability); what the fit rows' probabilities lead one to expect
+(`vsv_model.expected_performance`); the tier shares per group (gender, origin, school municipality); and per
+school the absence reports and pupil-years at each fit date (`features.reporting`). `vsv monitor` compares new
+data with it (population stability index, reporting rates, explanation drift, estimated performance).
 """
 
 from __future__ import annotations
@@ -13,54 +16,78 @@ import pandas as pd
 
 from vsv_model.concepts import CONCEPT_NAMES, concept_contributions
 from vsv_model.contract import UNKNOWN
+from vsv_model.drift import RIGHT_CLOSED, bin_counts, numeric_edges, shares_of
+from vsv_model.expected_performance import estimate
 from vsv_model.feature_spec import FEATURES
 from vsv_model.policy import TIERS
 from vsv_model.risk_model import RiskModel, encode_frame
 
-QUANTILES = np.linspace(0.1, 0.9, 9)
+PROFILE_GROUPS = ("gender", "origin", "school_municipality")  # tier shares per group are compared by `vsv monitor`
 
 
-def numeric_bins(values: pd.Series) -> list[float]:
-    """Inner bin edges: the distinct deciles (a count with few values gets fewer bins)."""
-    present = values.dropna().to_numpy(dtype=float)
-    return sorted(set(np.quantile(present, QUANTILES).round(6).tolist())) if len(present) else []
-
-
-def bin_shares(values: pd.Series, spec, edges: list[float] | None = None) -> dict:
-    """Shares per bin (`missing` for NaN); categoricals by category."""
-    total = max(len(values), 1)
-    if spec.is_categorical:
-        counts = values.astype(str).value_counts()
-        return {c: float(counts.get(c, 0) / total) for c in spec.categories}
-    present = values.notna().to_numpy()
-    positions = np.searchsorted(np.asarray(edges, dtype=float), values.to_numpy(dtype=float)[present], side="right")
-    shares = np.bincount(positions, minlength=len(edges) + 1) / total
-    return {f"bin_{k}": float(v) for k, v in enumerate(shares)} | {"missing": float((~present).sum() / total)}
+def feature_entry(values: pd.Series, spec) -> dict:
+    """One feature's reference: bin edges, shares per bin, and the shares missing, unknown and above zero."""
+    edges = None if spec.is_categorical else numeric_edges(values)
+    counts = bin_counts(values, spec.categories if spec.is_categorical else None, edges)
+    numbers = None if spec.is_categorical else pd.to_numeric(values, errors="coerce")
+    return {"edges": edges, "shares": shares_of(counts), "missing": float(values.isna().mean()),
+            "unknown": float((values.astype(str) == UNKNOWN).mean()) if spec.is_categorical else 0.0,
+            "nonzero": None if numbers is None else float((numbers > 0).mean())}
 
 
 def feature_profile(frame: pd.DataFrame) -> dict:
+    return {spec.name: feature_entry(frame[spec.name], spec) for spec in FEATURES}
+
+
+def probability_profile(probability: np.ndarray) -> dict:
+    """The calibrated probability binned like a number (its deciles), for the drift of the score itself."""
+    values = pd.Series(probability)
+    edges = numeric_edges(values)
+    return {"edges": edges, "shares": shares_of(bin_counts(values, None, edges))}
+
+
+def group_profile(frame: pd.DataFrame, tiers: np.ndarray) -> dict:
+    """Per group of each profiled attribute: its rows and the share of them per tier."""
     profile = {}
-    for spec in FEATURES:
-        values = frame[spec.name]
-        edges = None if spec.is_categorical else numeric_bins(values)
-        profile[spec.name] = {"edges": edges, "shares": bin_shares(values, spec, edges),
-                              "missing": float(values.isna().mean()),
-                              "unknown": float((values.astype(str) == UNKNOWN).mean()) if spec.is_categorical else 0.0}
+    for attribute in PROFILE_GROUPS:
+        groups = frame[attribute].astype(str).fillna(UNKNOWN).to_numpy()
+        table = pd.crosstab(groups, tiers).reindex(columns=list(TIERS), fill_value=0)
+        profile[attribute] = {str(g): {"n": int(row.sum()), **{t: float(row[t] / row.sum()) for t in TIERS}}
+                              for g, row in table.iterrows()}
     return profile
 
 
-def reference_profile(model: RiskModel, fit: pd.DataFrame) -> dict:
-    """The profile of the fit rows under `model`."""
+def reporting_profile(per_date: dict[str, pd.DataFrame]) -> dict:
+    """Per school its municipality and, per fit date, its reports and pupil-years in the year before."""
+    dates = sorted(per_date)
+    stacked = pd.concat([per_date[d].assign(as_of=d) for d in dates], ignore_index=True)
+    schools = {}
+    for school, rows in stacked.groupby("school_id", sort=True):
+        rows = rows.set_index("as_of").reindex(dates)
+        schools[str(school)] = {"municipality": str(rows["municipality"].dropna().iloc[-1]),
+                                "reports": rows["reports"].fillna(0).astype(int).tolist(),
+                                "pupil_years": rows["pupil_years"].fillna(0.0).round(3).tolist()}
+    return {"dates": dates, "window_days": 364, "schools": schools}
+
+
+def reference_profile(model: RiskModel, fit: pd.DataFrame, reporting: dict[str, pd.DataFrame] | None = None) -> dict:
+    """The profile of the fit rows under `model` (and of the schools' reporting at the fit dates, when given)."""
     matrix = encode_frame(fit)
     contributions, _ = model.contributions(matrix, num_threads=2)
     probability = model.probability(matrix, num_threads=2)
     tiers = model.tiers(probability)
     mean_abs = np.abs(concept_contributions(contributions)).mean(axis=0)
+    dates = sorted(fit["as_of"].unique().tolist())
     return {
-        "rows": len(fit), "as_of_dates": sorted(fit["as_of"].unique().tolist()),
+        "bin_rule": RIGHT_CLOSED, "rows": len(fit), "as_of_dates": dates,
+        "rows_per_date": round(len(fit) / max(len(dates), 1), 1),
         "features": feature_profile(fit),
+        "probability": probability_profile(probability),
         "concept_mean_abs_contribution": dict(zip(CONCEPT_NAMES, mean_abs.round(6).tolist())),
         "tiers": {t: {"share": float((tiers == t).mean()), "expected_outcome_rate": float(probability[tiers == t].mean())
                       if (tiers == t).any() else None} for t in TIERS},
         "mean_probability": float(probability.mean()),
+        "expected": estimate(probability, tiers, model.cutoffs.details.get("high_share")),
+        "groups": group_profile(fit, tiers),
+        "reporting": reporting_profile(reporting) if reporting else None,
     }

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from vsv_cli import audit, data, demo, keys, model, scores, service
+from vsv_cli import audit, data, demo, keys, model, monitor, scores, service
 from vsv_cli.common import quiet_libraries
 
 app = typer.Typer(help="vsv-risk: early-school-leaving risk for the Doorstroompunt Zuid-Holland Zuid.", no_args_is_help=True, rich_markup_mode=None)
@@ -17,6 +17,7 @@ app.command()(model.train)
 app.command()(model.promote)
 app.command()(model.backtest)
 app.command()(scores.score)
+app.command()(monitor.monitor)
 app.command()(service.serve)
 app.command()(service.bento)
 app.command()(demo.demo)

@@ -38,6 +38,7 @@ def score(
     version: Annotated[str | None, typer.Option(help="Model version (default: the champion).")] = None,
     max_age: Annotated[int | None, typer.Option(help="Refuse unless the model was trained for this target group "
                                                 "(completed age below it); default: the model's own group.")] = None,
+    archive: Annotated[bool, typer.Option(help="Archive the scores in the database (VSV_DATABASE_URL) for `vsv monitor`.")] = True,
 ) -> None:
     """Score the model's whole target group in-process: probability, tier, route (and reasons)."""
     from serving.batch import describe_counts, score_dataset
@@ -45,7 +46,8 @@ def score(
     from vsv_model.table_io import write_frame
     from vsv_model.target_group import TargetGroupMismatch, target_group_for
 
-    served = load_scoring_model(Settings.from_env(), version)
+    settings = Settings.from_env()
+    served = load_scoring_model(settings, version)
     if max_age is not None:
         try:
             served.group.require(target_group_for(max_age), f"--max-age {max_age}")
@@ -62,3 +64,14 @@ def score(
     for line in describe_counts(result):
         typer.echo(line)
     typer.echo(f"Wrote {out}")
+    if archive:
+        archive_run(settings, result.frame, served, parse_date(as_of))
+
+
+def archive_run(settings, frame, served, as_of) -> None:
+    """Keep the scored population and what was expected of it in the database (`serving/archive.py`)."""
+    from serving.archive import archive_scores, open_archive
+
+    started = time.perf_counter()
+    run = archive_scores(open_archive(settings.database_url), frame, served, as_of)
+    typer.echo(f"Archived {run.youths:,} scores as run {run.id} ({time.perf_counter() - started:.1f} s)")

@@ -239,3 +239,50 @@ def test_a_list_from_another_model_is_said_plainly_and_an_analyst_can_rescore_it
     expected = scored_current["frame"].set_index("youth_id").sort_index()
     assert (rescored["model_run_id"] == expected["model_run_id"]).all()
     assert (rescored["probability"] - expected["probability"]).abs().max() < 1e-12
+
+
+def stored_monitor_report(database: str) -> None:
+    """A `vsv monitor` report in the site's database, built by the report's own code from made-up aggregates."""
+    import datetime as dt
+
+    import numpy as np
+    import pandas as pd
+
+    from monitoring.measures import Finding
+    from monitoring.report import fragment
+    from monitoring.run import MonitorResult
+    from serving.archive import StoredReport, open_archive, store_report
+    from vsv_model.expected_performance import estimate
+
+    p = np.linspace(0.01, 0.6, 400)
+    tiers = np.where(p > 0.5, "high", np.where(p > 0.3, "medium", "low"))
+    history = pd.DataFrame([{"as_of": f"{y}-10-01", "feature": f, "psi": v * (y - 2018) / 3}
+                            for y in (2019, 2020, 2021) for f, v in (("absence_hours_52w", 0.3), ("age", 0.01))])
+    findings = [Finding("alarm", "psi", "absence_hours_52w", "PSI 0.300 (warn 0.1, alarm 0.25)", 0.3)]
+    result = MonitorResult("2021-10-01", "3", "01234567-89abcdef", findings,
+                           history[history["as_of"] == "2021-10-01"].drop(columns="as_of"), history, pd.DataFrame(),
+                           estimate(p, tiers, 0.1), estimate(p, tiers, 0.1), {"high": 40, "medium": 120},
+                           {"verzuim": (0.3, 0.2)},
+                           pd.DataFrame([{"as_of": "2019-10-01", "model_version": "3", "matured": 900,
+                                          "expected_auc": 0.81, "realised_auc": 0.79}]))
+    store_report(open_archive(database), StoredReport(dt.datetime.now(dt.UTC), result.as_of, "3", result.model_fingerprint,
+                                                      result.status, [f.to_dict() for f in findings], fragment(result)))
+
+
+def test_analysts_see_the_latest_monitoring_report_and_officers_may_not(site, browser, api_keys):
+    officer = log_in(browser, site, api_keys["keys"]["officer"])
+    assert "Monitoring" not in officer.locator("header nav").inner_text()
+    assert officer.goto(f"{site['url']}/ui/monitor").status == 403
+    analyst = log_in(browser, site, api_keys["keys"]["analyst"], viewport={"width": 1280, "height": 900})
+    analyst.get_by_role("link", name="Monitoring").click()
+    assert "Er is nog geen monitoringrapport" in analyst.locator("main").inner_text()
+    stored_monitor_report(site["database"])
+    analyst.reload()
+    text = analyst.locator("main").inner_text()
+    assert "status alarm" in text and "ALARM psi absence_hours_52w" in text and "Estimated against realised" in text
+    images = analyst.locator(".monitor-report img")
+    assert images.count() >= 3
+    # every plot is a data: image that the page's policy lets the browser draw
+    assert all(analyst.evaluate("i => i.complete && i.naturalWidth > 0 && i.src.startsWith('data:image/png')", images.nth(k)
+                                .element_handle()) for k in range(images.count()))
+    analyst.screenshot(path=str(ARTIFACTS / "analyst-monitor.png"), full_page=True)

@@ -15,7 +15,17 @@ import sys
 import pytest
 from starlette.testclient import TestClient
 
-from serving.auth import KeyFileError, KeyRing, Principal, add_key, hash_key, parse_keys, read_session, sign_session
+from serving.auth import (
+    KeyFileError,
+    KeyRing,
+    Principal,
+    add_key,
+    hash_key,
+    parse_keys,
+    read_session,
+    required_role,
+    sign_session,
+)
 
 API = ["/score", "/explain", "/model", "/reload", "/audit_export"]
 YOUTH = {"youth_id": "J1", "as_of": "2019-10-01", "history": {
@@ -256,3 +266,9 @@ def test_request_logs_hold_ids_status_and_latency_never_keys_or_youth_data(anony
     everything = "\n".join(caplog.text.splitlines() + lines)
     for secret in [*api_keys["keys"].values(), "vsv_a-wrong-key", "GEHEIM-123", "DEEL-2", "2001-02-03"]:
         assert secret not in everything
+
+
+def test_the_monitoring_page_is_for_analysts_and_the_other_pages_for_officers():
+    assert required_role("/ui/monitor") == "analyst"
+    assert [required_role(p) for p in ("/ui/", "/ui/jongere/J1", "/ui/nieuw")] == ["officer"] * 3
+    assert required_role("/ui/login") is None and required_role("/reload") == "admin"

@@ -1,0 +1,270 @@
+"""The rules of `vsv monitor`, each a pure function of the model's reference profile and aggregates of new data.
+
+Every rule has a size (how far from training: PSI, a ratio, a drop) and a test (how sure: the PSI's null
+quantile, a two-proportion z-test, an exact rate-ratio test), and only a finding that passes both is reported
+(see `vsv_model.drift` and monitoring/config.py). A finding is one console line: its level, rule, subject and
+what was measured against what.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from features.reporting import municipality_rates
+from monitoring.config import MonitorConfig
+from vsv_model.drift import (
+    LEFT_CLOSED,
+    bin_counts,
+    psi,
+    psi_null_quantile,
+    rate_ratio_p_value,
+    shares_of,
+    two_proportion_z,
+    z_critical,
+)
+from vsv_model.feature_spec import FEATURES
+
+WARN, ALARM = "warn", "alarm"
+LEVELS = {"ok": 0, WARN: 1, ALARM: 2}  # also the exit codes of `vsv monitor`
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: str  # warn | alarm
+    rule: str  # psi | share | reporting_school | reporting_municipality | capacity | expected_auc | concept | realised_*
+    subject: str  # the feature, school, municipality, tier, concept or scoring run
+    message: str
+    value: float
+
+    def line(self) -> str:
+        return f"{self.level.upper():5} {self.rule} {self.subject}: {self.message}"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def status_of(findings: list[Finding]) -> str:
+    levels = [LEVELS[f.level] for f in findings]
+    return {0: "ok", 1: WARN, 2: ALARM}[max(levels, default=0)]
+
+
+def ratio_level(ratio: float, warn: float, alarm: float) -> str | None:
+    """alarm / warn when `ratio` lies outside [1/alarm, alarm] / [1/warn, warn]; None inside."""
+    if ratio >= alarm or ratio <= 1.0 / alarm:
+        return ALARM
+    if ratio >= warn or ratio <= 1.0 / warn:
+        return WARN
+    return None
+
+
+def share_ratio(current: float, reference: float) -> float:
+    if reference <= 0:
+        return math.inf if current > 0 else 1.0
+    return current / reference
+
+
+# -- features ---------------------------------------------------------------------------------------------------
+
+def feature_drift(profile: dict, features: pd.DataFrame, config: MonitorConfig) -> tuple[list[Finding], pd.DataFrame]:
+    """Per feature the PSI against the reference bins (with its null quantile), and the shares with a value above
+    zero (numbers: any absence, any report), missing and unknown, and (categoricals) of each category, each judged
+    against the reference (a PSI spread over many categories can hide one category that grew by half)."""
+    rule = profile.get("bin_rule", LEFT_CLOSED)
+    n_ref = float(profile.get("rows_per_date") or profile["rows"])  # one date's worth: the fit dates repeat youths
+    n_cur = float(len(features))
+    findings, rows = [], []
+    for spec in FEATURES:
+        entry = profile["features"].get(spec.name)
+        if entry is None or spec.name not in features:
+            continue
+        counts = bin_counts(features[spec.name], spec.categories if spec.is_categorical else None, entry["edges"], rule)
+        current = shares_of(counts)
+        value = psi(entry["shares"], current, n_ref, n_cur)
+        used = sum(1 for k in entry["shares"] if entry["shares"][k] > 0 or current.get(k, 0) > 0)
+        chance = psi_null_quantile(used, n_ref, n_cur, config.significance)
+        row = {"feature": spec.name, "psi": value, "psi_chance": chance}
+        level = ALARM if value >= config.psi_alarm else WARN if value >= config.psi_warn else None
+        if level and value > chance:
+            findings.append(Finding(level, "psi", spec.name, f"PSI {value:.3f} (warn {config.psi_warn}, alarm "
+                                    f"{config.psi_alarm}; {chance:.3f} by chance at this size)", value))
+        values = features[spec.name]
+        shares = {"missing": (entry["missing"], float(values.isna().mean()))}
+        if spec.is_categorical:
+            shares["unknown"] = (entry["unknown"], float((values.astype(str) == "onbekend").mean()))
+        elif entry.get("nonzero") is not None:
+            shares["above zero"] = (entry["nonzero"], float((pd.to_numeric(values, errors="coerce") > 0).mean()))
+        for what, (ref, cur) in shares.items():
+            row[f"{what} (ref)"], row[f"{what} (now)"] = ref, cur
+            finding = share_finding(spec.name, what, ref, cur, n_ref, n_cur, config)
+            if finding:
+                findings.append(finding)
+        if spec.is_categorical:  # each category's share, Bonferroni over those large enough to move by the minimum
+            movable = sum(1 for c in spec.categories
+                          if max(entry["shares"].get(c, 0.0), current.get(c, 0.0)) >= config.share_change_min)
+            tested = replace(config, significance=config.significance / max(movable, 1))
+            for category in spec.categories:
+                finding = share_finding(spec.name, f"'{category}'", entry["shares"].get(category, 0.0),
+                                        current.get(category, 0.0), n_ref, n_cur, tested)
+                if finding:
+                    findings.append(finding)
+        rows.append(row)
+    return findings, pd.DataFrame(rows)
+
+
+def share_finding(subject: str, what: str, reference: float, current: float, n_ref: float, n_cur: float,
+                  config: MonitorConfig) -> Finding | None:
+    """A share moved: by at least `share_change_min`, by a ratio outside the bands, and clearly (z-test)."""
+    if abs(current - reference) < config.share_change_min:
+        return None
+    if abs(two_proportion_z(current, n_cur, reference, n_ref)) <= z_critical(config.significance):
+        return None
+    ratio = share_ratio(current, reference)
+    level = ratio_level(ratio, config.share_ratio_warn, config.share_ratio_alarm)
+    if level is None:
+        return None
+    return Finding(level, "share", subject, f"share {what} {current:.1%} against {reference:.1%} at training "
+                   f"(x{ratio:.2f})", ratio)
+
+
+def probability_drift(profile: dict, probability: np.ndarray, config: MonitorConfig) -> tuple[list[Finding], float]:
+    """The PSI of the calibrated probability itself against its binned reference."""
+    entry = profile.get("probability")
+    if not entry:
+        return [], float("nan")
+    rule = profile.get("bin_rule", LEFT_CLOSED)
+    n_ref, n_cur = float(profile.get("rows_per_date") or profile["rows"]), float(len(probability))
+    current = shares_of(bin_counts(pd.Series(probability), None, entry["edges"], rule))
+    value = psi(entry["shares"], current, n_ref, n_cur)
+    used = sum(1 for k in entry["shares"] if entry["shares"][k] > 0 or current.get(k, 0) > 0)
+    chance = psi_null_quantile(used, n_ref, n_cur, config.significance)
+    level = ALARM if value >= config.psi_alarm else WARN if value >= config.psi_warn else None
+    if level and value > chance:
+        return [Finding(level, "psi", "probability", f"PSI {value:.3f} of the probability (warn {config.psi_warn}, "
+                        f"alarm {config.psi_alarm})", value)], value
+    return [], value
+
+
+# -- reporting ----------------------------------------------------------------------------------------------------
+
+def reference_rates(reporting: dict) -> pd.DataFrame:
+    """Per school of the profile: municipality, reports and pupil-years summed over the fit dates."""
+    rows = [{"school_id": school, "municipality": entry["municipality"], "reports": int(sum(entry["reports"])),
+             "pupil_years": float(sum(entry["pupil_years"]))} for school, entry in reporting["schools"].items()]
+    return pd.DataFrame(rows, columns=["school_id", "municipality", "reports", "pupil_years"])
+
+
+def reference_per_date(reporting: dict, key: str) -> pd.DataFrame:
+    """The profile's reports and pupil-years per unit (`school_id` or `municipality`) and fit date, long."""
+    rows = [{"school_id": school, "municipality": entry["municipality"], "date": k, "reports": r, "pupil_years": y}
+            for school, entry in reporting["schools"].items()
+            for k, (r, y) in enumerate(zip(entry["reports"], entry["pupil_years"], strict=True))]
+    frame = pd.DataFrame(rows, columns=["school_id", "municipality", "date", "reports", "pupil_years"])
+    return frame.groupby([key, "date"], as_index=False)[["reports", "pupil_years"]].sum()
+
+
+def dispersion(per_date: pd.DataFrame, key: str, min_expected: float) -> float:
+    """How much more the reports vary from year to year than a Poisson count would, in the reference: Pearson's
+    chi-square of each unit's yearly counts against its own mean rate, over its degrees of freedom (units with at
+    least `min_expected` reports a year), at least 1. Reports come in clusters (one pupil absent often is many
+    reports), so a plain Poisson test would find chance differences clear."""
+    present = per_date[per_date["pupil_years"] > 0]
+    totals = present.groupby(key)[["reports", "pupil_years"]].transform("sum")
+    dates = present.groupby(key)["date"].transform("count")
+    keep = (dates >= 2) & (totals["reports"] / dates >= min_expected)
+    present, totals, dates = present[keep], totals[keep], dates[keep]
+    if present.empty:
+        return 1.0
+    expected = totals["reports"] * present["pupil_years"] / totals["pupil_years"]
+    chi_square = float((((present["reports"] - expected) ** 2) / expected).sum())
+    freedom = int(present.groupby(key).ngroups and (dates.groupby(present[key]).first() - 1).sum())
+    return max(1.0, chi_square / freedom) if freedom > 0 else 1.0
+
+
+def rate_findings(reference: pd.DataFrame, current: pd.DataFrame, key: str, rule: str,
+                  config: MonitorConfig, overdispersion: float = 1.0) -> tuple[list[Finding], pd.DataFrame]:
+    """Reports per pupil-year of each unit (`key`: school_id or municipality) now against its reference rate.
+
+    A unit is judged when the reference rate predicts at least `min_expected_reports` now; it is a finding when
+    its ratio lies outside the bands and the exact test of two Poisson rates (the current count's share of both,
+    binomial given the total) rejects at `significance`, Bonferroni-corrected over the units judged. Both counts
+    are divided by the reference's `overdispersion` first (quasi-Poisson: effective counts)."""
+    merged = current.merge(reference, on=key, how="inner", suffixes=("", "_ref"))
+    merged = merged[(merged["pupil_years"] > 0) & (merged["pupil_years_ref"] > 0)].copy()
+    merged["expected"] = merged["reports_ref"] / merged["pupil_years_ref"] * merged["pupil_years"]
+    judged = merged[merged["expected"] >= config.min_expected_reports].copy()
+    judged["ratio"] = judged["reports"] / judged["expected"]
+    judged["p_value"] = [rate_ratio_p_value(round(r.reports / overdispersion), r.pupil_years,
+                                            round(r.reports_ref / overdispersion), r.pupil_years_ref)
+                         for r in judged.itertuples()]
+    judged["dispersion"] = overdispersion
+    threshold = config.significance / max(len(judged), 1)
+    findings = []
+    for r in judged.itertuples():
+        level = ratio_level(r.ratio, config.rate_ratio_warn, config.rate_ratio_alarm)
+        if level and r.p_value < threshold:
+            where = f" ({r.municipality})" if key == "school_id" else ""
+            findings.append(Finding(level, rule, f"{getattr(r, key)}{where}",
+                                    f"{int(r.reports)} absence reports in the year where {r.expected:.0f} were due at "
+                                    f"the training's rate (x{r.ratio:.2f}, p={r.p_value:.1e} with dispersion {overdispersion:.1f})", float(r.ratio)))
+    return findings, judged
+
+
+def reporting_drift(profile: dict, current: pd.DataFrame, config: MonitorConfig) -> tuple[list[Finding], pd.DataFrame]:
+    """The reporting rate per school and per municipality against the profile's (none when it has no reporting)."""
+    reporting = profile.get("reporting")
+    if not reporting:
+        return [], pd.DataFrame()
+    reference = reference_rates(reporting)
+    current = current[current["school_id"] != ""]
+    spread = {key: dispersion(reference_per_date(reporting, key), key, config.min_expected_reports)
+              for key in ("school_id", "municipality")}
+    schools, table = rate_findings(reference, current, "school_id", "reporting_school", config, spread["school_id"])
+    towns, _ = rate_findings(municipality_rates(reference), municipality_rates(current), "municipality",
+                             "reporting_municipality", config, spread["municipality"])
+    return schools + towns, table
+
+
+# -- tiers, expected performance, explanations -------------------------------------------------------------------
+
+def capacity_findings(tier_counts: dict[str, int], places: dict[str, int | None], config: MonitorConfig) -> list[Finding]:
+    """A tier holding more youths than its places a year by `capacity_warn` / `capacity_alarm`, beyond a Poisson
+    margin (z at `significance` times the square root of the places)."""
+    findings = []
+    for tier, place in places.items():
+        if not place:
+            continue
+        count = tier_counts.get(tier, 0)
+        excess = count / place - 1.0
+        margin = z_critical(config.significance) * math.sqrt(place)
+        if count - place <= margin:
+            continue
+        level = ALARM if excess >= config.capacity_alarm else WARN if excess >= config.capacity_warn else None
+        if level:
+            findings.append(Finding(level, "capacity", tier, f"{count:,} youths in {tier} for {place:,} places a year "
+                                    f"(+{excess:.0%})", excess))
+    return findings
+
+
+def expected_auc_finding(reference_auc: float | None, current_auc: float, config: MonitorConfig) -> list[Finding]:
+    if reference_auc is None or not np.isfinite(current_auc) or reference_auc - current_auc < config.expected_auc_drop:
+        return []
+    return [Finding(WARN, "expected_auc", "list", f"expected AUC {current_auc:.3f} against {reference_auc:.3f} at "
+                    f"training (drop {reference_auc - current_auc:.3f} >= {config.expected_auc_drop})",
+                    reference_auc - current_auc)]
+
+
+def concept_findings(reference: dict[str, float], current: dict[str, float], config: MonitorConfig) -> list[Finding]:
+    """Explanation drift: the mean |SHAP| of a concept now over at training outside [1/r, r]."""
+    findings = []
+    for concept, ref in reference.items():
+        now = current.get(concept, 0.0)
+        ratio = share_ratio(now, ref)
+        outside = ratio >= config.concept_ratio_warn or ratio <= 1.0 / config.concept_ratio_warn
+        if outside and max(ref, now) >= 0.01:
+            findings.append(Finding(WARN, "concept", concept, f"mean |contribution| {now:.3f} against {ref:.3f} at "
+                                    f"training (x{ratio:.2f})", ratio))
+    return findings

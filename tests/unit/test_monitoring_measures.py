@@ -1,0 +1,205 @@
+"""Every monitoring rule on a hand-made fixture with its value worked out by hand (no world, no model)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from monitoring.config import MonitorConfig, load_monitor_config
+from monitoring.measures import (
+    ALARM,
+    LEVELS,
+    WARN,
+    capacity_findings,
+    dispersion,
+    expected_auc_finding,
+    feature_drift,
+    rate_findings,
+    share_finding,
+    status_of,
+)
+from vsv_model.drift import (
+    bin_counts,
+    poisson_p_value,
+    psi,
+    psi_null_quantile,
+    rate_ratio_p_value,
+    shares_of,
+    two_proportion_z,
+)
+from vsv_model.expected_performance import estimate, expected_at_capacity, expected_auc
+
+CONFIG = MonitorConfig()
+
+
+def test_psi_by_hand():
+    # (0.25 - 0.5) ln(0.25 / 0.5) + (0.75 - 0.5) ln(0.75 / 0.5) = 0.25 (ln 2 + ln 1.5)
+    assert psi({"a": 0.5, "b": 0.5}, {"a": 0.25, "b": 0.75}, 1000, 1000) == pytest.approx(0.25 * math.log(3.0), abs=1e-12)
+    assert psi({"a": 0.5, "b": 0.5}, {"a": 0.5, "b": 0.5}, 1000, 1000) == 0.0
+    # an empty reference bin counts half a youth: 0.5 / 100 = 0.005
+    expected = (0.5 - 1.0) * math.log(0.5) + (0.5 - 0.005) * math.log(0.5 / 0.005)
+    assert psi({"a": 1.0, "b": 0.0}, {"a": 0.5, "b": 0.5}, 100, 100) == pytest.approx(expected, abs=1e-12)
+
+
+def test_the_null_guard_by_hand():
+    # chi-square(1) 99.9% quantile 10.828 times (1/1000 + 1/1000)
+    assert psi_null_quantile(2, 1000, 1000, 0.001) == pytest.approx(10.827566 * 0.002, rel=1e-6)
+    assert psi_null_quantile(1, 1000, 1000, 0.001) == 0.0
+
+
+def test_bins_are_closed_on_the_right_so_zero_is_a_bin_of_its_own():
+    values = pd.Series([0, 0, 1, 2, 5, np.nan])
+    assert bin_counts(values, None, [0.0, 1.0, 2.0]) == {"bin_0": 2, "bin_1": 1, "bin_2": 1, "bin_3": 1, "missing": 1}
+    assert bin_counts(pd.Series(["a", "c", "a"]), ("a", "b"), None) == {"a": 2, "b": 0}
+    assert shares_of({"x": 1, "y": 3}) == {"x": 0.25, "y": 0.75}
+
+
+def one_feature_profile(n_ref: int) -> dict:
+    """school_switches binned 0 | 1 | ... | 8 | >8, one tenth of the fit rows in each; 90% above zero."""
+    shares = {f"bin_{k}": 0.1 for k in range(10)} | {"missing": 0.0}
+    return {"bin_rule": "right_closed", "rows": n_ref, "rows_per_date": n_ref,
+            "features": {"school_switches": {"edges": [float(k) for k in range(9)], "shares": shares, "missing": 0.0,
+                                             "unknown": 0.0, "nonzero": 0.9}}}
+
+
+def switches(n_per_tenth: float) -> pd.DataFrame:
+    """9 / 1 / 5 x 8 twentieths of the youths in the ten bins (shares 0.18, 0.02, 0.1, ...)."""
+    counts = [int(9 * n_per_tenth), int(1 * n_per_tenth)] + [int(5 * n_per_tenth)] * 8
+    return pd.DataFrame({"school_switches": np.repeat(np.arange(10), counts)})
+
+
+def test_a_psi_above_the_threshold_is_no_finding_in_a_small_sample_and_is_in_a_large_one():
+    # PSI = 0.08 ln 1.8 + 0.08 ln 5 = 0.17578; by chance at n = 2000 / 50 and 9 df: 27.877 (1/2000 + 1/50) = 0.5715
+    findings, table = feature_drift(one_feature_profile(2000), switches(1), CONFIG)
+    assert table.loc[0, "psi"] == pytest.approx(0.08 * math.log(1.8) + 0.08 * math.log(5.0), abs=1e-9)
+    assert table.loc[0, "psi_chance"] == pytest.approx(27.877161 * (1 / 2000 + 1 / 50), rel=1e-6)
+    assert findings == []
+    findings, table = feature_drift(one_feature_profile(2000), switches(100), CONFIG)  # 5,000 youths: chance 0.0195
+    assert [(f.level, f.rule, f.subject) for f in findings] == [(WARN, "psi", "school_switches")]
+
+
+def test_a_share_finding_needs_size_ratio_and_a_clear_test():
+    # 30% -> 15% of 2,000 each: ratio 0.5 (alarm band), z = -0.15 / sqrt(0.225 * 0.775 * 2 / 2000) = -11.3
+    assert two_proportion_z(0.15, 2000, 0.30, 2000) == pytest.approx(-0.15 / math.sqrt(0.225 * 0.775 * 0.001), rel=1e-12)
+    finding = share_finding("absence_hours_52w", "above zero", 0.30, 0.15, 2000, 2000, CONFIG)
+    assert (finding.level, finding.value) == (ALARM, 0.5)
+    assert share_finding("x", "above zero", 0.30, 0.15, 20, 20, CONFIG) is None  # not clear at 20 youths
+    assert share_finding("x", "missing", 0.001, 0.004, 10**6, 10**6, CONFIG) is None  # clear, x4, but only 0.3 points
+    assert share_finding("x", "above zero", 0.30, 0.25, 10**6, 10**6, CONFIG) is None  # clear, but x0.83 only
+
+
+def test_the_rate_tests_by_hand():
+    assert poisson_p_value(0, 10.0) == pytest.approx(2 * math.exp(-10), rel=1e-9)
+    # equal exposures: 0 of 10 reports on the current side is binomial(10, 1/2): twice 1/1024
+    assert rate_ratio_p_value(0, 1.0, 10, 1.0) == pytest.approx(2 / 1024, rel=1e-9)
+    assert rate_ratio_p_value(0, 1.0, 0, 1.0) == 1.0
+
+
+def test_a_school_that_stops_reporting_alarms_and_a_small_school_is_not_judged():
+    reference = pd.DataFrame({"school_id": ["A", "B", "C"], "municipality": ["Dordrecht"] * 3,
+                              "reports": [100, 3, 100], "pupil_years": [10.0, 10.0, 10.0]})
+    current = pd.DataFrame({"school_id": ["A", "B", "C"], "municipality": ["Dordrecht"] * 3,
+                            "reports": [0, 0, 12], "pupil_years": [1.0, 1.0, 1.0]})
+    findings, judged = rate_findings(reference, current, "school_id", "reporting_school", CONFIG)
+    # A: 10 due, 0 sent; binomial(100, 1/11) at 0: (10/11)^100 = 7.3e-5, well under 0.001 / 2 schools judged
+    # B: 0.3 due (< 5): not judged.  C: 12 against 10 due (x1.2): inside the bands
+    assert judged["school_id"].tolist() == ["A", "C"]
+    assert judged.set_index("school_id").loc["A", "expected"] == pytest.approx(10.0)
+    assert [(f.level, f.subject) for f in findings] == [(ALARM, "A (Dordrecht)")]
+    assert rate_ratio_p_value(0, 1.0, 100, 10.0) < CONFIG.significance / 2
+
+
+def test_expected_auc_by_hand_on_four_youths():
+    p = np.array([0.9, 0.6, 0.3, 0.1])
+    # correct pairs: 0.9 (0.4 + 0.7 + 0.9) + 0.6 (0.7 + 0.9) + 0.3 (0.9) = 3.03; all pairs: sum p_i (2.1 - q_i) = 3.36
+    assert expected_auc(p) == pytest.approx(3.03 / 3.36, abs=1e-12)
+    # ties count half: scores 1, 1, 0, 0 -> 0.9 (1.6 + 0.2) + 0.6 (1.6 + 0.05) + 0.3 (0.45) + 0.1 (0.35) = 2.78
+    assert expected_auc(p, np.array([1.0, 1.0, 0.0, 0.0])) == pytest.approx(2.78 / 3.36, abs=1e-12)
+
+
+def test_expected_auc_equals_the_pairwise_sum_it_replaces():
+    rng = np.random.default_rng(3)
+    p, s = rng.uniform(0.01, 0.9, 60), rng.integers(0, 8, 60).astype(float)  # many ties
+    num = den = 0.0
+    for i in range(60):
+        for j in range(60):
+            if i != j:
+                w = p[i] * (1 - p[j])
+                den += w
+                num += w * (1.0 if s[i] > s[j] else 0.5 if s[i] == s[j] else 0.0)
+    assert expected_auc(p, s) == pytest.approx(num / den, abs=1e-12)
+
+
+def test_expected_precision_recall_and_tier_rates_by_hand():
+    p = np.array([0.9, 0.6, 0.3, 0.1])
+    precision, recall = expected_at_capacity(p, 2)  # top two: 1.5 of an expected 1.9 outcomes
+    assert (precision, recall) == (pytest.approx(0.75), pytest.approx(1.5 / 1.9))
+    result = estimate(p, np.array(["high", "high", "medium", "low"], dtype=object), 0.5)
+    assert result["capacity_k"] == 2 and result["tier_counts"] == {"low": 1, "medium": 1, "high": 2}
+    assert result["expected_outcome_rate"] == {"low": pytest.approx(0.1), "medium": pytest.approx(0.3), "high": pytest.approx(0.75)}
+
+
+def test_capacity_and_expected_auc_rules():
+    # 140 youths for 100 places: +40% (alarm), beyond 3.29 sqrt(100); 112 is within the margin
+    assert [(f.level, f.subject) for f in capacity_findings({"high": 140}, {"high": 100, "medium": None}, CONFIG)] == [(ALARM, "high")]
+    assert capacity_findings({"high": 112}, {"high": 100}, CONFIG) == []
+    assert [f.rule for f in expected_auc_finding(0.80, 0.76, CONFIG)] == ["expected_auc"]
+    assert expected_auc_finding(0.80, 0.78, CONFIG) == []
+
+
+def test_status_and_exit_codes():
+    assert status_of([]) == "ok" and LEVELS["ok"] == 0
+    warn = share_finding("x", "above zero", 0.30, 0.18, 10**6, 10**6, CONFIG)  # x0.6: warn band
+    alarm = share_finding("x", "above zero", 0.30, 0.10, 10**6, 10**6, CONFIG)
+    assert status_of([warn]) == WARN and LEVELS[WARN] == 1
+    assert status_of([warn, alarm]) == ALARM and LEVELS[ALARM] == 2
+
+
+def test_the_monitor_section_is_read_and_unknown_keys_are_refused(tmp_path):
+    path = tmp_path / "train.toml"
+    path.write_text("[temporal]\nfolds = 5\n[monitor]\npsi_warn = 0.05\n")
+    assert load_monitor_config(path).psi_warn == 0.05 and load_monitor_config(None) == MonitorConfig()
+    path.write_text("[monitor]\npsi_warning = 0.05\n")
+    with pytest.raises(ValueError, match="psi_warning"):
+        load_monitor_config(path)
+    with pytest.raises(ValueError, match="psi_warn"):
+        MonitorConfig(psi_warn=0.3, psi_alarm=0.2)
+
+
+def test_the_reports_overdispersion_by_hand():
+    # A: 10 and 30 reports in equal years (mean 20): (10^2 + 10^2) / 20 = 10 on 1 df; B: 20 and 20: 0 on 1 df
+    per_date = pd.DataFrame({"school_id": ["A", "A", "B", "B"], "date": [0, 1, 0, 1], "reports": [10, 30, 20, 20],
+                             "pupil_years": [1.0, 1.0, 1.0, 1.0]})
+    assert dispersion(per_date, "school_id", 5) == pytest.approx(5.0)
+    assert dispersion(per_date[per_date["school_id"] == "B"], "school_id", 5) == 1.0  # never below Poisson
+    # with dispersion 5, school A of the reference (100 reports in 10 years) sending 0 where 10 were due is no
+    # longer clear: 0 of 20 effective reports at 1/11 has p = 2 x (10/11)^20 > 0.001 / 2
+    reference = pd.DataFrame({"school_id": ["A", "C"], "municipality": ["Dordrecht"] * 2, "reports": [100, 100],
+                              "pupil_years": [10.0, 10.0]})
+    current = pd.DataFrame({"school_id": ["A", "C"], "municipality": ["Dordrecht"] * 2, "reports": [0, 12],
+                            "pupil_years": [1.0, 1.0]})
+    findings, judged = rate_findings(reference, current, "school_id", "reporting_school", CONFIG, 5.0)
+    assert findings == [] and judged["dispersion"].tolist() == [5.0, 5.0]
+
+
+def test_one_category_that_grows_by_half_is_found_though_the_psi_is_small():
+    """current_education: mbo-1 from 6% to 9.5% of 2,250 youths (x1.58, z = 4.4 > 3.99, the two-sided 0.001 / 15
+    level: all 15 categories hold at least 1%), the rest in proportion: PSI 0.02, under any threshold; the
+    category's share is found."""
+    from vsv_model.feature_spec import FEATURES_BY_NAME
+
+    categories = FEATURES_BY_NAME["current_education"].categories
+    reference = {c: 0.94 / (len(categories) - 1) for c in categories} | {"mbo-1": 0.06}
+    counts = {c: round(2250 * 0.905 / (len(categories) - 1)) for c in categories} | {"mbo-1": round(2250 * 0.095)}
+    profile = {"bin_rule": "right_closed", "rows": 2250, "rows_per_date": 2250,
+               "features": {"current_education": {"edges": None, "shares": reference, "missing": 0.0,
+                                                  "unknown": reference["onbekend"],
+                                                  "nonzero": None}}}
+    values = pd.Series(np.repeat(list(counts), list(counts.values())))
+    findings, table = feature_drift(profile, pd.DataFrame({"current_education": values}), CONFIG)
+    assert table.loc[0, "psi"] < 0.025
+    assert [(f.level, f.rule, f.message.split(" against")[0]) for f in findings] == [
+        (WARN, "share", f"share 'mbo-1' {counts['mbo-1'] / len(values):.1%}")]
