@@ -63,3 +63,12 @@ def test_the_check_finds_an_import_against_the_order(tmp_path, monkeypatch):
 def test_every_top_level_package_is_placed_in_the_order():
     packages = {p.parent.name for p in ROOT.glob("*/__init__.py")} - {"tests", "benchmarks"}
     assert packages <= PROJECT, f"place {sorted(packages - PROJECT)} in ALLOWED"
+
+
+def test_every_package_is_installed_with_the_project():
+    """A package missing from pyproject's list works in the tests (they run from the checkout) and fails in `vsv`."""
+    import tomllib
+
+    listed = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"]["find"]["include"]
+    on_disk = {p.name for p in ROOT.iterdir() if (p / "__init__.py").exists() and p.name != "tests"}
+    assert {name.rstrip("*") for name in listed} == on_disk == PROJECT
