@@ -268,3 +268,45 @@ def concept_findings(reference: dict[str, float], current: dict[str, float], con
             findings.append(Finding(WARN, "concept", concept, f"mean |contribution| {now:.3f} against {ref:.3f} at "
                                     f"training (x{ratio:.2f})", ratio))
     return findings
+
+
+# -- tier shares per group ----------------------------------------------------------------------------------------
+
+GROUP_TIER_SETS = {"high": ("high",), "high or medium": ("high", "medium")}
+
+
+def group_tier_shares(groups: pd.DataFrame, tiers: np.ndarray) -> pd.DataFrame:
+    """Per attribute and group: its youths and the share of them in each tier set (one crosstab per attribute)."""
+    rows = []
+    for attribute in groups.columns:
+        table = pd.crosstab(groups[attribute].astype(str).to_numpy(), tiers)
+        n = table.sum(axis=1)
+        for name, members in GROUP_TIER_SETS.items():
+            inside = table.reindex(columns=list(members), fill_value=0).sum(axis=1)
+            rows.append(pd.DataFrame({"attribute": attribute, "group": table.index, "tiers": name, "n": n.to_numpy(),
+                                      "share": (inside / n).to_numpy()}))
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["attribute", "group", "tiers", "n", "share"])
+
+
+def group_tier_drift(profile: dict, groups: pd.DataFrame, tiers: np.ndarray,
+                     config: MonitorConfig) -> tuple[list[Finding], pd.DataFrame]:
+    """Tier shares per group (gender, origin, school municipality) against training: a group that drifts into or
+    out of `high` (or `high or medium`) while the others do not. Groups of fewer than `min_group_size` youths on
+    either side are shown, not judged; the test is Bonferroni-corrected over the comparisons judged."""
+    reference = profile.get("groups") or {}
+    scale = float(profile.get("rows_per_date") or profile["rows"]) / float(profile["rows"])  # one date's worth
+    current = group_tier_shares(groups[[a for a in groups.columns if a in reference]], tiers)
+    if current.empty:
+        return [], current.assign(reference=[], n_reference=[])
+    def at_training(row) -> tuple[float, float]:
+        entry = reference[row.attribute].get(row.group, {})
+        return (sum(entry.get(t, 0.0) for t in GROUP_TIER_SETS[row.tiers]), entry.get("n", 0) * scale)
+    pairs = [at_training(row) for row in current.itertuples()]
+    current["reference"] = [p[0] for p in pairs]
+    current["n_reference"] = [p[1] for p in pairs]
+    judged = current[(current["n"] >= config.min_group_size) & (current["n_reference"] >= config.min_group_size)]
+    corrected = replace(config, significance=config.significance / max(len(judged), 1))
+    findings = [f for row in judged.itertuples()
+                if (f := share_finding(f"{row.attribute}={row.group}", f"in {row.tiers}", row.reference, row.share,
+                                       row.n_reference, row.n, corrected)) is not None]
+    return [replace(f, rule="group_tiers") for f in findings], current

@@ -25,6 +25,7 @@ from monitoring.measures import (
     concept_findings,
     expected_auc_finding,
     feature_drift,
+    group_tier_drift,
     probability_drift,
     reporting_drift,
     status_of,
@@ -56,6 +57,7 @@ class MonitorResult:
     concepts: dict[str, tuple[float, float]]  # concept: (at training, now)
     realised: pd.DataFrame = field(default_factory=pd.DataFrame)  # per archived run: estimated vs realised
     realised_groups: pd.DataFrame = field(default_factory=pd.DataFrame)
+    group_tiers: pd.DataFrame = field(default_factory=pd.DataFrame)  # per group: share in high (and medium), now and at training
 
     @property
     def status(self) -> str:
@@ -101,12 +103,21 @@ def monitor(served: ServedModel, data: DataSet, as_of: dt.date, config: MonitorC
     now = dict(zip(CONCEPT_NAMES, np.abs(concept_contributions(contributions)).mean(axis=0).tolist()))
     reference_concepts = profile.get("concept_mean_abs_contribution", {})
     findings += concept_findings(reference_concepts, now, config)
+    found, group_tiers = group_tier_drift(profile, groups_of(table), tiers, config)
+    findings += found
     history = drift_history(served, data, as_of, config, profile, features, probability_psi)
     realised, groups = realised_performance(served, data, archive, config) if archive is not None else (pd.DataFrame(), pd.DataFrame())
     findings += realised_findings(realised, config)
     concepts = {c: (float(reference_concepts.get(c, np.nan)), float(now[c])) for c in CONCEPT_NAMES}
     return MonitorResult(as_of.isoformat(), served.version, served.fingerprint, findings, features, history, reporting,
-                         current, reference_estimate, places, concepts, realised, groups)
+                         current, reference_estimate, places, concepts, realised, groups, group_tiers)
+
+
+def groups_of(table) -> pd.DataFrame:
+    """The attributes whose tier shares are compared with training: gender and origin (audit-only, never the
+    model's input) and the school's municipality (a feature)."""
+    return pd.concat([table.audit[["gender", "origin"]].reset_index(drop=True),
+                      table.features[["school_municipality"]].reset_index(drop=True)], axis=1)
 
 
 def drift_history(served: ServedModel, data: DataSet, as_of: dt.date, config: MonitorConfig, profile: dict,

@@ -17,6 +17,7 @@ from monitoring.measures import (
     dispersion,
     expected_auc_finding,
     feature_drift,
+    group_tier_drift,
     rate_findings,
     share_finding,
     status_of,
@@ -203,3 +204,22 @@ def test_one_category_that_grows_by_half_is_found_though_the_psi_is_small():
     assert table.loc[0, "psi"] < 0.025
     assert [(f.level, f.rule, f.message.split(" against")[0]) for f in findings] == [
         (WARN, "share", f"share 'mbo-1' {counts['mbo-1'] / len(values):.1%}")]
+
+
+def test_a_group_that_drifts_into_high_is_found_and_the_others_and_small_groups_are_not():
+    # At training (one date of 1,000 rows): both genders 5% high, 5% medium. Now: 'm' unchanged (25 high, 25
+    # medium of 500); 'v' 100 high and 25 medium of 500 (20% high: x4; 25% high or medium: x2.5); 'x' has 50 youths,
+    # all high, and is too small to judge (min_group_size 100).
+    level = {"low": 0.90, "medium": 0.05, "high": 0.05}
+    profile = {"rows": 1000, "rows_per_date": 1000,
+               "groups": {"gender": {"m": {"n": 500, **level}, "v": {"n": 500, **level}, "x": {"n": 50, **level}}}}
+    tiers = np.array(["high"] * 25 + ["medium"] * 25 + ["low"] * 450 + ["high"] * 100 + ["medium"] * 25
+                     + ["low"] * 375 + ["high"] * 50)
+    groups = pd.DataFrame({"gender": ["m"] * 500 + ["v"] * 500 + ["x"] * 50})
+    findings, table = group_tier_drift(profile, groups, tiers, MonitorConfig())
+    assert [(f.level, f.rule, f.subject, round(f.value, 3)) for f in findings] == [
+        ("alarm", "group_tiers", "gender=v", 4.0), ("alarm", "group_tiers", "gender=v", 2.5)]
+    assert findings[0].message == "share in high 20.0% against 5.0% at training (x4.00)"
+    shares = table.set_index(["group", "tiers"])
+    assert shares.loc[("x", "high"), "share"] == 1.0 and shares.loc[("m", "high or medium"), "share"] == 0.1
+    assert shares.loc[("v", "high or medium"), "reference"] == pytest.approx(0.10)
