@@ -20,7 +20,8 @@ ALLOWED = {
     "registry": {"vsv_model"},
     "training": {"vsv_model", "features", "registry"},
     "serving": {"vsv_model", "features", "registry"},
-    "vsv_cli": {"vsv_model", "features", "data_synthetic", "registry", "training", "serving"},
+    "spark_jobs": {"vsv_model", "features", "registry", "serving"},
+    "vsv_cli": {"vsv_model", "features", "data_synthetic", "registry", "training", "serving", "spark_jobs"},
 }
 PROJECT = set(ALLOWED)
 
