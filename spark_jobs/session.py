@@ -28,11 +28,16 @@ def ignore_known_warnings() -> None:
 
 @contextmanager
 def spark_session(master: str = LOCAL, app: str = "vsv-risk", driver_memory: str = "4g") -> Iterator:
-    """A session for one job, stopped afterwards. The driver's memory only counts on a local master, where the
+    """A session for one job, stopped afterwards; a session already running in this process (a test module's, a
+    notebook's) is used as it is and left running. The driver's memory only counts on a local master, where the
     driver's JVM holds the executors' shuffle too."""
     from pyspark.sql import SparkSession
 
     ignore_known_warnings()
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        yield active
+        return
     builder = (SparkSession.builder.master(master).appName(app)
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                .config("spark.sql.session.timeZone", "UTC")
