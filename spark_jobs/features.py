@@ -76,12 +76,15 @@ def partition_features(batches: Iterator[pd.DataFrame], job: FeatureJob) -> Iter
     from spark_jobs.session import ignore_known_warnings
 
     ignore_known_warnings()
-    frame = pd.concat(list(batches), ignore_index=True)
-    data, order = partition_dataset(frame)
+    batches = list(batches)
+    if not batches:
+        return
+    data, order = partition_dataset(pd.concat(batches, ignore_index=True))
     table = build_feature_table(data, job.as_of, group=job.group, with_label=job.with_label, end_date=job.end_date)
     rows = plain_columns(table.to_frame(job.with_label))
     rows[ORDER] = order[positions_in(table.keys["youth_id"], data.youths["youth_id"])]
-    yield rows.assign(**{COUNT_KEY: None, COUNT: None})
+    rows = rows.assign(**{COUNT_KEY: None, COUNT: None})
+    yield rows
     yield count_rows(table.quality).reindex(columns=rows.columns)
 
 

@@ -6,6 +6,7 @@ here); on a cluster `spark-submit` decides (`spark.pyspark.python`, or the PYSPA
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from collections.abc import Iterator
@@ -44,6 +45,8 @@ def spark_session(master: str = LOCAL, app: str = "vsv-risk", driver_memory: str
                .config("spark.ui.enabled", "false")
                .config("spark.sql.shuffle.partitions", "8"))
     if master.startswith("local"):
+        # pyspark starts its Python workers with PYSPARK_PYTHON (default `python3`, which lacks this venv's packages)
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         builder = (builder.config("spark.pyspark.python", sys.executable)
                    .config("spark.pyspark.driver.python", sys.executable)
                    .config("spark.driver.memory", driver_memory))

@@ -61,10 +61,12 @@ def score(
     dataset = read_data(data)  # read once; a contract violation stops here with its message
     read_seconds = time.perf_counter() - started
     result = score_dataset(served, dataset, parse_date(as_of), explain)
+    started = time.perf_counter()
     write_frame(result.frame, out)
+    write_seconds = time.perf_counter() - started
     typer.echo(f"Scored {len(result.frame):,} youths of the target group ({served.group.describe()}) with model "
                f"version {served.version} ({served.fingerprint}) (reading {read_seconds:.1f} s, features {result.feature_seconds:.1f} s, "
-               f"scoring{' and explaining' if explain else ''} {result.scoring_seconds:.1f} s)")
+               f"scoring{' and explaining' if explain else ''} {result.scoring_seconds:.1f} s, writing {write_seconds:.1f} s)")
     for line in describe_counts(result):
         typer.echo(line)
     typer.echo(f"Wrote {out}")
