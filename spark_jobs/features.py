@@ -73,7 +73,7 @@ def spark_features(staged: StagedTables, job: FeatureJob, partitions: int | None
 
 def partition_features(batches: Iterator[pd.DataFrame], job: FeatureJob) -> Iterator[pd.DataFrame]:
     """One partition of youths through the in-process builders."""
-    from spark_jobs.session import ignore_known_warnings
+    from spark_jobs.session import ignore_known_warnings, spark_ready
 
     ignore_known_warnings()
     batches = list(batches)
@@ -84,8 +84,8 @@ def partition_features(batches: Iterator[pd.DataFrame], job: FeatureJob) -> Iter
     rows = plain_columns(table.to_frame(job.with_label))
     rows[ORDER] = order[positions_in(table.keys["youth_id"], data.youths["youth_id"])]
     rows = rows.assign(**{COUNT_KEY: None, COUNT: None})
-    yield rows
-    yield count_rows(table.quality).reindex(columns=rows.columns)
+    yield spark_ready(rows)
+    yield spark_ready(count_rows(table.quality).reindex(columns=rows.columns))
 
 
 def partition_dataset(frame: pd.DataFrame) -> tuple[DataSet, np.ndarray]:

@@ -49,7 +49,7 @@ def spark_scores(features, served: ServedModel, model_uri: str, explain: bool):
 
 def partition_scores(batches: Iterator[pd.DataFrame], held, explain: bool) -> Iterator[pd.DataFrame]:
     """One partition's output rows, by the in-process functions."""
-    from spark_jobs.session import ignore_known_warnings
+    from spark_jobs.session import ignore_known_warnings, spark_ready
 
     ignore_known_warnings()
     batches = list(batches)
@@ -63,7 +63,7 @@ def partition_scores(batches: Iterator[pd.DataFrame], held, explain: bool) -> It
         scored |= explanation_columns(served.model, encode_frame(features), threads=1)
     rows = assemble_output(frame[["youth_id", "as_of"]], features, pd.DataFrame(scored), served)
     rows[ORDER] = frame[ORDER].to_numpy()
-    yield rows
+    yield spark_ready(rows)
 
 
 def output_schema(served: ServedModel, explain: bool) -> str:

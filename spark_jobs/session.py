@@ -12,12 +12,25 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pandas as pd
+
 LOCAL = "local[2]"
 
 # pyspark 4.3 with pandas 3.1: each warning below is pyspark's own use of an API pandas 3 deprecates or changed,
 # on data it converts itself; our frames are not affected. Filtered one by one, each by its exact text, so a new
 # warning still shows.
-PANDAS3_WARNINGS: tuple[tuple[str, type[Warning], str], ...] = ()
+PANDAS3_WARNINGS: tuple[tuple[str, type[Warning], str], ...] = (
+    ("PySpark does not yet fully support pandas >= 3.0.0", FutureWarning,
+     "pyspark's version check on every pandas UDF; the conversions this package relies on are covered by "
+     "tests/spark (text columns go to Spark as plain objects, see `spark_ready`)"),
+)
+
+
+def spark_ready(frame):
+    """A frame a pandas UDF can hand to Spark: pandas 3's Arrow-backed text columns as plain objects (pyspark 4.3
+    cannot convert one that holds several Arrow chunks, as after a `pd.concat` of its batches)."""
+    text = [name for name, dtype in frame.dtypes.items() if isinstance(dtype, pd.StringDtype)]
+    return frame.astype({name: object for name in text}) if text else frame
 
 
 def ignore_known_warnings() -> None:

@@ -231,7 +231,7 @@ def drop_exact_duplicates(raw: pd.DataFrame, schema: TableSchema, quality: DataQ
     """Exact duplicate rows count once; the first keeps its place in the file order."""
     duplicated = repeated_rows(raw)
     add_count(quality.duplicates_dropped, schema.name, duplicated.sum())
-    return raw.loc[~duplicated]
+    return raw.loc[~duplicated] if duplicated.any() else raw  # most files have none: no copy then
 
 
 def repeated_rows(columns) -> np.ndarray:
