@@ -83,9 +83,9 @@ def partition_features(batches: Iterator[pd.DataFrame], job: FeatureJob) -> Iter
     table = build_feature_table(data, job.as_of, group=job.group, with_label=job.with_label, end_date=job.end_date)
     rows = plain_columns(table.to_frame(job.with_label))
     rows[ORDER] = order[positions_in(table.keys["youth_id"], data.youths["youth_id"])]
-    rows = rows.assign(**{COUNT_KEY: None, COUNT: None})
-    yield spark_ready(rows)
-    yield spark_ready(count_rows(table.quality).reindex(columns=rows.columns))
+    rows = spark_ready(rows.assign(**{COUNT_KEY: None, COUNT: None}))
+    yield rows
+    yield shaped_like(count_rows(table.quality), rows)
 
 
 def partition_dataset(frame: pd.DataFrame) -> tuple[DataSet, np.ndarray]:
@@ -122,6 +122,14 @@ def count_rows(quality: DataQuality) -> pd.DataFrame:
     """The partition's counts for the summary, one row each (youth_id null)."""
     counts = [(f"{name}.{key}", value) for name in PARTITION_COUNTS for key, value in getattr(quality, name).items()]
     return pd.DataFrame({COUNT_KEY: [k for k, _ in counts], COUNT: np.array([v for _, v in counts], dtype=np.int64)})
+
+
+def shaped_like(counts: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """The count rows in the feature rows' columns: text columns empty as None (Arrow cannot read an all-NaN float
+    column as text), the others missing."""
+    shaped = counts.reindex(columns=rows.columns)
+    text = [name for name, dtype in rows.dtypes.items() if dtype.kind == "O" and name not in counts]
+    return shaped.astype({name: object for name in text}).replace({name: {np.nan: None} for name in text})
 
 
 def data_end_date(staged: StagedTables) -> dt.date:
