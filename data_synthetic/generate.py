@@ -44,7 +44,7 @@ import pandas as pd
 from data_synthetic.absence import ABSENCE_FACTOR, youth_factors
 from data_synthetic.calendar import KNOWN_SHIFTS, Calendar, effects_table, first_day, month_of_date
 from data_synthetic.kernels import Rules
-from data_synthetic.population import Youths, draw_youths
+from data_synthetic.population import FIRST_BIRTH, LAST_BIRTH, Youths, born_in_target_group, draw_youths
 from data_synthetic.realism import CAPACITY, realism_table
 from data_synthetic.region import (
     SchoolChoice,
@@ -57,6 +57,7 @@ from data_synthetic.tables import contract_tables
 from data_synthetic.truth import value_tables
 from data_synthetic.truth_table import truth_frame
 from data_synthetic.writer import write_tables, write_truth
+from vsv_model.target_group import CURRENT_LAW
 
 HARM_DEFAULTS = {"underreporting": 0.6, "hidden_gap": 1.5}
 KNOWN_HARMS = tuple(sorted(HARM_DEFAULTS))
@@ -66,7 +67,10 @@ FIRST_REFERENCE = dt.date(2014, 10, 1)
 @dataclass(frozen=True)
 class WorldConfig:
     """How to generate a world. `youths=None`: the region at 1:1; `drift=False`: every calendar effect off;
-    `shifts`: (name, size) injected from `shift_start`; `planted_bias`: (kind, size) documented harms."""
+    `shifts`: (name, size) injected from `shift_start`; `planted_bias`: (kind, size) documented harms.
+    `cohorts_at`: simulate only the birth cohorts aged 18-22 on that date (the youths the target group can hold
+    then), each as large as in the whole world of the same scale, with `youths` counting only them: a scale
+    benchmark's population of a million youths in scope without simulating the twenty other birth years."""
 
     youths: int | None = None
     seed: int = 1
@@ -76,6 +80,7 @@ class WorldConfig:
     shifts: tuple[tuple[str, float], ...] = ()
     planted_bias: tuple[tuple[str, float], ...] = ()
     shift_start: dt.date = dt.date(2025, 10, 1)
+    cohorts_at: dt.date | None = None
 
     def __post_init__(self):
         if self.youths is not None and self.youths < 1:
@@ -173,11 +178,18 @@ def reference_months(data_end: dt.date) -> tuple[int, ...]:
                  if dt.date(y, 10, 1) <= data_end)
 
 
+def born_within(config: WorldConfig) -> tuple[dt.date, dt.date]:
+    """The birth days simulated: every cohort, or those aged 18-22 on `cohorts_at`."""
+    if config.cohorts_at is None:
+        return FIRST_BIRTH, LAST_BIRTH
+    return born_in_target_group(config.cohorts_at, CURRENT_LAW.min_age, CURRENT_LAW.max_age)
+
+
 def generate_world(config: WorldConfig) -> World:
     """Simulate the region, write its tables, and compute the exact truth and the realism figures."""
     population_seed, simulation_seed, mess_seed = np.random.SeedSequence(config.seed).spawn(3)
     rules, origin_in_state = world_rules(config)
-    youths = draw_youths(np.random.default_rng(population_seed), config.youths, rules.calendar)
+    youths = draw_youths(np.random.default_rng(population_seed), config.youths, rules.calendar, born_within(config))
     emitters = build_emitters(youths, config)
     months = reference_months(config.data_end)
     sim = simulate(youths, rules, emitters, origin_in_state, rules.calendar.last_month, months, simulation_seed)
@@ -199,7 +211,8 @@ def describe_settings(config: WorldConfig, youths: Youths, sim: Simulation) -> d
     return {
         "youths": len(youths), "seed": config.seed, "data_end": config.data_end.isoformat(), "drift": config.drift,
         "mess_rate": config.mess_rate, "shifts": dict(config.shifts), "shift_start": config.shift_start.isoformat(),
-        "planted_bias": dict(config.planted_bias), "exemptions": int(sim.exempted.sum()),
+        "planted_bias": dict(config.planted_bias),
+        "cohorts_at": config.cohorts_at.isoformat() if config.cohorts_at else None, "exemptions": int(sim.exempted.sum()),
         "truth_method": "exact: backward induction over the simulator's own state",
     }
 

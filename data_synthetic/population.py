@@ -107,14 +107,15 @@ def share_of_year(year: int, first: dt.date, last: dt.date) -> float:
     return max(hi - lo + 1, 0) / (day_of(dt.date(year, 12, 31)) - day_of(dt.date(year, 1, 1)) + 1)
 
 
-def cohort_sizes(calendar: Calendar) -> np.ndarray:
-    """Expected youths per birth year at 1:1: the 5–17-year-olds of 2017/18 match the published total."""
+def cohort_sizes(calendar: Calendar, born: tuple[dt.date, dt.date] = (FIRST_BIRTH, LAST_BIRTH)) -> np.ndarray:
+    """Expected youths per birth year at 1:1, born within `born` (first and last birth day): the 5–17-year-olds of
+    2017/18 match the published total."""
     years = birth_years()
     factor = calendar.birth_factor(years)
     aged_5_17 = (COUNT_DATE.replace(year=COUNT_DATE.year - 18) + dt.timedelta(days=1), COUNT_DATE.replace(year=2012))
     counted = np.array([share_of_year(y, *aged_5_17) for y in years])
     base = sum(YOUTHS_5_17.values()) / float((factor * counted).sum())
-    simulated = np.array([share_of_year(y, FIRST_BIRTH, LAST_BIRTH) for y in years])
+    simulated = np.array([share_of_year(y, *born) for y in years])
     return base * factor * simulated
 
 
@@ -126,9 +127,10 @@ def allocate(total: int, expected: np.ndarray) -> np.ndarray:
     return counts
 
 
-def draw_birth_days(rng: np.random.Generator, counts: np.ndarray) -> np.ndarray:
+def draw_birth_days(rng: np.random.Generator, counts: np.ndarray,
+                    born: tuple[dt.date, dt.date] = (FIRST_BIRTH, LAST_BIRTH)) -> np.ndarray:
     """Birth days uniform within each birth year (within the simulated span)."""
-    spans = np.array([year_span(y, FIRST_BIRTH, LAST_BIRTH) for y in birth_years()])
+    spans = np.array([year_span(y, *born) for y in birth_years()])
     lo, hi = np.repeat(spans[:, 0], counts), np.repeat(spans[:, 1], counts)
     return lo + np.floor(rng.random(len(lo)) * (hi - lo + 1)).astype(np.int64)
 
@@ -150,11 +152,13 @@ def draw_traits(rng: np.random.Generator, gender: np.ndarray) -> np.ndarray:
     return traits | np.where(rng.random(n) < low, MOTIVATION, 0).astype(np.int8)
 
 
-def draw_youths(rng: np.random.Generator, youths: int | None, calendar: Calendar) -> Youths:
-    """The whole population, in id order (ids are assigned after a shuffle: independent of everything)."""
-    expected = cohort_sizes(calendar)
+def draw_youths(rng: np.random.Generator, youths: int | None, calendar: Calendar,
+                born: tuple[dt.date, dt.date] = (FIRST_BIRTH, LAST_BIRTH)) -> Youths:
+    """The whole population (or only the youths born within `born`, a sub-range of the simulated span), in id
+    order (ids are assigned after a shuffle: independent of everything)."""
+    expected = cohort_sizes(calendar, born)
     total = int(round(expected.sum())) if youths is None else youths
-    birth_day = rng.permutation(draw_birth_days(rng, allocate(total, expected)))
+    birth_day = rng.permutation(draw_birth_days(rng, allocate(total, expected), born))
     n = len(birth_day)
     sizes = np.array([YOUTHS_5_17[m] for m in REGION_MUNICIPALITIES], dtype=float)
     residence = draw_categorical(rng, np.tile(sizes, (n, 1)))
@@ -171,6 +175,24 @@ def draw_youths(rng: np.random.Generator, youths: int | None, calendar: Calendar
     return Youths(ids, birth_day, residence, gender, origin, traits, newcomer, special, proneness, salt,
                   months_of_days(birth_day),
                   birth_year, late_in_year)
+
+
+def born_in_target_group(day: dt.date, min_age: int, max_age: int) -> tuple[dt.date, dt.date]:
+    """The first and last birth day of the youths whose completed age on `day` is in [min_age, max_age), clipped to
+    the simulated span (a 29 February birthday falls on 28 February, as in `vsv_model.dates`)."""
+    first = shifted_years(day, -max_age) + dt.timedelta(days=1)
+    last = shifted_years(day, -min_age)
+    if last < FIRST_BIRTH or first > LAST_BIRTH:
+        raise ValueError(f"nobody of the simulated birth cohorts ({FIRST_BIRTH} to {LAST_BIRTH}) is {min_age} up to "
+                         f"{max_age} on {day}")
+    return max(first, FIRST_BIRTH), min(last, LAST_BIRTH)
+
+
+def shifted_years(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a common year
+        return day.replace(year=day.year + years, day=28)
 
 
 def unknown_ids(youths: Youths, count: int) -> np.ndarray:

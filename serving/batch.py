@@ -1,8 +1,9 @@
 """`vsv score`: the whole population in-process, in chunks, with a progress bar.
 
 Features come from `features/` (as in training); the model and reasons from the
-same `RiskModel` and scoring helpers the service uses. Dutch sentences are built
-once per distinct (feature, value, direction), never once per youth.
+same `RiskModel` and scoring helpers the service uses. The booster runs once per
+distinct split pattern and Dutch sentences are built once per distinct (feature,
+value, direction), never once per youth.
 """
 
 from __future__ import annotations
@@ -22,9 +23,8 @@ from vsv_model.explanations import explain_rows, reason_columns
 from vsv_model.policy import ROUTES, TIER_LABELS_NL, TIERS
 from vsv_model.progress import progress_bar
 from vsv_model.reader import DataSet, read_data_dir
-from vsv_model.risk_model import RiskModel, encode_frame, sigmoid
-
-CHUNK_ROWS = 100_000
+from vsv_model.risk_model import RiskModel, encode_frame
+from vsv_model.split_bins import pattern_codes
 
 
 @dataclass
@@ -36,15 +36,24 @@ class BatchResult:
     scoring_seconds: float
 
 
-def score_chunk(model: RiskModel, features: pd.DataFrame, explain: bool, threads: int) -> dict[str, np.ndarray]:
-    matrix = encode_frame(features)
-    if not explain:
-        probability = sigmoid(model.log_odds(matrix, threads))
-        return {"probability": probability, "tier": model.tiers(probability)}
-    contributions, base, log_odds = explain_matrix(model, matrix, threads)
-    probability = sigmoid(log_odds)
-    return ({"probability": probability, "tier": model.tiers(probability)}
-            | reason_columns(explain_rows(matrix, contributions)) | {"base_value": base, "log_odds": log_odds})
+def score_matrix(model: RiskModel, matrix: np.ndarray, explain: bool, threads: int) -> dict[str, np.ndarray]:
+    """Probability and tier per row (and the reasons by concept): the booster runs once per distinct split pattern
+    (`vsv_model.split_bins`), which gives every youth exactly what a call on its own row would. The probability is
+    the registered model's (booster, then calibration: what its pyfunc and the tier cut-offs compute), also with
+    `--explain`, so a youth gets the same tier with or without reasons; `log_odds` is then base + contributions."""
+    patterns = pattern_codes(matrix, model.split_thresholds)
+    codes, representative = patterns
+    probability = model.probability(matrix[representative], threads)[codes]
+    scored = {"probability": probability, "tier": model.tiers(probability)}
+    return scored | explanation_columns(model, matrix, threads, patterns) if explain else scored
+
+
+def explanation_columns(model: RiskModel, matrix: np.ndarray, threads: int,
+                        patterns: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """The reasons by concept, the base value and the log-odds of every row, TreeSHAP once per split pattern."""
+    codes, representative = patterns or pattern_codes(matrix, model.split_thresholds)
+    contributions, base, log_odds = (values[codes] for values in explain_matrix(model, matrix[representative], threads))
+    return reason_columns(explain_rows(matrix, contributions)) | {"base_value": base, "log_odds": log_odds}
 
 
 def score_population(served: ServedModel, data_dir: Path, as_of: dt.date, explain: bool) -> BatchResult:
@@ -88,13 +97,9 @@ def mark_capacity(frame: pd.DataFrame, capacity: dict[str, int | None]) -> pd.Da
 def score_features(served: ServedModel, keys: pd.DataFrame, features: pd.DataFrame, explain: bool) -> pd.DataFrame:
     """The output rows for youths whose features are known (a feature table, or a scores file scored again)."""
     threads = os.cpu_count() or 1
-    parts = []
     with progress_bar(len(features), "scoring", "youths") as bar:
-        for begin in range(0, len(features), CHUNK_ROWS):
-            chunk = features.iloc[begin:begin + CHUNK_ROWS]
-            parts.append(pd.DataFrame(score_chunk(served.model, chunk, explain, threads)))
-            bar.update(len(chunk))
-    scored = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["probability", "tier"])
+        scored = pd.DataFrame(score_matrix(served.model, encode_frame(features), explain, threads))
+        bar.update(len(features))
     return assemble_output(keys, features, scored, served)
 
 

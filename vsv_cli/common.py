@@ -41,6 +41,21 @@ def table_path(path: Path) -> Path:
     return path
 
 
+IN_PROCESS, SPARK = "in-process", "spark"
+
+
+def engine_name(value: str) -> str:
+    if value not in (IN_PROCESS, SPARK):
+        raise typer.BadParameter(f"{value!r}: the engine is {IN_PROCESS} or {SPARK}")
+    return value
+
+
+def spark_output(out: Path) -> None:
+    """The Spark engine writes Parquet datasets only: refuse another output by name, before Spark starts."""
+    if out.suffix.lower() != ".parquet":
+        fail(f"{out.name}: with --engine spark the output is a Parquet dataset: name it *.parquet")
+
+
 def read_data(directory: Path):
     """Read a data directory; a contract violation ends the run with its message, not a traceback."""
     from vsv_model.contract import ContractError

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from vsv_cli.common import fail, parse_date, read_data, table_path
+from vsv_cli.common import IN_PROCESS, SPARK, engine_name, fail, parse_date, read_data, spark_output, table_path
 from vsv_model.target_group import CURRENT_LAW
 
 
@@ -25,6 +25,9 @@ def generate(
                                                     "end (absence_level, reporting_stop, mbo_mix, dropout_hazard); repeat for more.")] = None,
     planted_bias: Annotated[list[str] | None, typer.Option("--planted-bias", help="Plant a documented harm KIND[=SIZE] "
                                                            "(underreporting, hidden_gap) for the fairness audit.")] = None,
+    cohorts_at: Annotated[str | None, typer.Option(help="Simulate only the birth cohorts aged 18-22 on this date "
+                                                   "(YYYY-MM-DD), as large as in the whole world; --youths then counts "
+                                                   "only them (scale benchmarks).")] = None,
 ) -> None:
     """Generate the synthetic Zuid-Holland Zuid region through time, with known truth."""
     from data_synthetic.generate import HARM_DEFAULTS, WorldConfig, generate_world, parse_named_size, write_world
@@ -35,7 +38,8 @@ def generate(
     try:
         config = WorldConfig(youths=youths, seed=seed, mess_rate=mess_rate, data_end=parse_date(data_end), drift=not no_drift,
                              shifts=tuple(parse_named_size(d) for d in drift or ()),
-                             planted_bias=tuple(parse_named_size(b, HARM_DEFAULTS) for b in planted_bias or ()))
+                             planted_bias=tuple(parse_named_size(b, HARM_DEFAULTS) for b in planted_bias or ()),
+                             cohorts_at=parse_date(cohorts_at) if cohorts_at else None)
     except ValueError as exc:  # a configuration the generator refuses: a message, not a traceback
         fail(str(exc))
     world = generate_world(config)
@@ -50,17 +54,21 @@ def echo_world(world, out: Path) -> None:
     summary = world.summary()
     rows = summary["rows"]
     scale = "the region at 1:1" if world.config.youths is None else f"the region scaled to {rows['youths']:,} youths"
+    if world.config.cohorts_at:
+        scale += f" (only the birth cohorts aged 18-22 on {world.config.cohorts_at})"
     typer.echo(f"Generated {scale} (seed {world.config.seed}, data to {world.config.data_end}, calendar effects "
                f"{'on' if world.config.drift else 'off'}) into {out}")
     typer.echo("  rows: " + ", ".join(f"{name} {count:,}" for name, count in rows.items()))
     dates = summary["reference_dates"]
     known = {d: v["by_23"] for d, v in dates.items() if v["by_23"].get("labelled") == v["in_scope"] > 0}
     sizes = [v["in_scope"] for v in dates.values()]
+    outcome = "outcome fully known for no date" if not known else (
+        f"outcome fully known for {len(known)} dates ({min(known)[:4]}-{max(known)[:4]}): rate "
+        f"{min(v['outcome_rate'] for v in known.values()):.1%}-{max(v['outcome_rate'] for v in known.values()):.1%}, "
+        f"AUC of the known truth {min(v['auc_p_true'] for v in known.values()):.3f}-"
+        f"{max(v['auc_p_true'] for v in known.values()):.3f}")
     typer.echo(f"  target group 18-22 on 1 October {min(dates)[:4]}-{max(dates)[:4]}: {min(sizes):,}-{max(sizes):,} youths; "
-               f"outcome fully known for {len(known)} dates ({min(known)[:4]}-{max(known)[:4]}): rate "
-               f"{min(v['outcome_rate'] for v in known.values()):.1%}-{max(v['outcome_rate'] for v in known.values()):.1%}, "
-               f"AUC of the known truth {min(v['auc_p_true'] for v in known.values()):.3f}-"
-               f"{max(v['auc_p_true'] for v in known.values()):.3f}")
+               + outcome)
     if world.config.youths is None:
         for line in realism_lines(world.realism):
             typer.echo(f"  {line}")
@@ -76,6 +84,9 @@ def features(
     end_date: Annotated[str | None, typer.Option(help="The data's end date for labels (default: latest date in the data).")] = None,
     max_age: Annotated[int, typer.Option(help="Target group: completed age below this (23 today, 27 after the law change; "
                                          "the outcome is judged by the same age).")] = CURRENT_LAW.max_age,
+    engine: Annotated[str, typer.Option(help="in-process, or spark (writes a Parquet dataset: a directory of part "
+                                        "files; needs the spark extra and Java 17).", callback=engine_name)] = IN_PROCESS,
+    master: Annotated[str, typer.Option(help="Spark master URL with --engine spark.")] = "local[2]",
 ) -> None:
     """Build one feature row per youth of the target group at a reference date, with a data-quality report."""
     from features.build import build_feature_table
@@ -83,6 +94,9 @@ def features(
     from vsv_model.target_group import target_group_for
 
     group = target_group_for(max_age)
+    if engine == SPARK:
+        features_on_spark(data, parse_date(as_of), out, group, labels, parse_date(end_date) if end_date else None, master)
+        return
     dataset = read_data(data)
     table = build_feature_table(dataset, parse_date(as_of), group=group, with_label=labels,
                                 end_date=parse_date(end_date) if end_date else None)
@@ -90,3 +104,21 @@ def features(
     typer.echo(table.quality.describe())
     typer.echo(f"Wrote {len(table):,} youths of the target group ({group.describe()}) to {out} "
                f"and the data-quality summary to {quality_path}")
+
+
+def features_on_spark(data: Path, as_of, out: Path, group, labels: bool, end_date, master: str) -> None:
+    from features.output import quality_path_for
+    from spark_jobs.features import FeatureJob
+    from spark_jobs.jobs import run_features
+    from vsv_model.contract import ContractError
+
+    spark_output(out)
+    try:
+        run = run_features(data, out, FeatureJob(as_of, group, labels, end_date), master)
+    except ContractError as exc:
+        fail(str(exc))
+    quality_path = quality_path_for(out)
+    run.quality.write_json(quality_path)
+    typer.echo(run.quality.describe())
+    typer.echo(f"Wrote {run.rows:,} youths of the target group ({group.describe()}) to {out} (a Parquet dataset, Spark "
+               f"{master}) and the data-quality summary to {quality_path}")

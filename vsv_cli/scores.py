@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from vsv_cli.common import fail, parse_date, read_data, table_path
+from vsv_cli.common import IN_PROCESS, SPARK, engine_name, fail, parse_date, read_data, spark_output, table_path
 
 
 def load_scoring_model(settings, version: str | None):
@@ -39,6 +39,9 @@ def score(
     max_age: Annotated[int | None, typer.Option(help="Refuse unless the model was trained for this target group "
                                                 "(completed age below it); default: the model's own group.")] = None,
     archive: Annotated[bool, typer.Option(help="Archive the scores in the database (VSV_DATABASE_URL) for `vsv monitor`.")] = True,
+    engine: Annotated[str, typer.Option(help="in-process, or spark (writes a Parquet dataset: a directory of part "
+                                        "files; needs the spark extra and Java 17).", callback=engine_name)] = IN_PROCESS,
+    master: Annotated[str, typer.Option(help="Spark master URL with --engine spark.")] = "local[2]",
 ) -> None:
     """Score the model's whole target group in-process: probability, tier, route (and reasons)."""
     from serving.batch import describe_counts, score_dataset
@@ -53,14 +56,23 @@ def score(
             served.group.require(target_group_for(max_age), f"--max-age {max_age}")
         except TargetGroupMismatch as exc:
             fail(str(exc))
+    if engine == SPARK:
+        score_on_spark(data, parse_date(as_of), out, served, explain, master)
+        if archive:  # the dataset Spark wrote, read back whole: the archive is the database's, on the driver
+            import pandas as pd
+
+            archive_run(settings, pd.read_parquet(out), served, parse_date(as_of))
+        return
     started = time.perf_counter()
     dataset = read_data(data)  # read once; a contract violation stops here with its message
     read_seconds = time.perf_counter() - started
     result = score_dataset(served, dataset, parse_date(as_of), explain)
+    started = time.perf_counter()
     write_frame(result.frame, out)
+    write_seconds = time.perf_counter() - started
     typer.echo(f"Scored {len(result.frame):,} youths of the target group ({served.group.describe()}) with model "
                f"version {served.version} ({served.fingerprint}) (reading {read_seconds:.1f} s, features {result.feature_seconds:.1f} s, "
-               f"scoring{' and explaining' if explain else ''} {result.scoring_seconds:.1f} s)")
+               f"scoring{' and explaining' if explain else ''} {result.scoring_seconds:.1f} s, writing {write_seconds:.1f} s)")
     for line in describe_counts(result):
         typer.echo(line)
     typer.echo(f"Wrote {out}")
@@ -75,3 +87,28 @@ def archive_run(settings, frame, served, as_of) -> None:
     started = time.perf_counter()
     run = archive_scores(open_archive(settings.database_url), frame, served, as_of)
     typer.echo(f"Archived {run.youths:,} scores as run {run.id} ({time.perf_counter() - started:.1f} s)")
+
+
+def score_on_spark(data: Path, as_of, out: Path, served, explain: bool, master: str) -> None:
+    """The same scores on Spark: the registry's version through `mlflow.pyfunc.spark_udf`, reasons per partition."""
+    from serving.batch import BatchResult, describe_counts
+    from spark_jobs.jobs import run_scores
+    from vsv_model.contract import ContractError
+    from vsv_model.policy import TIERS
+    from vsv_model.settings import Settings
+
+    spark_output(out)
+    settings = Settings.from_env()
+    try:
+        run = run_scores(data, out, as_of, served, f"models:/{served.name}/{served.version}", settings, explain, master)
+    except ContractError as exc:
+        fail(str(exc))
+    seconds = run.seconds
+    typer.echo(f"Scored {run.rows:,} youths of the target group ({served.group.describe()}) with model version "
+               f"{served.version} ({served.fingerprint}) on Spark {master} (reading {seconds['reading']:.1f} s, features "
+               f"{seconds['features']:.1f} s, scoring{' and explaining' if explain else ''} and writing "
+               f"{seconds['scoring']:.1f} s)")
+    counts = {t: run.tier_counts.get(t, 0) for t in TIERS}
+    for line in describe_counts(BatchResult(None, counts, served.model.cutoffs.places(), 0.0, 0.0)):
+        typer.echo(line)
+    typer.echo(f"Wrote {out} (a Parquet dataset)")

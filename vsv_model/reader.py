@@ -4,6 +4,14 @@ Hard errors raise `ContractError` naming file, row and column. Row numbers are
 what you see in the file: for CSV the line number (the header is row 1), for
 Parquet the 1-based record number. Soft issues are fixed as the contract says
 and counted in the `DataQuality` summary, so nothing is dropped silently.
+
+A table is one file (`enrollments.csv`) or a partitioned dataset: a directory of
+that name holding part files of its format (`enrollments.parquet/part-0.parquet`,
+...; names starting with `_` or `.` are not data). Each file is read and checked on
+its own (`read_table_file`: what one Spark task does per file, so both engines
+report the same error, naming the part file and the row in it); the parts follow
+one another in name order, then exact duplicates across parts count once and a
+youth_id may appear in one part only (`combine_files`).
 """
 
 from __future__ import annotations
@@ -83,13 +91,21 @@ class DataSet:
 
 
 @dataclass(frozen=True)
-class _Source:
+class TableFile:
+    """One file of a table: the whole table, or one part of a partitioned dataset (`dataset` is its directory)."""
+
     path: Path
     fmt: str
+    dataset: Path | None = None
 
     @property
     def first_row(self) -> int:
         return 2 if self.fmt == "csv" else 1
+
+    @property
+    def label(self) -> str:
+        """How errors name the file: `youths.csv`, or `youths.parquet/part-00000.parquet` for a part."""
+        return self.path.name if self.dataset is None else f"{self.dataset.name}/{self.path.name}"
 
 
 def read_data_dir(directory: str | Path) -> DataSet:
@@ -106,26 +122,81 @@ def read_data_dir(directory: str | Path) -> DataSet:
 
 
 def read_table(directory: Path, schema: TableSchema, quality: DataQuality) -> pd.DataFrame:
-    """Read one table, stop on hard errors, then normalise values and count the soft issues."""
-    source = locate_table(directory, schema)
+    """Read one table (each of its files), stop on hard errors, then normalise values and count the soft issues."""
+    files = locate_table(directory, schema)
+    return combine_files([read_table_file(file, schema, quality) for file in files], files, schema, quality)
+
+
+def read_table_file(source: TableFile, schema: TableSchema, quality: DataQuality) -> pd.DataFrame:
+    """One file of a table, checked and normalised; its index is the record's 0-based position in the file."""
     raw = load_raw(source, schema)
-    quality.rows_read[schema.name] = len(raw)
+    add_count(quality.rows_read, schema.name, len(raw))
     raw = drop_exact_duplicates(raw, schema, quality)
     table = parse_values(raw, schema, source)
     check_rules(table, schema, source)
     return normalise_values(table, schema, quality)
 
 
-def locate_table(directory: Path, schema: TableSchema) -> _Source:
-    found = [_Source(directory / f"{schema.name}.{fmt}", fmt) for fmt in FORMATS if (directory / f"{schema.name}.{fmt}").exists()]
+def add_count(counts: dict[str, int], key: str, count: int) -> None:
+    """Counts add up over the files of a table."""
+    counts[key] = counts.get(key, 0) + int(count)
+
+
+def locate_table(directory: Path, schema: TableSchema) -> list[TableFile]:
+    """The table's file, or the part files of its dataset directory in name order."""
+    found = [(directory / f"{schema.name}.{fmt}", fmt) for fmt in FORMATS if (directory / f"{schema.name}.{fmt}").exists()]
     if not found:
         raise ContractError(str(directory), None, None, f"table '{schema.name}' is missing: expected {schema.name}.csv or {schema.name}.parquet")
     if len(found) > 1:
         raise ContractError(str(directory), None, None, f"table '{schema.name}' is there twice: keep either {schema.name}.csv or {schema.name}.parquet")
-    return found[0]
+    path, fmt = found[0]
+    if not path.is_dir():
+        return [TableFile(path, fmt)]
+    parts = sorted(p for p in path.iterdir() if p.is_file() and p.suffix == f".{fmt}" and not p.name.startswith(("_", ".")))
+    if not parts:
+        raise ContractError(path.name, None, None, f"the dataset holds no .{fmt} part files")
+    return [TableFile(part, fmt, path) for part in parts]
 
 
-def load_raw(source: _Source, schema: TableSchema) -> pd.DataFrame:
+def combine_files(parts: list[pd.DataFrame], files: list[TableFile], schema: TableSchema, quality: DataQuality) -> pd.DataFrame:
+    """The parts one after the other, indexed by position in the whole dataset (part offsets plus the position in
+    the part); exact duplicates across parts count once; a youth_id of the youths table lies in one part only."""
+    if len(parts) == 1:
+        return parts[0]
+    offsets = part_offsets(files)
+    table = pd.concat([part.set_axis(part.index + offset) for part, offset in zip(parts, offsets)])
+    repeated = repeated_rows(table[list(schema.column_names)])
+    add_count(quality.duplicates_dropped, schema.name, repeated.sum())
+    table = table.loc[~repeated]
+    if schema is YOUTHS:
+        offending = np.flatnonzero(table["youth_id"].duplicated(keep="first").to_numpy())
+        raise_in_dataset(files, offsets, table["youth_id"], offending, "duplicate youth_id {value!r}")
+    return table
+
+
+def part_offsets(files: list[TableFile]) -> np.ndarray:
+    """Where each part starts in the dataset's numbering: the records of the parts before it."""
+    sizes = [record_count(file) for file in files]
+    return np.r_[0, np.cumsum(sizes)[:-1]].astype(np.int64)
+
+
+def record_count(file: TableFile) -> int:
+    if file.fmt == "parquet":
+        return pq.ParquetFile(file.path).metadata.num_rows
+    with open(file.path, "rb") as handle:
+        return max(sum(1 for _ in handle) - 1, 0)
+
+
+def raise_in_dataset(files: list[TableFile], offsets: np.ndarray, values: pd.Series, positions: np.ndarray, problem: str) -> None:
+    """`raise_at_rows` for a whole dataset: the first offending row is named by its part file and its row there."""
+    if len(positions) == 0:
+        return
+    part = int(np.searchsorted(offsets, int(values.index[positions[0]]), side="right")) - 1
+    in_part = values.set_axis(values.index - int(offsets[part]))  # only the first offending row's number is read
+    raise_at_rows(files[part], YOUTHS.column(str(values.name)), in_part, positions, problem)
+
+
+def load_raw(source: TableFile, schema: TableSchema) -> pd.DataFrame:
     """The table's contract columns; CSV cells as text, Parquet columns as stored."""
     if source.fmt == "csv":
         names = read_csv_header(source)
@@ -133,13 +204,13 @@ def load_raw(source: _Source, schema: TableSchema) -> pd.DataFrame:
         try:
             arrow = pa_csv.read_csv(source.path, convert_options=options)
         except pa.ArrowInvalid as exc:
-            raise ContractError(source.path.name, None, None, f"not a readable CSV file ({exc})") from exc
+            raise ContractError(source.label, None, None, f"not a readable CSV file ({exc})") from exc
         arrow = arrow.rename_columns([name.strip() for name in arrow.column_names])
     else:
         arrow = pq.read_table(source.path)
     missing = [c.name for c in schema.columns if c.required and c.name not in arrow.column_names]
     if missing:
-        raise ContractError(source.path.name, 1 if source.fmt == "csv" else None, missing[0], "missing required column")
+        raise ContractError(source.label, 1 if source.fmt == "csv" else None, missing[0], "missing required column")
     present = [c.name for c in schema.columns if c.name in arrow.column_names]
     frame = arrow.select(present).to_pandas(date_as_object=False)
     for column in schema.columns:
@@ -148,19 +219,19 @@ def load_raw(source: _Source, schema: TableSchema) -> pd.DataFrame:
     return frame[list(schema.column_names)]
 
 
-def read_csv_header(source: _Source) -> list[str]:
+def read_csv_header(source: TableFile) -> list[str]:
     with open(source.path, encoding="utf-8-sig", newline="") as handle:
         header = next(csv.reader(handle), [])
     if not any(name.strip() for name in header):
-        raise ContractError(source.path.name, 1, None, "the file is empty: expected a header row")
+        raise ContractError(source.label, 1, None, "the file is empty: expected a header row")
     return header
 
 
 def drop_exact_duplicates(raw: pd.DataFrame, schema: TableSchema, quality: DataQuality) -> pd.DataFrame:
     """Exact duplicate rows count once; the first keeps its place in the file order."""
     duplicated = repeated_rows(raw)
-    quality.duplicates_dropped[schema.name] = int(duplicated.sum())
-    return raw.loc[~duplicated]
+    add_count(quality.duplicates_dropped, schema.name, duplicated.sum())
+    return raw.loc[~duplicated] if duplicated.any() else raw  # most files have none: no copy then
 
 
 def repeated_rows(columns) -> np.ndarray:
@@ -182,7 +253,7 @@ def missing_as_none(value):
     return None if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value) else value
 
 
-def parse_values(raw: pd.DataFrame, schema: TableSchema, source: _Source) -> pd.DataFrame:
+def parse_values(raw: pd.DataFrame, schema: TableSchema, source: TableFile) -> pd.DataFrame:
     """Required values present, dates parsed strictly as YYYY-MM-DD, numbers parsed."""
     table = raw.copy()
     for column in schema.columns:
@@ -204,7 +275,7 @@ def values_blank(values: pd.Series) -> pd.Series:
     return values.isna() | (values.astype("string").str.strip() == "")
 
 
-def parse_dates(values: pd.Series, column: Column, source: _Source) -> pd.Series:
+def parse_dates(values: pd.Series, column: Column, source: TableFile) -> pd.Series:
     if values.dtype.kind == "M":
         return values.astype("datetime64[s]")
     if values.dtype == object and values.map(lambda v: isinstance(v, dt.date), na_action="ignore").fillna(False).all():
@@ -216,7 +287,7 @@ def parse_dates(values: pd.Series, column: Column, source: _Source) -> pd.Series
     return pd.Series(parsed.to_numpy(zero_copy_only=False).astype("datetime64[s]"), index=values.index)
 
 
-def parse_numbers(values: pd.Series, column: Column, source: _Source) -> pd.Series:
+def parse_numbers(values: pd.Series, column: Column, source: TableFile) -> pd.Series:
     if values.dtype.kind in "fiu":
         return values.astype(float)
     text = values.astype("string").str.strip()
@@ -229,7 +300,7 @@ def parse_numbers(values: pd.Series, column: Column, source: _Source) -> pd.Seri
     return parsed
 
 
-def check_rules(table: pd.DataFrame, schema: TableSchema, source: _Source) -> None:
+def check_rules(table: pd.DataFrame, schema: TableSchema, source: TableFile) -> None:
     """The contract's value rules that stop a run."""
     bad, problem = rows_with_bad_ids(table["youth_id"])
     raise_at_rows(source, schema.column("youth_id"), table["youth_id"], bad, problem or "")
@@ -244,11 +315,11 @@ def check_rules(table: pd.DataFrame, schema: TableSchema, source: _Source) -> No
         raise_at_rows(source, schema.column("youth_id"), table["youth_id"], bad, "duplicate youth_id {value!r}")
 
 
-def raise_at_first(source: _Source, column: Column, values: pd.Series, mask: pd.Series, problem: str) -> None:
+def raise_at_first(source: TableFile, column: Column, values: pd.Series, mask: pd.Series, problem: str) -> None:
     raise_at_rows(source, column, values, np.flatnonzero(mask.to_numpy(dtype=bool)), problem)
 
 
-def raise_at_rows(source: _Source, column: Column, values: pd.Series, positions: np.ndarray, problem: str) -> None:
+def raise_at_rows(source: TableFile, column: Column, values: pd.Series, positions: np.ndarray, problem: str) -> None:
     """Raise for the first offending row (in file order), saying how many more there are."""
     if len(positions) == 0:
         return
@@ -259,7 +330,7 @@ def raise_at_rows(source: _Source, column: Column, values: pd.Series, positions:
     if len(positions) > 1:
         message += f" ({len(positions) - 1} more rows with this problem)"
     row = int(values.index[positions[0]]) + source.first_row
-    raise ContractError(source.path.name, row, column.name, message)
+    raise ContractError(source.label, row, column.name, message)
 
 
 def normalise_values(table: pd.DataFrame, schema: TableSchema, quality: DataQuality) -> pd.DataFrame:
@@ -269,9 +340,9 @@ def normalise_values(table: pd.DataFrame, schema: TableSchema, quality: DataQual
     for name, values in normalised.items():
         key = f"{schema.name}.{name}"
         if schema.column(name).kind == "enum":
-            quality.unknown_enum_values[key] = int((values == UNKNOWN).sum())
+            add_count(quality.unknown_enum_values, key, (values == UNKNOWN).sum())
         else:
-            quality.municipality_names_mapped[key] = count_merged_names(raw[name])
+            add_count(quality.municipality_names_mapped, key, count_merged_names(raw[name]))
         table[name] = pd.Series(values, index=table.index, dtype="string")
     return table
 
@@ -283,4 +354,4 @@ def drop_unknown_youths(table: pd.DataFrame, youth_ids: pd.Series, schema: Table
     return table.loc[known]
 
 
-__all__ = ["DataSet", "read_data_dir", "repeated_rows", "DIPLOMAS", "ENROLLMENTS", "YOUTHS", "ABSENCE_REPORTS"]
+__all__ = ["DataSet", "TableFile", "read_data_dir", "read_table_file", "repeated_rows", "DIPLOMAS", "ENROLLMENTS", "YOUTHS", "ABSENCE_REPORTS"]

@@ -25,6 +25,7 @@ from vsv_model.columns import positions_in
 from vsv_model.contract import UNKNOWN
 from vsv_model.feature_spec import FEATURE_NAMES, FEATURES
 from vsv_model.policy import TIERS
+from vsv_model.split_bins import split_thresholds
 from vsv_model.target_group import CURRENT_LAW, TargetGroup
 
 BOOSTER_FILE = "model.txt"
@@ -146,6 +147,11 @@ class RiskModel:
         raw = self.booster.predict(matrix, pred_contrib=True, num_threads=num_threads)
         slope, intercept = self.calibration.slope, self.calibration.intercept
         return slope * raw[:, :-1], slope * raw[:, -1] + intercept
+
+    @cached_property
+    def split_thresholds(self) -> list[np.ndarray | None]:
+        """Per feature, the thresholds the booster splits it at (`vsv_model.split_bins`)."""
+        return split_thresholds(self.booster)
 
     def tiers(self, probability: np.ndarray) -> np.ndarray:
         return self.cutoffs.assign(probability)

@@ -171,3 +171,58 @@ def test_a_formula_shaped_id_is_a_hard_error_naming_the_rule(tmp_path):
 def test_nine_digits_failing_the_11_test_are_a_valid_pseudonymous_id(tmp_path):
     data = read_data_dir(write_data_dir(tmp_path, **minimal(youths=[youth("A"), youth("123456789", "2001-01-01")])))
     assert list(data.youths["youth_id"]) == ["A", "123456789"]
+
+
+# --- partitioned datasets: a directory of part files per table (what Spark writes, and reads) -----------------------
+
+def split_into_parts(directory, name: str, fmt: str, sizes: list[int]) -> None:
+    """Replace `name.fmt` by a dataset directory of that name holding consecutive parts of the given sizes."""
+    import pyarrow.parquet as pq
+
+    path = directory / f"{name}.{fmt}"
+    if fmt == "parquet":
+        table = pq.read_table(path)
+    else:
+        header, *lines = path.read_text().splitlines(keepends=True)
+    path.unlink()
+    path.mkdir()
+    start = 0
+    for number, size in enumerate(sizes):
+        if fmt == "parquet":
+            pq.write_table(table.slice(start, size), path / f"part-{number:05d}.parquet")
+        else:
+            (path / f"part-{number:05d}.csv").write_text(header + "".join(lines[start:start + size]))
+        start += size
+    (path / "_SUCCESS").write_text("")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_partitioned_dataset_reads_like_one_file(tmp_path, fmt):
+    tables = minimal(youths=[youth("A"), youth("B", "2001-01-01"), youth("C", "2002-02-02")],
+                     enrollments=[enrolment("2016-08-01", "2018-07-31"), enrolment("2016-08-01", "2018-07-31"),
+                                  enrolment("2018-08-01", None, youth_id="B")])
+    whole = read_data_dir(write_data_dir(tmp_path / "whole", fmt=fmt, **tables))
+    directory = write_data_dir(tmp_path / "parts", fmt=fmt, **tables)
+    split_into_parts(directory, "youths", fmt, [2, 1])
+    split_into_parts(directory, "enrollments", fmt, [1, 2])  # the exact duplicate lies across the parts
+    parts = read_data_dir(directory)
+    for name in ("youths", "enrollments", "diplomas", "absence_reports"):
+        pd.testing.assert_frame_equal(whole.table(name).reset_index(drop=True), parts.table(name).reset_index(drop=True),
+                                      check_dtype=False)
+    assert parts.quality.duplicates_dropped == whole.quality.duplicates_dropped
+    assert parts.quality.rows_read == whole.quality.rows_read
+
+
+def test_an_error_in_a_part_names_the_part_file_and_its_row(tmp_path):
+    directory = write_data_dir(tmp_path, **minimal(absence_reports=[report("2018-03-01"), report("2018-03-02"),
+                                                                  report("2018-13-03")]))
+    split_into_parts(directory, "absence_reports", "csv", [2, 1])
+    with pytest.raises(ContractError, match=r"absence_reports\.csv/part-00001\.csv, row 2, column 'report_date'"):
+        read_data_dir(directory)
+
+
+def test_a_youth_in_two_parts_is_a_duplicate_youth_id_named_by_part_and_row(tmp_path):
+    directory = write_data_dir(tmp_path, fmt="parquet", **minimal(youths=[youth("A"), youth("B"), youth("A", "2001-01-01")]))
+    split_into_parts(directory, "youths", "parquet", [2, 1])
+    with pytest.raises(ContractError, match=r"youths\.parquet/part-00001\.parquet, row 1, column 'youth_id': duplicate youth_id 'A'"):
+        read_data_dir(directory)

@@ -268,7 +268,7 @@ def test_vsv_score_writes_every_in_scope_youth_and_counts_tiers_against_capacity
         verdict = "within" if count <= capacity else "OVER"
         assert re.search(rf"{TIER_LABELS_NL[tier]}\s+{count:,} youths \(capacity {capacity:,}: {verdict}\)", result.stdout), result.stdout
     assert re.search(rf"{TIER_LABELS_NL['low']}\s+{int((frame['tier'] == 'low').sum()):,} youths\n", result.stdout)
-    assert re.search(r"\(reading [\d.]+ s, features [\d.]+ s, scoring and explaining [\d.]+ s\)", result.stdout)
+    assert re.search(r"\(reading [\d.]+ s, features [\d.]+ s, scoring and explaining [\d.]+ s, writing [\d.]+ s\)", result.stdout)
 
 
 def test_vsv_score_without_a_champion_exits_2_with_a_clear_message(champion_store, tracking, population_dir, tmp_path):

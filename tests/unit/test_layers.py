@@ -21,7 +21,8 @@ ALLOWED = {
     "training": {"vsv_model", "features", "registry"},
     "serving": {"vsv_model", "features", "registry"},
     "monitoring": {"vsv_model", "features", "registry", "serving"},
-    "vsv_cli": {"vsv_model", "features", "data_synthetic", "registry", "training", "serving", "monitoring"},
+    "spark_jobs": {"vsv_model", "features", "registry", "serving"},
+    "vsv_cli": {"vsv_model", "features", "data_synthetic", "registry", "training", "serving", "monitoring", "spark_jobs"},
 }
 PROJECT = set(ALLOWED)
 
