@@ -65,7 +65,7 @@ def test_no_hidden_state_is_written(small_dir):
         assert list(pd.read_csv(small_dir / f"{schema.name}.csv", nrows=0).columns) == list(schema.column_names)
     summary = json.loads((small_dir / "generation_summary.json").read_text())
     assert set(summary) == {"rows", "youths", "seed", "data_end", "drift", "mess_rate", "shifts", "shift_start",
-                            "planted_bias", "exemptions", "truth_method", "calendar_effects", "reference_dates"}
+                            "planted_bias", "exemptions", "truth_method", "calendar_effects", "reference_dates", "cohorts_at"}
     assert summary["calendar_effects"][3] == {"name": "school_closure_all", "start": "2020-03-16", "end": "2020-06-01",
                                               "changes": "absence reports", "size": 0.1, "in_force": True}
     assert summary["truth_method"] == "exact: backward induction over the simulator's own state"
