@@ -8,7 +8,7 @@ import logging
 import os
 import warnings
 from pathlib import Path
-from typing import NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -48,6 +48,12 @@ def engine_name(value: str) -> str:
     if value not in (IN_PROCESS, SPARK):
         raise typer.BadParameter(f"{value!r}: the engine is {IN_PROCESS} or {SPARK}")
     return value
+
+
+# The engine options of `vsv features` and `vsv score`, declared once.
+EngineOption = Annotated[str, typer.Option(help="in-process, or spark (writes a Parquet dataset: a directory of part "
+                                           "files; needs the spark extra and Java 17).", callback=engine_name)]
+MasterOption = Annotated[str, typer.Option(help="Spark master URL with --engine spark.")]
 
 
 def spark_output(out: Path) -> None:

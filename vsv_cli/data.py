@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from vsv_cli.common import IN_PROCESS, SPARK, engine_name, fail, parse_date, read_data, spark_output, table_path
+from vsv_cli.common import (
+    IN_PROCESS,
+    SPARK,
+    EngineOption,
+    MasterOption,
+    fail,
+    parse_date,
+    read_data,
+    spark_output,
+    table_path,
+)
 from vsv_model.target_group import CURRENT_LAW
 
 
@@ -84,9 +94,8 @@ def features(
     end_date: Annotated[str | None, typer.Option(help="The data's end date for labels (default: latest date in the data).")] = None,
     max_age: Annotated[int, typer.Option(help="Target group: completed age below this (23 today, 27 after the law change; "
                                          "the outcome is judged by the same age).")] = CURRENT_LAW.max_age,
-    engine: Annotated[str, typer.Option(help="in-process, or spark (writes a Parquet dataset: a directory of part "
-                                        "files; needs the spark extra and Java 17).", callback=engine_name)] = IN_PROCESS,
-    master: Annotated[str, typer.Option(help="Spark master URL with --engine spark.")] = "local[2]",
+    engine: EngineOption = IN_PROCESS,
+    master: MasterOption = "local[2]",
 ) -> None:
     """Build one feature row per youth of the target group at a reference date, with a data-quality report."""
     from features.build import build_feature_table

@@ -9,7 +9,17 @@ from typing import Annotated
 
 import typer
 
-from vsv_cli.common import IN_PROCESS, SPARK, engine_name, fail, parse_date, read_data, spark_output, table_path
+from vsv_cli.common import (
+    IN_PROCESS,
+    SPARK,
+    EngineOption,
+    MasterOption,
+    fail,
+    parse_date,
+    read_data,
+    spark_output,
+    table_path,
+)
 
 
 def load_scoring_model(settings, version: str | None):
@@ -39,9 +49,8 @@ def score(
     max_age: Annotated[int | None, typer.Option(help="Refuse unless the model was trained for this target group "
                                                 "(completed age below it); default: the model's own group.")] = None,
     archive: Annotated[bool, typer.Option(help="Archive the scores in the database (VSV_DATABASE_URL) for `vsv monitor`.")] = True,
-    engine: Annotated[str, typer.Option(help="in-process, or spark (writes a Parquet dataset: a directory of part "
-                                        "files; needs the spark extra and Java 17).", callback=engine_name)] = IN_PROCESS,
-    master: Annotated[str, typer.Option(help="Spark master URL with --engine spark.")] = "local[2]",
+    engine: EngineOption = IN_PROCESS,
+    master: MasterOption = "local[2]",
 ) -> None:
     """Score the model's whole target group in-process: probability, tier, route (and reasons)."""
     from serving.batch import describe_counts, score_dataset
