@@ -38,6 +38,8 @@ def generate(
     cohorts_at: Annotated[str | None, typer.Option(help="Simulate only the birth cohorts aged 18-22 on this date "
                                                    "(YYYY-MM-DD), as large as in the whole world; --youths then counts "
                                                    "only them (scale benchmarks).")] = None,
+    brief: Annotated[bool, typer.Option("--brief", help="One line for the realism check instead of one per "
+                                        "published figure (realism.csv holds them all).")] = False,
 ) -> None:
     """Generate the synthetic Zuid-Holland Zuid region through time, with known truth."""
     from data_synthetic.generate import HARM_DEFAULTS, WorldConfig, generate_world, parse_named_size, write_world
@@ -54,12 +56,12 @@ def generate(
         fail(str(exc))
     world = generate_world(config)
     write_world(out, world, format)
-    echo_world(world, out)
+    echo_world(world, out, brief)
 
 
-def echo_world(world, out: Path) -> None:
+def echo_world(world, out: Path, brief: bool = False) -> None:
     """What a user needs to know of a generated world, in a few lines."""
-    from data_synthetic.realism import realism_lines
+    from data_synthetic.realism import realism_lines, verdict
 
     summary = world.summary()
     rows = summary["rows"]
@@ -79,7 +81,10 @@ def echo_world(world, out: Path) -> None:
         f"{max(v['auc_p_true'] for v in known.values()):.3f}")
     typer.echo(f"  target group 18-22 on 1 October {min(dates)[:4]}-{max(dates)[:4]}: {min(sizes):,}-{max(sizes):,} youths; "
                + outcome)
-    if world.config.youths is None:
+    if world.config.youths is None and brief:
+        typer.echo(f"  the region's published figures: {verdict(world.realism['within'])} their tolerance "
+                   f"({out / 'realism.csv'}; `vsv generate` prints each)")
+    elif world.config.youths is None:
         for line in realism_lines(world.realism):
             typer.echo(f"  {line}")
     else:

@@ -29,7 +29,8 @@ def demo(
 
     if not (data / "youths.csv").exists():
         generate(out=data, youths=youths, seed=seed, format="csv", mess_rate=0.02, data_end=DATA_END, no_drift=False,
-                 drift=None, planted_bias=None)
+                 drift=None, planted_bias=None,
+                 cohorts_at=None, brief=True)
     train(data=data, as_of=None, config=None, max_age=None, search=False, end_date=DATA_END)
     try:
         promote(version=None, force=False, reason=None, config=None, data=None)
