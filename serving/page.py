@@ -124,7 +124,12 @@ def logout(request: Request):
 
 
 def percent(value: float) -> str:
-    return f"{round(100 * value)}%"
+    """A probability as officers read it. No model is certain: 0.997 is "meer dan 99%", never "100%"."""
+    if value >= 0.995:
+        return "meer dan 99%"
+    if value < 0.005:
+        return "minder dan 1%"
+    return f"{min(99, max(1, round(100 * value)))}%"
 
 
 def local_time(moment: dt.datetime) -> str:

@@ -1,0 +1,11 @@
+"""How the page writes a probability: rounded to whole percents, never a certainty."""
+
+import pytest
+
+from serving.page import percent
+
+
+@pytest.mark.parametrize(("value", "shown"), [(0.15, "15%"), (0.994, "99%"), (0.995, "meer dan 99%"), (0.997, "meer dan 99%"),
+                                              (1.0, "meer dan 99%"), (0.005, "1%"), (0.0049, "minder dan 1%"), (0.0, "minder dan 1%")])
+def test_a_probability_is_never_shown_as_certain(value, shown):
+    assert percent(value) == shown
