@@ -158,5 +158,6 @@ def probability_in_words(probability: float, outcome_age: int) -> str:
         return "minder dan 1 op de 20 " + tail.format(verb="haalt")
     if probability >= 0.95:
         return "meer dan 19 op de 20 " + tail.format(verb="halen")
-    tenths = min(max(int(math.floor(probability * 10 + 0.5)), 1), 9)
+    # From the whole percent the page shows beside it, so 0.1497 ("15%") reads 2 in 10, not 1.
+    tenths = min(max(int(math.floor(round(probability * 100) / 10 + 0.5)), 1), 9)
     return f"ongeveer {tenths} op de 10 " + tail.format(verb="haalt" if tenths == 1 else "halen")
