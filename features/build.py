@@ -101,7 +101,7 @@ def build_feature_table(
         label = pd.Series(no_startkwalificatie_by(events, end_day, group.outcome_age)[rows], name=group.label)
     return FeatureTable(
         keys=pd.DataFrame({"youth_id": events.youth_ids[rows], "as_of": pd.Series([as_of.isoformat()] * len(rows), dtype="string")}),
-        features=feature_frame(compute_features(cut, as_of_day), rows),
+        features=feature_frame(compute_features(cut.take_youths(rows), as_of_day)),
         audit=audit_frame(data, rows),
         label=label,
         quality=quality,

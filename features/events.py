@@ -81,6 +81,19 @@ class Events:
     def take_reports(self, mask: np.ndarray) -> Events:
         return _replace_prefix(self, "rep_", mask)
 
+    def take_youths(self, rows: np.ndarray) -> Events:
+        """Only the youths at `rows` (positions, ascending), renumbered 0..len(rows)-1, with their own events: every
+        feature of a youth reads that youth's events only, so features of the few equal those of the many."""
+        new_position = np.full(self.n_youths, -1, dtype=np.int64)
+        new_position[rows] = np.arange(len(rows))
+        fields = dict(vars(self), youth_ids=self.youth_ids[rows], birth_day=self.birth_day[rows])
+        for prefix in ("enr_", "dip_", "rep_"):
+            youth = new_position[fields[f"{prefix}youth"]]
+            kept = youth >= 0
+            fields.update({k: v[kept] for k, v in fields.items() if k.startswith(prefix)})
+            fields[f"{prefix}youth"] = youth[kept]
+        return Events(**fields)
+
     def as_of(self, as_of_day) -> Events:
         """Only the records dated on or before each youth's reference date (a day, or one per youth)."""
         days = per_youth(as_of_day, self.n_youths)
@@ -111,9 +124,13 @@ def codes_of(values, categories: tuple[str, ...], missing: str) -> np.ndarray:
     return codes.astype(np.int16)
 
 
-def sort_order(youth: np.ndarray, day: np.ndarray) -> np.ndarray:
-    """Rows by youth, then date; equal dates keep their input (file) order (a stable sort)."""
-    return np.argsort(combined_keys(np.asarray(youth), np.asarray(day)), kind="stable")
+def sort_order(youth: np.ndarray, day: np.ndarray) -> np.ndarray | slice:
+    """Rows by youth, then date; equal dates keep their input (file) order (a stable sort). A file already in that
+    order (as most exports are) is not sorted again."""
+    keys = combined_keys(np.asarray(youth), np.asarray(day))
+    if len(keys) < 2 or bool((keys[1:] >= keys[:-1]).all()):
+        return slice(None)
+    return np.argsort(keys, kind="stable")
 
 
 def assemble_events(youth_ids, birth_days, enrollments: dict, diplomas: dict, reports: dict) -> Events:
@@ -147,6 +164,12 @@ def assemble_events(youth_ids, birth_days, enrollments: dict, diplomas: dict, re
     )
 
 
+def youth_positions(data: DataSet, table: str) -> np.ndarray:
+    """Each record's youth's position in the youths table: as the reader found it, or looked up here."""
+    found = data.youth_positions(table)
+    return found if found is not None else positions_in(data.table(table)["youth_id"], data.youths["youth_id"])
+
+
 def events_from_dataset(data: DataSet) -> Events:
     """The whole population's events, in the order of the youths table."""
     ids = data.youths["youth_id"]
@@ -155,7 +178,7 @@ def events_from_dataset(data: DataSet) -> Events:
         ids.to_numpy(dtype=object),
         to_days(data.youths["birth_date"].to_numpy()),
         {
-            "youth": positions_in(enr["youth_id"], ids),
+            "youth": youth_positions(data, "enrollments"),
             "start": to_days(enr["start_date"].to_numpy()),
             "end": to_days(enr["end_date"].to_numpy()),
             "school_id": enr["school_id"],
@@ -164,12 +187,12 @@ def events_from_dataset(data: DataSet) -> Events:
             "school_municipality": enr["school_municipality"],
         },
         {
-            "youth": positions_in(dip["youth_id"], ids),
+            "youth": youth_positions(data, "diplomas"),
             "day": to_days(dip["diploma_date"].to_numpy()),
             "level": dip["level"],
         },
         {
-            "youth": positions_in(rep["youth_id"], ids),
+            "youth": youth_positions(data, "absence_reports"),
             "day": to_days(rep["report_date"].to_numpy()),
             "kind": rep["kind"],
             "hours": rep["hours"].to_numpy(dtype=float),

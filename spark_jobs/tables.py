@@ -50,7 +50,7 @@ def stage_tables(spark, directory: Path, staging: Path) -> StagedTables:
         mine = sorted((r for r in results if r["table"] == t), key=lambda r: r["file"])
         raise_first(mine)
         for result in mine:
-            merge_counts(quality, result["quality"])
+            quality.add(DataQuality(**result["quality"]))
         frames[schema.name] = combine_parts(spark.read.parquet(str(staging / schema.name)), files[schema.name],
                                             schema, quality)
     return StagedTables(frames, quality, files)
@@ -92,13 +92,6 @@ def raise_first(results: list[dict]) -> None:
     for result in results:
         if "error" in result:
             raise ContractError(*result["error"])
-
-
-def merge_counts(quality: DataQuality, counts: dict) -> None:
-    for name, values in counts.items():
-        if isinstance(values, dict):
-            for key, count in values.items():
-                add_count(getattr(quality, name), key, count)
 
 
 def combine_parts(frame, files: list[TableFile], schema: TableSchema, quality: DataQuality):

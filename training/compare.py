@@ -113,4 +113,4 @@ def explain_for(model: RiskModel, matrix: np.ndarray) -> dict[str, np.ndarray]:
     contributions, _ = model.contributions(matrix, num_threads=2)
     probability = model.probability(matrix, num_threads=2)
     top = reason_columns(explain_rows(matrix, contributions), k=1)["reason_1_concept"]
-    return {"tier": model.tiers(probability), "top": np.asarray(top, dtype=object)}
+    return {"tier": model.tiers(probability), "top": pd.Series(top).to_numpy(dtype=object, na_value=None)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +17,6 @@ from vsv_cli.common import (
     MasterOption,
     fail,
     parse_date,
-    read_data,
     spark_output,
     table_path,
 )
@@ -56,46 +56,72 @@ def score(
     from serving.batch import describe_counts, score_dataset
     from vsv_model.settings import Settings
     from vsv_model.table_io import write_frame
-    from vsv_model.target_group import TargetGroupMismatch, target_group_for
 
     settings = Settings.from_env()
-    served = load_scoring_model(settings, version)
+    if engine == SPARK:
+        served = require_group(load_scoring_model(settings, version), max_age)
+        score_on_spark(data, parse_date(as_of), out, served, explain, master)
+        if archive:  # the dataset Spark wrote, read back whole: the archive is the database's, on the driver
+            import pandas as pd
+
+            typer.echo(archive_run(settings, pd.read_parquet(out), served, parse_date(as_of)))
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # the model loads (imports, registry, artifacts) while the data is read: reading runs mostly outside the GIL
+        loading = pool.submit(load_scoring_model, settings, version)
+        started = time.perf_counter()
+        dataset, problem = read_checked(data)  # read once
+        read_seconds = time.perf_counter() - started
+        served = require_group(loading.result(), max_age)  # no model, or the wrong group: said before any data problem
+    if problem is not None:
+        fail(problem)
+    result = score_dataset(served, dataset, parse_date(as_of), explain)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the archive fills while the file is written
+        archiving = pool.submit(archive_run, settings, result.frame, served, parse_date(as_of)) if archive else None
+        started = time.perf_counter()
+        write_frame(result.frame, out)
+        write_seconds = time.perf_counter() - started
+        typer.echo(f"Scored {len(result.frame):,} youths of the target group ({served.group.describe()}) with model "
+                   f"version {served.version} ({served.fingerprint}) (reading {read_seconds:.1f} s, features {result.feature_seconds:.1f} s, "
+                   f"scoring{' and explaining' if explain else ''} {result.scoring_seconds:.1f} s, writing {write_seconds:.1f} s)")
+        for line in describe_counts(result):
+            typer.echo(line)
+        typer.echo(f"Wrote {out}")
+        if archiving is not None:
+            typer.echo(archiving.result())
+
+
+def read_checked(data: Path):
+    """The data set, or the contract problem that stops the run (said once the model is known to be there)."""
+    from vsv_model.contract import ContractError
+    from vsv_model.reader import read_data_dir
+
+    try:
+        return read_data_dir(data), None
+    except ContractError as exc:
+        return None, str(exc)
+
+
+def require_group(served, max_age: int | None):
+    """The model, when it was trained for the target group `--max-age` asks for; exits 2 with the reason otherwise."""
+    from vsv_model.target_group import TargetGroupMismatch, target_group_for
+
     if max_age is not None:
         try:
             served.group.require(target_group_for(max_age), f"--max-age {max_age}")
         except TargetGroupMismatch as exc:
             fail(str(exc))
-    if engine == SPARK:
-        score_on_spark(data, parse_date(as_of), out, served, explain, master)
-        if archive:  # the dataset Spark wrote, read back whole: the archive is the database's, on the driver
-            import pandas as pd
-
-            archive_run(settings, pd.read_parquet(out), served, parse_date(as_of))
-        return
-    started = time.perf_counter()
-    dataset = read_data(data)  # read once; a contract violation stops here with its message
-    read_seconds = time.perf_counter() - started
-    result = score_dataset(served, dataset, parse_date(as_of), explain)
-    started = time.perf_counter()
-    write_frame(result.frame, out)
-    write_seconds = time.perf_counter() - started
-    typer.echo(f"Scored {len(result.frame):,} youths of the target group ({served.group.describe()}) with model "
-               f"version {served.version} ({served.fingerprint}) (reading {read_seconds:.1f} s, features {result.feature_seconds:.1f} s, "
-               f"scoring{' and explaining' if explain else ''} {result.scoring_seconds:.1f} s, writing {write_seconds:.1f} s)")
-    for line in describe_counts(result):
-        typer.echo(line)
-    typer.echo(f"Wrote {out}")
-    if archive:
-        archive_run(settings, result.frame, served, parse_date(as_of))
+    return served
 
 
-def archive_run(settings, frame, served, as_of) -> None:
-    """Keep the scored population and what was expected of it in the database (`serving/archive.py`)."""
+def archive_run(settings, frame, served, as_of) -> str:
+    """Keep the scored population and what was expected of it in the database (`serving/archive.py`); returns the
+    line that says so."""
     from serving.archive import archive_scores, open_archive
 
     started = time.perf_counter()
     run = archive_scores(open_archive(settings.database_url), frame, served, as_of)
-    typer.echo(f"Archived {run.youths:,} scores as run {run.id} ({time.perf_counter() - started:.1f} s)")
+    return f"Archived {run.youths:,} scores as run {run.id} ({time.perf_counter() - started:.1f} s)"
 
 
 def score_on_spark(data: Path, as_of, out: Path, served, explain: bool, master: str) -> None:

@@ -51,3 +51,15 @@ def factorize_strings(values) -> np.ndarray:
         return np.array([codes.setdefault(v, len(codes)) if v is not None else -1 for v in _as_list(values)], dtype=np.int64)
     encoded = pc.dictionary_encode(to_arrow_strings(values))
     return encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' own text dtype (`str`), what a frame of Python strings gets
+
+
+def text_column(texts, codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """A text column from its distinct values and a code per row (-1: missing), without a Python string per row:
+    Arrow takes the values by code. The same column pandas would build from the strings themselves."""
+    values = pa.array(list(texts), type=pa.large_string())
+    codes = np.asarray(codes, dtype=np.int64)
+    taken = values.take(pa.array(codes, mask=codes < 0)) if len(values) else pa.nulls(len(codes), pa.large_string())
+    return pd.arrays.ArrowStringArray(pa.chunked_array([taken], type=pa.large_string()), dtype=TEXT)

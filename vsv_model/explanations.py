@@ -16,11 +16,12 @@ serves a one-youth request and a million-youth batch.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
-import pandas as pd
 
-from vsv_model.columns import SMALL
+from vsv_model import row_codes
+from vsv_model.columns import SMALL, text_column
 from vsv_model.concepts import CONCEPT_NAMES, CONCEPTS, concept_contributions
 from vsv_model.feature_spec import FEATURE_NAMES
 from vsv_model.plausibility import CHECKS, implausible
@@ -28,6 +29,7 @@ from vsv_model.risk_model import decode_value
 from vsv_model.wording import CONTEXT, reason_sentence
 
 TOP_REASONS = 5
+DIRECTIONS = ("raises", "lowers")
 REASON, BACKGROUND, NOT_SHOWN, FLAGGED = range(4)  # a concept's status for a youth, in showing order
 ENROLLED, MONTHS_OUT = FEATURE_NAMES.index("enrolled"), FEATURE_NAMES.index("months_not_enrolled")
 OUT_OF_SCHOOL_MONTHS = 12  # out of school this long: "no switches" is no merit of the youth's
@@ -38,29 +40,37 @@ class Explained:
     """Per row and concept (columns in CONCEPTS order): contribution, sentence and status; per row the failed checks."""
 
     contributions: np.ndarray  # rows x concepts, calibrated log-odds
-    sentences: np.ndarray  # rows x concepts, object
+    sentence_codes: np.ndarray  # rows x concepts: positions in `texts`
+    texts: np.ndarray  # the distinct sentences (object), each written once
     status: np.ndarray  # rows x concepts: REASON, BACKGROUND, NOT_SHOWN or FLAGGED
     flags: np.ndarray  # rows x CHECKS, bool
+
+    @cached_property
+    def sentences(self) -> np.ndarray:
+        """rows x concepts, the sentences themselves (object)."""
+        return self.texts[self.sentence_codes]
 
 
 def explain_rows(matrix: np.ndarray, contributions: np.ndarray) -> Explained:
     """Concept contributions, sentences, statuses and data-quality flags for every row of a feature matrix."""
     concepts = concept_contributions(contributions)
     flags = implausible(matrix)
-    sentences = np.empty(concepts.shape, dtype=object)
+    codes, texts = np.empty(concepts.shape, dtype=np.int64), []
     for c, concept in enumerate(CONCEPTS):
-        sentences[:, c] = concept_sentences(matrix, concept, concepts[:, c])
-    return Explained(concepts, sentences, statuses(matrix, concepts, flags), flags)
+        concept_codes, rendered = concept_sentences(matrix, concept, concepts[:, c])
+        codes[:, c] = concept_codes + len(texts)
+        texts += rendered
+    return Explained(concepts, codes, np.array(texts + [""], dtype=object)[:-1], statuses(matrix, concepts, flags), flags)
 
 
-def concept_sentences(matrix: np.ndarray, concept, contribution: np.ndarray) -> np.ndarray:
-    """One sentence per row, written once per distinct combination of the values it reads and its direction."""
+def concept_sentences(matrix: np.ndarray, concept, contribution: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Per row the code of its sentence, and the sentences: written once per distinct combination of the values
+    it reads and its direction."""
     names = (*concept.features, *CONTEXT.get(concept.name, ()))
     columns = [matrix[:, FEATURE_NAMES.index(n)] for n in names]
     keys = [np.nan_to_num(col, nan=-1.0) for col in columns] + [contribution > 0]
     codes, uniques = distinct_rows(keys)
-    rendered = [reason_sentence(concept.name, decoded_values(names, key[:-1]), 1.0 if key[-1] else -1.0) for key in uniques]
-    return np.array(rendered, dtype=object)[codes] if len(codes) else np.zeros(0, dtype=object)
+    return codes, [reason_sentence(concept.name, decoded_values(names, key[:-1]), 1.0 if key[-1] else -1.0) for key in uniques]
 
 
 def distinct_rows(keys: list[np.ndarray]) -> tuple[np.ndarray, list[tuple]]:
@@ -69,8 +79,8 @@ def distinct_rows(keys: list[np.ndarray]) -> tuple[np.ndarray, list[tuple]]:
         seen: dict = {}
         codes = np.array([seen.setdefault(key, len(seen)) for key in zip(*(k.tolist() for k in keys))], dtype=np.int64)
         return codes, list(seen)
-    codes, uniques = pd.MultiIndex.from_arrays(keys).factorize()
-    return codes, list(uniques)
+    codes, first = row_codes.distinct_rows(keys)
+    return codes, list(zip(*(key[first].tolist() for key in keys)))
 
 
 def decoded_values(names: tuple[str, ...], values) -> dict:
@@ -113,21 +123,20 @@ def reason_columns(explained: Explained, k: int = TOP_REASONS) -> dict[str, np.n
     chosen = order[:, :k]
     shown = rank[rows, chosen] <= 1
     contributions = explained.contributions[rows, chosen]
-    names = np.array(CONCEPT_NAMES, dtype=object)
+    sentences = explained.sentence_codes[rows, chosen]
     columns = {}
-    for r in range(chosen.shape[1]):
-        columns[f"reason_{r + 1}_concept"] = np.where(shown[:, r], names[chosen[:, r]], None)
-        columns[f"reason_{r + 1}_sentence_nl"] = np.where(shown[:, r], explained.sentences[rows[:, 0], chosen[:, r]], None)
+    for r in range(chosen.shape[1]):  # text columns as codes into their few distinct values (missing: -1)
+        columns[f"reason_{r + 1}_concept"] = text_column(CONCEPT_NAMES, np.where(shown[:, r], chosen[:, r], -1))
+        columns[f"reason_{r + 1}_sentence_nl"] = text_column(explained.texts, np.where(shown[:, r], sentences[:, r], -1))
         columns[f"reason_{r + 1}_contribution"] = np.where(shown[:, r], contributions[:, r], np.nan)
-        columns[f"reason_{r + 1}_direction"] = np.where(shown[:, r], np.where(contributions[:, r] > 0, "raises", "lowers"), None)
+        columns[f"reason_{r + 1}_direction"] = text_column(DIRECTIONS, np.where(shown[:, r], (contributions[:, r] <= 0).astype(int), -1))
     for c, name in enumerate(CONCEPT_NAMES):
         columns[f"contribution_{name}"] = explained.contributions[:, c]
     columns["data_quality"] = failed_checks(explained.flags)
     return columns
 
 
-def failed_checks(flags: np.ndarray) -> np.ndarray:
+def failed_checks(flags: np.ndarray):
     """Per row, the codes of the failed checks joined by '; ' (empty when none), built once per distinct pattern."""
     codes, patterns = distinct_rows([flags[:, k] for k in range(flags.shape[1])]) if len(flags) else (np.zeros(0, int), [])
-    text = ["; ".join(check.code for check, failed in zip(CHECKS, pattern) if failed) for pattern in patterns]
-    return np.array(text, dtype=object)[codes] if len(codes) else np.zeros(0, dtype=object)
+    return text_column(["; ".join(check.code for check, failed in zip(CHECKS, pattern) if failed) for pattern in patterns], codes)

@@ -24,6 +24,14 @@ class DataQuality:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def add(self, other: DataQuality) -> None:
+        """Add another reading's counts (another table, or another file of a table) to these."""
+        for name, counts in other.to_dict().items():
+            if isinstance(counts, dict):
+                mine = getattr(self, name)
+                for key, count in counts.items():
+                    mine[key] = mine.get(key, 0) + int(count)
+
     def write_json(self, path: Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
 

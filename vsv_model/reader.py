@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,10 +46,13 @@ from vsv_model.contract import (
     normalise_columns,
     rows_with_bad_ids,
     rows_with_end_before_start,
-    rows_with_negative,
+    youth_id_problem,
 )
 from vsv_model.quality import DataQuality
+from vsv_model.row_codes import repeated_rows_of
 from vsv_model.table_io import FORMATS
+
+THREADS = os.cpu_count() or 1
 
 
 @dataclass
@@ -63,9 +68,17 @@ class DataSet:
     diplomas: pd.DataFrame
     absence_reports: pd.DataFrame
     quality: DataQuality = field(default_factory=DataQuality)
+    youth_rows: dict = field(default_factory=dict, repr=False, compare=False)  # see `youth_positions`
 
     def table(self, name: str) -> pd.DataFrame:
         return getattr(self, name)
+
+    def youth_positions(self, name: str) -> np.ndarray | None:
+        """Per record of an event table, its youth's position in `youths`, as the reader found it while checking
+        the ids (so the features need not look every id up again); None when unknown or when the table is no
+        longer the frame the reader returned."""
+        frame, positions = self.youth_rows.get(name, (None, None))
+        return positions if frame is not None and frame is self.table(name) else None
 
     def known_at(self, day: dt.date) -> DataSet:
         """The data as the office held it on `day`: records dated later are not there yet, and an enrolment that
@@ -109,32 +122,90 @@ class TableFile:
 
 
 def read_data_dir(directory: str | Path) -> DataSet:
-    """Read, check and normalise the four tables of a data directory."""
+    """Read, check and normalise the four tables of a data directory.
+
+    The tables are read side by side (Arrow and numpy release the GIL): every table's files are loaded, hashed,
+    deduplicated and parsed at once; the event tables' id checks then wait for the youths' ids. Errors come out
+    as a reading one table after the other would meet them first: tables in the contract's order."""
     directory = Path(directory)
     if not directory.is_dir():
         raise ContractError(str(directory), None, None, "data directory does not exist")
+    files = {schema.name: locate_table(directory, schema) for schema in TABLES}
+    counts = {schema.name: DataQuality() for schema in TABLES}
+    with ThreadPoolExecutor(max_workers=THREADS) as readers, ThreadPoolExecutor(max_workers=THREADS) as finishers:
+        staged = {schema.name: readers.submit(stage_table, files[schema.name], schema, counts[schema.name]) for schema in TABLES}
+        youths, _ = finish_table(staged["youths"].result(), YOUTHS, counts["youths"])
+        known = pa.array(youths["youth_id"].array)  # Arrow-backed: no copy
+        finished = {schema.name: finishers.submit(lambda s: finish_table(staged[s.name].result(), s, counts[s.name], known), schema)
+                    for schema in EVENT_TABLES}
+        read = {name: future.result() for name, future in finished.items()}  # in order: the first error a reader meets
     quality = DataQuality()
-    frames = {schema.name: read_table(directory, schema, quality) for schema in TABLES}
-    youths = frames["youths"]
-    for schema in EVENT_TABLES:
-        frames[schema.name] = drop_unknown_youths(frames[schema.name], youths["youth_id"], schema, quality)
-    return DataSet(quality=quality, **frames)
+    for mine in counts.values():  # added in the contract's order, so the summary reads the same every run
+        quality.add(mine)
+    rows = {name: (frame, positions) for name, (frame, positions) in read.items() if positions is not None}
+    return DataSet(quality=quality, youths=youths, youth_rows=rows, **{name: frame for name, (frame, _) in read.items()})
+
+
+@dataclass
+class StagedFile:
+    """A file loaded, hashed, deduplicated and parsed: what `finish_file` checks further and turns into pandas."""
+
+    source: TableFile
+    schema: TableSchema
+    parsed: dict
+    records: np.ndarray
+
+
+def stage_table(files: list[TableFile], schema: TableSchema, quality: DataQuality) -> StagedFile | pd.DataFrame:
+    """One file staged; a dataset of several files read whole (each file checked, then across the files)."""
+    if len(files) == 1:
+        return stage_file(files[0], schema, quality)
+    return combine_files([read_table_file(file, schema, quality) for file in files], files, schema, quality)
+
+
+def finish_table(staged: StagedFile | pd.DataFrame, schema: TableSchema, quality: DataQuality,
+                 known: pa.Array | None = None) -> tuple[pd.DataFrame, np.ndarray | None]:
+    if isinstance(staged, StagedFile):
+        return finish_file(staged, quality, known)
+    return (staged if known is None else drop_unknown_youths(staged, known, schema, quality)), None
 
 
 def read_table(directory: Path, schema: TableSchema, quality: DataQuality) -> pd.DataFrame:
     """Read one table (each of its files), stop on hard errors, then normalise values and count the soft issues."""
-    files = locate_table(directory, schema)
-    return combine_files([read_table_file(file, schema, quality) for file in files], files, schema, quality)
+    return finish_table(stage_table(locate_table(directory, schema), schema, quality), schema, quality)[0]
 
 
 def read_table_file(source: TableFile, schema: TableSchema, quality: DataQuality) -> pd.DataFrame:
     """One file of a table, checked and normalised; its index is the record's 0-based position in the file."""
+    return finish_file(stage_file(source, schema, quality), quality)[0]
+
+
+def stage_file(source: TableFile, schema: TableSchema, quality: DataQuality) -> StagedFile:
+    """Load a file, hash each column into its distinct values and a code per row (`EncodedColumn`), drop exact
+    duplicates (rows with equal codes in every column) and parse each distinct value once."""
     raw = load_raw(source, schema)
-    add_count(quality.rows_read, schema.name, len(raw))
-    raw = drop_exact_duplicates(raw, schema, quality)
-    table = parse_values(raw, schema, source)
-    check_rules(table, schema, source)
-    return normalise_values(table, schema, quality)
+    add_count(quality.rows_read, schema.name, raw.num_rows)
+    columns = encode_columns(raw)
+    records = drop_exact_duplicates(columns, raw.num_rows, schema, quality)
+    parsed = {column.name: parse_column(columns[column.name], column, source, records) for column in schema.columns}
+    return StagedFile(source, schema, parsed, records)
+
+
+def finish_file(staged: StagedFile, quality: DataQuality, known: pa.Array | None = None) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """The contract's rules, the normalisation and the counts, then pandas (once). With `known` (the youths'
+    ids), records of other youths are ignored and counted, and each record's youth's position in `known` comes
+    along."""
+    source, schema, parsed, records = staged.source, staged.schema, staged.parsed, staged.records
+    found = None if known is None else \
+        pc.index_in(parsed["youth_id"].dictionary, value_set=known).fill_null(-1).to_numpy(zero_copy_only=False)
+    check_rules(parsed, schema, source, records, None if found is None else found >= 0)
+    parsed = normalise_values(parsed, schema, quality)
+    if found is None:
+        return to_frame(parsed, records), None
+    rows = rows_of_known_youths(parsed["youth_id"], found >= 0, schema, quality)
+    if rows is not None:
+        parsed, records = {name: column.keep(rows) for name, column in parsed.items()}, records[rows]
+    return to_frame(parsed, records), found[parsed["youth_id"].codes].astype(np.int64)
 
 
 def add_count(counts: dict[str, int], key: str, count: int) -> None:
@@ -188,16 +259,18 @@ def record_count(file: TableFile) -> int:
 
 
 def raise_in_dataset(files: list[TableFile], offsets: np.ndarray, values: pd.Series, positions: np.ndarray, problem: str) -> None:
-    """`raise_at_rows` for a whole dataset: the first offending row is named by its part file and its row there."""
+    """The first offending row of a whole dataset, named by its part file and its row there."""
     if len(positions) == 0:
         return
-    part = int(np.searchsorted(offsets, int(values.index[positions[0]]), side="right")) - 1
-    in_part = values.set_axis(values.index - int(offsets[part]))  # only the first offending row's number is read
-    raise_at_rows(files[part], YOUTHS.column(str(values.name)), in_part, positions, problem)
+    record = int(values.index[positions[0]])
+    part = int(np.searchsorted(offsets, record, side="right")) - 1
+    raise_at_row(files[part], YOUTHS.column(str(values.name)), values.iloc[positions[0]], record - int(offsets[part]),
+                 len(positions) - 1, problem)
 
 
-def load_raw(source: TableFile, schema: TableSchema) -> pd.DataFrame:
-    """The table's contract columns; CSV cells as text, Parquet columns as stored."""
+def load_raw(source: TableFile, schema: TableSchema) -> pa.Table:
+    """The table's contract columns in the contract's order (one chunk each); CSV cells as text, Parquet columns
+    as stored; an optional column the file lacks is all missing."""
     if source.fmt == "csv":
         names = read_csv_header(source)
         options = pa_csv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=True)
@@ -211,12 +284,9 @@ def load_raw(source: TableFile, schema: TableSchema) -> pd.DataFrame:
     missing = [c.name for c in schema.columns if c.required and c.name not in arrow.column_names]
     if missing:
         raise ContractError(source.label, 1 if source.fmt == "csv" else None, missing[0], "missing required column")
-    present = [c.name for c in schema.columns if c.name in arrow.column_names]
-    frame = arrow.select(present).to_pandas(date_as_object=False)
-    for column in schema.columns:
-        if column.name not in frame:
-            frame[column.name] = None
-    return frame[list(schema.column_names)]
+    columns = [arrow[c.name] if c.name in arrow.column_names else pa.chunked_array([pa.nulls(arrow.num_rows, pa.string())])
+               for c in schema.columns]
+    return pa.table(columns, names=list(schema.column_names))
 
 
 def read_csv_header(source: TableFile) -> list[str]:
@@ -227,11 +297,55 @@ def read_csv_header(source: TableFile) -> list[str]:
     return header
 
 
-def drop_exact_duplicates(raw: pd.DataFrame, schema: TableSchema, quality: DataQuality) -> pd.DataFrame:
-    """Exact duplicate rows count once; the first keeps its place in the file order."""
-    duplicated = repeated_rows(raw)
-    add_count(quality.duplicates_dropped, schema.name, duplicated.sum())
-    return raw.loc[~duplicated] if duplicated.any() else raw  # most files have none: no copy then
+@dataclass
+class EncodedColumn:
+    """A column of one file as its distinct values (`dictionary`, as read; a missing value is one entry) and,
+    per row, the position of its value there (`codes`). `rows` selects the rows still in play (all of them
+    until duplicates or unknown youths are dropped)."""
+
+    dictionary: pa.Array
+    codes: np.ndarray
+
+    def value_at(self, row: int):
+        return self.dictionary[int(self.codes[row])].as_py()
+
+    def keep(self, rows: np.ndarray) -> EncodedColumn:
+        return EncodedColumn(self.dictionary, self.codes[rows])
+
+    def rows_where(self, flags: np.ndarray) -> np.ndarray:
+        """The rows whose value is flagged (`flags` per distinct value)."""
+        return np.flatnonzero(flags[self.codes]) if flags.any() else np.empty(0, dtype=np.int64)
+
+
+def encode_columns(raw: pa.Table) -> dict[str, EncodedColumn]:
+    """Every column hashed into distinct values and codes, on both cores (Arrow releases the GIL)."""
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        return dict(zip(raw.column_names, pool.map(encode_column, raw.columns)))
+
+
+def encode_column(values: pa.ChunkedArray) -> EncodedColumn:
+    if pa.types.is_floating(values.type):  # NaN is missing, like null
+        values = pc.if_else(pc.fill_null(pc.is_nan(values), True), pa.scalar(None, values.type), values)
+    encoded = pc.dictionary_encode(values, null_encoding="encode")  # the chunks share one dictionary
+    if encoded.num_chunks == 0:
+        return EncodedColumn(pa.array([], type=values.type), np.zeros(0, dtype=np.int32))
+    codes = [chunk.indices.to_numpy(zero_copy_only=False) for chunk in encoded.chunks]
+    return EncodedColumn(encoded.chunk(encoded.num_chunks - 1).dictionary, codes[0] if len(codes) == 1 else np.concatenate(codes))
+
+
+def drop_exact_duplicates(columns: dict[str, EncodedColumn], rows: int, schema: TableSchema, quality: DataQuality) -> np.ndarray:
+    """Exact duplicate rows count once; the first keeps its place in the file order. Returns the 0-based file
+    positions of the rows kept; `columns` keep only those rows."""
+    repeated = repeated_rows_of([columns[name].codes for name in schema.column_names],
+                                [len(columns[name].dictionary) for name in schema.column_names]) if rows else np.zeros(0, dtype=bool)
+    add_count(quality.duplicates_dropped, schema.name, repeated.sum())
+    records = np.arange(rows, dtype=np.int64)
+    if not repeated.any():
+        return records
+    kept = np.flatnonzero(~repeated)
+    for name in schema.column_names:
+        columns[name] = columns[name].keep(kept)
+    return records[kept]
 
 
 def repeated_rows(columns) -> np.ndarray:
@@ -253,105 +367,199 @@ def missing_as_none(value):
     return None if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value) else value
 
 
-def parse_values(raw: pd.DataFrame, schema: TableSchema, source: TableFile) -> pd.DataFrame:
-    """Required values present, dates parsed strictly as YYYY-MM-DD, numbers parsed."""
-    table = raw.copy()
-    for column in schema.columns:
-        values = table[column.name]
-        if column.required:
-            raise_at_first(source, column, values, values_blank(values), "required value is empty")
-        if column.kind == "date":
-            table[column.name] = parse_dates(values, column, source)
-        elif column.kind == "number":
-            table[column.name] = parse_numbers(values, column, source)
-        elif column.kind in ("id", "string"):
-            table[column.name] = values.astype("string").str.strip()
-    return table
+@dataclass
+class ParsedColumn:
+    """A checked column: its values per distinct value (`dictionary`: text trimmed, dates as datetime64[s],
+    numbers as float; enums still as read), reached by each row's code."""
+
+    dictionary: pa.Array | np.ndarray
+    codes: np.ndarray
+    source: EncodedColumn
+
+    def keep(self, rows: np.ndarray) -> ParsedColumn:
+        source = self.source.keep(rows)
+        return ParsedColumn(self.dictionary, source.codes, source)
+
+    def value_at(self, row: int):
+        """A row's parsed value (a date as a Timestamp, a number as a float)."""
+        value = self.dictionary[int(self.codes[row])]
+        if isinstance(value, np.datetime64):
+            return pd.Timestamp(value)
+        return float(value) if isinstance(value, np.floating) else value.as_py()
+
+    def per_row(self):
+        if isinstance(self.dictionary, np.ndarray):
+            return self.dictionary[self.codes]
+        return self.dictionary.take(pa.array(self.codes))
 
 
-def values_blank(values: pd.Series) -> pd.Series:
-    if values.dtype.kind in "mMfiub":
-        return values.isna()
-    return values.isna() | (values.astype("string").str.strip() == "")
+def parse_column(encoded: EncodedColumn, column: Column, source: TableFile, records: np.ndarray) -> ParsedColumn:
+    """Required values present, dates parsed strictly as YYYY-MM-DD, numbers parsed, ids and text trimmed, each
+    once per distinct value; enum columns stay as read (`normalise_values` maps them)."""
+    values = encoded.dictionary
+    text = trimmed_text(values)
+    blank = blank_mask(values, text)
+    if column.required:
+        raise_in_column(source, column, encoded, records, encoded.rows_where(blank), "required value is empty")
+    if column.kind == "date":
+        parsed, bad = parse_dates(values, text, blank)
+        raise_in_column(source, column, encoded, records, encoded.rows_where(bad), "unparseable date {value!r}: expected YYYY-MM-DD")
+    elif column.kind == "number":
+        parsed, bad = parse_numbers(values, text, blank)
+        raise_in_column(source, column, encoded, records, encoded.rows_where(bad), "not a number: {value!r}")
+    elif column.kind in ("id", "string"):
+        parsed = text
+    else:
+        parsed = values if text is None else values.cast(pa.string())
+    return ParsedColumn(parsed, encoded.codes, encoded)
 
 
-def parse_dates(values: pd.Series, column: Column, source: TableFile) -> pd.Series:
-    if values.dtype.kind == "M":
-        return values.astype("datetime64[s]")
-    if values.dtype == object and values.map(lambda v: isinstance(v, dt.date), na_action="ignore").fillna(False).all():
-        return pd.to_datetime(values).astype("datetime64[s]")
-    text = pa.array(values.astype("string").str.strip(), type=pa.string(), from_pandas=True)
-    parsed = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
-    bad = pd.Series(parsed.is_null().to_numpy(zero_copy_only=False), index=values.index) & ~values_blank(values)
-    raise_at_first(source, column, values, bad, "unparseable date {value!r}: expected YYYY-MM-DD")
-    return pd.Series(parsed.to_numpy(zero_copy_only=False).astype("datetime64[s]"), index=values.index)
+def trimmed_text(values: pa.Array) -> pa.Array | None:
+    """Text values without surrounding white space (other types as text); None for date and number columns."""
+    if pa.types.is_temporal(values.type) or pa.types.is_floating(values.type) or pa.types.is_integer(values.type):
+        return None
+    return pc.utf8_trim_whitespace(values.cast(pa.string()))
 
 
-def parse_numbers(values: pd.Series, column: Column, source: TableFile) -> pd.Series:
-    if values.dtype.kind in "fiu":
-        return values.astype(float)
-    text = values.astype("string").str.strip()
-    try:
-        parsed = pd.Series(pc.cast(pa.array(text, type=pa.string(), from_pandas=True), pa.float64()).to_numpy(zero_copy_only=False), index=values.index)
-    except pa.ArrowInvalid:  # some cell is not a number: the slow path finds which
-        parsed = pd.to_numeric(text, errors="coerce").astype(float)
-    bad = parsed.isna() & ~values_blank(values)
-    raise_at_first(source, column, values, bad, "not a number: {value!r}")
-    return parsed
+def blank_mask(values: pa.Array, text: pa.Array | None) -> np.ndarray:
+    """True where a value is missing: null, NaN, or text that is empty after trimming."""
+    if text is not None:
+        return pc.fill_null(pc.equal(text, ""), True).to_numpy(zero_copy_only=False)
+    missing = values.is_null()
+    if pa.types.is_floating(values.type):
+        missing = pc.or_(missing, pc.fill_null(pc.is_nan(values), False))
+    return missing.to_numpy(zero_copy_only=False)
 
 
-def check_rules(table: pd.DataFrame, schema: TableSchema, source: TableFile) -> None:
-    """The contract's value rules that stop a run."""
-    bad, problem = rows_with_bad_ids(table["youth_id"])
-    raise_at_rows(source, schema.column("youth_id"), table["youth_id"], bad, problem or "")
+def parse_dates(values: pa.Array, text: pa.Array | None, blank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """datetime64[s] per value (NaT when missing) and which values are not dates."""
+    if text is None and (pa.types.is_timestamp(values.type) or pa.types.is_date(values.type)):  # typed Parquet
+        parsed = values.cast(pa.timestamp("s"), safe=False)
+    else:
+        parsed = pc.strptime(text if text is not None else values.cast(pa.string()), format="%Y-%m-%d", unit="s",
+                             error_is_null=True)
+    bad = parsed.is_null().to_numpy(zero_copy_only=False) & ~blank
+    return parsed.to_numpy(zero_copy_only=False).astype("datetime64[s]"), bad
+
+
+def parse_numbers(values: pa.Array, text: pa.Array | None, blank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """float per value (NaN when missing) and which values are not numbers."""
+    if text is None:
+        parsed = values.cast(pa.float64()).to_numpy(zero_copy_only=False)
+    else:
+        parsed = pd.to_numeric(pd.Series(text.to_pandas(), dtype=object).replace("", None), errors="coerce").to_numpy(dtype=float)
+    return parsed, np.isnan(parsed) & ~blank
+
+
+def check_rules(columns: dict[str, ParsedColumn], schema: TableSchema, source: TableFile, records: np.ndarray,
+                listed: np.ndarray | None = None) -> None:
+    """The contract's value rules that stop a run: on the distinct values where a rule concerns one value. An id
+    `listed` in the youths table passed the id rules there, so only the others are looked at."""
+    ids = columns["youth_id"]
+    unchecked = np.arange(len(ids.dictionary)) if listed is None else np.flatnonzero(~listed)
+    refused = np.zeros(len(ids.dictionary), dtype=bool)
+    refused[unchecked[rows_with_bad_ids(ids.dictionary.take(pa.array(unchecked)))[0]]] = True
+    bad = ids.source.rows_where(refused)
+    if len(bad):
+        problem = youth_id_problem(ids.dictionary[int(ids.codes[bad[0]])].as_py())
+        raise_in_column(source, schema.column("youth_id"), ids.source, records, bad, problem)
     if schema is ABSENCE_REPORTS:
-        bad = rows_with_negative(table["hours"].to_numpy())
-        raise_at_rows(source, schema.column("hours"), table["hours"], bad, "negative hours ({value})")
+        hours = columns["hours"]
+        bad = hours.source.rows_where(np.nan_to_num(hours.dictionary, nan=0.0) < 0)
+        raise_in_column(source, schema.column("hours"), hours, records, bad, "negative hours ({value})")
     if schema is ENROLLMENTS:
-        bad = rows_with_end_before_start(table["start_date"].to_numpy(), table["end_date"].to_numpy())
-        raise_at_rows(source, schema.column("end_date"), table["end_date"], bad, "end_date {value} lies before start_date")
-    if schema is YOUTHS:
-        bad = np.flatnonzero(table["youth_id"].duplicated(keep="first").to_numpy())
-        raise_at_rows(source, schema.column("youth_id"), table["youth_id"], bad, "duplicate youth_id {value!r}")
+        bad = rows_with_end_before_start(columns["start_date"].per_row(), columns["end_date"].per_row())
+        raise_in_column(source, schema.column("end_date"), columns["end_date"], records, bad,
+                        "end_date {value} lies before start_date")
+    if schema is YOUTHS and youth_ids_repeat(ids):
+        bad = np.flatnonzero(pd.Series(ids.per_row().to_pandas(), dtype=object).duplicated(keep="first").to_numpy())
+        raise_in_column(source, schema.column("youth_id"), ids.source, records, bad, "duplicate youth_id {value!r}")
 
 
-def raise_at_first(source: TableFile, column: Column, values: pd.Series, mask: pd.Series, problem: str) -> None:
-    raise_at_rows(source, column, values, np.flatnonzero(mask.to_numpy(dtype=bool)), problem)
+def youth_ids_repeat(ids: ParsedColumn) -> bool:
+    """Whether some youth_id is there twice: a value read twice, or two values equal once trimmed."""
+    if len(ids.dictionary) < len(ids.codes):
+        return True
+    as_read = ids.source.dictionary
+    trimmed_some = not pc.all(pc.fill_null(pc.equal(ids.dictionary, as_read.cast(pa.string())), True)).as_py()
+    return trimmed_some and pc.count_distinct(ids.dictionary, mode="all").as_py() < len(ids.dictionary)
 
 
-def raise_at_rows(source: TableFile, column: Column, values: pd.Series, positions: np.ndarray, problem: str) -> None:
-    """Raise for the first offending row (in file order), saying how many more there are."""
-    if len(positions) == 0:
-        return
-    value = values.iloc[positions[0]]
-    if isinstance(value, pd.Timestamp):
+def raise_in_column(source: TableFile, column: Column, encoded: EncodedColumn | ParsedColumn, records: np.ndarray,
+                    positions: np.ndarray, problem: str) -> None:
+    """Raise for the first offending row (in file order), naming its value as read (or as parsed)."""
+    if len(positions):
+        first = int(positions[0])
+        raise_at_row(source, column, encoded.value_at(first), int(records[first]), len(positions) - 1, problem)
+
+
+def raise_at_row(source: TableFile, column: Column, value, record: int, more: int, problem: str) -> None:
+    """The contract error for one row (`record`: its 0-based position in the file), saying how many more rows
+    have the same problem."""
+    if isinstance(value, (pd.Timestamp, dt.datetime)):
         value = value.date().isoformat()
+    elif isinstance(value, dt.date):
+        value = value.isoformat()
     message = problem.format(value=value)
-    if len(positions) > 1:
-        message += f" ({len(positions) - 1} more rows with this problem)"
-    row = int(values.index[positions[0]]) + source.first_row
-    raise ContractError(source.label, row, column.name, message)
+    if more:
+        message += f" ({more} more rows with this problem)"
+    raise ContractError(source.label, record + source.first_row, column.name, message)
 
 
-def normalise_values(table: pd.DataFrame, schema: TableSchema, quality: DataQuality) -> pd.DataFrame:
-    """Unknown enum values become `onbekend` and municipality names today's names, all counted."""
-    raw = {c.name: table[c.name].to_numpy(dtype=object) for c in schema.columns if c.kind == "enum" or c.municipality}
-    normalised = normalise_columns(schema, raw)
-    for name, values in normalised.items():
-        key = f"{schema.name}.{name}"
-        if schema.column(name).kind == "enum":
-            add_count(quality.unknown_enum_values, key, (values == UNKNOWN).sum())
+def normalise_values(columns: dict[str, ParsedColumn], schema: TableSchema, quality: DataQuality) -> dict[str, ParsedColumn]:
+    """Unknown enum values become `onbekend` and municipality names today's names, all counted. The contract's
+    mapping runs once per distinct value; the counts weigh each value by its rows."""
+    normalised = dict(columns)
+    for column in schema.columns:
+        if column.kind != "enum" and not column.municipality:
+            continue
+        parsed = columns[column.name]
+        distinct = parsed.dictionary.to_numpy(zero_copy_only=False)
+        mapped = normalise_columns(schema, {column.name: distinct})[column.name]
+        occurrences = np.bincount(parsed.codes, minlength=len(distinct))
+        key = f"{schema.name}.{column.name}"
+        if column.kind == "enum":
+            add_count(quality.unknown_enum_values, key, occurrences[mapped == UNKNOWN].sum())
         else:
-            add_count(quality.municipality_names_mapped, key, count_merged_names(raw[name]))
-        table[name] = pd.Series(values, index=table.index, dtype="string")
-    return table
+            merged = np.array([count_merged_names(np.array([value], dtype=object)) for value in distinct], dtype=bool)
+            add_count(quality.municipality_names_mapped, key, occurrences[merged].sum())
+        normalised[column.name] = ParsedColumn(pa.array(mapped, type=pa.string()), parsed.codes, parsed.source)
+    return normalised
 
 
-def drop_unknown_youths(table: pd.DataFrame, youth_ids: pd.Series, schema: TableSchema, quality: DataQuality) -> pd.DataFrame:
-    """Records whose youth_id is not in `youths` are ignored, and counted."""
+def rows_of_known_youths(ids: ParsedColumn, listed: np.ndarray, schema: TableSchema, quality: DataQuality) -> np.ndarray | None:
+    """Records whose youth_id is not in `youths` (`listed` per distinct id) are ignored, and counted: the rows to
+    keep (None: all of them)."""
+    unknown = ids.source.rows_where(~listed)
+    quality.unknown_youth_records[schema.name] = len(unknown)
+    if not len(unknown):
+        return None
+    keep = np.ones(len(ids.codes), dtype=bool)
+    keep[unknown] = False
+    return np.flatnonzero(keep)
+
+
+def to_frame(columns: dict[str, ParsedColumn], records: np.ndarray) -> pd.DataFrame:
+    """The checked columns as pandas, indexed by file position: text as Arrow-backed strings, dates as
+    datetime64[s] (missing NaT), numbers as float (missing NaN)."""
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:  # one column per core: Arrow's take releases the GIL
+        data = dict(zip(columns, pool.map(column_values, columns.values())))
+    return pd.DataFrame(data, index=pd.Index(records, dtype=np.int64), copy=False)
+
+
+def column_values(column: ParsedColumn):
+    """A checked column's value per row: numpy for dates and numbers, Arrow-backed strings for text."""
+    if isinstance(column.dictionary, np.ndarray):
+        return column.per_row()
+    text = column.dictionary.cast(pa.large_string()).take(pa.array(column.codes))  # what pandas keeps text in: no cast after
+    return pd.arrays.ArrowStringArray(pa.chunked_array([text]))
+
+
+def drop_unknown_youths(table: pd.DataFrame, youth_ids, schema: TableSchema, quality: DataQuality) -> pd.DataFrame:
+    """Records whose youth_id is not in `youths` are ignored, and counted (a dataset of several files)."""
     known = positions_in(table["youth_id"], youth_ids) >= 0
     quality.unknown_youth_records[schema.name] = int((~known).sum())
-    return table.loc[known]
+    return table if known.all() else table.loc[known]
 
 
 __all__ = ["DataSet", "TableFile", "read_data_dir", "read_table_file", "repeated_rows", "DIPLOMAS", "ENROLLMENTS", "YOUTHS", "ABSENCE_REPORTS"]

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import lightgbm as lgb
 import numpy as np
-import pandas as pd
+
+from vsv_model.row_codes import distinct_rows
 
 MISSING_BIN, ZERO_BIN = -1, -2
 
@@ -56,16 +57,9 @@ def feature_bins(column: np.ndarray, thresholds: np.ndarray | None) -> np.ndarra
 
 
 def pattern_codes(matrix: np.ndarray, thresholds: list[np.ndarray | None]) -> tuple[np.ndarray, np.ndarray]:
-    """Per row the code of its split pattern (0..k-1), and one representative row per code.
-
-    The bins are combined one feature at a time and renumbered after each step, so the combined key never
-    outgrows an int64 however many bins the features have."""
-    codes = np.zeros(len(matrix), dtype=np.int64)
+    """Per row the code of its split pattern (0..k-1), and one representative row per code (`vsv_model.row_codes`)."""
     if not len(matrix):
-        return codes, codes
-    for j, cuts in enumerate(thresholds):
-        bins = feature_bins(matrix[:, j], cuts)
-        low = int(bins.min())
-        codes = pd.factorize(codes * (int(bins.max()) - low + 1) + (bins - low), sort=False)[0].astype(np.int64)
-    _, representative = np.unique(codes, return_index=True)  # codes count up from 0 in order of first appearance
-    return codes, representative
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    bins = [feature_bins(matrix[:, j], cuts) for j, cuts in enumerate(thresholds)]
+    lows = [int(b.min()) for b in bins]
+    return distinct_rows([b - low for b, low in zip(bins, lows)], [int(b.max()) - low + 1 for b, low in zip(bins, lows)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -226,3 +227,40 @@ def test_a_youth_in_two_parts_is_a_duplicate_youth_id_named_by_part_and_row(tmp_
     split_into_parts(directory, "youths", "parquet", [2, 1])
     with pytest.raises(ContractError, match=r"youths\.parquet/part-00001\.parquet, row 1, column 'youth_id': duplicate youth_id 'A'"):
         read_data_dir(directory)
+
+
+def test_ids_equal_once_trimmed_are_one_youth_id(tmp_path):
+    directory = write_data_dir(tmp_path, **minimal(youths=[youth("A"), youth("B"), youth(" A ", "1999-01-01")]))
+    with pytest.raises(ContractError, match=r"youths\.csv, row 4, column 'youth_id': duplicate youth_id ' A '"):
+        read_data_dir(directory)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_messy_records_are_counted_exactly_and_records_find_their_youth(tmp_path, fmt):
+    """Two exact duplicates, a record of an unknown youth, an id with spaces around it, an unknown enum value and
+    a pre-2019 municipality name: each counted once, and every record kept points at its own youth."""
+    enrollments = [enrolment("2016-08-01", youth_id="B"), enrolment("2016-08-01", youth_id="B"),
+                   enrolment("2017-08-01", youth_id=" A", school_municipality="strijen"),
+                   enrolment("2018-08-01", youth_id="Z"), enrolment("2018-08-01", youth_id="A", education_type="mbo-9")]
+    reports = [report("2018-03-01", youth_id="B"), report("2018-03-01", youth_id="B"), report("2018-04-01", hours=None)]
+    data = read_data_dir(write_data_dir(tmp_path, fmt=fmt, **minimal(enrollments=enrollments, absence_reports=reports)))
+    quality = data.quality
+    assert quality.rows_read == {"youths": 2, "enrollments": 5, "diplomas": 1, "absence_reports": 3}
+    assert quality.duplicates_dropped == {"youths": 0, "enrollments": 1, "diplomas": 0, "absence_reports": 1}
+    assert quality.unknown_youth_records == {"enrollments": 1, "diplomas": 0, "absence_reports": 0}
+    assert quality.unknown_enum_values["enrollments.education_type"] == 1
+    assert quality.municipality_names_mapped["enrollments.school_municipality"] == 1
+    assert list(data.enrollments.index) == [0, 2, 4]  # file positions: the repeat (1) and the unknown youth (3) are gone
+    assert list(data.enrollments["youth_id"]) == ["B", "A", "A"]
+    assert list(data.enrollments["school_municipality"]) == ["Dordrecht", "Hoeksche Waard", "Dordrecht"]
+    assert list(data.enrollments["education_type"]) == ["mbo-2", "mbo-2", "onbekend"]
+    assert data.youth_positions("enrollments").tolist() == [1, 0, 0]  # B is the youths table's second row
+    assert data.youth_positions("absence_reports").tolist() == [1, 0]
+    assert np.isnan(data.absence_reports["hours"].iloc[1])
+
+
+def test_youth_positions_are_not_offered_for_a_table_replaced_after_reading(tmp_path):
+    data = read_data_dir(write_data_dir(tmp_path, **minimal()))
+    assert data.youth_positions("enrollments") is not None
+    data.enrollments = data.enrollments.iloc[:0]
+    assert data.youth_positions("enrollments") is None
