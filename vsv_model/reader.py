@@ -136,7 +136,9 @@ def read_data_dir(directory: str | Path) -> DataSet:
         staged = {schema.name: readers.submit(stage_table, files[schema.name], schema, counts[schema.name]) for schema in TABLES}
         youths, _ = finish_table(staged["youths"].result(), YOUTHS, counts["youths"])
         known = pa.array(youths["youth_id"].array)  # Arrow-backed: no copy
-        finished = {schema.name: finishers.submit(lambda s: finish_table(staged[s.name].result(), s, counts[s.name], known), schema)
+        found = youth_lookups(staged, known)
+        finished = {schema.name: finishers.submit(lambda s: finish_table(staged[s.name].result(), s, counts[s.name], known,
+                                                                         found.get(s.name)), schema)
                     for schema in EVENT_TABLES}
         read = {name: future.result() for name, future in finished.items()}  # in order: the first error a reader meets
     quality = DataQuality()
@@ -163,10 +165,26 @@ def stage_table(files: list[TableFile], schema: TableSchema, quality: DataQualit
     return combine_files([read_table_file(file, schema, quality) for file in files], files, schema, quality)
 
 
+def youth_lookups(staged: dict, known: pa.Array) -> dict[str, np.ndarray]:
+    """Per single-file event table, each distinct youth_id's position in `known` (-1: not a youth): one lookup for
+    the three tables, so the youths' ids are hashed once. A table that failed to stage is left to say so itself."""
+    dictionaries = {}
+    for schema in EVENT_TABLES:
+        future = staged[schema.name]
+        if future.exception() is None and isinstance(future.result(), StagedFile):
+            dictionaries[schema.name] = future.result().parsed["youth_id"].dictionary
+    if not dictionaries:
+        return {}
+    together = pa.chunked_array(list(dictionaries.values()), type=pa.string())
+    positions = pc.index_in(together, value_set=known).fill_null(-1).to_numpy(zero_copy_only=False)
+    bounds = np.cumsum([0] + [len(d) for d in dictionaries.values()])
+    return {name: positions[bounds[i]:bounds[i + 1]] for i, name in enumerate(dictionaries)}
+
+
 def finish_table(staged: StagedFile | pd.DataFrame, schema: TableSchema, quality: DataQuality,
-                 known: pa.Array | None = None) -> tuple[pd.DataFrame, np.ndarray | None]:
+                 known: pa.Array | None = None, found: np.ndarray | None = None) -> tuple[pd.DataFrame, np.ndarray | None]:
     if isinstance(staged, StagedFile):
-        return finish_file(staged, quality, known)
+        return finish_file(staged, quality, known, found)
     return (staged if known is None else drop_unknown_youths(staged, known, schema, quality)), None
 
 
@@ -191,13 +209,14 @@ def stage_file(source: TableFile, schema: TableSchema, quality: DataQuality) -> 
     return StagedFile(source, schema, parsed, records)
 
 
-def finish_file(staged: StagedFile, quality: DataQuality, known: pa.Array | None = None) -> tuple[pd.DataFrame, np.ndarray | None]:
+def finish_file(staged: StagedFile, quality: DataQuality, known: pa.Array | None = None,
+                found: np.ndarray | None = None) -> tuple[pd.DataFrame, np.ndarray | None]:
     """The contract's rules, the normalisation and the counts, then pandas (once). With `known` (the youths'
     ids), records of other youths are ignored and counted, and each record's youth's position in `known` comes
-    along."""
+    along (`found`: each distinct id's position there, when looked up already)."""
     source, schema, parsed, records = staged.source, staged.schema, staged.parsed, staged.records
-    found = None if known is None else \
-        pc.index_in(parsed["youth_id"].dictionary, value_set=known).fill_null(-1).to_numpy(zero_copy_only=False)
+    if known is not None and found is None:
+        found = pc.index_in(parsed["youth_id"].dictionary, value_set=known).fill_null(-1).to_numpy(zero_copy_only=False)
     check_rules(parsed, schema, source, records, None if found is None else found >= 0)
     parsed = normalise_values(parsed, schema, quality)
     if found is None:
@@ -551,7 +570,9 @@ def column_values(column: ParsedColumn):
     """A checked column's value per row: numpy for dates and numbers, Arrow-backed strings for text."""
     if isinstance(column.dictionary, np.ndarray):
         return column.per_row()
-    text = column.dictionary.cast(pa.large_string()).take(pa.array(column.codes))  # what pandas keeps text in: no cast after
+    text = column.dictionary.cast(pa.large_string())  # what pandas keeps text in: no cast after
+    if len(text) != len(column.codes) or not np.array_equal(column.codes, np.arange(len(text))):
+        text = text.take(pa.array(column.codes))  # else every value is distinct and in order: the dictionary is the column
     return pd.arrays.ArrowStringArray(pa.chunked_array([text]))
 
 
