@@ -4,7 +4,7 @@ A tree ensemble sees a row only through its decisions at the splits: `value <= t
 feature, `value in set` for a categorical one, and the missing-value rule. Two rows that fall on the same
 side of every threshold the booster uses (the same *bin* of every feature) take the same path through every
 tree, are visited the same way by TreeSHAP's recursion, and so get bit-for-bit the same contributions and
-the same raw score. Half a million youths share a few ten thousand such patterns, so LightGBM's
+the same raw score. A million youths in scope share about 170,000 such patterns, so LightGBM's
 `pred_contrib` runs on one representative row per pattern and the result is spread back by pattern:
 exactly what `pred_contrib` on every row gives (a test holds the two equal to the last bit), several times
 faster.
