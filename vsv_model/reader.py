@@ -288,8 +288,8 @@ def raise_in_dataset(files: list[TableFile], offsets: np.ndarray, values: pd.Ser
 
 
 def load_raw(source: TableFile, schema: TableSchema) -> pa.Table:
-    """The table's contract columns in the contract's order (one chunk each); CSV cells as text, Parquet columns
-    as stored; an optional column the file lacks is all missing."""
+    """The table's contract columns in the contract's order; CSV cells as text, Parquet columns as stored; an
+    optional column the file lacks is all missing."""
     if source.fmt == "csv":
         names = read_csv_header(source)
         options = pa_csv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=True)
@@ -319,8 +319,8 @@ def read_csv_header(source: TableFile) -> list[str]:
 @dataclass
 class EncodedColumn:
     """A column of one file as its distinct values (`dictionary`, as read; a missing value is one entry) and,
-    per row, the position of its value there (`codes`). `rows` selects the rows still in play (all of them
-    until duplicates or unknown youths are dropped)."""
+    per row still in play, the position of its value there (`codes`; `keep` drops duplicates and records of
+    unknown youths)."""
 
     dictionary: pa.Array
     codes: np.ndarray
