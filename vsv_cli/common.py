@@ -64,13 +64,22 @@ def spark_output(out: Path) -> None:
 
 def read_data(directory: Path):
     """Read a data directory; a contract violation ends the run with its message, not a traceback."""
+    dataset, problem = read_checked(directory)
+    if problem is not None:
+        fail(problem)
+    return dataset
+
+
+def read_checked(directory: Path):
+    """The data set and None, or None and the contract problem that stops the run (for a command that has
+    something to say first)."""
     from vsv_model.contract import ContractError
     from vsv_model.reader import read_data_dir
 
     try:
-        return read_data_dir(directory)
+        return read_data_dir(directory), None
     except ContractError as exc:
-        fail(str(exc))
+        return None, str(exc)
 
 
 def quiet_libraries(settings: Settings) -> Path:

@@ -17,6 +17,7 @@ from vsv_cli.common import (
     MasterOption,
     fail,
     parse_date,
+    read_checked,
     spark_output,
     table_path,
 )
@@ -89,17 +90,6 @@ def score(
         typer.echo(f"Wrote {out}")
         if archiving is not None:
             typer.echo(archiving.result())
-
-
-def read_checked(data: Path):
-    """The data set, or the contract problem that stops the run (said once the model is known to be there)."""
-    from vsv_model.contract import ContractError
-    from vsv_model.reader import read_data_dir
-
-    try:
-        return read_data_dir(data), None
-    except ContractError as exc:
-        return None, str(exc)
 
 
 def require_group(served, max_age: int | None):

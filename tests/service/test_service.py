@@ -278,6 +278,17 @@ def test_vsv_score_without_a_champion_exits_2_with_a_clear_message(champion_stor
     assert not (tmp_path / "s.csv").exists()
 
 
+def test_vsv_score_says_the_missing_model_before_a_data_problem(champion_store, tracking, tmp_path):
+    """The model loads while the data is read; without a champion that is what the user hears, not the bad date."""
+    from tests.builders import enrolment, write_data_dir, youth
+
+    data = write_data_dir(tmp_path / "data", youths=[youth("A")], enrollments=[enrolment("2016-13-01")])
+    result = run_vsv("score", "--data", str(data), "--as-of", "2026-10-01", "--out", str(tmp_path / "s.csv"))
+    assert result.exit_code == 2
+    assert "error: no champion model" in result.stderr and "unparseable date" not in result.stderr
+    assert not (tmp_path / "s.csv").exists()
+
+
 # --- which model a server serves -------------------------------------------------------
 
 def test_the_served_marker_is_parsed_again_only_when_replaced(tmp_path):
