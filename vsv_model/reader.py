@@ -373,9 +373,9 @@ def repeated_rows(columns) -> np.ndarray:
     DataFrame or a dict of equal-length arrays; few rows go through a Python set, without pandas' fixed cost."""
     names = list(columns)
     count = len(columns[names[0]]) if names else 0
-    if count >= SMALL:
-        frame = columns if isinstance(columns, pd.DataFrame) else pd.DataFrame(dict(columns))
-        return frame.duplicated(keep="first").to_numpy()
+    if count >= SMALL:  # each column hashed to codes (missing: 0), then `row_codes` as for a file's columns
+        factorized = [pd.factorize(columns[name], use_na_sentinel=True) for name in names]
+        return repeated_rows_of([codes + 1 for codes, _ in factorized], [len(distinct) + 1 for _, distinct in factorized])
     seen: set = set()
     rows = zip(*(map(missing_as_none, columns[name]) for name in names))
     # add() returns None: the first sighting records the row and stays False

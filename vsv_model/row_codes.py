@@ -22,8 +22,7 @@ def distinct_rows(columns: list[np.ndarray], sizes: list[int] | None = None) -> 
     if rows == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     bits = max(int(rows - 1).bit_length(), 1)
-    coded = [(np.asarray(c, dtype=np.int64), s) for c, s in zip(columns, sizes)] if sizes is not None else \
-        [value_codes(c) for c in columns]
+    coded = coded_columns(columns, sizes)
     key, span = np.zeros(rows, dtype=np.int64), 1
     for codes, size in sorted(coded, key=lambda pair: -pair[1]):  # the widest first: it never needs a renumbering
         if span * size >= 1 << (62 - bits):
@@ -44,8 +43,7 @@ def repeated_rows_of(columns: list[np.ndarray], sizes: list[int] | None = None) 
     if rows < 2:
         return repeated
     bits = max(int(rows - 1).bit_length(), 1)
-    coded = sorted(([(np.asarray(c), s) for c, s in zip(columns, sizes)] if sizes is not None else
-                    [value_codes(c) for c in columns]), key=lambda pair: -pair[1])
+    coded = sorted(coded_columns(columns, sizes), key=lambda pair: -pair[1])
     key, span, used = np.zeros(rows, dtype=np.int64), 1, 0
     for codes, size in coded:
         if used and span * size >= 1 << (62 - bits):
@@ -74,6 +72,13 @@ def sort_with_positions(key: np.ndarray, bits: int, span: int) -> tuple[np.ndarr
         return packed >> bits, packed & ((1 << bits) - 1)
     positions = np.argsort(key, kind="stable")
     return key[positions], positions
+
+
+def coded_columns(columns: list[np.ndarray], sizes: list[int] | None) -> list[tuple[np.ndarray, int]]:
+    """Each column as (codes, how many): as given with `sizes`, else coded here."""
+    if sizes is not None:
+        return [(np.asarray(c), s) for c, s in zip(columns, sizes)]
+    return [value_codes(c) for c in columns]
 
 
 def value_codes(values: np.ndarray) -> tuple[np.ndarray, int]:
