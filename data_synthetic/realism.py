@@ -311,6 +311,15 @@ def readable(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
+def outside_tolerance(realism: pd.DataFrame) -> str:
+    """Each judged figure outside its tolerance, named with its year, place, simulated and published value ('' if none)."""
+    judged = realism[realism["within"].notna()]
+    outside = judged[~judged["within"].astype(bool)]
+    return "; ".join(f"{FIGURE_NAMES.get(r.figure, r.figure)}{'' if r.place == REGION else f' in {r.place}'} {r.school_year}: "
+                     f"{readable(r.simulated)} (published {r.published}, tolerance {r.tolerance})"
+                     for r in outside.itertuples())
+
+
 def verdict(within: pd.Series) -> str:
     judged = within.dropna().astype(bool)
     return f"{int(judged.sum())} of {len(judged)} within" if len(judged) else "not judged"

@@ -28,6 +28,7 @@ from features.build import FeatureTable, build_feature_table
 from features.events import events_from_dataset
 from training.config import TrainConfig
 from vsv_model.feature_spec import FEATURE_NAMES
+from vsv_model.progress import say
 from vsv_model.quality import DataQuality
 from vsv_model.reader import DataSet, read_data_dir
 from vsv_model.target_group import TargetGroup
@@ -95,7 +96,11 @@ def yearly_dates(first: dt.date, last: dt.date) -> list[dt.date]:
 
 def labelled_tables(data: DataSet, dates: list[dt.date], group: TargetGroup, end: dt.date) -> list[FeatureTable]:
     events = events_from_dataset(data)
-    return [build_feature_table(data, d, group=group, with_label=True, end_date=end, events=events) for d in dates]
+    tables = []
+    for number, day in enumerate(dates, start=1):
+        tables.append(build_feature_table(data, day, group=group, with_label=True, end_date=end, events=events))
+        say(f"features and outcomes at {day} ({number} of {len(dates)}): {len(tables[-1]):,} youths in the target group")
+    return tables
 
 
 def frame_of(table: FeatureTable) -> pd.DataFrame:

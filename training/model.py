@@ -12,6 +12,7 @@ trees the folds chose. Calibration is an affine map of the raw log-odds, so Tree
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import lightgbm as lgb
 import numpy as np
@@ -21,7 +22,7 @@ from sklearn.linear_model import LogisticRegression
 from training.config import LightGBMConfig, TierConfig, TrainConfig
 from training.dataset import OUTCOME, TrainingData
 from vsv_model.feature_spec import CATEGORICAL_FEATURES, FEATURE_NAMES, FEATURES
-from vsv_model.progress import progress_bar
+from vsv_model.progress import progress_bar, round_bar, say
 from vsv_model.risk_model import Calibration, RiskModel, TierCutoffs, encode_frame
 
 CATEGORICAL = [FEATURE_NAMES.index(name) for name in CATEGORICAL_FEATURES]
@@ -46,15 +47,23 @@ def dataset_of(frame: pd.DataFrame, reference: lgb.Dataset | None = None) -> lgb
 
 
 def fit_booster(train: pd.DataFrame, config: LightGBMConfig, seed: int, rounds: int,
-                valid: pd.DataFrame | None = None) -> lgb.Booster:
-    """Boost on `train`; with `valid`, stop when its log-loss has not improved for `early_stopping_rounds`."""
+                valid: pd.DataFrame | None = None, label: str = "") -> lgb.Booster:
+    """Boost on `train`; with `valid`, stop when its log-loss has not improved for `early_stopping_rounds`. With a
+    `label`, the rounds show as a bar on a terminal and the step ends with a line saying how many trees it kept."""
     train_set = dataset_of(train)
     callbacks, valid_sets = [], []
     if valid is not None:
         valid_sets = [dataset_of(valid, reference=train_set)]
         callbacks.append(lgb.early_stopping(config.early_stopping_rounds, verbose=False))
-    return lgb.train(lightgbm_params(config, seed), train_set, num_boost_round=rounds, valid_sets=valid_sets,
-                     callbacks=callbacks)
+    if not label:
+        return lgb.train(lightgbm_params(config, seed), train_set, num_boost_round=rounds, valid_sets=valid_sets,
+                         callbacks=callbacks)
+    start = time.perf_counter()
+    with progress_bar(rounds, label, "rounds") as bar:
+        booster = lgb.train(lightgbm_params(config, seed), train_set, num_boost_round=rounds, valid_sets=valid_sets,
+                            callbacks=[*callbacks, round_bar(bar)])
+    say(f"{label}: {booster.best_iteration or booster.num_trees()} trees kept, {time.perf_counter() - start:.0f} s")
+    return booster
 
 
 def cross_fitted(data: TrainingData, config: TrainConfig) -> tuple[np.ndarray, list[int]]:
@@ -62,14 +71,15 @@ def cross_fitted(data: TrainingData, config: TrainConfig) -> tuple[np.ndarray, l
     fit, folds = data.part("fit"), data.folds[data.fit]
     k = config.temporal.folds
     raw, sizes = np.empty(len(fit)), []
-    with progress_bar(k, "cross-fitting", "folds") as bar:
-        for fold in range(k):
-            stop = (fold + 1) % k
-            learn = (folds != fold) & (folds != stop)
-            booster = fit_booster(fit[learn], config.lightgbm, config.seed, config.lightgbm.num_boost_round, fit[folds == stop])
-            raw[folds == fold] = booster.predict(encode_frame(fit[folds == fold]), raw_score=True)
-            sizes.append(booster.best_iteration or booster.num_trees())
-            bar.update(1)
+    say(f"cross-fitting {k} folds on {len(fit):,} rows (at most {config.lightgbm.num_boost_round} rounds each, "
+        f"stopping early on youths the fold never learned from)")
+    for fold in range(k):
+        stop = (fold + 1) % k
+        learn = (folds != fold) & (folds != stop)
+        booster = fit_booster(fit[learn], config.lightgbm, config.seed, config.lightgbm.num_boost_round, fit[folds == stop],
+                              label=f"fold {fold + 1} of {k}")
+        raw[folds == fold] = booster.predict(encode_frame(fit[folds == fold]), raw_score=True)
+        sizes.append(booster.best_iteration or booster.num_trees())
     return raw, sizes
 
 
@@ -103,7 +113,7 @@ def train_risk_model(data: TrainingData, config: TrainConfig) -> tuple[RiskModel
     raw_oof, sizes = cross_fitted(data, config)
     calibration = fit_calibration(raw_oof, fit[OUTCOME].to_numpy())
     rounds = max(1, int(np.median(sizes)))
-    booster = fit_booster(fit, config.lightgbm, config.seed, rounds)
+    booster = fit_booster(fit, config.lightgbm, config.seed, rounds, label=f"the model on every fit youth ({rounds} rounds)")
     calibrated = RiskModel(booster, calibration, TierCutoffs(0.0, 1.0), target_group=data.group)
     cutoffs = tier_cutoffs(calibrated.predict_frame(data.current), config.tiers, len(data.current))
     info = {

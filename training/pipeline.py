@@ -30,6 +30,7 @@ from training.model_card import render_model_card
 from training.profile import reference_profile
 from training.search import search
 from vsv_model.feature_spec import FEATURE_NAMES, FEATURES
+from vsv_model.progress import say
 from vsv_model.reader import read_data_dir
 from vsv_model.risk_model import RiskModel, encode_frame
 from vsv_model.settings import Settings
@@ -122,6 +123,7 @@ def fit_config(data: TrainingData, config: TrainConfig, with_search: bool) -> tu
 
 def run_training(data_dir: Path, as_of_dates: list[dt.date] | None, config: TrainConfig, settings: Settings,
                  with_search: bool = False) -> TrainingResult:
+    say(f"reading {data_dir}")
     dataset = read_data_dir(data_dir)
     data = build_training_data(data_dir, as_of_dates, config, data=dataset)
     reporting = {day: reporting_rates(dataset, dt.date.fromisoformat(day)) for day in data.definition["fit_dates"]}
@@ -131,12 +133,15 @@ def run_training(data_dir: Path, as_of_dates: list[dt.date] | None, config: Trai
     model, raw_oof = train_risk_model(data, config)
     fit_seconds = time.perf_counter() - start
     fit, test = data.part("fit"), data.part("test")
+    say(f"evaluating on the {len(test):,} held-out youths of {data.test_date} (intervals by bootstrap, fairness audit)")
     evaluation = evaluate_model(model, test, config.gates, seed=config.seed)
     share = high_share_of(model, evaluation.probability)
+    say("fitting the simple baselines to compare with")
     baselines, differences = compare_baselines(fit, test, evaluation, share, config.gates, config.seed)
     model.info["metrics"] = {k: round(v, 5) for k, v in evaluation.metrics.items() if np.isfinite(v)}
     model.info["reference_profile"] = reference_profile(model, fit, reporting)
     result = TrainingResult("", "", evaluation.metrics, baselines, differences, fit_seconds, model, data,
                             calibration_effect(model, fit, raw_oof, test), table)
+    say("registering the model, its metrics and model card in the tracking store")
     result.run_id, result.version = log_run(result, evaluation, config, settings)
     return result

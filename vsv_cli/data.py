@@ -61,7 +61,7 @@ def generate(
 
 def echo_world(world, out: Path, brief: bool = False) -> None:
     """What a user needs to know of a generated world, in a few lines."""
-    from data_synthetic.realism import realism_lines, verdict
+    from data_synthetic.realism import outside_tolerance, realism_lines, verdict
 
     summary = world.summary()
     rows = summary["rows"]
@@ -81,12 +81,15 @@ def echo_world(world, out: Path, brief: bool = False) -> None:
         f"{max(v['auc_p_true'] for v in known.values()):.3f}")
     typer.echo(f"  target group 18-22 on 1 October {min(dates)[:4]}-{max(dates)[:4]}: {min(sizes):,}-{max(sizes):,} youths; "
                + outcome)
+    outside = outside_tolerance(world.realism) if world.config.youths is None else ""
     if world.config.youths is None and brief:
         typer.echo(f"  the region's published figures: {verdict(world.realism['within'])} their tolerance "
                    f"({out / 'realism.csv'}; `vsv generate` prints each)")
     elif world.config.youths is None:
         for line in realism_lines(world.realism):
             typer.echo(f"  {line}")
+    if outside:
+        typer.echo(f"  outside its tolerance: {outside}")
     else:
         typer.echo("  realism.csv compares the region's published figures at 1:1 only (this world is scaled)")
 

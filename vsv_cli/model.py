@@ -59,11 +59,14 @@ def echo_training(result) -> None:
                f"({fit_dates['as_of'].min()} .. {fit_dates['as_of'].max()}), {int(fit_dates['dropped_outcome_unknown'].sum()):,} rows "
                f"left out (outcome not known yet, rule '{data.definition['label_maturity']}'); test: the {data.test_date} cohort, "
                f"{len(data.test):,} youths")
-    typer.echo(f"  test AUC {interval(m, 'roc_auc')}  Brier {interval(m, 'brier')}  ECE {interval(m, 'ece')}")
+    typer.echo(f"  test AUC {interval(m, 'roc_auc')} (ranking: 0.5 is chance, 1 is perfect)  Brier {interval(m, 'brier')} "
+               f"(mean squared error of the chances: lower is better)  ECE {interval(m, 'ece')} (calibration: how far the "
+               "stated chances lie from the observed rates)")
     typer.echo(f"  precision/recall at capacity {m['precision_at_capacity']:.3f}/{m['recall_at_capacity']:.3f}; outcome rate per "
                "tier: " + ", ".join(f"{t} {m[f'outcome_rate_{t}']:.3f} ({m[f'share_{t}']:.1%})" for t in ("low", "medium", "high")))
     if "truth_auc_gap" in m:
-        typer.echo(f"  gap to truth: AUC {m['truth_auc_gap']:+.4f}, Brier {m['truth_brier_gap_pct']:+.2f}%, "
+        typer.echo(f"  distance to the synthetic world's exact truth (the model minus the truth; part of the gap no "
+                   f"model of the registrations can close): AUC {m['truth_auc_gap']:+.4f}, Brier {m['truth_brier_gap_pct']:+.2f}%, "
                    f"mean |p - p_true| {m['truth_mean_abs_p_gap']:.4f}")
     for name, b in result.baselines.items():
         d = result.differences[name]["roc_auc"]
@@ -154,7 +157,7 @@ def backtest(
         typer.echo(f"  origin {row.origin[:4]} -> cohort {row.cohort[:4]} ({row.youths:,} youths, {row.outcome_known_share:.0%} with a "
                    f"known outcome): AUC {row.roc_auc:.3f} [{row.roc_auc_low:.3f}, {row.roc_auc_high:.3f}], Brier {row.brier:.4f}, "
                    f"ECE {row.ece:.4f} [{row.ece_low:.4f}, {row.ece_high:.4f}], precision at capacity {row.precision_at_capacity:.3f}"
-                   + (f", gap to truth {row.truth_auc_gap:+.3f}" if hasattr(row, "truth_auc_gap") else ""))
+                   + (f", AUC minus the truth's {row.truth_auc_gap:+.3f}" if hasattr(row, "truth_auc_gap") else ""))
     if out is not None:
         write_frame(table, out)
     typer.echo(f"Logged the backtest to MLflow (run {run_id})")
