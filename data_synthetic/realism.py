@@ -35,6 +35,7 @@ from vsv_model.contract import (
     DIPLOMA_LEVELS,
     EDUCATION_TYPES,
     MBO_TYPES,
+    PRIMARY_TYPES,
     REGION_MUNICIPALITIES,
     SECONDARY_TYPES,
     is_startkwalificatie,
@@ -49,7 +50,6 @@ LEAVER_YEARS = (2014, 2015, 2016)
 TRANSITION_YEARS = (2014, 2015, 2016, 2017, 2018)
 COUNT_YEAR = 2017
 VO_TYPES = (*SECONDARY_TYPES, "isk", "vavo")
-PRIMARY_TYPES = ("po", "so")
 VOCATIONAL_TYPES = (*MBO_TYPES, "vavo")
 REGION = "region"
 
