@@ -154,7 +154,8 @@ def leavers(reg: Registry, year: int) -> tuple[int, float]:
 
 def transition_starts(reg: Registry) -> np.ndarray:
     """Start days of the mbo enrolments whose preceding enrolment (the last listed on the latest earlier start
-    date, as the feature reads it) was in secondary school."""
+    date, as the feature reads it) was in secondary school. Unlike the feature `vo_mbo_transition_1y`, any gap
+    between the two counts: this is the region's yearly figure, not the contract's direct step of at most 92 days."""
     order = np.lexsort((np.arange(len(reg.enr_start)), reg.enr_start, reg.enr_youth))
     youth, start, edu = reg.enr_youth[order], reg.enr_start[order], reg.enr_type[order]
     new_date = np.r_[True, (youth[1:] != youth[:-1]) | (start[1:] != start[:-1])]
