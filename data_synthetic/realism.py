@@ -35,6 +35,7 @@ from vsv_model.contract import (
     DIPLOMA_LEVELS,
     EDUCATION_TYPES,
     MBO_TYPES,
+    PRIMARY_TYPES,
     REGION_MUNICIPALITIES,
     SECONDARY_TYPES,
     is_startkwalificatie,
@@ -49,7 +50,6 @@ LEAVER_YEARS = (2014, 2015, 2016)
 TRANSITION_YEARS = (2014, 2015, 2016, 2017, 2018)
 COUNT_YEAR = 2017
 VO_TYPES = (*SECONDARY_TYPES, "isk", "vavo")
-PRIMARY_TYPES = ("po", "so")
 VOCATIONAL_TYPES = (*MBO_TYPES, "vavo")
 REGION = "region"
 
@@ -154,7 +154,8 @@ def leavers(reg: Registry, year: int) -> tuple[int, float]:
 
 def transition_starts(reg: Registry) -> np.ndarray:
     """Start days of the mbo enrolments whose preceding enrolment (the last listed on the latest earlier start
-    date, as the feature reads it) was in secondary school."""
+    date, as the feature reads it) was in secondary school. Unlike the feature `vo_mbo_transition_1y`, any gap
+    between the two counts: this is the region's yearly figure, not the contract's direct step of at most 92 days."""
     order = np.lexsort((np.arange(len(reg.enr_start)), reg.enr_start, reg.enr_youth))
     youth, start, edu = reg.enr_youth[order], reg.enr_start[order], reg.enr_type[order]
     new_date = np.r_[True, (youth[1:] != youth[:-1]) | (start[1:] != start[:-1])]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from features import grouping as g
-from features.events import IS_MBO, IS_SECONDARY, Events
+from features.events import IS_MBO, IS_PRIMARY, IS_SECONDARY, Events
 from vsv_model.contract import UNKNOWN
 from vsv_model.dates import MISSING_DAY
 from vsv_model.feature_spec import (
@@ -18,6 +18,7 @@ from vsv_model.feature_spec import (
 DAYS_PER_MONTH = 30.44
 SWITCH_WINDOW_DAYS = 730
 TRANSITION_WINDOW_DAYS = 365
+TRANSITION_GAP_DAYS = 92  # the longest gap between secondary school and mbo that is still a direct step
 DROPOUT_GRACE_DAYS = 31
 
 
@@ -47,9 +48,12 @@ def current_enrolment(ev: Events, as_of: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def school_switches(ev: Events, as_of: np.ndarray) -> dict[str, np.ndarray]:
-    """Consecutive enrolments at different schools with no diploma dated between their starts."""
-    youth, start = ev.enr_youth, ev.enr_start
-    later = np.flatnonzero((youth[1:] == youth[:-1]) & (ev.enr_school[1:] != ev.enr_school[:-1])) + 1
+    """Consecutive enrolments in secondary school or later at different institutions (BRIN numbers), with no
+    diploma dated from the earlier one's start to the later one's start. Primary school (po, so) is left out, so the
+    step into secondary school is no switch, and neither is a move between locations of one institution."""
+    kept = np.flatnonzero(~IS_PRIMARY[ev.enr_type])
+    youth, start, brin = ev.enr_youth[kept], ev.enr_start[kept], ev.enr_brin[kept]
+    later = np.flatnonzero((youth[1:] == youth[:-1]) & (brin[1:] != brin[:-1])) + 1
     diploma_keys = g.combined_keys(ev.dip_youth, ev.dip_day)
     diplomas_between = g.count_between(diploma_keys, youth[later], start[later - 1], start[later])
     switch_at = later[diplomas_between == 0]
@@ -74,13 +78,25 @@ def dropout_episodes(ev: Events, as_of: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def vo_mbo_transition(ev: Events, as_of: np.ndarray) -> dict[str, np.ndarray]:
-    """An mbo enrolment started in the last 365 days whose preceding enrolment was in secondary school."""
+    """An mbo enrolment started in the last 365 days whose preceding enrolment was in secondary school and ran
+    until at most 92 days before the mbo start (or had not ended by the reference date): a direct step."""
     youth, start = ev.enr_youth, ev.enr_start
+    previous = preceding_enrolments(youth, start)
+    has_previous = previous >= 0
+    before = np.maximum(previous, 0)
+    was_secondary = has_previous & IS_SECONDARY[ev.enr_type[before]]
+    # An open end (OPEN_END) or one after the reference date (>= the mbo start) gives a gap below zero.
+    direct = start - ev.enr_end[before] <= TRANSITION_GAP_DAYS
+    recent = start > as_of[youth] - TRANSITION_WINDOW_DAYS
+    is_transition = IS_MBO[ev.enr_type] & recent & was_secondary & direct
+    return {"vo_mbo_transition_1y": g.any_(youth, is_transition, ev.n_youths).astype(np.int64)}
+
+
+def preceding_enrolments(youth: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """For each enrolment, the row of the same youth's enrolment with the latest earlier start date (on a tie the
+    last listed); -1 when there is none."""
     idx = np.arange(len(youth))
     new_date = np.r_[True, (youth[1:] != youth[:-1]) | (start[1:] != start[:-1])]
-    first_of_date = np.maximum.accumulate(np.where(new_date, idx, 0))
-    previous = first_of_date - 1  # the last-listed enrolment on the latest earlier start date
-    has_previous = (previous >= 0) & (youth[np.maximum(previous, 0)] == youth)
-    was_secondary = has_previous & IS_SECONDARY[ev.enr_type[np.maximum(previous, 0)]]
-    is_transition = IS_MBO[ev.enr_type] & (start > as_of[youth] - TRANSITION_WINDOW_DAYS) & was_secondary
-    return {"vo_mbo_transition_1y": g.any_(youth, is_transition, ev.n_youths).astype(np.int64)}
+    previous = np.maximum.accumulate(np.where(new_date, idx, 0)) - 1
+    same_youth = (previous >= 0) & (youth[np.maximum(previous, 0)] == youth)
+    return np.where(same_youth, previous, -1)

@@ -12,15 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow.compute as pc
 
 from features.grouping import combined_keys
-from vsv_model.columns import factorize_strings, missing_mask, positions_in
+from vsv_model.columns import SMALL, factorize_strings, missing_mask, positions_in, to_arrow_strings
 from vsv_model.contract import (
     ABSENCE_REPORTS,
     DIPLOMAS,
     ENROLLMENTS,
     LATE_KIND,
     MBO_TYPES,
+    PRIMARY_TYPES,
     SECONDARY_TYPES,
     STARTKWALIFICATIE_LEVELS,
     UNKNOWN,
@@ -44,6 +46,8 @@ def code_lookup(categories: tuple[str, ...], members) -> np.ndarray:
 IS_SQ_LEVEL = code_lookup(LAST_DIPLOMA_CATEGORIES, STARTKWALIFICATIE_LEVELS)
 IS_MBO = code_lookup(CURRENT_EDUCATION_CATEGORIES, MBO_TYPES)
 IS_SECONDARY = code_lookup(CURRENT_EDUCATION_CATEGORIES, SECONDARY_TYPES)
+IS_PRIMARY = code_lookup(CURRENT_EDUCATION_CATEGORIES, PRIMARY_TYPES)
+BRIN_LENGTH = 4  # the institution's BRIN number: the first four characters of a school_id (`25LH00`: `25LH`)
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,7 @@ class Events:
     enr_youth: np.ndarray
     enr_start: np.ndarray
     enr_end: np.ndarray  # OPEN_END when still enrolled
-    enr_school: np.ndarray  # codes of school_id
+    enr_brin: np.ndarray  # codes of the institution (BRIN number) of school_id
     enr_type: np.ndarray  # codes into CURRENT_EDUCATION_CATEGORIES
     enr_path: np.ndarray  # codes into LEARNING_PATH_CATEGORIES (missing → geen)
     enr_municipality: np.ndarray  # codes into SCHOOL_MUNICIPALITY_CATEGORIES
@@ -124,6 +128,16 @@ def codes_of(values, categories: tuple[str, ...], missing: str) -> np.ndarray:
     return codes.astype(np.int16)
 
 
+def brin_codes(school_ids) -> np.ndarray:
+    """One code per institution: equal for school ids whose BRIN numbers (first four characters, after trimming, in
+    capitals as DUO writes them) are equal, so two locations of one institution share a code."""
+    if len(school_ids) < SMALL:  # a request's few records: plain strings beat Arrow's fixed cost per call
+        return factorize_strings([None if missing else str(v).strip().upper()[:BRIN_LENGTH]
+                                  for v, missing in zip(school_ids, missing_mask(school_ids), strict=True)])
+    trimmed = pc.utf8_upper(pc.utf8_trim_whitespace(to_arrow_strings(school_ids)))
+    return factorize_strings(pc.utf8_slice_codeunits(trimmed, 0, BRIN_LENGTH))
+
+
 def sort_order(youth: np.ndarray, day: np.ndarray) -> np.ndarray | slice:
     """Rows by youth, then date; equal dates keep their input (file) order (a stable sort). A file already in that
     order (as most exports are) is not sorted again."""
@@ -149,7 +163,7 @@ def assemble_events(youth_ids, birth_days, enrollments: dict, diplomas: dict, re
         enr_youth=np.asarray(enrollments["youth"], dtype=np.int64)[e],
         enr_start=np.asarray(enrollments["start"], dtype=np.int64)[e],
         enr_end=np.where(enrollments["end"] == MISSING_DAY, OPEN_END, enrollments["end"]).astype(np.int64)[e],
-        enr_school=factorize_strings(enrollments["school_id"])[e],
+        enr_brin=brin_codes(enrollments["school_id"])[e],
         enr_type=codes_of(enrollments["education_type"], CURRENT_EDUCATION_CATEGORIES, UNKNOWN)[e],
         enr_path=codes_of(enrollments["learning_path"], LEARNING_PATH_CATEGORIES, "geen")[e],
         enr_municipality=codes_of(enrollments["school_municipality"], SCHOOL_MUNICIPALITY_CATEGORIES, UNKNOWN)[e],

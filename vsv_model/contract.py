@@ -26,6 +26,7 @@ EDUCATION_TYPES = (
     "po", "so", "vso", "pro", "isk", "vmbo-bb", "vmbo-kb", "vmbo-gt", "havo", "vwo",
     "vavo", "mbo-1", "mbo-2", "mbo-3", "mbo-4", "hbo", "wo",
 )
+PRIMARY_TYPES = ("po", "so")  # primary school: school switches count only the enrolments of other types
 MBO_TYPES = ("mbo-1", "mbo-2", "mbo-3", "mbo-4")
 SECONDARY_TYPES = ("vmbo-bb", "vmbo-kb", "vmbo-gt", "havo", "vwo", "pro", "vso")
 LEARNING_PATHS = ("BOL", "BBL")

@@ -937,3 +937,69 @@ def summary(problems: pd.DataFrame) -> dict:
         "youths_with_problems": int(problems["youth_id"].nunique()),
         "contradictions": int(problems.loc[contradicting, "youth_id"].nunique()),
     }
+
+
+# --- against the raw records --------------------------------------------------------------------------------------
+# The checks above compare each sentence with the feature values in the scoring output. These compare it with the
+# values the contract gives from the raw tables (tests/data/contract_reference.py), so a feature builder that is
+# wrong cannot make a false sentence look true.
+
+# The kind of fact a problem is about, by the feature it names (longest names first, so "school_switches_2y" is not
+# read as "school_switches"); a problem naming no feature (structure, direction, warnings) is "other".
+FEATURE_KINDS = {
+    "school_switches_2y": "switches", "school_switches": "switches", "dropout_episodes": "dropout",
+    "vo_mbo_transition_1y": "transition", "months_not_enrolled": "months", "age": "age",
+    "absence_hours_4w": "hours", "absence_hours_13w": "hours", "absence_hours_52w": "hours",
+    "absence_reports_52w": "reports", "late_reports_52w": "reports", "weeks_since_last_report": "weeks",
+    "enrolled": "enrolment", "current_education": "enrolment", "learning_path": "enrolment",
+    "last_diploma": "diploma", "school_municipality": "location",
+}
+
+
+def with_reference_features(frame: pd.DataFrame, facts: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every feature column replaced by the reference value of the same youth.
+
+    `facts` is indexed by youth_id (as `contract_reference.reference_facts` returns it); a youth of the frame that it
+    lacks is an error, never a silent pass.
+    """
+    ids = frame["youth_id"].astype(str)
+    missing = ids[~ids.isin(facts.index)]
+    if len(missing):
+        raise KeyError(f"{len(missing)} youth(s) of the frame have no reference facts, e.g. {list(missing[:3])}")
+    lacking = [n for n in FEATURE_NAMES if n not in facts.columns]
+    if lacking:
+        raise KeyError(f"the reference facts lack the column(s) {', '.join(lacking)}")
+    rows = facts.loc[ids.to_numpy()]
+    replaced = frame.copy()
+    for name in FEATURE_NAMES:
+        replaced[name] = pd.Series(rows[name].to_numpy(dtype=object), index=frame.index, dtype=object)
+    return replaced
+
+
+def check_rows_against_records(frame: pd.DataFrame, facts: pd.DataFrame) -> pd.DataFrame:
+    """`check_rows` with the youths' feature values taken from the raw records (the reference facts)."""
+    return check_rows(with_reference_features(frame, facts))
+
+
+def problem_kind(problem: str) -> str:
+    """The kind of fact a problem is about: the feature it names, grouped (switches, dropout, months, age, hours...)."""
+    for feature in sorted(FEATURE_KINDS, key=len, reverse=True):
+        if re.search(rf"\b{feature}\b", problem):
+            return FEATURE_KINDS[feature]
+    return "other"
+
+
+def false_sentences_by_kind(problems: pd.DataFrame) -> pd.DataFrame:
+    """False sentences (youth + concept, as `summary` counts them) per concept and kind of fact; a sentence with
+    problems of two kinds counts under each."""
+    if problems.empty:
+        return pd.DataFrame({"concept": [], "kind": [], "false_sentences": []}).astype({"false_sentences": int})
+    kinds = problems.assign(kind=problems["problem"].map(problem_kind))
+    counts = kinds.drop_duplicates(["youth_id", "concept", "kind"]).groupby(["concept", "kind"]).size()
+    return counts.rename("false_sentences").reset_index()
+
+
+def sentences_shown(frame: pd.DataFrame) -> int:
+    """How many reasons (sentences of one concept) the frame shows, over every youth and reason slot."""
+    return int(sum(frame[f"reason_{k}_concept"].fillna("").astype(str).ne("").sum()
+                   for k in range(1, MAX_REASONS + 1) if f"reason_{k}_concept" in frame.columns))

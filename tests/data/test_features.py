@@ -258,6 +258,60 @@ def test_a_diploma_after_the_reference_date_does_not_undo_a_switch(data_dir):
     assert value(frame, "A", "school_switches") == 1
 
 
+def test_school_switches_count_institutions_from_secondary_school_on(data_dir):
+    ids = ("po_to_vmbo", "so_to_vso", "two_locations", "two_institutions", "diploma_between", "window_outside",
+           "window_inside", "po_and_a_switch", "so_between_locations", "unknown_type", "location_in_lower_case",
+           "tie_new_last", "tie_old_last")
+    frame = features_at(
+        data_dir,
+        youths=[youth(i) for i in ids],
+        enrollments=[
+            enrolment("2006-08-01", "2014-07-31", "po_to_vmbo", school_id="10AA00", education_type="po"),
+            enrolment("2014-08-01", None, "po_to_vmbo", school_id="20BB00", education_type="vmbo-kb"),
+            enrolment("2006-08-01", "2014-07-31", "so_to_vso", school_id="10AA00", education_type="so"),
+            enrolment("2014-08-01", None, "so_to_vso", school_id="20BB00", education_type="vso"),
+            enrolment("2016-08-01", "2017-07-31", "two_locations", school_id="17HX01"),
+            enrolment("2017-08-01", None, "two_locations", school_id="17HX00"),  # one institution: no switch
+            enrolment("2016-08-01", "2018-07-31", "two_institutions", school_id="17HX00"),
+            enrolment("2018-08-01", None, "two_institutions", school_id="18AB00"),
+            enrolment("2016-08-01", "2017-07-31", "diploma_between", school_id="17HX00", education_type="vmbo-kb"),
+            enrolment("2017-08-01", None, "diploma_between", school_id="18AB00"),
+            # the later enrolment starts exactly 730 days before the reference date (outside) or 729 (inside)
+            enrolment("2016-08-01", None, "window_outside", school_id="17HX00"),
+            enrolment("2017-10-01", None, "window_outside", school_id="18AB00"),
+            enrolment("2016-08-01", None, "window_inside", school_id="17HX00"),
+            enrolment("2017-10-02", None, "window_inside", school_id="18AB00"),
+            enrolment("2006-08-01", "2012-07-31", "po_and_a_switch", school_id="10AA00", education_type="po"),
+            enrolment("2012-08-01", "2016-07-31", "po_and_a_switch", school_id="17HX00", education_type="vmbo-kb"),
+            enrolment("2016-08-01", None, "po_and_a_switch", school_id="18AB00"),
+            # so is left out, so the two locations of 17HX become consecutive: no switch at all
+            enrolment("2012-08-01", "2014-07-31", "so_between_locations", school_id="17HX00", education_type="vmbo-kb"),
+            enrolment("2014-08-01", "2015-07-31", "so_between_locations", school_id="30CC00", education_type="so"),
+            enrolment("2015-08-01", None, "so_between_locations", school_id="17HX01", education_type="vmbo-kb"),
+            enrolment("2016-08-01", "2018-07-31", "unknown_type", school_id="17HX00", education_type="vmbo-kb"),
+            enrolment("2018-08-01", None, "unknown_type", school_id="18AB00", education_type="mbo 9"),  # still counts
+            enrolment("2016-08-01", "2017-07-31", "location_in_lower_case", school_id="17hx01"),
+            enrolment("2017-08-01", None, "location_in_lower_case", school_id="17HX00"),
+            # two enrolments starting on one day follow file order: 17HX -> 18AB -> 17HX, or 17HX -> 17HX -> 18AB
+            enrolment("2016-08-01", None, "tie_new_last", school_id="17HX00"),
+            enrolment("2018-08-01", None, "tie_new_last", school_id="18AB00"),
+            enrolment("2018-08-01", None, "tie_new_last", school_id="17HX01"),
+            enrolment("2016-08-01", None, "tie_old_last", school_id="17HX00"),
+            enrolment("2018-08-01", None, "tie_old_last", school_id="17HX01"),
+            enrolment("2018-08-01", None, "tie_old_last", school_id="18AB00"),
+        ],
+        diplomas=[diploma("2017-06-30", "vmbo-kb", "diploma_between")],
+    )
+    expected = {
+        "po_to_vmbo": (0, 0), "so_to_vso": (0, 0), "two_locations": (0, 0), "two_institutions": (1, 1),
+        "diploma_between": (0, 0), "window_outside": (1, 0), "window_inside": (1, 1), "po_and_a_switch": (1, 0),
+        "so_between_locations": (0, 0), "unknown_type": (1, 1), "location_in_lower_case": (0, 0),
+        "tie_new_last": (2, 2), "tie_old_last": (1, 1),
+    }
+    got = {i: (value(frame, i, "school_switches"), value(frame, i, "school_switches_2y")) for i in ids}
+    assert got == expected
+
+
 # --- current enrolment ---------------------------------------------------------------------------
 
 
@@ -467,6 +521,41 @@ def test_vo_mbo_transition_in_the_last_year(data_dir):
         "vmbo": 1, "havo": 1, "pro": 1, "vso": 1, "from_mbo1": 0, "no_previous": 0, "window_edge": 0,
         "window_inside": 1, "tie_secondary_last": 1, "tie_secondary_first": 0, "mbo_after_as_of": 0,
         "same_day_as_mbo": 0,  # the preceding enrolment has an earlier start date; here there is none
+    }
+    assert {i: value(frame, i, "vo_mbo_transition_1y") for i in ids} == expected
+
+
+def test_vo_mbo_transition_is_a_direct_step_of_at_most_92_days(data_dir):
+    ids = ("gap_92", "gap_93", "gap_28_months", "open_previous", "previous_ends_after_as_of",
+           "previous_ends_on_mbo_start", "previous_ends_after_mbo_start", "edge_outside", "edge_inside")
+    frame = features_at(
+        data_dir,
+        youths=[youth(i) for i in ids],
+        enrollments=[
+            enrolment("2015-08-01", "2019-05-15", "gap_92", education_type="vmbo-kb"),
+            enrolment("2019-08-15", None, "gap_92", school_id="30AB00", education_type="mbo-2"),
+            enrolment("2015-08-01", "2019-05-14", "gap_93", education_type="vmbo-kb"),
+            enrolment("2019-08-15", None, "gap_93", school_id="30AB00", education_type="mbo-2"),
+            enrolment("2013-08-01", "2017-04-15", "gap_28_months", education_type="havo"),
+            enrolment("2019-08-15", None, "gap_28_months", school_id="30AB00", education_type="mbo-4"),
+            enrolment("2015-08-01", None, "open_previous", education_type="vmbo-gt"),
+            enrolment("2019-08-15", None, "open_previous", school_id="30AB00", education_type="mbo-3"),
+            enrolment("2015-08-01", "2019-12-31", "previous_ends_after_as_of", education_type="pro"),
+            enrolment("2019-08-15", None, "previous_ends_after_as_of", school_id="30AB00", education_type="mbo-1"),
+            enrolment("2015-08-01", "2019-08-15", "previous_ends_on_mbo_start", education_type="vso"),
+            enrolment("2019-08-15", None, "previous_ends_on_mbo_start", school_id="30AB00", education_type="mbo-1"),
+            enrolment("2015-08-01", "2019-09-01", "previous_ends_after_mbo_start", education_type="vwo"),
+            enrolment("2019-08-15", None, "previous_ends_after_mbo_start", school_id="30AB00", education_type="mbo-4"),
+            # the mbo start exactly 365 days before the reference date (outside) or 364 (inside); previous still open
+            enrolment("2014-08-01", None, "edge_outside", education_type="vmbo-bb"),
+            enrolment("2018-10-01", None, "edge_outside", school_id="30AB00", education_type="mbo-2"),
+            enrolment("2014-08-01", None, "edge_inside", education_type="vmbo-bb"),
+            enrolment("2018-10-02", None, "edge_inside", school_id="30AB00", education_type="mbo-2"),
+        ],
+    )
+    expected = {
+        "gap_92": 1, "gap_93": 0, "gap_28_months": 0, "open_previous": 1, "previous_ends_after_as_of": 1,
+        "previous_ends_on_mbo_start": 1, "previous_ends_after_mbo_start": 1, "edge_outside": 0, "edge_inside": 1,
     }
     assert {i: value(frame, i, "vo_mbo_transition_1y") for i in ids} == expected
 
