@@ -2,7 +2,8 @@
 
 It goes through exactly the builders training used (`features.events`, `features.build.compute_features`,
 `features.scope`), on small numpy arrays, and judges records by the contract's own rules: exact duplicates
-count once (the reader's definition), unknown values become `onbekend` and are reported back as warnings,
+count once (the reader's definition), unknown values become `onbekend` and are reported back as warnings
+(in English for systems, in Dutch for the page),
 negative hours and an end before its start are refused with the field named.
 """
 
@@ -34,6 +35,17 @@ from vsv_model.target_group import TargetGroup
 RECORD_TABLES = ("enrollments", "diplomas", "absence_reports")
 UNKNOWN_CHECKED = {"enrollments": ("education_type", "learning_path"), "diplomas": ("level",), "absence_reports": ("kind",)}
 EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+# The page's Dutch for the same warnings: the record by its number in the youth's list (from 1), the field, and
+# how it counts; never the unknown value itself.
+RECORD_NL = {"enrollments": "Inschrijving", "diplomas": "Diploma", "absence_reports": "Melding van verzuim"}
+RECORDS_NL = {"enrollments": ("inschrijving", "inschrijvingen"), "diplomas": ("diploma", "diploma's"),
+              "absence_reports": ("melding van verzuim", "meldingen van verzuim")}
+UNKNOWN_NL = {
+    "education_type": "het soort opleiding is onbekend; de inschrijving telt wel mee.",
+    "learning_path": "de leerweg (BOL of BBL) is onbekend.",
+    "level": "het niveau is onbekend; het diploma telt niet als diploma van mbo-niveau 2 of hoger, havo of vwo.",
+    "kind": "de soort melding is onbekend en telt als gewone melding.",
+}
 
 
 def day_number(date: dt.date) -> int:
@@ -99,14 +111,29 @@ def contract_problems(positions, flat, start_end, reports) -> list[Problem]:
     return problems
 
 
-def unknown_value_warnings(raw: dict, normalised: dict, flat, table: str, columns: tuple[str, ...]) -> dict[int, list[str]]:
-    warnings: dict[int, list[str]] = {}
+def unknown_value_warnings(raw: dict, normalised: dict, flat, table: str, columns: tuple[str, ...]) -> dict[int, list[tuple[str, str]]]:
+    """Per youth, (English, Dutch) for every unknown value of the table's checked columns."""
+    warnings: dict[int, list[tuple[str, str]]] = {}
     for column in columns:
         unknown = np.flatnonzero((normalised[column] == UNKNOWN) & (raw[column] != None))  # noqa: E711 (elementwise)
         for row in unknown:
             k, j, _ = flat[row]
-            warnings.setdefault(k, []).append(f"{table}[{j}].{column} {raw[column][row]!r} is unknown: counted as '{UNKNOWN}'")
+            warnings.setdefault(k, []).append((f"{table}[{j}].{column} {raw[column][row]!r} is unknown: counted as '{UNKNOWN}'",
+                                               f"{RECORD_NL[table]} {j + 1}: {UNKNOWN_NL[column]}"))
     return warnings
+
+
+def duplicates_nl(table: str, count: int) -> str:
+    one, many = RECORDS_NL[table]
+    if count == 1:
+        return f"Er stond 1 {one} dubbel in de gegevens; die telt één keer mee."
+    return f"Er stonden {count} {many} dubbel in de gegevens; die tellen één keer mee."
+
+
+def after_as_of_nl(count: int) -> str:
+    if count == 1:
+        return "Er is 1 inschrijving, diploma of melding van na de peildatum niet meegeteld."
+    return f"Er zijn {count} inschrijvingen, diploma's of meldingen van na de peildatum niet meegeteld."
 
 
 def out_of_scope_problems(positions, reasons, ages, as_of_days, group: TargetGroup) -> list[Problem]:
@@ -137,18 +164,19 @@ def history_rows(youths: list[YouthInput], positions: list[int], as_of_days: np.
     return matrix, problems, record_warnings(flat, raw, normalised, kept, events, as_of_days)
 
 
-def record_warnings(flat, raw, normalised, kept, events, as_of_days) -> list[list[str]]:
-    """Per youth: unknown values, exact duplicates counted once, and records after the reference date ignored."""
-    warnings: list[list[str]] = [[] for _ in range(len(as_of_days))]
+def record_warnings(flat, raw, normalised, kept, events, as_of_days) -> list[tuple[list[str], list[str]]]:
+    """Per youth, in English (the API's `warnings`) and in Dutch (the page's `warnings_nl`): unknown values, exact
+    duplicates counted once, and records after the reference date ignored."""
+    warnings: list[list[tuple[str, str]]] = [[] for _ in range(len(as_of_days))]
     for table, records, columns, norm, (_, _, dropped) in zip(RECORD_TABLES, flat, raw, normalised, kept):
         for k, messages in unknown_value_warnings(columns, norm, records, table, UNKNOWN_CHECKED[table]).items():
             warnings[k].extend(messages)
         for k in np.flatnonzero(dropped):
-            warnings[k].append(f"{dropped[k]} exact duplicate record(s) in {table} counted once")
+            warnings[k].append((f"{dropped[k]} exact duplicate record(s) in {table} counted once", duplicates_nl(table, int(dropped[k]))))
     for k, count in enumerate(after_as_of_counts(events, as_of_days)):
         if count:
-            warnings[k].append(f"{count} record(s) dated after the reference date were ignored")
-    return warnings
+            warnings[k].append((f"{count} record(s) dated after the reference date were ignored", after_as_of_nl(int(count))))
+    return [([english for english, _ in w], [dutch for _, dutch in w]) for w in warnings]
 
 
 def after_as_of_counts(events, as_of_days: np.ndarray) -> np.ndarray:

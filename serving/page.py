@@ -32,6 +32,7 @@ from vsv_model.concepts import CONCEPTS
 from vsv_model.feature_spec import FEATURES, SCHOOL_MUNICIPALITY_CATEGORIES
 from vsv_model.policy import DECISION_ROUTE_LABELS_NL, DECISION_ROUTES, TIER_LABELS_NL, TIERS
 from vsv_model.target_group import TargetGroup
+from vsv_model.wording import shown_percent
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -124,12 +125,10 @@ def logout(request: Request):
 
 
 def percent(value: float) -> str:
-    """A probability as officers read it. No model is certain: 0.997 is "meer dan 99%", never "100%"."""
-    if value >= 0.995:
-        return "meer dan 99%"
-    if value < 0.005:
-        return "minder dan 1%"
-    return f"{min(99, max(1, round(100 * value)))}%"
+    """A probability as officers read it. No model is certain: 0.997 is "meer dan 99%", never "100%". The same whole
+    percent as the words beside it (`vsv_model.wording.shown_percent`)."""
+    shown = shown_percent(value)
+    return {0: "minder dan 1%", 100: "meer dan 99%"}.get(shown, f"{shown}%")
 
 
 def local_time(moment: dt.datetime) -> str:

@@ -20,7 +20,7 @@ def scored_youths(youths: list[YouthInput], served, prepared, contributions: np.
     """One `ScoredYouth` (or `Explanation`, with every contribution and the base value) per youth, in request order."""
     tiers = served.model.tiers(probability)
     explained = explain_rows(prepared.matrix, contributions)
-    per_row = reason_objects(explained, prepared.matrix)
+    per_row = reason_objects(explained, prepared.matrix, prepared.as_of)
     outcome_age = served.group.outcome_age
     identity = {"model_version": served.version, "model_run_id": served.run_id, "model_fingerprint": served.fingerprint}
     results = []
@@ -31,7 +31,8 @@ def scored_youths(youths: list[YouthInput], served, prepared, contributions: np.
             youth_id=youth.youth_id, as_of=prepared.as_of[r], probability=float(probability[r]), tier=tiers[r],
             tier_nl=TIER_LABELS_NL[tiers[r]], route=route.code, route_nl=route.label_nl, intensity_nl=route.intensity_nl,
             risk_nl=risk_nl(outcome_age), probability_nl=probability_in_words(float(probability[r]), outcome_age),
-            reasons=reasons, background=background, data_quality=data_quality, warnings=prepared.warnings[r], **identity)
+            reasons=reasons, background=background, data_quality=data_quality, warnings=prepared.warnings[r],
+            warnings_nl=prepared.warnings_nl[r], **identity)
         if explain:
             values = [decode_value(name, prepared.matrix[r, j]) for j, name in enumerate(FEATURE_NAMES)]
             results.append(Explanation.model_construct(

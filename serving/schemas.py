@@ -117,9 +117,11 @@ class Reason(BaseModel):
 
 
 class DataQualityWarning(BaseModel):
-    code: str
+    code: str = Field(description="A stable code, the same as in the batch file's data_quality column")
     concept: str = Field(description="The concept whose reason this warning replaces")
-    message_nl: str
+    message_nl: str = Field(description="What the officer reads, for this youth: the record, its dates and what to check")
+    about_nl: str = Field("", description="The record and dates the warning is about, e.g. 'de laatste melding van "
+                                          "verzuim, in de week van 3 tot en met 9 maart 2010'")
 
 
 class ScoredYouth(BaseModel):
@@ -136,7 +138,8 @@ class ScoredYouth(BaseModel):
     reasons: list[Reason] = Field(description="What raises the chance and what helps, largest first (not background)")
     background: list[Reason] = Field(description="Age and school location: shown apart, not reasons to discuss")
     data_quality: list[DataQualityWarning] = Field(description="Values that cannot all be true: flagged, never explained")
-    warnings: list[str] = []
+    warnings: list[str] = Field([], description="Unknown values, duplicates and later records, in English (for systems)")
+    warnings_nl: list[str] = Field([], description="The same warnings in Dutch, naming the record, as the page shows them")
     model_version: str
     model_run_id: str
     model_fingerprint: str = Field(description="The first 8 characters of the run id and of the booster's SHA-256")

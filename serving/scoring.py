@@ -61,6 +61,7 @@ class Prepared:
     matrix: np.ndarray
     as_of: list[dt.date]
     warnings: list[list[str]] = field(default_factory=list)
+    warnings_nl: list[list[str]] = field(default_factory=list)
 
 
 def feature_rows(youths: list[YouthInput], positions: list[int], group: TargetGroup) -> tuple[np.ndarray, list[Problem]]:
@@ -96,6 +97,7 @@ def prepare(youths: list[YouthInput], today: dt.date, group: TargetGroup) -> Pre
     as_of = [y.as_of or today for y in youths]
     matrix = np.empty((len(youths), len(FEATURE_NAMES)))
     warnings: list[list[str]] = [[] for _ in youths]
+    warnings_nl: list[list[str]] = [[] for _ in youths]
     problems: list[Problem] = []
     feature_form = [i for i, y in enumerate(youths) if y.features is not None]
     history_form = [i for i, y in enumerate(youths) if y.history is not None]
@@ -109,10 +111,10 @@ def prepare(youths: list[YouthInput], today: dt.date, group: TargetGroup) -> Pre
             raise RequestError(400, found)
         matrix[history_form], problems = rows, problems + found
         for k, i in enumerate(history_form):
-            warnings[i] = notes[k]
+            warnings[i], warnings_nl[i] = notes[k]
     if problems:
         raise RequestError(422, sorted(problems, key=lambda p: p.loc))
-    return Prepared(matrix, as_of, warnings)
+    return Prepared(matrix, as_of, warnings, warnings_nl)
 
 
 def explain_matrix(model: RiskModel, matrix: np.ndarray, num_threads: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -6,7 +6,9 @@ sentence written from the youth's values (`vsv_model.wording`), and what happens
 - `reason`: a reason to discuss (it raises the chance, or it helps);
 - `background`: age and school location, shown apart;
 - `not_shown`: it lowers the chance only because of something the youth had no chance to do (no absence while
-  not in school; no switches while out of school for a year or more), or its contribution is 0;
+  not in school; no switches while out of school for a year or more), or its contribution is 0, or it would
+  speak of a school career the data hold no record of (no school records at all: the `no_school_records` warning
+  on the school situation says so);
 - `flagged`: its features fail a data-quality check (`vsv_model.plausibility`): the warning takes its place.
 
 Sentences are written once per distinct (concept, values, direction), never once per youth, so the same code
@@ -24,7 +26,7 @@ from vsv_model import row_codes
 from vsv_model.columns import SMALL, text_column
 from vsv_model.concepts import CONCEPT_NAMES, CONCEPTS, concept_contributions
 from vsv_model.feature_spec import FEATURE_NAMES
-from vsv_model.plausibility import CHECKS, implausible
+from vsv_model.plausibility import CHECK_CODES, CHECKS, NO_SCHOOL_RECORDS, implausible
 from vsv_model.risk_model import decode_value
 from vsv_model.wording import CONTEXT, reason_sentence
 
@@ -94,6 +96,7 @@ def statuses(matrix: np.ndarray, concepts: np.ndarray, flags: np.ndarray) -> np.
     status[concepts == 0] = NOT_SHOWN
     for rule in not_earned(matrix, concepts):
         status[rule] = NOT_SHOWN
+    status[flags[:, CHECK_CODES.index(NO_SCHOOL_RECORDS)], CONCEPT_NAMES.index("schoolloopbaan")] = NOT_SHOWN  # no "nooit" from no data
     for k, check in enumerate(CHECKS):
         status[flags[:, k], CONCEPT_NAMES.index(check.concept)] = FLAGGED
     return status

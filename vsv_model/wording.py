@@ -9,9 +9,9 @@ given in years. The catalogue of every sentence, with the rules, is docs/reasons
 
 from __future__ import annotations
 
-import math
+import datetime as dt
 
-from vsv_model.contract import OUTSIDE_REGION, UNKNOWN
+from vsv_model.contract import NONE, OUTSIDE_REGION, STARTKWALIFICATIE_LEVELS, UNKNOWN
 
 RAISES = "Dit maakt de kans groter."
 LOWERS = "Dit maakt de kans kleiner."
@@ -26,8 +26,14 @@ PATH_NL = {"BOL": ", vooral op school (BOL)", "BBL": ", werkend leren (BBL)"}
 DIPLOMA_NL = {
     "geen": "Heeft nog geen diploma.", "vmbo-bb": "Heeft een vmbo-diploma (basis).",
     "vmbo-kb": "Heeft een vmbo-diploma (kader).", "vmbo-gt": "Heeft een vmbo-diploma (gemengd of theoretisch).",
-    "mbo-1": "Heeft een mbo-diploma niveau 1 (entree).",
+    "mbo-1": "Heeft een mbo-diploma niveau 1 (entree).", UNKNOWN: "Heeft een diploma van onbekend niveau.",
 }
+# An achievement is never worded as raising the chance: what raises it is the diploma still missing.
+NOT_YET_QUALIFIED = ", maar nog geen diploma van mbo-niveau 2 of hoger, havo of vwo."
+DROPPED_OUT = "gestopt met een opleiding zonder diploma en zonder binnen een maand aan een nieuwe te beginnen."
+SWITCHED = "zonder diploma naar een andere school gegaan"
+MONTHS_NL = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
+             "november", "december")
 WEEKS_PER_YEAR = 52
 
 
@@ -101,24 +107,29 @@ def absence(v: dict) -> str:
 
 
 def school_career(v: dict) -> str:
+    """What the counts mean: a dropout is a stop without a diploma and without a new start within a month (31
+    days); a switch is a move to another institution after primary school, with no diploma in between."""
     dropouts, switches, recent = v["dropout_episodes"], v["school_switches"], v["school_switches_2y"]
-    parts = ["Is nooit gestopt met een opleiding zonder diploma." if dropouts == 0
-             else f"Is {dutch_number(dropouts)} keer gestopt met een opleiding zonder diploma."]
+    parts = [f"Is nooit {DROPPED_OUT}" if dropouts == 0 else f"Is {dutch_number(dropouts)} keer {DROPPED_OUT}"]
     if switches == 0:
-        parts.append("Is nooit van school gewisseld zonder diploma.")
+        parts.append(f"Is na de basisschool nooit {SWITCHED}.")
     else:
         within = f", waarvan {dutch_number(recent)} keer in de afgelopen 2 jaar" if recent else ""
-        parts.append(f"Is {dutch_number(switches)} keer van school gewisseld zonder diploma{within}.")
+        parts.append(f"Is na de basisschool {dutch_number(switches)} keer {SWITCHED}{within}.")
     if v["vo_mbo_transition_1y"] == 1:
-        parts.append("Is in het afgelopen jaar van het voortgezet onderwijs naar het mbo gegaan.")
+        parts.append("Is in het afgelopen jaar van het voortgezet onderwijs naar het mbo gegaan, met hooguit 3 maanden "
+                     "ertussen.")
     return " ".join(parts)
 
 
-def last_diploma(v: dict) -> str:
+def last_diploma(v: dict, raises: bool = False) -> str:
+    """The latest diploma; when it raises the chance, also the diploma that is still missing (the diploma itself
+    never raises it)."""
     level = v["last_diploma"]
-    if level == UNKNOWN:
-        return "Heeft een diploma van onbekend niveau."
-    return DIPLOMA_NL.get(level, f"Heeft een diploma {level}.")
+    sentence = DIPLOMA_NL.get(level, f"Heeft een diploma {level}.")
+    if raises and level != NONE and level not in STARTKWALIFICATIE_LEVELS:
+        return sentence.removesuffix(".") + NOT_YET_QUALIFIED
+    return sentence
 
 
 def age(v: dict) -> str:
@@ -141,7 +152,8 @@ CONTEXT = {"schoollocatie": ("enrolled",)}
 
 def reason_sentence(concept: str, values: dict, contribution: float) -> str:
     """The concept's facts from the youth's values, then the direction its contribution gives."""
-    return f"{FACTS[concept](values)} {RAISES if contribution > 0 else LOWERS}"
+    facts = last_diploma(values, contribution > 0) if concept == "diploma" else FACTS[concept](values)
+    return f"{facts} {RAISES if contribution > 0 else LOWERS}"
 
 
 def risk_nl(outcome_age: int) -> str:
@@ -150,14 +162,49 @@ def risk_nl(outcome_age: int) -> str:
             "havo of vwo")
 
 
+def shown_percent(probability: float) -> int:
+    """The whole percent the page shows: 0 for 'minder dan 1%', 100 for 'meer dan 99%' (no model is certain),
+    else 1 to 99."""
+    if probability >= 0.995:
+        return 100
+    if probability < 0.005:
+        return 0
+    return min(99, max(1, round(100 * probability)))
+
+
+def fraction_in_words(percent: int) -> tuple[str, bool]:
+    """A whole percent as a fraction people hear right, and whether its verb is plural: up to 20% '1 op de N'
+    (N = 100 / percent, rounded), a multiple of 10 'x op de 10', else 'P op de 100'."""
+    if percent == 0:
+        return "minder dan 1 op de 100", False
+    if percent == 100:
+        return "meer dan 99 op de 100", True
+    if percent <= 20:
+        return f"ongeveer 1 op de {round(100 / percent)}", False
+    if percent % 10 == 0:
+        return f"ongeveer {percent // 10} op de 10", True
+    return f"ongeveer {percent} op de 100", True
+
+
 def probability_in_words(probability: float, outcome_age: int) -> str:
-    """'ongeveer 7 op de 10 vergelijkbare jongeren halen vóór hun 23e verjaardag geen diploma ...'."""
-    tail = ("vergelijkbare jongeren {verb} vóór hun " + f"{outcome_age}e verjaardag geen diploma van mbo-niveau 2 of "
-            "hoger, havo of vwo")
-    if probability < 0.05:
-        return "minder dan 1 op de 20 " + tail.format(verb="haalt")
-    if probability >= 0.95:
-        return "meer dan 19 op de 20 " + tail.format(verb="halen")
-    # From the whole percent the page shows beside it, so 0.1497 ("15%") reads 2 in 10, not 1.
-    tenths = min(max(int(math.floor(round(probability * 100) / 10 + 0.5)), 1), 9)
-    return f"ongeveer {tenths} op de 10 " + tail.format(verb="haalt" if tenths == 1 else "halen")
+    """'ongeveer 1 op de 17 vergelijkbare jongeren haalt vóór hun 23e verjaardag geen diploma ...', from the whole
+    percent the page shows beside it (so 0.1497, "15%", reads 1 op de 7)."""
+    words, plural = fraction_in_words(shown_percent(probability))
+    return (f"{words} vergelijkbare jongeren {'halen' if plural else 'haalt'} vóór hun {outcome_age}e verjaardag "
+            "geen diploma van mbo-niveau 2 of hoger, havo of vwo")
+
+
+def dutch_date(date: dt.date) -> str:
+    """'3 maart 2010'."""
+    return f"{date.day} {MONTHS_NL[date.month - 1]} {date.year}"
+
+
+def dutch_period(first: dt.date, last: dt.date, between: bool = False) -> str:
+    """'van 3 tot en met 9 maart 2010' (or 'tussen 3 en 9 maart 2010'), the shared month and year said once."""
+    if (first.year, first.month) == (last.year, last.month):
+        start = str(first.day)
+    elif first.year == last.year:
+        start = f"{first.day} {MONTHS_NL[first.month - 1]}"
+    else:
+        start = dutch_date(first)
+    return f"tussen {start} en {dutch_date(last)}" if between else f"van {start} tot en met {dutch_date(last)}"

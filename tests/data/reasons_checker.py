@@ -36,7 +36,8 @@ SMALLER = "Dit maakt de kans kleiner."
 DIRECTIONS = (GREATER, SMALLER)
 
 # Which features each concept's check may read: its own features (docs/reasons.md, "Concepts") plus the ones
-# its data-quality warnings and its "not shown" rule need (age for two warnings, enrolled and months for rule 1).
+# its data-quality warnings and its "not shown" rules need (age for two warnings, enrolled and months for rules 1
+# and 3).
 RELEVANT_FEATURES: dict[str, tuple[str, ...]] = {
     "schoolsituatie": ("enrolled", "current_education", "learning_path", "months_not_enrolled", "age"),
     "verzuim": ("absence_hours_4w", "absence_hours_13w", "absence_hours_52w", "absence_reports_52w",
@@ -59,14 +60,18 @@ EDUCATION_WORDS = {
     UNKNOWN: "een opleiding van onbekend type",
 }
 LEARNING_PATH_WORDS = {"BOL": ", vooral op school (BOL)", "BBL": ", werkend leren (BBL)"}
+# The diploma sentences without their final '.': an achievement that raises the chance adds NOT_YET.
 DIPLOMA_SENTENCES = {
-    "Heeft nog geen diploma.": NONE,
-    "Heeft een vmbo-diploma (basis).": "vmbo-bb",
-    "Heeft een vmbo-diploma (kader).": "vmbo-kb",
-    "Heeft een vmbo-diploma (gemengd of theoretisch).": "vmbo-gt",
-    "Heeft een mbo-diploma niveau 1 (entree).": "mbo-1",
-    "Heeft een diploma van onbekend niveau.": UNKNOWN,
+    "Heeft nog geen diploma": NONE,
+    "Heeft een vmbo-diploma (basis)": "vmbo-bb",
+    "Heeft een vmbo-diploma (kader)": "vmbo-kb",
+    "Heeft een vmbo-diploma (gemengd of theoretisch)": "vmbo-gt",
+    "Heeft een mbo-diploma niveau 1 (entree)": "mbo-1",
+    "Heeft een diploma van onbekend niveau": UNKNOWN,
 }
+NOT_YET = ", maar nog geen diploma van mbo-niveau 2 of hoger, havo of vwo"
+DROPOUT_TAIL = r"gestopt met een opleiding zonder diploma en zonder binnen een maand aan een nieuwe te beginnen\."
+SWITCH_TAIL = "zonder diploma naar een andere school gegaan"
 # Dutch after a number: singular and plural of the units the spec uses (uur, keer and jaar do not change).
 UNIT_FORMS = {"uur": ("uur", "uur"), "keer": ("keer", "keer"), "jaar": ("jaar", "jaar"),
               "maand": ("maand", "maanden"), "week": ("week", "weken")}
@@ -132,16 +137,16 @@ FORMS: tuple[Form, ...] = (
           rf"De school meldde in het afgelopen jaar {_number_with_unit('l', 'keer|keren')} dat de jongere vaak te "
           rf"laat kwam(?P<hours>{HOURS})?\."),
     _form("verzuim", "last_report", "last_report", rf"De laatste melding was {WHEN}\."),
-    _form("schoolloopbaan", "never_dropped_out", "dropout", r"Is nooit gestopt met een opleiding zonder diploma\."),
-    _form("schoolloopbaan", "dropped_out", "dropout",
-          rf"Is {_number_with_unit('d', 'keer|keren')} gestopt met een opleiding zonder diploma\."),
-    _form("schoolloopbaan", "never_switched", "switches", r"Is nooit van school gewisseld zonder diploma\."),
+    _form("schoolloopbaan", "never_dropped_out", "dropout", rf"Is nooit {DROPOUT_TAIL}"),
+    _form("schoolloopbaan", "dropped_out", "dropout", rf"Is {_number_with_unit('d', 'keer|keren')} {DROPOUT_TAIL}"),
+    _form("schoolloopbaan", "never_switched", "switches", rf"Is na de basisschool nooit {SWITCH_TAIL}\."),
     _form("schoolloopbaan", "switched", "switches",
-          rf"Is {_number_with_unit('s', 'keer|keren')} van school gewisseld zonder diploma"
+          rf"Is na de basisschool {_number_with_unit('s', 'keer|keren')} {SWITCH_TAIL}"
           rf"(?P<recent>, waarvan {_number_with_unit('s2', 'keer|keren')} in de afgelopen 2 jaar)?\."),
     _form("schoolloopbaan", "transition", "transition",
-          r"Is in het afgelopen jaar van het voortgezet onderwijs naar het mbo gegaan\."),
-    _form("diploma", "diploma", "diploma", rf"(?P<diploma>{_alternatives(DIPLOMA_SENTENCES)})"),
+          r"Is in het afgelopen jaar van het voortgezet onderwijs naar het mbo gegaan, met hooguit 3 maanden ertussen\."),
+    _form("diploma", "diploma", "diploma",
+          rf"(?P<diploma>{_alternatives(DIPLOMA_SENTENCES)})(?P<not_yet>{re.escape(NOT_YET)})?\."),
     _form("leeftijd", "age", "age", rf"Is {_number_with_unit('a', 'jaar|jaren')}\."),
     _form("schoollocatie", "school_in", "location",
           rf"De school staat in (?P<g>{_alternatives(REGION_MUNICIPALITIES)})\."),
@@ -163,7 +168,8 @@ KIND_LABELS = {
     "last_report": "'De laatste melding was ….'",
     "dropout": "the sentence on dropping out",
     "switches": "the sentence on school switches",
-    "transition": "'Is in het afgelopen jaar van het voortgezet onderwijs naar het mbo gegaan.'",
+    "transition": "'Is in het afgelopen jaar van het voortgezet onderwijs naar het mbo gegaan, met hooguit 3 maanden "
+                  "ertussen.'",
     "diploma": "the sentence on the diploma",
     "age": "the sentence on the age",
     "location": "the sentence on the school location",
@@ -567,12 +573,33 @@ def expected_career_kinds(f: dict) -> list[str]:
 
 
 def check_diploma(found: Findings, match: re.Match, f: dict) -> None:
-    """The diploma sentence is the one for last_diploma."""
+    """The diploma sentence is the one for last_diploma; 'maar nog geen ...' only after a diploma the youth has."""
     stated = DIPLOMA_SENTENCES[match.group("diploma")]
     found.claim("last_diploma", stated)
     if stated != f["last_diploma"]:
-        found.add(f"states '{match.group('diploma')}' ({stated}) for last_diploma, "
+        found.add(f"states '{match.group('diploma')}.' ({stated}) for last_diploma, "
                   f"the youth has {dutch(f['last_diploma'])}")
+    if stated == NONE and match.group("not_yet"):
+        found.add("adds 'maar nog geen diploma ...' to 'Heeft nog geen diploma'")
+
+
+def achievement_direction_problems(concept: str, sentences: list[str], sign: float) -> list[str]:
+    """A diploma the youth has is never worded as raising the chance: when it raises, the sentence says what is
+    still missing ('maar nog geen diploma van mbo-niveau 2 of hoger, havo of vwo'); when it lowers, it does not."""
+    if concept != "diploma" or math.isnan(sign) or sign == 0:
+        return []
+    parsed = [match_form(concept, s) for s in sentences if s not in DIRECTIONS]
+    problems = []
+    for form_match in filter(None, parsed):
+        match = form_match[1]
+        if DIPLOMA_SENTENCES[match.group("diploma")] == NONE:
+            continue
+        if sign > 0 and not match.group("not_yet"):
+            problems.append("words a diploma the youth has as raising the chance (the spec adds 'maar nog geen "
+                            "diploma van mbo-niveau 2 of hoger, havo of vwo')")
+        if sign < 0 and match.group("not_yet"):
+            problems.append("adds 'maar nog geen diploma ...' to a diploma that lowers the chance")
+    return problems
 
 
 def check_age(found: Findings, match: re.Match, f: dict) -> None:
@@ -653,9 +680,21 @@ def absence_warnings(f: dict) -> list[str]:
     last_within_year = weeks is not None and weeks < 52
     if reported != last_within_year:
         warnings.append("report_dates_disagree")
-    if weeks is not None and age is not None and 7 * weeks >= (age - 4) * 366:  # surely before the 5th birthday
+    if weeks is not None and age is not None and before_fourth_birthday(weeks, age):
         warnings.append("report_before_school_age")
     return warnings
+
+
+def before_fourth_birthday(weeks, age) -> bool:
+    """Certainly before the 4th birthday: the youth may be nearly age + 1 (completed years), and the last report lies
+    at least 7 W days back; age - 3 years hold at most 365 days each plus one 29 February in every 4 years begun."""
+    years = age - 3
+    return 7 * weeks >= 365 * years + math.ceil(max(years, 0) / 4)
+
+
+def no_school_records(f: dict) -> bool:
+    """Not enrolled and never enrolled (months_not_enrolled missing): no school record at all."""
+    return f["enrolled"] == 0 and f["months_not_enrolled"] is None
 
 
 def situation_warnings(f: dict) -> list[str]:
@@ -672,6 +711,8 @@ def situation_warnings(f: dict) -> list[str]:
     )
     if disagrees:
         warnings.append("enrolment_disagrees")
+    if no_school_records(f):
+        warnings.append("no_school_records")
     return warnings
 
 
@@ -711,6 +752,8 @@ def not_shown_problems(concept: str, sign: float, f: dict) -> list[str]:
     if concept == "schoolloopbaan" and sign < 0 and f["enrolled"] == 0 and out_of_school_long(f):
         problems.append("lowers the chance of a youth out of school for 12 months or more (or never enrolled), "
                         "so the spec does not show it as a reason")
+    if concept == "schoolloopbaan" and no_school_records(f):
+        problems.append("speaks of the school career of a youth with no school records, which the spec does not show")
     return problems
 
 
@@ -794,7 +837,7 @@ def check_reason(concept: str, sign: float, text: str | None, values: tuple) -> 
     f = dict(zip(RELEVANT_FEATURES[concept], values))
     sentences = split_sentences(text)
     found = check_facts(concept, [s for s in sentences if s not in DIRECTIONS], f)
-    problems = direction_problems(sentences, sign) + found.problems
+    problems = direction_problems(sentences, sign) + found.problems + achievement_direction_problems(concept, sentences, sign)
     if not math.isnan(sign):
         problems += not_shown_problems(concept, sign, f)
     return tuple(f"{concept}: {p}" for p in problems), tuple(found.claims)

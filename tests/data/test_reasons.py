@@ -119,6 +119,10 @@ EDGE_CASES = {
                           diplomas=[diploma("2014-07-01", "vmbo-gt")]),
     "unknown values": history(birth="2000-05-01", enrollments=[enrolment("2018-08-15", education_type="mbo 5")],
                               diplomas=[diploma("2017-07-01", "vmbo-tl")], reports=[report("2019-08-20", kind="spijbelen", hours=4)]),
+    "havo then vavo the same day": history(birth="2000-05-01", enrollments=[
+        enrolment("2012-08-15", "2017-07-31", education_type="havo", school_id="20HA00"),
+        enrolment("2017-07-31", "2018-12-31", education_type="vavo", school_id="21VA00"),
+        enrolment("2018-12-31", education_type="mbo-2", school_id="30AB01")]),
 }
 
 
@@ -143,8 +147,27 @@ def test_edge_cases_say_what_the_issue_expects(asgi_client):
     assert sentences("exactly 18")["leeftijd"].startswith("Is 18 jaar.")
     assert sentences("exactly 22")["leeftijd"].startswith("Is 22 jaar.")
     assert "samen 1 uur (waarvan 1 uur in de laatste 13 weken en 1 uur in de laatste 4 weken)" in sentences("one hour")["verzuim"]
-    assert "Is 1 keer van school gewisseld zonder diploma, waarvan 1 keer in de afgelopen 2 jaar." in sentences("one switch")["schoolloopbaan"]
-    assert sentences("unknown values")["diploma"].startswith("Heeft een diploma van onbekend niveau.")
+    assert ("Is na de basisschool 1 keer zonder diploma naar een andere school gegaan, waarvan 1 keer in de afgelopen "
+            "2 jaar.") in sentences("one switch")["schoolloopbaan"]
+    assert sentences("unknown values")["diploma"].startswith("Heeft een diploma van onbekend niveau")
+    assert sentences("havo then vavo the same day")["schoolloopbaan"].startswith(
+        "Is nooit gestopt met een opleiding zonder diploma en zonder binnen een maand aan een nieuwe te beginnen.")
+
+
+def test_a_youth_with_no_school_records_gets_a_dated_warning_and_no_school_career(asgi_client):
+    no_records = history(birth="2000-05-01", diplomas=[], enrollments=[])
+    result = asgi_client.post("/explain", json={"youth": request_youth("GAP", as_of=AS_OF, history=no_records)}).json()
+    assert [(w["code"], w["concept"], w["about_nl"]) for w in result["data_quality"]] == [
+        ("no_school_records", "schoolsituatie", "de inschrijvingen tot en met 1 oktober 2019")]
+    assert result["data_quality"][0]["message_nl"] == (
+        "Er zijn tot en met 1 oktober 2019 geen schoolgegevens van deze jongere bekend. Ga na of de jongere in het "
+        "buitenland naar school ging of later naar Nederland is gekomen.")
+    shown = {r["concept"] for r in result["reasons"] + result["background"]}
+    assert "schoolsituatie" not in shown and "schoolloopbaan" not in shown
+    assert not any("nooit" in r["sentence_nl"] and r["concept"] != "verzuim" for r in result["reasons"])
+    page = asgi_client.post("/ui/nieuw", data={"gegevens": json.dumps(request_youth("GAP", as_of=AS_OF, history=no_records))})
+    assert "Er zijn tot en met 1 oktober 2019 geen schoolgegevens van deze jongere bekend." in page.text
+    assert "ook nooit" not in page.text and "nooit gestopt" not in page.text
 
 
 def test_implausible_data_is_flagged_not_explained(asgi_client):
@@ -156,4 +179,6 @@ def test_implausible_data_is_flagged_not_explained(asgi_client):
     assert "verzuim" not in {r["concept"] for r in result["reasons"]}  # no reason built on 436 hours in 4 weeks
     assert not any("436" in r["sentence_nl"] for r in result["reasons"] + result["background"])
     page = asgi_client.post("/ui/nieuw", data={"gegevens": json.dumps(request_youth("ODD", as_of=AS_OF, history=implausible))})
-    assert "Controleer eerst de gegevens." in page.text and "meer verzuimuren gemeld dan er schooluren zijn geweest" in page.text
+    assert "Controleer eerst de gegevens." in page.text
+    assert ("In de 4 weken van 4 september tot en met 1 oktober 2019 zijn meer verzuimuren gemeld dan er schooluren "
+            "waren.") in page.text

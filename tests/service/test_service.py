@@ -106,6 +106,7 @@ def test_exact_duplicate_records_count_once_and_are_reported(client):
     assert twice["probability"] == once["probability"]
     assert twice["features"]["absence_hours_13w"] == 34.0
     assert "1 exact duplicate record(s) in absence_reports counted once" in twice["warnings"]
+    assert twice["warnings_nl"] == ["Er stond 1 melding van verzuim dubbel in de gegevens; die telt één keer mee."]
     assert not any("duplicate" in w for w in once["warnings"] + different["warnings"])
     assert different["features"]["absence_hours_13w"] == 69.0  # not exact: both count
 
@@ -116,6 +117,19 @@ def test_unknown_values_are_kept_and_reported(client):
     result = client.post("/score", json={"youths": [request_youth(history=messy)]}).json()["results"][0]
     assert any("'ziekte' is unknown" in w for w in result["warnings"])
     assert any("'mbo 2' is unknown" in w for w in result["warnings"])
+    assert result["warnings_nl"] == [  # Dutch for the page: the record and field, never the unknown value itself
+        "Inschrijving 1: het soort opleiding is onbekend; de inschrijving telt wel mee.",
+        "Melding van verzuim 1: de soort melding is onbekend en telt als gewone melding."]
+
+
+def test_the_page_shows_the_record_warnings_in_dutch(client):
+    messy = history(reports=[{"report_date": "2019-08-01", "kind": "16-uurs", "hours": 3}],
+                    enrollments=[enrolment("2018-08-01")])
+    page = client.post("/ui/nieuw", data={"gegevens": json.dumps(request_youth(history=messy))})
+    assert page.status_code == 200, page.text
+    shown = re.search(r'<ul class="warnings">(.*?)</ul>', page.text, re.S).group(1)  # the form keeps the raw input
+    assert shown == "<li>Melding van verzuim 1: de soort melding is onbekend en telt als gewone melding.</li>"
+    assert "is unknown" not in page.text
 
 
 def test_records_after_the_reference_date_change_nothing(client):
@@ -126,6 +140,7 @@ def test_records_after_the_reference_date_change_nothing(client):
     after = client.post("/score", json={"youths": [request_youth(history=later)]}).json()["results"][0]
     assert after["probability"] == before["probability"]
     assert any("2 record(s) dated after the reference date were ignored" in w for w in after["warnings"])
+    assert "Er zijn 2 inschrijvingen, diploma's of meldingen van na de peildatum niet meegeteld." in after["warnings_nl"]
 
 
 # --- bad input: always a 4xx that names the field --------------------------------------

@@ -12,6 +12,10 @@ def test_a_probability_is_never_shown_as_certain(value, shown):
     assert percent(value) == shown
 
 
-@pytest.mark.parametrize(("value", "tenths"), [(0.1497, 2), (0.144, 1), (0.65, 7), (0.649, 7), (0.644, 6)])
-def test_the_words_agree_with_the_percent_beside_them(value, tenths):
-    assert probability_in_words(value, 23).startswith(f"ongeveer {tenths} op de 10 ")
+@pytest.mark.parametrize(("value", "shown", "words"), [
+    (0.1497, "15%", "ongeveer 1 op de 7 "), (0.144, "14%", "ongeveer 1 op de 7 "), (0.06, "6%", "ongeveer 1 op de 17 "),
+    (0.0651, "7%", "ongeveer 1 op de 14 "), (0.064, "6%", "ongeveer 1 op de 17 "), (0.65, "65%", "ongeveer 65 op de 100 "),
+    (0.695, "70%", "ongeveer 7 op de 10 "), (0.0049, "minder dan 1%", "minder dan 1 op de 100 ")])
+def test_the_words_agree_with_the_percent_beside_them(value, shown, words):
+    assert percent(value) == shown
+    assert probability_in_words(value, 23).startswith(words)

@@ -38,10 +38,14 @@ ENROLLED_ABSENCE = (
     "(waarvan 20 uur in de laatste 13 weken en 4 uur in de laatste 4 weken). Ook meldde de school 2 keer dat de "
     "jongere vaak te laat kwam. De laatste melding was 1 week geleden."
 )
+DROPPED = "gestopt met een opleiding zonder diploma en zonder binnen een maand aan een nieuwe te beginnen."
+SWITCHED = "zonder diploma naar een andere school gegaan"
+TRANSITION = "Is in het afgelopen jaar van het voortgezet onderwijs naar het mbo gegaan, met hooguit 3 maanden ertussen."
+NEVER_CAREER = f"Is nooit {DROPPED} Is na de basisschool nooit {SWITCHED}."
 ENROLLED_CAREER = (
-    "Is 1 keer gestopt met een opleiding zonder diploma. Is 2 keer van school gewisseld zonder diploma, waarvan 1 keer "
-    "in de afgelopen 2 jaar. Is in het afgelopen jaar van het voortgezet onderwijs naar het mbo gegaan."
+    f"Is 1 keer {DROPPED} Is na de basisschool 2 keer {SWITCHED}, waarvan 1 keer in de afgelopen 2 jaar. {TRANSITION}"
 )
+NOT_YET = ", maar nog geen diploma van mbo-niveau 2 of hoger, havo of vwo."
 QUIET = {"absence_hours_4w": 0.0, "absence_hours_13w": 0.0, "absence_hours_52w": 0.0}
 # An enrolled youth without any absence report: the verzuim cases change only what their template needs.
 NO_REPORTS = {**ENROLLED, **QUIET, "absence_reports_52w": 0, "late_reports_52w": 0, "weeks_since_last_report": None}
@@ -75,8 +79,6 @@ TRUE_CASES = [
      "Volgt nu mbo niveau 3, werkend leren (BBL)."),
     (ENROLLED, {"learning_path": "geen", "current_education": "havo"}, "schoolsituatie", "Volgt nu havo."),
     (ENROLLED, {"learning_path": "onbekend", "current_education": "mbo-4"}, "schoolsituatie", "Volgt nu mbo niveau 4."),
-    (OUT_OF_SCHOOL, {"months_not_enrolled": None}, "schoolsituatie",
-     "Staat niet ingeschreven bij een school en was dat volgens de gegevens ook nooit."),
     (OUT_OF_SCHOOL, {"months_not_enrolled": 0.0}, "schoolsituatie",
      "Staat sinds minder dan een maand niet meer ingeschreven bij een school."),
     (OUT_OF_SCHOOL, {"months_not_enrolled": 1.0}, "schoolsituatie",
@@ -119,19 +121,12 @@ TRUE_CASES = [
      "(geen uren in de laatste 13 weken). De laatste melding was 51 weken geleden."),
     # schoolloopbaan
     (ENROLLED, {"school_switches": 0, "school_switches_2y": 0, "dropout_episodes": 0, "vo_mbo_transition_1y": 0},
-     "schoolloopbaan",
-     "Is nooit gestopt met een opleiding zonder diploma. Is nooit van school gewisseld zonder diploma."),
+     "schoolloopbaan", NEVER_CAREER),
     (ENROLLED, {"school_switches": 1, "school_switches_2y": 0, "dropout_episodes": 2, "vo_mbo_transition_1y": 0},
-     "schoolloopbaan",
-     "Is 2 keer gestopt met een opleiding zonder diploma. Is 1 keer van school gewisseld zonder diploma."),
+     "schoolloopbaan", f"Is 2 keer {DROPPED} Is na de basisschool 1 keer {SWITCHED}."),
     (ENROLLED, {}, "schoolloopbaan", ENROLLED_CAREER),
-    # diploma
+    # diploma ("geen" in both directions; the diplomas the youth has are below, by direction)
     (ENROLLED, {"last_diploma": "geen"}, "diploma", "Heeft nog geen diploma."),
-    (ENROLLED, {"last_diploma": "vmbo-bb"}, "diploma", "Heeft een vmbo-diploma (basis)."),
-    (ENROLLED, {"last_diploma": "vmbo-kb"}, "diploma", "Heeft een vmbo-diploma (kader)."),
-    (ENROLLED, {"last_diploma": "vmbo-gt"}, "diploma", "Heeft een vmbo-diploma (gemengd of theoretisch)."),
-    (ENROLLED, {"last_diploma": "mbo-1"}, "diploma", "Heeft een mbo-diploma niveau 1 (entree)."),
-    (ENROLLED, {"last_diploma": "onbekend"}, "diploma", "Heeft een diploma van onbekend niveau."),
     # leeftijd
     (ENROLLED, {"age": 18}, "leeftijd", "Is 18 jaar."),
     (ENROLLED, {"age": 22}, "leeftijd", "Is 22 jaar."),
@@ -163,6 +158,32 @@ def test_every_template_passes_when_true(base, changes, concept, facts, contribu
     assert check_youth(youth(base, **changes), [reason(concept, facts, contribution)]) == []
 
 
+ACHIEVEMENTS = [("vmbo-bb", "Heeft een vmbo-diploma (basis)"), ("vmbo-kb", "Heeft een vmbo-diploma (kader)"),
+                ("vmbo-gt", "Heeft een vmbo-diploma (gemengd of theoretisch)"),
+                ("mbo-1", "Heeft een mbo-diploma niveau 1 (entree)"), ("onbekend", "Heeft een diploma van onbekend niveau")]
+
+
+@pytest.mark.parametrize(("level", "achievement"), ACHIEVEMENTS)
+def test_a_diploma_passes_with_the_missing_diploma_when_it_raises_and_plain_when_it_lowers(level, achievement):
+    features = youth(last_diploma=level)
+    assert check_youth(features, [reason("diploma", f"{achievement}{NOT_YET}", 0.4)]) == []
+    assert check_youth(features, [reason("diploma", f"{achievement}.", -0.2)]) == []
+
+
+@pytest.mark.parametrize(("level", "achievement"), ACHIEVEMENTS)
+def test_a_diploma_worded_as_raising_the_chance_is_caught(level, achievement):
+    problems = check_youth(youth(last_diploma=level), [reason("diploma", f"{achievement}.", 0.4)])
+    assert problems == ["diploma: words a diploma the youth has as raising the chance (the spec adds 'maar nog geen "
+                        "diploma van mbo-niveau 2 of hoger, havo of vwo')"]
+
+
+def test_the_missing_diploma_on_a_lowering_diploma_or_on_no_diploma_is_caught():
+    lowering = check_youth(ENROLLED, [reason("diploma", f"Heeft een vmbo-diploma (kader){NOT_YET}", -0.2)])
+    assert lowering == ["diploma: adds 'maar nog geen diploma ...' to a diploma that lowers the chance"]
+    none = check_youth(youth(last_diploma="geen"), [reason("diploma", f"Heeft nog geen diploma{NOT_YET}", 0.4)])
+    assert none == ["diploma: adds 'maar nog geen diploma ...' to 'Heeft nog geen diploma'"]
+
+
 @pytest.mark.parametrize(("education", "words"), sorted(EDUCATION_WORDS.items()))
 def test_every_education_word_passes_for_its_education(education, words):
     path = "BOL" if education.startswith("mbo") else "geen"
@@ -176,7 +197,7 @@ def test_a_whole_youth_with_all_six_concepts_passes():
         reason("verzuim", ENROLLED_ABSENCE, 0.5),
         reason("schoolloopbaan", ENROLLED_CAREER, 0.2),
         reason("schoolsituatie", "Volgt nu mbo niveau 2, vooral op school (BOL).", -0.3),
-        reason("diploma", "Heeft een vmbo-diploma (kader).", 0.1),
+        reason("diploma", f"Heeft een vmbo-diploma (kader){NOT_YET}", 0.1),
         reason("leeftijd", "Is 19 jaar.", 0.05),
         reason("schoollocatie", "De school staat in Dordrecht.", -0.01),
     ]
@@ -421,6 +442,28 @@ def test_never_enrolled_only_when_months_not_enrolled_is_missing():
     assert problems == ["schoolsituatie: says the youth was never enrolled, but months_not_enrolled is 5"]
 
 
+def test_a_youth_with_no_school_records_gets_the_warning_not_a_reason():
+    no_records = youth(OUT_OF_SCHOOL, months_not_enrolled=None)
+    situation = check_youth(no_records, [reason(
+        "schoolsituatie", "Staat niet ingeschreven bij een school en was dat volgens de gegevens ook nooit.")])
+    assert situation == ["schoolsituatie: shown although the data-quality warning no_school_records replaces it"]
+    for contribution in (0.4, -0.2):
+        career = check_youth(no_records, [reason("schoolloopbaan", NEVER_CAREER, contribution)])
+        assert career[-1] == ("schoolloopbaan: speaks of the school career of a youth with no school records, which "
+                              "the spec does not show")
+    assert check_youth(youth(OUT_OF_SCHOOL, months_not_enrolled=0.0), [reason("schoolloopbaan", NEVER_CAREER)]) == []
+
+
+@pytest.mark.parametrize(("age", "weeks", "flagged"), [(18, 782.0, False), (18, 783.0, True), (19, 824.0, False),
+                                                       (22, 991.0, False), (22, 992.0, True)])
+def test_a_report_is_flagged_only_when_it_certainly_lies_before_the_4th_birthday(age, weeks, flagged):
+    features = youth(NO_REPORTS, age=age, weeks_since_last_report=weeks)
+    when = f"ruim {int(weeks // 52)} jaar geleden"
+    problems = check_youth(features, [reason("verzuim", f"Het laatste verzuim werd {when} gemeld.")])
+    expected = ["verzuim: shown although the data-quality warning report_before_school_age replaces it"]
+    assert problems == (expected if flagged else [])
+
+
 def test_the_diploma_sentence_must_match_last_diploma():
     problems = check_youth(ENROLLED, [reason("diploma", "Heeft nog geen diploma.")])
     assert problems == ["diploma: states 'Heeft nog geen diploma.' (geen) for last_diploma, the youth has vmbo-kb"]
@@ -435,7 +478,7 @@ def test_the_location_must_match_school_municipality():
 
 def test_zero_counts_are_written_as_never():
     features = youth(school_switches=0, school_switches_2y=0, dropout_episodes=0, vo_mbo_transition_1y=0)
-    facts = "Is 0 keer gestopt met een opleiding zonder diploma. Is nooit van school gewisseld zonder diploma."
+    facts = f"Is 0 keer {DROPPED} Is na de basisschool nooit {SWITCHED}."
     problems = check_youth(features, [reason("schoolloopbaan", facts)])
     assert problems == ["schoolloopbaan: writes '0 keer' in 'keer gestopt', where the spec writes it differently for 0"]
 
@@ -453,7 +496,15 @@ def test_the_transition_sentence_must_match_the_flag():
                         "vo_mbo_transition_1y is 0"]
     left_out = check_youth(ENROLLED, [reason("schoolloopbaan", ENROLLED_CAREER.rsplit(" Is in", 1)[0])])
     assert left_out == ["schoolloopbaan: leaves out 'Is in het afgelopen jaar van het voortgezet onderwijs naar het "
-                        "mbo gegaan.', which the spec prescribes for this youth"]
+                        "mbo gegaan, met hooguit 3 maanden ertussen.', which the spec prescribes for this youth"]
+
+
+def test_the_old_career_sentences_that_did_not_say_what_they_count_are_unrecognised():
+    old = ["Is 1 keer gestopt met een opleiding zonder diploma.",
+           "Is 2 keer van school gewisseld zonder diploma, waarvan 1 keer in de afgelopen 2 jaar.",
+           "Is in het afgelopen jaar van het voortgezet onderwijs naar het mbo gegaan."]
+    problems = check_youth(ENROLLED, [reason("schoolloopbaan", " ".join(old))])
+    assert problems == [f"schoolloopbaan: unrecognised sentence: '{sentence}'" for sentence in old]
 
 
 def test_recent_switches_left_out_are_caught():
@@ -508,7 +559,7 @@ def test_a_concept_shown_twice_with_two_values_is_caught():
 
 
 def test_a_concept_shown_twice_alike_is_caught():
-    reasons = [reason("diploma", "Heeft een vmbo-diploma (kader).")] * 2
+    reasons = [reason("diploma", "Heeft een vmbo-diploma (kader).", -0.1)] * 2
     assert check_youth(ENROLLED, reasons) == ["diploma: contradicts another reason: the concept is shown 2 times"]
 
 
@@ -545,7 +596,7 @@ def test_absence_lowering_the_chance_of_a_youth_out_of_school_is_caught():
 
 
 def test_school_career_lowering_the_chance_of_a_youth_long_out_of_school_is_caught():
-    facts = "Is nooit gestopt met een opleiding zonder diploma. Is nooit van school gewisseld zonder diploma."
+    facts = NEVER_CAREER
     long_out = youth(OUT_OF_SCHOOL, months_not_enrolled=12.0)
     assert check_youth(long_out, [reason("schoolloopbaan", facts, -0.2)]) == [
         "schoolloopbaan: lowers the chance of a youth out of school for 12 months or more (or never enrolled), so "
@@ -572,7 +623,7 @@ def batch_frame(rows: list[tuple[str, dict, list[dict]]]) -> pd.DataFrame:
 
 def test_check_rows_reports_one_row_per_problem_and_summary_counts_them():
     frame = batch_frame([
-        ("a", ENROLLED, [reason("leeftijd", "Is 19 jaar."), reason("diploma", "Heeft een vmbo-diploma (kader).")]),
+        ("a", ENROLLED, [reason("leeftijd", "Is 19 jaar."), reason("diploma", "Heeft een vmbo-diploma (kader).", -0.1)]),
         ("b", ENROLLED, [reason("leeftijd", "Is 20 jaar."), reason("schoollocatie", "De laatste school stond in "
                                                                   "Dordrecht.")]),
         ("c", OUT_OF_SCHOOL, [reason("verzuim", "Er is nooit verzuim gemeld.")]),
@@ -594,9 +645,8 @@ def test_check_rows_reports_one_row_per_problem_and_summary_counts_them():
 
 
 def test_check_rows_reads_missing_values_and_numpy_types():
-    features = youth(OUT_OF_SCHOOL, months_not_enrolled=None)
-    frame = batch_frame([("a", features, [reason("schoolsituatie", "Staat niet ingeschreven bij een school en was "
-                                                 "dat volgens de gegevens ook nooit.")])])
+    features = youth(OUT_OF_SCHOOL, weeks_since_last_report=None)
+    frame = batch_frame([("a", features, [reason("verzuim", "Er is nooit verzuim gemeld.")])])
     frame["enrolled"] = frame["enrolled"].astype("int8")
     frame["current_education"] = frame["current_education"].astype("category")
     assert check_rows(frame).empty
