@@ -275,8 +275,12 @@ def concept_findings(reference: dict[str, float], current: dict[str, float], con
 GROUP_TIER_SETS = {"high": ("high",), "high or medium": ("high", "medium")}
 
 
-def group_tier_shares(groups: pd.DataFrame, tiers: np.ndarray) -> pd.DataFrame:
-    """Per attribute and group: its youths and the share of them in each tier set (one crosstab per attribute)."""
+DATA_GAP = "without school records"  # the youths the check `no_school_records` flags: a data gap, not a tier
+
+
+def group_tier_shares(groups: pd.DataFrame, tiers: np.ndarray, gap: np.ndarray | None = None) -> pd.DataFrame:
+    """Per attribute and group: its youths and the share of them in each tier set (one crosstab per attribute), and
+    with `gap` the share without any school record."""
     rows = []
     for attribute in groups.columns:
         table = pd.crosstab(groups[attribute].astype(str).to_numpy(), tiers)
@@ -285,21 +289,27 @@ def group_tier_shares(groups: pd.DataFrame, tiers: np.ndarray) -> pd.DataFrame:
             inside = table.reindex(columns=list(members), fill_value=0).sum(axis=1)
             rows.append(pd.DataFrame({"attribute": attribute, "group": table.index, "tiers": name, "n": n.to_numpy(),
                                       "share": (inside / n).to_numpy()}))
+        if gap is not None:
+            without = pd.Series(np.asarray(gap, dtype=float)).groupby(groups[attribute].astype(str).to_numpy()).mean()
+            rows.append(pd.DataFrame({"attribute": attribute, "group": table.index, "tiers": DATA_GAP, "n": n.to_numpy(),
+                                      "share": without.reindex(table.index).to_numpy()}))
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["attribute", "group", "tiers", "n", "share"])
 
 
-def group_tier_drift(profile: dict, groups: pd.DataFrame, tiers: np.ndarray,
-                     config: MonitorConfig) -> tuple[list[Finding], pd.DataFrame]:
+def group_tier_drift(profile: dict, groups: pd.DataFrame, tiers: np.ndarray, config: MonitorConfig,
+                     gap: np.ndarray | None = None) -> tuple[list[Finding], pd.DataFrame]:
     """Tier shares per group (gender, origin, school municipality) against training: a group that drifts into or
     out of `high` (or `high or medium`) while the others do not. Groups of fewer than `min_group_size` youths on
     either side are shown, not judged; the test is Bonferroni-corrected over the comparisons judged."""
     reference = profile.get("groups") or {}
     scale = float(profile.get("rows_per_date") or profile["rows"]) / float(profile["rows"])  # one date's worth
-    current = group_tier_shares(groups[[a for a in groups.columns if a in reference]], tiers)
+    current = group_tier_shares(groups[[a for a in groups.columns if a in reference]], tiers, gap)
     if current.empty:
         return [], current.assign(reference=[], n_reference=[])
     def at_training(row) -> tuple[float, float]:
         entry = reference[row.attribute].get(row.group, {})
+        if row.tiers == DATA_GAP:  # a profile from before the data-gap check has no share: shown, not judged
+            return entry.get("no_school_records", np.nan), (entry.get("n", 0) * scale if "no_school_records" in entry else 0.0)
         return (sum(entry.get(t, 0.0) for t in GROUP_TIER_SETS[row.tiers]), entry.get("n", 0) * scale)
     pairs = [at_training(row) for row in current.itertuples()]
     current["reference"] = [p[0] for p in pairs]

@@ -127,7 +127,9 @@ def fragment(result: MonitorResult, psi_warn: float = 0.1, psi_alarm: float = 0.
         "<h2>Estimated against realised (archived scoring runs)</h2>", performance_plot(result), table(result.realised),
         "<h3>Realised error rates per group</h3>", table(result.realised_groups),
         "<h2>Tier counts against capacity</h2>", capacity_plot(result),
-        "<h3>Tier shares per group, now and at training</h3>", table(result.group_tiers),
+        "<h3>Tier shares per group, now and at training</h3>",
+        "<p>Also per group: the share of youths without any school record ('without school records'), a data gap "
+        "the page flags instead of reading it out as a reason.</p>", table(result.group_tiers),
         "<h2>Explanations: mean |contribution| per concept</h2>", table(concepts),
     ])
 

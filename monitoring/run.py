@@ -35,6 +35,7 @@ from serving.scoring import ServedModel
 from vsv_model.concepts import CONCEPT_NAMES, concept_contributions
 from vsv_model.expected_performance import estimate, expected_auc
 from vsv_model.feature_spec import AUDIT_COLUMNS
+from vsv_model.plausibility import NO_SCHOOL_RECORDS, failing
 from vsv_model.policy import TIERS
 from vsv_model.reader import DataSet
 from vsv_model.risk_model import encode_frame
@@ -103,7 +104,8 @@ def monitor(served: ServedModel, data: DataSet, as_of: dt.date, config: MonitorC
     now = dict(zip(CONCEPT_NAMES, np.abs(concept_contributions(contributions)).mean(axis=0).tolist()))
     reference_concepts = profile.get("concept_mean_abs_contribution", {})
     findings += concept_findings(reference_concepts, now, config)
-    found, group_tiers = group_tier_drift(profile, groups_of(table), tiers, config)
+    gap = failing(matrix, NO_SCHOOL_RECORDS)
+    found, group_tiers = group_tier_drift(profile, groups_of(table), tiers, config, gap)
     findings += found
     history = drift_history(served, data, as_of, config, profile, features, probability_psi)
     realised, groups = realised_performance(served, data, archive, config) if archive is not None else (pd.DataFrame(), pd.DataFrame())

@@ -19,7 +19,9 @@ from fairlearn.metrics import MetricFrame
 from scipy.stats import norm
 
 from training.config import GateConfig
+from vsv_model.plausibility import NO_SCHOOL_RECORDS, failing
 from vsv_model.policy import TIERS
+from vsv_model.risk_model import encode_frame
 
 AUDITED = ("gender", "origin", "school_municipality", "age")
 # With a capacity-limited high tier the false-negative rate is near 0.9 for everyone and its ratio can
@@ -90,6 +92,11 @@ def count(y, tier):
     return float(len(y))
 
 
+def no_school_records(y, tier, gap):
+    """The share of the group with no school record at all: a data gap (flagged on the page, never a reason)."""
+    return float(np.mean(gap))
+
+
 def share(level: int):
     def share_of_tier(y, tier):
         return float(np.mean(tier == level))
@@ -97,9 +104,13 @@ def share(level: int):
     return share_of_tier
 
 
-def audit_attribute(y: np.ndarray, p: np.ndarray, tiers: np.ndarray, groups: pd.Series) -> pd.DataFrame:
-    """One row per group of one attribute (plus `overall`), with rates and their ratio to overall."""
+def audit_attribute(y: np.ndarray, p: np.ndarray, tiers: np.ndarray, groups: pd.Series,
+                    gap: np.ndarray | None = None) -> pd.DataFrame:
+    """One row per group of one attribute (plus `overall`), with rates and their ratio to overall; `gap` marks the
+    youths without any school record (`share_no_school_records`: a data gap that may fall on some groups more)."""
+    gap = np.zeros(len(y), dtype=bool) if gap is None else np.asarray(gap, dtype=bool)
     metrics = {"n": count, "outcome_rate": outcome_rate, "mean_p": mean_probability, "outcome_variance": outcome_variance,
+               "share_no_school_records": no_school_records,
                "fnr_high": fnr_high,
                "tpr_high": tpr_high, "for_high": for_high, "fpr_medium": fpr_medium, "fdr_medium": fdr_medium,
                **{f"share_{t}": share(i) for i, t in enumerate(TIERS)},
@@ -107,21 +118,28 @@ def audit_attribute(y: np.ndarray, p: np.ndarray, tiers: np.ndarray, groups: pd.
     tier_codes = pd.Series(tiers).map({t: i for i, t in enumerate(TIERS)}).to_numpy()
     frame = MetricFrame(metrics=metrics, y_true=y, y_pred=tier_codes,
                         sensitive_features=groups.astype(str).fillna("onbekend").to_numpy(),
-                        sample_params={"mean_p": {"p": p}, "outcome_variance": {"p": p}})
+                        sample_params={"mean_p": {"p": p}, "outcome_variance": {"p": p},
+                                       "share_no_school_records": {"gap": gap}})
     table = frame.by_group.copy()
     table.loc["overall"] = frame.overall
     table["calibration_in_the_large"] = table["mean_p"] - table["outcome_rate"]
     table["observed_expected"] = table["outcome_rate"] / table["mean_p"].where(table["mean_p"] > 0)
-    for name in (*RATE_METRICS, "mean_p", "observed_expected", *(f"share_{t}" for t in TIERS)):
+    for name in (*RATE_METRICS, "mean_p", "observed_expected", "share_no_school_records", *(f"share_{t}" for t in TIERS)):
         table[f"{name}_ratio"] = table[name] / table.loc["overall", name]
     return table
+
+
+def without_school_records(frame: pd.DataFrame) -> np.ndarray:
+    """Per row: no school record at all (the data-quality check `no_school_records` on the model's features)."""
+    return failing(encode_frame(frame), NO_SCHOOL_RECORDS)
 
 
 def fairness_audit(frame: pd.DataFrame, y: np.ndarray, p: np.ndarray, tiers: np.ndarray) -> pd.DataFrame:
     """The audit for every audited attribute, stacked: columns attribute, group, then the figures."""
     tables = []
+    gap = without_school_records(frame)
     for attribute in AUDITED:
-        table = audit_attribute(y, p, tiers, frame[attribute].reset_index(drop=True))
+        table = audit_attribute(y, p, tiers, frame[attribute].reset_index(drop=True), gap)
         tables.append(table.reset_index(names="group").assign(attribute=attribute))
     audit = pd.concat(tables, ignore_index=True)
     return audit[["attribute", "group", *[c for c in audit.columns if c not in ("attribute", "group")]]]

@@ -54,7 +54,7 @@ def render_model_card(model: RiskModel, metrics: dict, baselines: dict, differen
     cut = model.cutoffs
     per_group = audit[audit["attribute"].isin(["gender", "origin"])][
         ["attribute", "group", "n", "outcome_rate", "mean_p", "fnr_high", "fnr_high_ratio", "tpr_high_ratio", "for_high_ratio",
-         "fpr_medium_ratio", "fdr_medium_ratio", "calibration_in_the_large", "observed_expected", "observed_expected_ratio"]]
+         "fpr_medium_ratio", "fdr_medium_ratio", "calibration_in_the_large", "observed_expected", "observed_expected_ratio", "share_no_school_records"]]
     per_group = per_group.astype({"n": int})
     sizing = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in cut.details.items())
     tiers = pd.DataFrame([{"tier": t, "share (test)": metrics[f"share_{t}"], "observed rate (test)": metrics[f"outcome_rate_{t}"],
@@ -116,7 +116,9 @@ High boundary: false-negative rate (fnr_high), the share of positives that do re
 false-omission rate; medium boundary: false-positive and false-discovery rate; ratios are to the whole test
 population. Calibration-in-the-large: mean p minus the outcome rate, and observed/expected (outcome rate / mean p;
 above 1 the model underestimates the group's risk) with its ratio to the whole population's. A promotion gate fails
-when an error-rate ratio leaves its bounds and the difference is statistically clear. Full table for gender, origin,
+when an error-rate ratio leaves its bounds and the difference is statistically clear. `share_no_school_records` is
+the share of the group with no school record at all: a data gap, flagged to the officer instead of read out as a
+reason (it can fall on youths who went to school abroad). Full table for gender, origin,
 school municipality and age: `fairness.csv`.
 
 {_table(per_group)}

@@ -19,6 +19,7 @@ from vsv_model.contract import UNKNOWN
 from vsv_model.drift import RIGHT_CLOSED, bin_counts, numeric_edges, shares_of
 from vsv_model.expected_performance import estimate
 from vsv_model.feature_spec import FEATURES
+from vsv_model.plausibility import NO_SCHOOL_RECORDS, failing
 from vsv_model.policy import TIERS
 from vsv_model.risk_model import RiskModel, encode_frame
 
@@ -46,13 +47,16 @@ def probability_profile(probability: np.ndarray) -> dict:
     return {"edges": edges, "shares": shares_of(bin_counts(values, None, edges))}
 
 
-def group_profile(frame: pd.DataFrame, tiers: np.ndarray) -> dict:
-    """Per group of each profiled attribute: its rows and the share of them per tier."""
+def group_profile(frame: pd.DataFrame, tiers: np.ndarray, gap: np.ndarray) -> dict:
+    """Per group of each profiled attribute: its rows, the share of them per tier and the share without any school
+    record (`gap`)."""
     profile = {}
     for attribute in PROFILE_GROUPS:
         groups = frame[attribute].astype(str).fillna(UNKNOWN).to_numpy()
         table = pd.crosstab(groups, tiers).reindex(columns=list(TIERS), fill_value=0)
-        profile[attribute] = {str(g): {"n": int(row.sum()), **{t: float(row[t] / row.sum()) for t in TIERS}}
+        without = pd.Series(np.asarray(gap, dtype=float)).groupby(groups).mean()
+        profile[attribute] = {str(g): {"n": int(row.sum()), **{t: float(row[t] / row.sum()) for t in TIERS},
+                                       "no_school_records": round(float(without[g]), 6)}
                               for g, row in table.iterrows()}
     return profile
 
@@ -88,6 +92,6 @@ def reference_profile(model: RiskModel, fit: pd.DataFrame, reporting: dict[str, 
                       if (tiers == t).any() else None} for t in TIERS},
         "mean_probability": float(probability.mean()),
         "expected": estimate(probability, tiers, model.cutoffs.details.get("high_share")),
-        "groups": group_profile(fit, tiers),
+        "groups": group_profile(fit, tiers, failing(matrix, NO_SCHOOL_RECORDS)),
         "reporting": reporting_profile(reporting) if reporting else None,
     }

@@ -223,3 +223,22 @@ def test_a_group_that_drifts_into_high_is_found_and_the_others_and_small_groups_
     shares = table.set_index(["group", "tiers"])
     assert shares.loc[("x", "high"), "share"] == 1.0 and shares.loc[("m", "high or medium"), "share"] == 0.1
     assert shares.loc[("v", "high or medium"), "reference"] == pytest.approx(0.10)
+
+
+def test_the_share_without_school_records_is_shown_per_group_and_a_group_that_gains_the_gap_is_found():
+    # At training: 2% of 'europa' and 2% of 'nederland' had no school record. Now: 'nederland' 10 of 500 (2%, as
+    # before), 'buiten_europa' 60 of 500 (12%: x6 against 2%), and a profile without the share ('onbekend', an old
+    # model) is shown but not judged.
+    level = {"low": 1.0, "medium": 0.0, "high": 0.0}
+    profile = {"rows": 1000, "rows_per_date": 1000, "groups": {"origin": {
+        "nederland": {"n": 500, **level, "no_school_records": 0.02},
+        "buiten_europa": {"n": 500, **level, "no_school_records": 0.02},
+        "onbekend": {"n": 500, **level}}}}
+    groups = pd.DataFrame({"origin": ["nederland"] * 500 + ["buiten_europa"] * 500 + ["onbekend"] * 500})
+    gap = np.r_[np.arange(500) < 10, np.arange(500) < 60, np.arange(500) < 5]
+    findings, table = group_tier_drift(profile, groups, np.array(["low"] * 1500), MonitorConfig(), gap)
+    assert [(f.level, f.subject, f.message.split(" against")[0]) for f in findings] == [
+        ("alarm", "origin=buiten_europa", "share in without school records 12.0%")]
+    gaps = table[table["tiers"] == "without school records"].set_index("group")
+    assert gaps["share"].to_dict() == {"buiten_europa": 0.12, "nederland": 0.02, "onbekend": 0.01}
+    assert gaps.loc["nederland", "reference"] == 0.02 and np.isnan(gaps.loc["onbekend", "reference"])
