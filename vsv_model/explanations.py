@@ -25,7 +25,7 @@ import numpy as np
 from vsv_model import row_codes
 from vsv_model.columns import SMALL, text_column
 from vsv_model.concepts import CONCEPT_NAMES, CONCEPTS, concept_contributions
-from vsv_model.feature_spec import FEATURE_NAMES
+from vsv_model.feature_spec import FEATURE_NAMES, LAST_DIPLOMA_CATEGORIES
 from vsv_model.plausibility import CHECK_CODES, CHECKS, NO_SCHOOL_RECORDS, implausible
 from vsv_model.risk_model import decode_value
 from vsv_model.wording import CONTEXT, reason_sentence
@@ -34,6 +34,7 @@ TOP_REASONS = 5
 DIRECTIONS = ("raises", "lowers")
 REASON, BACKGROUND, NOT_SHOWN, FLAGGED = range(4)  # a concept's status for a youth, in showing order
 ENROLLED, MONTHS_OUT = FEATURE_NAMES.index("enrolled"), FEATURE_NAMES.index("months_not_enrolled")
+LAST_DIPLOMA, NO_DIPLOMA = FEATURE_NAMES.index("last_diploma"), LAST_DIPLOMA_CATEGORIES.index("geen")
 OUT_OF_SCHOOL_MONTHS = 12  # out of school this long: "no switches" is no merit of the youth's
 
 
@@ -104,11 +105,14 @@ def statuses(matrix: np.ndarray, concepts: np.ndarray, flags: np.ndarray) -> np.
 
 def not_earned(matrix: np.ndarray, concepts: np.ndarray) -> list[tuple[np.ndarray, int]]:
     """Helping reasons the youth had no chance to earn: no absence while not in school; no switches or dropout
-    while out of school for a year or more (or never in school)."""
+    while out of school for a year or more (or never in school); having no diploma at all."""
     out = matrix[:, ENROLLED] == 0
     long_out = out & (np.isnan(matrix[:, MONTHS_OUT]) | (matrix[:, MONTHS_OUT] >= OUT_OF_SCHOOL_MONTHS))
     absence, career = CONCEPT_NAMES.index("verzuim"), CONCEPT_NAMES.index("schoolloopbaan")
-    return [(out & (concepts[:, absence] < 0), absence), (long_out & (concepts[:, career] < 0), career)]
+    diploma = CONCEPT_NAMES.index("diploma")
+    no_diploma = matrix[:, LAST_DIPLOMA] == NO_DIPLOMA
+    return [(out & (concepts[:, absence] < 0), absence), (long_out & (concepts[:, career] < 0), career),
+            (no_diploma & (concepts[:, diploma] < 0), diploma)]
 
 
 def shown_order(explained: Explained) -> tuple[np.ndarray, np.ndarray]:

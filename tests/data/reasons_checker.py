@@ -754,6 +754,8 @@ def not_shown_problems(concept: str, sign: float, f: dict) -> list[str]:
                         "so the spec does not show it as a reason")
     if concept == "schoolloopbaan" and no_school_records(f):
         problems.append("speaks of the school career of a youth with no school records, which the spec does not show")
+    if concept == "diploma" and sign < 0 and f["last_diploma"] == NONE:
+        problems.append("tells a youth without any diploma that this lowers the chance, which the spec does not show")
     return problems
 
 

@@ -125,8 +125,7 @@ TRUE_CASES = [
     (ENROLLED, {"school_switches": 1, "school_switches_2y": 0, "dropout_episodes": 2, "vo_mbo_transition_1y": 0},
      "schoolloopbaan", f"Is 2 keer {DROPPED} Is na de basisschool 1 keer {SWITCHED}."),
     (ENROLLED, {}, "schoolloopbaan", ENROLLED_CAREER),
-    # diploma ("geen" in both directions; the diplomas the youth has are below, by direction)
-    (ENROLLED, {"last_diploma": "geen"}, "diploma", "Heeft nog geen diploma."),
+    # diploma ("geen" raising is below: lowering is never shown; the diplomas the youth has are below, by direction)
     # leeftijd
     (ENROLLED, {"age": 18}, "leeftijd", "Is 18 jaar."),
     (ENROLLED, {"age": 22}, "leeftijd", "Is 22 jaar."),
@@ -161,6 +160,12 @@ def test_every_template_passes_when_true(base, changes, concept, facts, contribu
 ACHIEVEMENTS = [("vmbo-bb", "Heeft een vmbo-diploma (basis)"), ("vmbo-kb", "Heeft een vmbo-diploma (kader)"),
                 ("vmbo-gt", "Heeft een vmbo-diploma (gemengd of theoretisch)"),
                 ("mbo-1", "Heeft een mbo-diploma niveau 1 (entree)"), ("onbekend", "Heeft een diploma van onbekend niveau")]
+
+
+def test_no_diploma_is_a_reason_when_it_raises_and_never_shown_as_helping():
+    assert check_youth(youth(last_diploma="geen"), [reason("diploma", "Heeft nog geen diploma.", 0.4)]) == []
+    assert check_youth(youth(last_diploma="geen"), [reason("diploma", "Heeft nog geen diploma.", -0.2)]) == [
+        "diploma: tells a youth without any diploma that this lowers the chance, which the spec does not show"]
 
 
 @pytest.mark.parametrize(("level", "achievement"), ACHIEVEMENTS)
