@@ -73,6 +73,7 @@ def write_artifacts(directory: Path, result: TrainingResult, evaluation: Evaluat
     (directory / "metrics.json").write_text(json.dumps({"lightgbm": evaluation.metrics, "baselines": result.baselines,
                                                        "lightgbm_minus_baseline": result.differences}, indent=2))
     (directory / "definition.json").write_text(json.dumps(data.definition, indent=2))
+    (directory / "risk_categories.json").write_text(json.dumps(model.categories.to_dict(), indent=2))  # aggregates only
     (directory / "features.json").write_text(json.dumps(
         [{"name": f.name, "label_nl": f.label_nl, "changeable": f.changeable, "monotone": f.monotone,
           "justification": f.justification} for f in FEATURES], indent=2, ensure_ascii=False))
@@ -132,6 +133,7 @@ def run_training(data_dir: Path, as_of_dates: list[dt.date] | None, config: Trai
     fit_seconds = time.perf_counter() - start
     fit, test = data.part("fit"), data.part("test")
     evaluation = evaluate_model(model, test, config.gates, seed=config.seed)
+    model.categories = evaluation.categories  # each risk category's meaning, measured on the test cohort, saved with the model
     share = high_share_of(model, evaluation.probability)
     baselines, differences = compare_baselines(fit, test, evaluation, share, config.gates, config.seed)
     model.info["metrics"] = {k: round(v, 5) for k, v in evaluation.metrics.items() if np.isfinite(v)}

@@ -158,6 +158,34 @@ def probability_in_words(probability: float, outcome_age: int) -> str:
         return "minder dan 1 op de 20 " + tail.format(verb="haalt")
     if probability >= 0.95:
         return "meer dan 19 op de 20 " + tail.format(verb="halen")
-    # From the whole percent the page shows beside it, so 0.1497 ("15%") reads 2 in 10, not 1.
-    tenths = min(max(int(math.floor(round(probability * 100) / 10 + 0.5)), 1), 9)
+    tenths = tenths_of(probability)
     return f"ongeveer {tenths} op de 10 " + tail.format(verb="haalt" if tenths == 1 else "halen")
+
+
+def tenths_of(share: float) -> int:
+    """A share between 0.05 and 0.95 as 1..9 in 10, from the whole percent the page shows beside it, so 0.1497
+    ("15%") reads 2 in 10, not 1."""
+    return min(max(int(math.floor(round(share * 100) / 10 + 0.5)), 1), 9)
+
+
+def share_in_words(share: float) -> str:
+    """'8 van de 10', 'minder dan 1 van de 20', 'meer dan 19 van de 20'."""
+    if share < 0.05:
+        return "minder dan 1 van de 20"
+    if share >= 0.95:
+        return "meer dan 19 van de 20"
+    return f"{tenths_of(share)} van de 10"
+
+
+def category_meaning_nl(rows: int | None, observed_rate: float | None, outcome_age: int) -> str:
+    """What a risk category meant when the model was tested, in plain numbers: of the tested youths in the
+    category, how many did not get a diploma by the outcome age. Says so when it was not measured."""
+    if rows is None:
+        return "Hoe vaak jongeren in deze groep geen diploma haalden, is voor dit model niet gemeten."
+    if rows == 0 or observed_rate is None:
+        return ("Bij de test van dit model zat niemand in deze groep: hoe vaak jongeren in deze groep geen diploma "
+                "haalden, is daarom niet gemeten.")
+    people = "jongere" if rows == 1 else "jongeren"
+    count = f"{rows:,}".replace(",", ".")  # Dutch thousands: 1.234
+    return (f"In deze groep haalden bij de test van het model {share_in_words(observed_rate)} jongeren vóór hun "
+            f"{outcome_age}e geen diploma van mbo-niveau 2 of hoger, havo of vwo (gemeten bij {count} {people}).")
