@@ -128,6 +128,7 @@ def fragment(result: MonitorResult, psi_warn: float = 0.1, psi_alarm: float = 0.
         "<h3>Realised error rates per group</h3>", table(result.realised_groups),
         "<h2>Tier counts against capacity</h2>", capacity_plot(result),
         "<h3>Tier shares per group, now and at training</h3>", table(result.group_tiers),
+        "<h2>Risk categories (from the probability alone), now and on the test cohort</h2>", table(result.risk_categories),
         "<h2>Explanations: mean |contribution| per concept</h2>", table(concepts),
     ])
 

@@ -93,3 +93,17 @@ def test_categories_round_trip_through_their_dict_and_an_old_model_gets_the_poli
                               "test cohort 2021-10-01")
     assert RiskCategories.from_dict(measured.to_dict()) == measured
     assert RiskCategories.from_dict(None) == RiskCategories() == RiskCategories.from_dict({})
+
+
+def test_monitoring_shows_each_categorys_share_now_beside_its_share_at_test():
+    from monitoring.run import category_shares
+
+    measured = RiskCategories(measured={"low": CategoryMeaning(6, 0.1, 0.12), "medium": CategoryMeaning(3, 0.5, 0.45),
+                                        "high": CategoryMeaning(1, 1.0, 0.8)})
+    now = np.array(["low", "high", "high", "medium"], dtype=object)
+    table = category_shares(measured, now)
+    assert table.to_dict("list") == {"risk_category": ["high", "medium", "low"], "youths": [2, 1, 1],
+                                     "share": [0.5, 0.25, 0.25], "share_at_test": [0.1, 0.3, 0.6],
+                                     "outcome_rate_at_test": [1.0, 0.5, 0.1]}
+    unmeasured = category_shares(RiskCategories(), now)
+    assert unmeasured["share_at_test"].isna().all() and unmeasured["youths"].tolist() == [2, 1, 1]
