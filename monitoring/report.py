@@ -130,6 +130,7 @@ def fragment(result: MonitorResult, psi_warn: float = 0.1, psi_alarm: float = 0.
         "<h3>Tier shares per group, now and at training</h3>",
         "<p>Also per group: the share of youths without any school record ('without school records'), a data gap "
         "the page flags instead of reading it out as a reason.</p>", table(result.group_tiers),
+        "<h2>Risk categories (from the probability alone), now and on the test cohort</h2>", table(result.risk_categories),
         "<h2>Explanations: mean |contribution| per concept</h2>", table(concepts),
     ])
 

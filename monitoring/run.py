@@ -36,7 +36,7 @@ from vsv_model.concepts import CONCEPT_NAMES, concept_contributions
 from vsv_model.expected_performance import estimate, expected_auc
 from vsv_model.feature_spec import AUDIT_COLUMNS
 from vsv_model.plausibility import NO_SCHOOL_RECORDS, failing
-from vsv_model.policy import TIERS
+from vsv_model.policy import RISK_CATEGORIES, TIERS, RiskCategories
 from vsv_model.reader import DataSet
 from vsv_model.risk_model import encode_frame
 
@@ -59,6 +59,7 @@ class MonitorResult:
     realised: pd.DataFrame = field(default_factory=pd.DataFrame)  # per archived run: estimated vs realised
     realised_groups: pd.DataFrame = field(default_factory=pd.DataFrame)
     group_tiers: pd.DataFrame = field(default_factory=pd.DataFrame)  # per group: share in high (and medium), now and at training
+    risk_categories: pd.DataFrame = field(default_factory=pd.DataFrame)  # per risk category: youths and share now, share at test
 
     @property
     def status(self) -> str:
@@ -112,7 +113,22 @@ def monitor(served: ServedModel, data: DataSet, as_of: dt.date, config: MonitorC
     findings += realised_findings(realised, config)
     concepts = {c: (float(reference_concepts.get(c, np.nan)), float(now[c])) for c in CONCEPT_NAMES}
     return MonitorResult(as_of.isoformat(), served.version, served.fingerprint, findings, features, history, reporting,
-                         current, reference_estimate, places, concepts, realised, groups, group_tiers)
+                         current, reference_estimate, places, concepts, realised, groups, group_tiers,
+                         category_shares(model.categories, model.risk_categories(probability)))
+
+
+def category_shares(categories: RiskCategories, current: np.ndarray) -> pd.DataFrame:
+    """Per risk category (from the probability alone): its youths and share now, beside its share and observed outcome
+    rate on the test cohort as training measured them (empty when the model carries no measurement). Shown, not judged."""
+    tested = sum(m.rows for m in categories.measured.values())
+    rows = []
+    for c in reversed(RISK_CATEGORIES):
+        meaning = categories.measured.get(c)
+        rows.append({"risk_category": c, "youths": int((current == c).sum()),
+                     "share": float((current == c).mean()) if len(current) else np.nan,
+                     "share_at_test": meaning.rows / tested if meaning is not None and tested else np.nan,
+                     "outcome_rate_at_test": np.nan if meaning is None or meaning.observed_rate is None else meaning.observed_rate})
+    return pd.DataFrame(rows)
 
 
 def groups_of(table) -> pd.DataFrame:

@@ -24,6 +24,8 @@ def monitor_metrics(result: MonitorResult) -> dict[str, float]:
     metrics |= {f"{k}": float(result.estimate[k]) for k in ("mean_probability", "expected_auc",
                 "expected_precision_at_capacity", "expected_recall_at_capacity")}
     metrics |= {f"tier_count.{t}": float(v) for t, v in result.estimate["tier_counts"].items()}
+    if not result.risk_categories.empty:
+        metrics |= {f"risk_category_count.{r.risk_category}": float(r.youths) for r in result.risk_categories.itertuples()}
     metrics |= {"findings.warn": float(sum(f.level == "warn" for f in result.findings)),
                 "findings.alarm": float(sum(f.level == "alarm" for f in result.findings))}
     if not result.realised.empty and "realised_auc" in result.realised:

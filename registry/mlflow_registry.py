@@ -158,4 +158,5 @@ def tags_for(model: RiskModel, metrics: dict) -> dict[str, str]:
     return {"tier_cutoffs": json.dumps({"medium": model.cutoffs.medium, "high": model.cutoffs.high, "mode": model.cutoffs.mode}),
             "metrics": json.dumps({k: round(metrics[k], 5) for k in keep}),
             "trained_at": model.info.get("trained_at", ""), "as_of_dates": ",".join(model.info.get("as_of_dates", [])),
-            "target_group": json.dumps(model.target_group.to_dict()), "booster_sha256": model.booster_sha256}
+            "target_group": json.dumps(model.target_group.to_dict()), "booster_sha256": model.booster_sha256,
+            "risk_category_cutoffs": json.dumps({"medium": model.categories.medium, "high": model.categories.high})}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +20,7 @@ import pandas as pd
 from features.build import build_feature_table
 from serving.scoring import ServedModel, explain_matrix
 from vsv_model.explanations import explain_rows, reason_columns
-from vsv_model.policy import ROUTES, TIER_LABELS_NL, TIERS
+from vsv_model.policy import RISK_CATEGORIES, RISK_CATEGORY_LABELS_NL, ROUTES, TIER_LABELS_NL, TIERS, approach_notes
 from vsv_model.progress import progress_bar
 from vsv_model.reader import DataSet, read_data_dir
 from vsv_model.risk_model import RiskModel, encode_frame
@@ -34,6 +34,7 @@ class BatchResult:
     capacity: dict[str, int]
     feature_seconds: float
     scoring_seconds: float
+    category_counts: dict[str, int] = field(default_factory=dict)  # youths per risk category (from the probability)
 
 
 def score_matrix(model: RiskModel, matrix: np.ndarray, explain: bool, threads: int) -> dict[str, np.ndarray]:
@@ -73,7 +74,8 @@ def score_dataset(served: ServedModel, data: DataSet, as_of: dt.date, explain: b
     capacity = model.cutoffs.places()
     frame = mark_capacity(frame, capacity)
     counts = {t: int((frame["tier"] == t).sum()) for t in TIERS}
-    return BatchResult(frame, counts, capacity, feature_seconds, time.perf_counter() - start)
+    categories = {c: int((frame["risk_category"] == c).sum()) for c in RISK_CATEGORIES}
+    return BatchResult(frame, counts, capacity, feature_seconds, time.perf_counter() - start, categories)
 
 
 def mark_capacity(frame: pd.DataFrame, capacity: dict[str, int | None]) -> pd.DataFrame:
@@ -104,12 +106,20 @@ def score_features(served: ServedModel, keys: pd.DataFrame, features: pd.DataFra
 
 
 def assemble_output(keys: pd.DataFrame, features: pd.DataFrame, scored: pd.DataFrame, served: ServedModel) -> pd.DataFrame:
+    """The output rows: the risk category (from the probability) and its meaning, then the advised approach (tier and
+    route, from the capacity ranking) and, where the two differ, the sentence that says why; the model; the reasons."""
     routes = {t: ROUTES[t] for t in TIERS}
     tier = scored["tier"].astype(str)
+    model = served.model
+    category = pd.Series(model.risk_categories(scored["probability"].to_numpy()), index=scored.index).astype(str)
+    meanings = {c: model.categories.meaning_nl(c, model.target_group.outcome_age) for c in RISK_CATEGORIES}
     front = pd.DataFrame({
         "youth_id": keys["youth_id"].reset_index(drop=True), "as_of": keys["as_of"].reset_index(drop=True),
-        "probability": scored["probability"], "tier": tier, "tier_nl": tier.map(TIER_LABELS_NL),
+        "probability": scored["probability"], "risk_category": category,
+        "risk_category_nl": category.map(RISK_CATEGORY_LABELS_NL), "risk_category_meaning_nl": category.map(meanings),
+        "tier": tier, "tier_nl": tier.map(TIER_LABELS_NL),
         "route": tier.map({t: r.code for t, r in routes.items()}), "route_nl": tier.map({t: r.label_nl for t, r in routes.items()}),
+        "approach_note_nl": approach_notes(category.to_numpy(), tier.to_numpy()),
         "model_version": served.version, "model_run_id": served.run_id, "model_fingerprint": served.fingerprint,
     })
     reasons = scored.drop(columns=["probability", "tier"])
@@ -117,12 +127,17 @@ def assemble_output(keys: pd.DataFrame, features: pd.DataFrame, scored: pd.DataF
 
 
 def describe_counts(result: BatchResult) -> list[str]:
+    """What `vsv score` prints: youths per risk category (when known), then per advised route against capacity."""
     lines = []
+    if result.category_counts:
+        lines.append("Risk category (from the probability):")
+        lines += [f"  {RISK_CATEGORY_LABELS_NL[c]:<18} {result.category_counts.get(c, 0):>9,} youths" for c in reversed(RISK_CATEGORIES)]
+        lines.append("Advised route (sized by capacity):")
     for tier in reversed(TIERS):
         capacity = result.capacity.get(tier)
         over = result.tier_counts[tier] - capacity if capacity else 0
         against = "" if not capacity else (f" (capacity {capacity:,}: within)" if over <= 0 else
                                            f" (capacity {capacity:,}: OVER by {over:,}; the {capacity:,} highest are marked within_capacity)")
-        lines.append(f"  {TIER_LABELS_NL[tier]:<6} {result.tier_counts[tier]:>9,} youths{against}")
+        lines.append(f"  {ROUTES[tier].code:<18} {result.tier_counts[tier]:>9,} youths{against}")
     return lines
 

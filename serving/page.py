@@ -30,7 +30,7 @@ from serving.schemas import YouthInput
 from serving.scores import ListFilter, ScoresSource
 from vsv_model.concepts import CONCEPTS
 from vsv_model.feature_spec import FEATURES, SCHOOL_MUNICIPALITY_CATEGORIES
-from vsv_model.policy import DECISION_ROUTE_LABELS_NL, DECISION_ROUTES, TIER_LABELS_NL, TIERS
+from vsv_model.policy import DECISION_ROUTE_LABELS_NL, DECISION_ROUTES, RISK_CATEGORY_LABELS_NL, TIER_LABELS_NL, TIERS, route_for
 from vsv_model.target_group import TargetGroup
 from vsv_model.wording import shown_percent
 
@@ -91,7 +91,8 @@ def officer_of(request: Request) -> Principal | None:
 def render(request: Request, name: str, status: int = 200, **values) -> HTMLResponse:
     user = officer_of(request)
     return templates.TemplateResponse(
-        request, name, {"tier_nl": TIER_LABELS_NL, "route_nl": DECISION_ROUTE_LABELS_NL, "user": user, **values}, status_code=status)
+        request, name, {"tier_nl": TIER_LABELS_NL, "category_nl": RISK_CATEGORY_LABELS_NL, "route_nl": DECISION_ROUTE_LABELS_NL,
+                        "route_of": {t: route_for(t).code for t in TIERS}, "user": user, **values}, status_code=status)
 
 
 def audit_unavailable(request: Request) -> HTMLResponse:

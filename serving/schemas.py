@@ -128,11 +128,23 @@ class ScoredYouth(BaseModel):
     youth_id: str
     as_of: dt.date
     probability: float
-    tier: Literal["low", "medium", "high"]
-    tier_nl: str
-    route: str
+    risk_category: Literal["low", "medium", "high"] = Field(
+        description="The risk category, from the probability alone by fixed cut-offs (the model's `risk_categories`), "
+                    "never from a rank: a youth at 0.78 is high whatever the others score")
+    risk_category_nl: str = Field(description="The risk category in Dutch: laag, midden or hoog")
+    risk_category_meaning_nl: str = Field(
+        description="What the category meant when the model was tested, in plain Dutch numbers (how many of 10 tested "
+                    "youths in it got no diploma by the outcome age); says so when it was not measured for this model")
+    tier: Literal["low", "medium", "high"] = Field(
+        description="The advised approach's place in the capacity ranking (low: letter, medium: conversation, high: "
+                    "matchmaker); kept for compatibility: it is the advice, not the risk")
+    tier_nl: str = Field(description="The tier in Dutch (kept for compatibility); officers read the route, not this")
+    route: str = Field(description="The advised approach: waarschuwingsbrief, gesprek or matchmaker")
     route_nl: str
     intensity_nl: str
+    approach_note_nl: str = Field(
+        description="One plain Dutch sentence when the advised approach is lighter or heavier than the risk category "
+                    "(for example: the risk is high but the matchmakers have no place left); empty when they match")
     risk_nl: str = Field(description="Which risk the probability is of, in plain Dutch")
     probability_nl: str
     reasons: list[Reason] = Field(description="What raises the chance and what helps, largest first (not background)")
@@ -177,6 +189,9 @@ class ModelInfo(BaseModel):
     trained_at: str
     as_of_dates: list[str]
     metrics: dict[str, float]
-    tier_cutoffs: dict[str, float]
+    tier_cutoffs: dict[str, float] = Field(description="The advised approach's cut-offs (sized by capacity)")
     tier_sizing: dict[str, Any]
+    risk_categories: dict[str, Any] = Field(
+        description="The risk categories' probability cut-offs (medium, high) and, per category, what it meant on the "
+                    "test cohort (rows, observed_rate, mean_predicted); empty `measured` when not measured")
     features: list[FeatureInfo]

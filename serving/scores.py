@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from vsv_model.policy import TIERS
+from vsv_model.policy import RISK_CATEGORIES, RISK_CATEGORY_LABELS_NL, TIERS, RiskCategories
 
 PAGE_SIZE = 50
 
@@ -35,6 +35,7 @@ class ListPage:
     model_version: str | None
     model_run_id: str | None = None
     model_fingerprint: str | None = None
+    category_counts: dict[str, int] | None = None  # youths per risk category (from the probability), beside `counts` per tier
 
 
 class ScoresSource:
@@ -50,6 +51,7 @@ class ScoresSource:
         stamp = self.path.stat().st_mtime
         if stamp != self._stamp:
             frame = pd.read_parquet(self.path) if self.path.suffix == ".parquet" else pd.read_csv(self.path, dtype={"youth_id": str})
+            frame = with_risk_category(frame)
             self._frame = frame.sort_values("probability", ascending=False, kind="stable").reset_index(drop=True)
             self._stamp = stamp
         return self._frame
@@ -70,10 +72,11 @@ class ScoresSource:
         page = min(max(wanted.page, 1), pages)
         rows = chosen.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
         counts = {t: int((frame["tier"] == t).sum()) for t in TIERS}
+        categories = {c: int((frame["risk_category"] == c).sum()) for c in RISK_CATEGORIES}
         first = frame.iloc[0] if len(frame) else None
         identity = [None if first is None else str(first.get(name, "")) for name in ("as_of", "model_version", "model_run_id",
                                                                                      "model_fingerprint")]
-        return ListPage(rows, len(chosen), page, pages, counts, *identity)
+        return ListPage(rows, len(chosen), page, pages, counts, *identity, category_counts=categories)
 
     def rescore(self, served) -> int:
         """Score the listed youths again with `served` (same youths, reference dates and features) and replace the
@@ -98,3 +101,12 @@ class ScoresSource:
             return None
         found = frame[frame["youth_id"] == youth_id]
         return None if found.empty else found.iloc[0]
+
+
+def with_risk_category(frame: pd.DataFrame) -> pd.DataFrame:
+    """A scores file written before risk categories existed gets them from its probabilities by the policy's default
+    cut-offs (`vsv score` again, or "Lijst opnieuw berekenen", gives the served model's own)."""
+    if "risk_category" in frame:
+        return frame
+    category = pd.Series(RiskCategories().assign(frame["probability"].to_numpy()), index=frame.index)
+    return frame.assign(risk_category=category, risk_category_nl=category.map(RISK_CATEGORY_LABELS_NL))

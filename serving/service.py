@@ -185,6 +185,7 @@ def model_info(served: scoring.ServedModel) -> ModelInfo:
         metrics=model.info.get("metrics", {}),
         tier_cutoffs={"medium": model.cutoffs.medium, "high": model.cutoffs.high},
         tier_sizing={"mode": model.cutoffs.mode, **model.cutoffs.details},
+        risk_categories=model.categories.to_dict(),
         features=[FeatureInfo(name=f.name, label_nl=f.label_nl, changeable=f.changeable, justification=f.justification)
                   for f in FEATURES],
     )

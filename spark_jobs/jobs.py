@@ -33,12 +33,14 @@ from vsv_model.target_group import TargetGroup
 
 @dataclass
 class SparkRun:
-    """What a job reports: rows written, the data-quality summary, seconds per stage, the tiers' counts."""
+    """What a job reports: rows written, the data-quality summary, seconds per stage, the tiers' and the risk
+    categories' counts."""
 
     rows: int
     quality: DataQuality
     seconds: dict[str, float] = field(default_factory=dict)
     tier_counts: dict[str, int] = field(default_factory=dict)
+    category_counts: dict[str, int] = field(default_factory=dict)
 
 
 @contextmanager
@@ -97,5 +99,7 @@ def run_scores(data: Path, out: Path, as_of: dt.date, served, model_uri: str, se
             scores = spark_scores(rows, served, model_uri, explain)
         scores.orderBy(ORDER).drop(ORDER).write.mode("overwrite").parquet(str(out))
         seconds["scoring"] = time.perf_counter() - start
-        tiers = {r["tier"]: r["count"] for r in spark.read.parquet(str(out)).groupBy("tier").count().collect()}
-    return SparkRun(quality.in_scope or 0, quality, seconds, tiers)
+        written = spark.read.parquet(str(out))
+        tiers = {r["tier"]: r["count"] for r in written.groupBy("tier").count().collect()}
+        categories = {r["risk_category"]: r["count"] for r in written.groupBy("risk_category").count().collect()}
+    return SparkRun(quality.in_scope or 0, quality, seconds, tiers, categories)

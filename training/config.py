@@ -23,6 +23,10 @@ Example `train.toml` (every key optional; unknown keys are refused by name):
     medium_capacity = 1500     # conversations a year
     population = 0             # 0: the youths of the target group at the newest reference date (the year ahead)
 
+    [risk_categories]          # the risk words, from the probability alone (defaults: vsv_model/policy.py)
+    medium = 0.30              # "midden" from this probability
+    high = 0.70                # "hoog" from this probability
+
     [search]                   # `vsv train --search`: the grid, on time-ordered validation folds
     num_leaves = [7, 15, 31]
     max_shap_microseconds = 300
@@ -49,7 +53,7 @@ import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
-from vsv_model.policy import CAPACITY
+from vsv_model.policy import CAPACITY, RISK_CUTOFFS, RiskCategories
 from vsv_model.target_group import CURRENT_LAW, TargetGroup, target_group_for
 
 
@@ -136,6 +140,21 @@ class TierConfig:
 
 
 @dataclass(frozen=True)
+class RiskCategoryConfig:
+    """The risk categories' probability cut-offs, a regional setting: "laag" below `medium`, "midden" from it,
+    "hoog" from `high`. They never follow the capacity; why these defaults: `vsv_model.policy.RISK_CUTOFFS`."""
+
+    medium: float = RISK_CUTOFFS["medium"]
+    high: float = RISK_CUTOFFS["high"]
+
+    def __post_init__(self):
+        RiskCategories(self.medium, self.high)  # refuses cut-offs outside 0 < medium <= high < 1
+
+    def categories(self) -> RiskCategories:
+        return RiskCategories(self.medium, self.high)
+
+
+@dataclass(frozen=True)
 class GateConfig:
     """What `vsv promote` requires of a challenger. A group of a gated attribute is judged only when it
     has at least `min_group_size` youths in the test set; one of its error-rate ratios fails only when it
@@ -179,6 +198,7 @@ class TrainConfig:
     temporal: TemporalConfig = field(default_factory=TemporalConfig)
     search: SearchConfig = field(default_factory=SearchConfig)
     tiers: TierConfig = field(default_factory=TierConfig)
+    risk_categories: RiskCategoryConfig = field(default_factory=RiskCategoryConfig)
     gates: GateConfig = field(default_factory=GateConfig)
     target_group: TargetGroup = CURRENT_LAW
 
@@ -221,7 +241,7 @@ def load_config(path: Path | None) -> TrainConfig:
     for name in OTHER_SECTIONS:
         raw.pop(name, None)
     sections = {"lightgbm": LightGBMConfig, "temporal": TemporalConfig, "search": SearchConfig, "tiers": TierConfig,
-                "gates": GateConfig}
+                "risk_categories": RiskCategoryConfig, "gates": GateConfig}
     nested = {name: _section(cls, raw.pop(name, {}), name) for name, cls in sections.items()}
     nested["target_group"] = target_group_section(raw.pop("target_group", {}))
     top = _section(TrainConfig, raw, "top level")

@@ -1,5 +1,5 @@
 """Evaluation: discrimination, calibration, capacity-aware precision and recall, outcome rate per
-tier, the gap to the known truth, and the baselines on the same test cohort, each with bootstrap intervals.
+tier and per risk category (the category's measured meaning), the gap to the known truth, and the baselines on the same test cohort, each with bootstrap intervals.
 
 The baselines: a transparent spline-transformed logistic regression without interactions (scikit-learn's
 `SplineTransformer` on every numeric feature, one-hot categoricals, missing values flagged), the absence rule
@@ -18,7 +18,7 @@ from sklearn.preprocessing import OneHotEncoder, SplineTransformer
 
 from training.dataset import OUTCOME
 from vsv_model.feature_spec import CATEGORICAL_FEATURES, FEATURE_NAMES, FEATURES
-from vsv_model.policy import TIERS
+from vsv_model.policy import RISK_CATEGORIES, TIERS, CategoryMeaning, RiskCategories
 
 NUMERIC_FEATURES = tuple(f.name for f in FEATURES if not f.is_categorical)
 
@@ -71,6 +71,29 @@ def tier_metrics(y: np.ndarray, tiers: np.ndarray) -> dict[str, float]:
         rates.append(out[f"outcome_rate_{tier}"])
     present = [r for r in rates if not np.isnan(r)]
     out["tiers_rising"] = float(len(present) == len(TIERS) and all(a < b for a, b in zip(present, present[1:])))
+    return out
+
+
+def measure_risk_categories(categories: RiskCategories, y: np.ndarray, p: np.ndarray, measured_on: str) -> RiskCategories:
+    """The categories' cut-offs with what each meant on labelled youths (the held-out test cohort): its youths, the
+    share with the outcome and the mean predicted probability. A category without youths has no rate."""
+    codes = categories.assign(p)
+    measured = {}
+    for category in RISK_CATEGORIES:
+        mask = codes == category
+        rows = int(mask.sum())
+        measured[category] = CategoryMeaning(rows, float(y[mask].mean()) if rows else None,
+                                             float(p[mask].mean()) if rows else None)
+    return RiskCategories(categories.medium, categories.high, measured, measured_on)
+
+
+def category_metrics(categories: RiskCategories) -> dict[str, float]:
+    """A measured meaning as flat metrics (aggregates only; NaN where a category had no youths)."""
+    out: dict[str, float] = {}
+    for category, meaning in categories.measured.items():
+        out[f"risk_category_rows_{category}"] = float(meaning.rows)
+        out[f"risk_category_outcome_rate_{category}"] = float("nan") if meaning.observed_rate is None else meaning.observed_rate
+        out[f"risk_category_mean_p_{category}"] = float("nan") if meaning.mean_predicted is None else meaning.mean_predicted
     return out
 
 

@@ -13,12 +13,15 @@ from training.config import GateConfig
 from training.dataset import OUTCOME
 from training.evaluate import (
     baseline_scores,
+    category_metrics,
     classification_metrics,
     expected_calibration_error,
+    measure_risk_categories,
     tier_metrics,
     truth_gap,
 )
 from training.fairness import fairness_audit
+from vsv_model.policy import RiskCategories
 from vsv_model.risk_model import RiskModel, encode_frame, sigmoid
 
 CALIBRATION_GROUPS = ("gender", "origin")
@@ -30,6 +33,7 @@ class Evaluation:
     tiers: np.ndarray
     metrics: dict[str, float]
     audit: pd.DataFrame
+    categories: RiskCategories | None = None  # the model's cut-offs with their meaning measured on `frame`
 
 
 def high_share_of(model: RiskModel, test_p: np.ndarray) -> float:
@@ -38,17 +42,19 @@ def high_share_of(model: RiskModel, test_p: np.ndarray) -> float:
 
 
 def evaluate_model(model: RiskModel, frame: pd.DataFrame, gates: GateConfig | None = None, seed: int = 0) -> Evaluation:
-    """Metrics (with 95% intervals when `gates` gives the bootstrap settings), tiers and the fairness audit."""
+    """Metrics (with 95% intervals when `gates` gives the bootstrap settings), tiers, the risk categories' measured
+    meaning and the fairness audit."""
     y = frame[OUTCOME].to_numpy()
     p = model.probability(encode_frame(frame))
     tiers = model.tiers(p)
     share = high_share_of(model, p)
-    metrics = classification_metrics(y, p, share) | tier_metrics(y, tiers)
+    categories = measure_risk_categories(model.categories, y, p, f"test cohort {frame['as_of'].iloc[0]}" if len(frame) else "")
+    metrics = classification_metrics(y, p, share) | tier_metrics(y, tiers) | category_metrics(categories)
     if gates is not None:
         metrics |= intervals(y, p, share, gates.bootstrap_samples, gates.confidence, seed)
     if "p_true" in frame and frame["p_true"].notna().all():
         metrics |= truth_gap(y, p, frame["p_true"].to_numpy())
-    return Evaluation(p, tiers, metrics, fairness_audit(frame, y, p, tiers))
+    return Evaluation(p, tiers, metrics, fairness_audit(frame, y, p, tiers), categories)
 
 
 def compare_baselines(fit: pd.DataFrame, test: pd.DataFrame, evaluation: Evaluation, share: float, gates: GateConfig,

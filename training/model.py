@@ -1,6 +1,7 @@
 """Fitting the risk model: LightGBM with native categoricals and monotone constraints, cross-fitted over the
 youths of the fit set, Platt scaling fitted on every fit youth's out-of-fold prediction, and the tier cut-offs
-sized to a year's capacity.
+sized to a year's capacity. The risk categories' cut-offs are fixed probabilities (`[risk_categories]`); their
+meaning is measured on the test cohort after the fit (`training.evaluate.measure_risk_categories`).
 
 Cross-fitting: for each fold k a booster learns from the youths of the other folds but one, stops early on
 that one (fold k+1: youths it never learned from), and predicts fold k. Every fit youth thus gets a raw score
@@ -123,4 +124,4 @@ def train_risk_model(data: TrainingData, config: TrainConfig) -> tuple[RiskModel
         "n_trees": booster.num_trees(), "num_leaves": config.lightgbm.num_leaves, "fold_trees": sizes,
         "data_digest": data.definition["data_digest"], "definition": data.definition,
     }
-    return RiskModel(booster, calibration, cutoffs, info, data.group), raw_oof
+    return RiskModel(booster, calibration, cutoffs, info, data.group, config.risk_categories.categories()), raw_oof

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from vsv_model.feature_spec import FEATURES
-from vsv_model.policy import ROUTES, TIER_LABELS_NL, TIERS
+from vsv_model.policy import RISK_CATEGORIES, RISK_CATEGORY_LABELS_NL, ROUTES, TIERS, RiskCategories
 from vsv_model.risk_model import RiskModel
 
 
@@ -49,6 +49,33 @@ def verdict(differences: dict, baseline: str) -> str:
             "reasons per concept.")
 
 
+def category_range(categories: RiskCategories, category: str) -> str:
+    bounds = {"low": f"p < {categories.medium:.2f}", "medium": f"{categories.medium:.2f} <= p < {categories.high:.2f}",
+              "high": f"p >= {categories.high:.2f}"}
+    return bounds[category]
+
+
+def category_table(categories: RiskCategories, outcome_age: int) -> pd.DataFrame:
+    """Per risk category: its probability range, and what it meant on the test cohort (rows, observed rate, mean
+    predicted probability, the Dutch sentence officers read); empty figures when not measured."""
+    rows = []
+    for c in reversed(RISK_CATEGORIES):
+        meaning = categories.measured.get(c)
+        rows.append({"risk category": f"{c} ({RISK_CATEGORY_LABELS_NL[c]})", "probability": category_range(categories, c),
+                     "test rows": "" if meaning is None else str(meaning.rows),
+                     "observed rate": "" if meaning is None or meaning.observed_rate is None else f"{meaning.observed_rate:.3f}",
+                     "mean predicted": "" if meaning is None or meaning.mean_predicted is None else f"{meaning.mean_predicted:.3f}",
+                     "meaning (nl)": categories.meaning_nl(c, outcome_age)})
+    return pd.DataFrame(rows)
+
+
+def categories_section(categories: RiskCategories, outcome_age: int) -> str:
+    measured = f"measured on the {categories.measured_on}" if categories.measured else "not measured for this model"
+    return (f"Risk categories (from the probability alone, fixed cut-offs: medium from p = {categories.medium:.2f}, high "
+            f"from p = {categories.high:.2f}; {measured}). The category is the risk word officers read; the tier is "
+            f"the advised approach, sized by capacity, and is never called the risk:\n\n{_table(category_table(categories, outcome_age))}")
+
+
 def render_model_card(model: RiskModel, metrics: dict, baselines: dict, differences: dict, audit: pd.DataFrame,
                       maturity: pd.DataFrame, calibration: pd.DataFrame, version_note: str) -> str:
     cut = model.cutoffs
@@ -65,14 +92,16 @@ def render_model_card(model: RiskModel, metrics: dict, baselines: dict, differen
                  f"(the model's gap {metrics['truth_auc_gap']:+.4f}), its Brier score {metrics['truth_brier']:.4f} "
                  f"(the model is {metrics['truth_brier_gap_pct']:+.2f}% worse), mean |p - p_true| = {metrics['truth_mean_abs_p_gap']:.4f}.\n")
     high_pct = round(100 * metrics["share_high"])
+    cats = model.categories
     group = model.target_group
     return f"""# Model card: vsv-risk {version_note}
 
 ## Intended use
 Estimates, for a youth of {group.min_age} to {group.max_age} without a startkwalificatie followed by the Doorstroompunt
 Zuid-Holland Zuid, the probability of **not** obtaining a startkwalificatie (havo, vwo, mbo-2+)
-before turning {group.outcome_age} (target group: {group.describe()}), and sorts youths into low / medium / high tiers that advise a route
-(letter, conversation, matchmaker). It supports planning and the officer's judgement.
+before turning {group.outcome_age} (target group: {group.describe()}). It names the risk by fixed probability cut-offs (risk
+category low / medium / high) and, apart from it, advises a route (letter, conversation, matchmaker) by the youth's place
+in a ranking sized to the year's capacity (the tier). It supports planning and the officer's judgement.
 
 ## Out-of-scope use
 - Deciding anything about a youth without an officer: the model advises, the officer decides and records it.
@@ -107,9 +136,11 @@ Calibration, before (the booster's own probability) and after the Platt scaling:
 
 {_table(calibration)}
 
-Outcome rate per tier:
+Outcome rate per tier (the advised approach, sized by capacity):
 
 {_table(tiers)}
+
+{categories_section(model.categories, group.outcome_age)}
 {truth}
 ## Per-group metrics (audit-only attributes)
 High boundary: false-negative rate (fnr_high), the share of positives that do reach `high` (tpr_high) and
@@ -132,17 +163,22 @@ school municipality and age: `fairness.csv`.
 
 ## Samenvatting voor consulenten
 Dit model schat voor jongeren van {group.describe_nl()} zonder startkwalificatie hoe groot de kans is dat zij vóór hun {group.outcome_age}e
-geen startkwalificatie halen. Jongeren met de hoogste kans (ongeveer {high_pct}% van de groep) krijgen het advies
-'{TIER_LABELS_NL["high"]}': een matchmaker. De middengroep krijgt een uitnodiging voor een gesprek, de rest een brief.
+geen startkwalificatie halen. Het risico volgt alleen uit die kans: laag onder {round(100 * cats.medium)}%, midden vanaf
+{round(100 * cats.medium)}%, hoog vanaf {round(100 * cats.high)}%. Het advies hangt ook af van de plaatsen per jaar: de jongeren met de
+hoogste kans (ongeveer {high_pct}% van de groep) krijgen het advies matchmaker, de groep daarna een uitnodiging voor een
+gesprek, de rest een brief. Is het advies lichter of zwaarder dan het risico, dan staat er een zin bij die zegt waarom.
 Bij elke jongere ziet u welke gegevens de kans verhogen of verlagen. Het model geeft advies; u beslist, en u legt
 vast wat u besluit en waarom. Geslacht en herkomst worden niet gebruikt om de kans te berekenen; wel controleren
 we of het model voor alle groepen even goed werkt.
 """
 
 
-def promotion_section(version: str, previous: str | None, gates: list, comparison: dict, figures: dict) -> str:
+def promotion_section(version: str, previous: str | None, gates: list, comparison: dict, figures: dict,
+                      categories: RiskCategories | None = None, outcome_age: int = 23) -> str:
     """What `vsv promote` measured, appended to the model card when the version becomes champion."""
     lines = [f"\n## Promotion of version {version} (champion before: {previous or 'none'})\n"]
+    if categories is not None:
+        lines.append(categories_section(categories, outcome_age) + "\n")
     if comparison:
         lines.append(f"Compared with the champion on {comparison['n']:,} youths of this model's test cohort that the champion never "
                      f"fitted on ({comparison['excluded_seen_by_champion']:,} left out):\n")

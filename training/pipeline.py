@@ -74,6 +74,7 @@ def write_artifacts(directory: Path, result: TrainingResult, evaluation: Evaluat
     (directory / "metrics.json").write_text(json.dumps({"lightgbm": evaluation.metrics, "baselines": result.baselines,
                                                        "lightgbm_minus_baseline": result.differences}, indent=2))
     (directory / "definition.json").write_text(json.dumps(data.definition, indent=2))
+    (directory / "risk_categories.json").write_text(json.dumps(model.categories.to_dict(), indent=2))  # aggregates only
     (directory / "features.json").write_text(json.dumps(
         [{"name": f.name, "label_nl": f.label_nl, "changeable": f.changeable, "monotone": f.monotone,
           "justification": f.justification} for f in FEATURES], indent=2, ensure_ascii=False))
@@ -135,6 +136,7 @@ def run_training(data_dir: Path, as_of_dates: list[dt.date] | None, config: Trai
     fit, test = data.part("fit"), data.part("test")
     say(f"evaluating on the {len(test):,} held-out youths of {data.test_date} (intervals by bootstrap, fairness audit)")
     evaluation = evaluate_model(model, test, config.gates, seed=config.seed)
+    model.categories = evaluation.categories  # each risk category's meaning, measured on the test cohort, saved with the model
     share = high_share_of(model, evaluation.probability)
     say("fitting the simple baselines to compare with")
     baselines, differences = compare_baselines(fit, test, evaluation, share, config.gates, config.seed)

@@ -38,6 +38,7 @@ from training.dataset import OUTCOME
 from training.evaluation_report import evaluate_model, high_share_of
 from training.fairness import calibration_failures, fairness_failures, groups_too_small
 from training.model_card import promotion_section
+from vsv_model.policy import RiskCategories
 from vsv_model.risk_model import ModelLoadError, RiskModel, encode_frame
 from vsv_model.settings import Settings
 
@@ -66,6 +67,8 @@ class PromotionResult:
     forced: bool
     comparison: dict = field(default_factory=dict)
     stability: dict = field(default_factory=dict)
+    categories: RiskCategories | None = None  # the challenger's risk categories, measured on its rebuilt test cohort
+    outcome_age: int = 23
 
 
 def comparison_gates(comparison: dict, gates: GateConfig) -> list[Gate]:
@@ -166,7 +169,8 @@ def promote(settings: Settings, gates: GateConfig, version: str | None = None, f
     failed = [g for g in results if not g.passed]
     if failed and not force:
         raise PromotionError("promotion refused, gate(s) failed: " + "; ".join(f"{g.name}: {g.detail}" for g in failed), results)
-    result = PromotionResult(version, champion_version, results, force and bool(failed), comparison, figures)
+    result = PromotionResult(version, champion_version, results, force and bool(failed), comparison, figures,
+                             evaluation.categories, challenger.target_group.outcome_age)
     record_promotion(settings, result, reason if force else None)
     return result
 
@@ -201,7 +205,8 @@ def record_promotion(settings: Settings, result: PromotionResult, forced_reason:
         client.log_metric(run_id, f"promotion.{name}", value)
     with tempfile.TemporaryDirectory() as scratch:
         card = Path(client.download_artifacts(run_id, "model_card.md", scratch))
-        section = promotion_section(version, result.previous_champion, results, comparison, figures)
+        section = promotion_section(version, result.previous_champion, results, comparison, figures, result.categories,
+                                    result.outcome_age)
         client.log_text(run_id, card.read_text(encoding="utf-8") + section, "model_card.md")
     client.set_registered_model_alias(settings.model_name, registry.CHAMPION, version)
 

@@ -123,8 +123,18 @@ def promote(
         echo_gate(gate, gates.min_group_size)
     if result.stability:
         echo_transitions(result.stability)
+    if result.categories is not None:
+        echo_categories(result.categories)
     forced = " (forced)" if result.forced else ""
     typer.echo(f"Version {result.version} is now champion{forced} (was: {result.previous_champion or 'none'})")
+
+
+def echo_categories(categories) -> None:
+    """The challenger's risk categories and what each meant on its test cohort (youths, observed rate)."""
+    shown = ", ".join(f"{c} {m.rows:,} youths, observed {m.observed_rate:.3f}" if m.observed_rate is not None else
+                      f"{c} 0 youths" for c, m in categories.measured.items())
+    typer.echo(f"  risk categories (medium from p = {categories.medium:.2f}, high from {categories.high:.2f}) on the "
+               f"{categories.measured_on}: {shown}")
 
 
 def echo_transitions(figures: dict) -> None:

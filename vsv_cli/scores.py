@@ -53,7 +53,7 @@ def score(
     engine: EngineOption = IN_PROCESS,
     master: MasterOption = "local[2]",
 ) -> None:
-    """Score the model's whole target group in-process: probability, tier, route (and reasons)."""
+    """Score the model's whole target group in-process: probability, risk category, advised route (and reasons)."""
     from serving.batch import describe_counts, score_dataset
     from vsv_model.settings import Settings
     from vsv_model.table_io import write_frame
@@ -119,7 +119,7 @@ def score_on_spark(data: Path, as_of, out: Path, served, explain: bool, master: 
     from serving.batch import BatchResult, describe_counts
     from spark_jobs.jobs import run_scores
     from vsv_model.contract import ContractError
-    from vsv_model.policy import TIERS
+    from vsv_model.policy import RISK_CATEGORIES, TIERS
     from vsv_model.settings import Settings
 
     spark_output(out)
@@ -134,6 +134,7 @@ def score_on_spark(data: Path, as_of, out: Path, served, explain: bool, master: 
                f"{seconds['features']:.1f} s, scoring{' and explaining' if explain else ''} and writing "
                f"{seconds['scoring']:.1f} s)")
     counts = {t: run.tier_counts.get(t, 0) for t in TIERS}
-    for line in describe_counts(BatchResult(None, counts, served.model.cutoffs.places(), 0.0, 0.0)):
+    categories = {c: run.category_counts.get(c, 0) for c in RISK_CATEGORIES}
+    for line in describe_counts(BatchResult(None, counts, served.model.cutoffs.places(), 0.0, 0.0, categories)):
         typer.echo(line)
     typer.echo(f"Wrote {out} (a Parquet dataset)")

@@ -1,4 +1,5 @@
-"""The risk model at run time: a LightGBM booster, a calibration of its log-odds, and tier cut-offs.
+"""The risk model at run time: a LightGBM booster, a calibration of its log-odds, tier cut-offs (the advised
+approach, sized by capacity) and the risk categories (from the probability alone, with their measured meaning).
 
 One object serves training (evaluation), the MLflow pyfunc wrapper, batch scoring
 and the service. Inputs are the features of `vsv_model.feature_spec` in that order;
@@ -24,7 +25,7 @@ import pandas as pd
 from vsv_model.columns import positions_in
 from vsv_model.contract import UNKNOWN
 from vsv_model.feature_spec import FEATURE_NAMES, FEATURES
-from vsv_model.policy import TIERS
+from vsv_model.policy import TIERS, RiskCategories
 from vsv_model.split_bins import split_thresholds
 from vsv_model.target_group import CURRENT_LAW, TargetGroup
 
@@ -45,7 +46,9 @@ class Calibration:
 
 @dataclass(frozen=True)
 class TierCutoffs:
-    """Probability cut-offs: high when p >= high, medium when p >= medium, else low."""
+    """The advised approach's cut-offs (tier: low = letter, medium = conversation, high = matchmaker): high when
+    p >= high, medium when p >= medium, else low. In capacity mode they are a place in the ranking, not a risk
+    word: the risk category is `RiskCategories`'."""
 
     medium: float
     high: float
@@ -130,6 +133,7 @@ class RiskModel:
     cutoffs: TierCutoffs
     info: dict = field(default_factory=dict)  # provenance: training date, rows, reference dates, metrics
     target_group: TargetGroup = CURRENT_LAW  # who the model was trained for: every user of the model takes it from here
+    categories: RiskCategories = field(default_factory=RiskCategories)  # risk words from the probability, with meaning
 
     # One thread by default: a request in a server must not fight the other requests for the cores;
     # batch scoring asks for more.
@@ -154,7 +158,12 @@ class RiskModel:
         return split_thresholds(self.booster)
 
     def tiers(self, probability: np.ndarray) -> np.ndarray:
+        """The advised approach (capacity ranking) per probability; never a risk word."""
         return self.cutoffs.assign(probability)
+
+    def risk_categories(self, probability: np.ndarray) -> np.ndarray:
+        """The risk category (low, medium, high) per probability, by the model's fixed probability cut-offs."""
+        return self.categories.assign(probability)
 
     def predict_frame(self, frame: pd.DataFrame) -> np.ndarray:
         return self.probability(encode_frame(frame))
@@ -176,7 +185,7 @@ class RiskModel:
                 "booster_sha256": file_sha256(directory / BOOSTER_FILE),
                 "categories": {f.name: list(f.categories) for f in FEATURES if f.is_categorical},
                 "calibration": asdict(self.calibration), "tiers": asdict(self.cutoffs), "info": self.info,
-                "target_group": self.target_group.to_dict()}
+                "target_group": self.target_group.to_dict(), "risk_categories": self.categories.to_dict()}
         (directory / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         return directory
 
@@ -197,7 +206,7 @@ class RiskModel:
         if booster.num_feature() != len(FEATURE_NAMES):
             raise ModelLoadError(f"the booster in {directory} expects {booster.num_feature()} features, not {len(FEATURE_NAMES)}")
         return cls(booster, Calibration(**meta["calibration"]), TierCutoffs(**meta["tiers"]), meta.get("info", {}),
-                   TargetGroup.from_dict(meta.get("target_group")))
+                   TargetGroup.from_dict(meta.get("target_group")), RiskCategories.from_dict(meta.get("risk_categories")))
 
 
 def file_sha256(path: Path) -> str:

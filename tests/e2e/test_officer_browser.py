@@ -124,7 +124,7 @@ def test_the_list_and_the_youth_page_show_the_same_number_for_20_youths(site, br
     frame = scored_current["frame"].set_index("youth_id")
     for number, (youth_id, percent, tier) in enumerate(listed):
         page.goto(f"{site['url']}/ui/jongere/{youth_id}")
-        assert page.locator("#kans").inner_text().startswith(f"Kans {percent}:"), youth_id
+        assert page.locator("#kans").inner_text().startswith(f"Kans {percent} — risico "), youth_id
         assert page.locator("#risico").inner_text() == tier
         assert page.locator("#ander-model").count() == 0
         shown = page.locator(".reasons .sentence").all_inner_texts() + page.locator("#achtergrond li").all_inner_texts()

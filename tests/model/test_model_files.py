@@ -44,3 +44,26 @@ def test_a_model_for_other_features_is_refused(saved, tmp_path):
     (other / "risk_model.json").write_text(json.dumps(meta | {"features": meta["features"][:-1]}))
     with pytest.raises(ModelLoadError, match="was built for another feature list or format"):
         RiskModel.load(other)
+
+
+def test_the_risk_categories_and_their_measured_meaning_round_trip(saved, champion_store):
+    """Training measured each category on the test cohort; the saved files carry it back exactly."""
+    trained = champion_store["model"].categories
+    loaded = RiskModel.load(saved).categories
+    assert loaded == trained
+    assert (loaded.medium, loaded.high) == (0.30, 0.70)
+    assert loaded.measured_on.startswith("test cohort ")
+    assert sum(m.rows for m in loaded.measured.values()) == champion_store["model"].info["test_rows"]
+
+
+def test_a_model_saved_before_risk_categories_still_loads_with_the_policys_cut_offs(saved):
+    import json
+
+    from vsv_model.policy import RiskCategories
+
+    meta = json.loads((saved / "risk_model.json").read_text())
+    del meta["risk_categories"]
+    (saved / "risk_model.json").write_text(json.dumps(meta))
+    old = RiskModel.load(saved)
+    assert old.categories == RiskCategories() and old.categories.measured == {}
+    assert old.categories.meaning_nl("high", 23) == "Hoe vaak jongeren in deze groep geen diploma haalden, is voor dit model niet gemeten."

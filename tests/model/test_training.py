@@ -79,6 +79,14 @@ def test_a_run_logs_aggregates_plots_and_the_card(trained, tmp_path):
                     "## Caveats", "## Samenvatting voor consulenten", "## Promotion of version 1"):
         assert heading in card
     assert "Label maturity rule" in card and "spline logistic baseline" in card
+    categories = result.model.categories  # measured on the test cohort, logged as aggregates, shown in the card
+    assert "Risk categories (from the probability alone, fixed cut-offs: medium from p = 0.30, high from p = 0.70; " \
+           "measured on the test cohort 2021-10-01)" in card
+    assert categories.meaning_nl("high", 23) in card and "Het risico volgt alleen uit die kans: laag onder 30%" in card
+    logged = json.loads(Path(client.download_artifacts(result.run_id, "risk_categories.json", str(tmp_path))).read_text())
+    assert logged == json.loads(json.dumps(categories.to_dict()))
+    run_metrics = client.get_run(result.run_id).data.metrics
+    assert run_metrics["risk_category_rows_high"] == categories.measured["high"].rows
     run = client.get_run(result.run_id)
     assert run.data.metrics["roc_auc"] == pytest.approx(result.metrics["roc_auc"])
     assert run.data.params["features"] == ",".join(FEATURE_NAMES) and run.data.params["test_date"] == "2021-10-01"

@@ -22,13 +22,54 @@ def client(asgi_client):
     return asgi_client
 
 
-def test_list_is_sorted_by_risk_and_counts_tiers_against_capacity(client, scored):
+def test_list_is_sorted_by_risk_and_counts_categories_apart_from_routes_against_capacity(client, scored):
     page = client.get("/ui/").text
     ids = re.findall(r'<th scope="row"><a href="[^"]+">([^<]+)</a>', page)
     assert ids == list(scored.sort_values("probability", ascending=False, kind="stable")["youth_id"][:50])
+    by_risk = page.split('id="aantallen-risico"')[1].split("</ul>")[0]
+    for code, word in (("high", "hoog"), ("medium", "midden"), ("low", "laag")):
+        count = int((scored["risk_category"] == code).sum())
+        assert re.search(rf'tier-{code}">{word}</span>\s*<strong>{count}</strong> jongeren</li>', by_risk), code
+    by_route = page.split('id="aantallen-advies"')[1].split("</ul>")[0]
     high = int((scored["tier"] == "high").sum())
     places = fast_config().tiers.high_capacity  # the capacity the test champion was trained with
-    assert re.search(rf'tier-high">hoog</span>\s*<strong>{high}</strong> jongeren\s*<span class="capacity">\(capaciteit: {places}\b', page)
+    assert re.search(rf'Matchmaker: intensieve begeleiding met huisbezoeken</span>\s*<strong>{high}</strong> jongeren\s*'
+                     rf'<span class="capacity">\(capaciteit: {places}\b', by_route)
+    assert "badge" not in by_route  # the routes are never shown as a risk word
+
+
+def test_the_lists_risk_column_shows_the_category_from_the_probability_not_the_tier(client, scored):
+    ordered = scored.sort_values("probability", ascending=False, kind="stable").reset_index(drop=True)
+    first_differing = int((ordered["risk_category"] != ordered["tier"]).to_numpy().argmax())
+    page = client.get("/ui/", params={"pagina": first_differing // 50 + 1}).text  # the page holding such a youth
+    rows = re.findall(r'<th scope="row"><a href="[^"]+">([^<]+)</a></th>\s*<td><span class="badge tier-(\w+)">(\w+)</span>',
+                      page)
+    listed = scored.set_index("youth_id")
+    assert len(rows) == 50
+    assert [(code, word) for _, code, word in rows] == [
+        (listed.loc[y, "risk_category"], {"low": "laag", "medium": "midden", "high": "hoog"}[listed.loc[y, "risk_category"]])
+        for y, _, _ in rows]
+    assert any(listed.loc[y, "tier"] != code for y, code, _ in rows)  # shown: the category, where the tier differs
+
+
+def test_a_high_risk_youth_advised_a_conversation_reads_both_apart(client, scored):
+    row = scored[(scored["risk_category"] == "high") & (scored["tier"] == "medium")].iloc[0]
+    page = client.get(f"/ui/jongere/{row['youth_id']}").text
+    summary = page.split('<section class="summary"')[1].split("</section>")[0]
+    percent = f"{round(100 * float(row['probability']))}%"
+    assert re.search(rf'Kans {percent} — risico <span class="badge big tier-high" id="risico">hoog</span>', summary)
+    assert html.escape(row["risk_category_meaning_nl"], quote=False) in summary
+    assert 'Advies: <strong id="advies">Uitnodiging voor een gesprek met een consulent</strong>' in summary
+    assert ('id="advies-toelichting">Het risico is hoog, maar de matchmakers hebben geen plaats meer: daarom is het advies '
+            'een gesprek.</p>') in summary
+    assert "Risico:" not in page and ">midden<" not in summary  # the tier is never shown as the risk
+
+
+def test_a_youth_whose_advice_matches_the_risk_has_no_approach_note(client, scored):
+    row = scored[scored["risk_category"] == scored["tier"]].iloc[0]
+    page = client.get(f"/ui/jongere/{row['youth_id']}").text
+    assert 'id="advies-toelichting"' not in page
+    assert f'id="risico">{row["risk_category_nl"]}</span>' in page
 
 
 def test_filters_combine(client, scored):

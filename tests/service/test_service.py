@@ -17,7 +17,7 @@ import pytest
 
 from tests.builders import enrolment, feature_values, history, request_youth
 from vsv_model.feature_spec import FEATURE_NAMES, FEATURES
-from vsv_model.policy import TIER_LABELS_NL
+from vsv_model.policy import RISK_CATEGORY_LABELS_NL, ROUTES
 from vsv_model.settings import Settings
 
 AS_OF = "2019-10-01"
@@ -267,8 +267,9 @@ def test_vsv_score_writes_every_in_scope_youth_and_counts_tiers_against_capacity
     frame = pd.read_parquet(out)
     reasons = [f"reason_{r}_{part}" for r in range(1, 6) for part in ("concept", "sentence_nl", "contribution", "direction")]
     concepts = [f"contribution_{c}" for c in ("schoolsituatie", "verzuim", "schoolloopbaan", "diploma", "leeftijd", "schoollocatie")]
-    assert list(frame.columns) == ["youth_id", "as_of", "probability", "tier", "tier_nl", "route", "route_nl", "rank",
-                                   "within_capacity", "model_version", "model_run_id", "model_fingerprint", *reasons, *concepts,
+    assert list(frame.columns) == ["youth_id", "as_of", "probability", "risk_category", "risk_category_nl",
+                                   "risk_category_meaning_nl", "tier", "tier_nl", "route", "route_nl", "rank",
+                                   "within_capacity", "approach_note_nl", "model_version", "model_run_id", "model_fingerprint", *reasons, *concepts,
                                    "data_quality", "base_value", "log_odds", *FEATURE_NAMES]
     assert sorted(frame["rank"]) == list(range(1, len(frame) + 1))
     assert (frame.sort_values("rank")["probability"].diff().dropna() <= 0).all()
@@ -278,11 +279,15 @@ def test_vsv_score_writes_every_in_scope_youth_and_counts_tiers_against_capacity
     assert len(frame) == len(expected) > 1000
     np.testing.assert_allclose(frame["probability"], expected["probability"], rtol=0, atol=1e-12)
     details = champion_store["model"].cutoffs.details
+    routes, risks = result.stdout.split("Advised route (sized by capacity):")[1], result.stdout.split("Advised route")[0]
     for tier in ("high", "medium"):
         count, capacity = int((frame["tier"] == tier).sum()), details[f"{tier}_capacity"]
         verdict = "within" if count <= capacity else "OVER"
-        assert re.search(rf"{TIER_LABELS_NL[tier]}\s+{count:,} youths \(capacity {capacity:,}: {verdict}\)", result.stdout), result.stdout
-    assert re.search(rf"{TIER_LABELS_NL['low']}\s+{int((frame['tier'] == 'low').sum()):,} youths\n", result.stdout)
+        assert re.search(rf"{ROUTES[tier].code}\s+{count:,} youths \(capacity {capacity:,}: {verdict}\)", routes), result.stdout
+    assert re.search(rf"waarschuwingsbrief\s+{int((frame['tier'] == 'low').sum()):,} youths\n", routes)
+    for category in ("high", "medium", "low"):  # counted by the probability alone, under a heading of their own
+        count = int((frame["risk_category"] == category).sum())
+        assert re.search(rf"\n  {RISK_CATEGORY_LABELS_NL[category]}\s+{count:,} youths\n", risks), result.stdout
     assert re.search(r"\(reading [\d.]+ s, features [\d.]+ s, scoring and explaining [\d.]+ s, writing [\d.]+ s\)", result.stdout)
 
 

@@ -34,7 +34,25 @@ def test_ties_are_ranked_in_the_order_of_the_list_and_threshold_models_mark_ever
 def test_the_counts_say_by_how_many_a_tier_is_over_its_places():
     result = BatchResult(mark_capacity(scored(), {"high": 2, "medium": 5}), {"low": 1, "medium": 3, "high": 3},
                          {"high": 2, "medium": 5}, 0.0, 0.0)
-    lines = describe_counts(result)
-    assert lines[0] == "  hoog           3 youths (capacity 2: OVER by 1; the 2 highest are marked within_capacity)"
-    assert lines[1] == "  midden         3 youths (capacity 5: within)"
-    assert lines[2] == "  laag           1 youths"
+    assert describe_counts(result) == [
+        "  matchmaker                 3 youths (capacity 2: OVER by 1; the 2 highest are marked within_capacity)",
+        "  gesprek                    3 youths (capacity 5: within)",
+        "  waarschuwingsbrief         1 youths",
+    ]
+
+
+def test_the_counts_show_risk_categories_apart_from_the_routes_against_capacity():
+    """Seven youths: by probability 0.91, 0.85 and 0.70 are hoog, 0.40, 0.45 and 0.30 midden, 0.10 laag; the
+    routes follow the tiers (capacity), so the two counts are printed apart and never under one heading."""
+    result = BatchResult(mark_capacity(scored(), {"high": 2, "medium": 5}), {"low": 1, "medium": 3, "high": 3},
+                         {"high": 2, "medium": 5}, 0.0, 0.0, {"low": 1, "medium": 3, "high": 3})
+    assert describe_counts(result) == [
+        "Risk category (from the probability):",
+        "  hoog                       3 youths",
+        "  midden                     3 youths",
+        "  laag                       1 youths",
+        "Advised route (sized by capacity):",
+        "  matchmaker                 3 youths (capacity 2: OVER by 1; the 2 highest are marked within_capacity)",
+        "  gesprek                    3 youths (capacity 5: within)",
+        "  waarschuwingsbrief         1 youths",
+    ]
