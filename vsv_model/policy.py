@@ -83,8 +83,11 @@ class RiskCategories:
             raise ValueError(f"risk category cut-offs must satisfy 0 < medium <= high < 1, got {self.medium}, {self.high}")
 
     def assign(self, probability: np.ndarray) -> np.ndarray:
-        p = np.asarray(probability)
-        return np.array(RISK_CATEGORIES, dtype=object)[(p >= self.medium).astype(int) + (p >= self.high).astype(int)]
+        """By the whole percent shown beside the word (rounded as `wording.shown_percent` rounds), so 0.2996, shown
+        as '30%', is midden with a cut-off of 0.30, never laag."""
+        percent = np.round(100 * np.asarray(probability, dtype=float))
+        medium, high = round(100 * self.medium), round(100 * self.high)
+        return np.array(RISK_CATEGORIES, dtype=object)[(percent >= medium).astype(int) + (percent >= high).astype(int)]
 
     def meaning_nl(self, category: str, outcome_age: int) -> str:
         """The category's measured meaning in one plain Dutch sentence (or that it was not measured)."""

@@ -14,8 +14,18 @@ from vsv_model.risk_model import TierCutoffs
 def test_categories_follow_the_probability_at_the_cut_off_edges():
     categories = RiskCategories()
     assert (categories.medium, categories.high) == (0.30, 0.70)
-    p = np.array([0.0, 0.2999, 0.30, 0.6999, 0.70, 0.78, 1.0])
-    assert categories.assign(p).tolist() == ["low", "low", "medium", "medium", "high", "high", "high"]
+    p = np.array([0.0, 0.2949, 0.2951, 0.30, 0.6949, 0.6951, 0.70, 0.78, 1.0])
+    assert categories.assign(p).tolist() == ["low", "low", "medium", "medium", "medium", "high", "high", "high", "high"]
+
+
+def test_the_word_never_contradicts_the_percent_shown_beside_it():
+    """Every probability to 1e-4: the category follows the whole percent the page shows (0.2951 reads '30%': midden)."""
+    from vsv_model.wording import shown_percent
+
+    p = np.arange(0, 10_001) / 10_000
+    shown = np.array([shown_percent(v) for v in p])
+    expected = np.where(shown >= 70, "high", np.where(shown >= 30, "medium", "low"))
+    assert (RiskCategories().assign(p) == expected).all()
 
 
 def test_a_youth_at_078_is_high_whatever_the_capacity_ranking_says():
@@ -81,7 +91,7 @@ def test_an_empty_category_has_no_rate_and_says_it_was_not_measured():
 def test_the_meaning_in_plain_numbers_with_the_models_outcome_age():
     measured = RiskCategories(measured={"high": CategoryMeaning(1234, 0.81, 0.79)})
     assert measured.meaning_nl("high", 23) == (
-        "In deze groep haalden bij de test van het model 8 van de 10 jongeren vóór hun 23e geen diploma van mbo-niveau 2 "
+        "In deze groep haalden bij de test van het model ongeveer 81 op de 100 jongeren vóór hun 23e geen diploma van mbo-niveau 2 "
         "of hoger, havo of vwo (gemeten bij 1.234 jongeren).")
     assert "vóór hun 27e" in measured.meaning_nl("high", 27)
     assert RiskCategories().meaning_nl("high", 23) == ("Hoe vaak jongeren in deze groep geen diploma haalden, is voor "
