@@ -30,7 +30,14 @@ from serving.schemas import YouthInput
 from serving.scores import ListFilter, ScoresSource
 from vsv_model.concepts import CONCEPTS
 from vsv_model.feature_spec import FEATURES, SCHOOL_MUNICIPALITY_CATEGORIES
-from vsv_model.policy import DECISION_ROUTE_LABELS_NL, DECISION_ROUTES, RISK_CATEGORY_LABELS_NL, TIER_LABELS_NL, TIERS, route_for
+from vsv_model.policy import (
+    DECISION_ROUTE_LABELS_NL,
+    DECISION_ROUTES,
+    RISK_CATEGORY_LABELS_NL,
+    TIER_LABELS_NL,
+    TIERS,
+    route_for,
+)
 from vsv_model.target_group import TargetGroup
 from vsv_model.wording import shown_percent
 

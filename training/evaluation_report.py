@@ -22,6 +22,7 @@ from training.evaluate import (
 )
 from training.fairness import fairness_audit
 from vsv_model.policy import RiskCategories
+from vsv_model.progress import say
 from vsv_model.risk_model import RiskModel, encode_frame, sigmoid
 
 CALIBRATION_GROUPS = ("gender", "origin")
@@ -63,6 +64,7 @@ def compare_baselines(fit: pd.DataFrame, test: pd.DataFrame, evaluation: Evaluat
     y = test[OUTCOME].to_numpy()
     metrics, differences = {}, {}
     for name, p in baseline_scores(fit, test).items():
+        say(f"baseline {name}: {gates.bootstrap_samples} bootstrap samples of the test cohort, paired with the model")
         metrics[name] = classification_metrics(y, p, share) | intervals(y, p, share, gates.bootstrap_samples, gates.confidence, seed)
         differences[name] = paired_difference(y, evaluation.probability, p, share, gates.bootstrap_samples, gates.confidence, seed)
     return metrics, differences
