@@ -78,7 +78,8 @@ class ScoresSource:
     def rescore(self, served) -> int:
         """Score the listed youths again with `served` (same youths, reference dates and features) and replace the
         file atomically; returns how many youths were scored."""
-        from serving.batch import mark_capacity, score_features
+        from features.group_exit import GROUP_EXIT_COLUMNS
+        from serving.batch import mark_capacity, score_features, with_group_exit
         from vsv_model.feature_spec import FEATURE_NAMES
         from vsv_model.table_io import write_frame
 
@@ -87,6 +88,8 @@ class ScoresSource:
             return 0
         scored = score_features(served, frame[["youth_id", "as_of"]], frame[list(FEATURE_NAMES)], explain=True)
         scored = mark_capacity(scored, served.model.cutoffs.places())
+        carried = [c for c in GROUP_EXIT_COLUMNS if c in frame]
+        scored = with_group_exit(scored, frame[carried] if carried else None)
         temporary = self.path.with_name(f".{self.path.stem}.rescoring{self.path.suffix}")
         write_frame(scored, temporary)
         temporary.replace(self.path)
