@@ -40,8 +40,8 @@ class ListQuery:
 
 
 def choices_nl(words) -> str:
-    words = list(words)
-    return ", ".join(words[:-1]) + f" of {words[-1]}"
+    *first, last = list(words)
+    return f"{', '.join(first)} of {last}" if first else last
 
 
 def read_choice(name: str, value: str, words: dict, shown, problems: list[str]):
