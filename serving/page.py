@@ -388,3 +388,10 @@ async def http_problem(request: Request, error: HTTPException) -> HTMLResponse:
     """Unknown paths under /ui and other refusals of the framework, as a Dutch page."""
     title, message = HTTP_NL.get(error.status_code, ("Er ging iets mis", "Deze pagina kan nu niet worden getoond."))
     return render(request, "message.html", status=error.status_code, title=title, message=message)
+
+
+@page_app.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+def unknown_page(request: Request, rest: str):
+    """Any other path under /ui: BentoML hands the page only paths one of its routes matches, so this last route
+    takes the rest and answers in Dutch (the path is not repeated)."""
+    return render(request, "message.html", status=404, title=HTTP_NL[404][0], message=HTTP_NL[404][1])
