@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from vsv_model.contract import NONE, OUTSIDE_REGION, UNKNOWN
 from vsv_model.feature_spec import FEATURES, FEATURES_BY_NAME
-from vsv_model.wording import EDUCATION_NL, PATH_NL, counted, recent_weeks
+from vsv_model.wording import EDUCATION_NL, PATH_NL, WEEKS_PER_YEAR, counted, in_years, recent_weeks
 
 NO_EFFECT = 0.01  # log-odds: below this a feature moves the chance by well under a percent point
 STRONG, MODERATE = 0.5, 0.2  # shares of the largest effect of the youth
@@ -72,8 +72,12 @@ def value_nl(name: str, value) -> str:
 
 
 def last_report_nl(weeks) -> str:
-    """The list's column: 'deze week', '3 weken geleden' or 'nooit gemeld'."""
-    return MISSING_WORDS["weeks_since_last_report"] if weeks is None or weeks != weeks else recent_weeks(int(weeks))
+    """The list's column: 'deze week', '3 weken geleden', 'ruim 11 jaar geleden' (from two years on, as the reasons
+    say long periods) or 'nooit gemeld'."""
+    if weeks is None or weeks != weeks:
+        return MISSING_WORDS["weeks_since_last_report"]
+    weeks = int(weeks)
+    return recent_weeks(weeks) if weeks < 2 * WEEKS_PER_YEAR else f"{in_years(weeks, WEEKS_PER_YEAR)} geleden"
 
 
 @dataclass(frozen=True)

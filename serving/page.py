@@ -34,7 +34,7 @@ from serving.feature_words import municipality as municipality_nl
 from serving.freshness import days_ago_nl, dutch_date, left_group_nl, left_group_sentences
 from serving.list_query import SORT_OPTIONS_NL, page_numbers, read_list_query
 from serving.schemas import YouthInput
-from serving.scores import ListFilter, ScoresSource
+from serving.scores import ScoresSource
 from vsv_model.concepts import CONCEPTS
 from vsv_model.feature_spec import FEATURES, SCHOOL_MUNICIPALITY_CATEGORIES
 from vsv_model.policy import DECISION_ROUTE_LABELS_NL, DECISION_ROUTES, TIER_LABELS_NL, TIERS

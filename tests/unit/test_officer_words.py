@@ -35,8 +35,9 @@ def test_every_feature_has_words():
 
 
 def test_the_list_says_when_the_last_report_was():
-    assert [last_report_nl(w) for w in (None, float("nan"), 0.0, 1.0, 6.0)] == [
-        "nooit gemeld", "nooit gemeld", "deze week", "1 week geleden", "6 weken geleden"]
+    assert [last_report_nl(w) for w in (None, float("nan"), 0.0, 1.0, 6.0, 103.0, 104.0, 593.0)] == [
+        "nooit gemeld", "nooit gemeld", "deze week", "1 week geleden", "6 weken geleden", "103 weken geleden", "2 jaar geleden",
+        "ruim 11 jaar geleden"]
 
 
 def test_effects_are_a_direction_and_a_size_never_a_number():
