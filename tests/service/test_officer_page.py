@@ -264,6 +264,8 @@ def test_unknown_pages_under_ui_are_dutch(client):
         assert response.status_code == 404 and "Pagina niet gevonden" in response.text and '"detail"' not in response.text
     wrong_method = client.get("/ui/besluit")  # a form's target is no page to open
     assert wrong_method.status_code == 404 and "Pagina niet gevonden" in wrong_method.text
+    refused = client.get("/ui/monitor")  # analysts only
+    assert refused.status_code == 403 and "U hebt geen toegang tot deze pagina." in refused.text and "{" not in refused.text
     missing = client.post("/ui/besluit", data={})
     assert missing.status_code == 400 and "de gegevens van de jongere ontbreekt" in missing.text
 
