@@ -11,6 +11,7 @@ import pandas as pd
 
 from features import absence, diplomas, enrolment
 from features.events import Events, events_from_dataset, per_youth
+from features.group_exit import group_exit_frame
 from features.labels import no_startkwalificatie_by
 from features.scope import SCOPE_REASONS, scope_reasons
 from vsv_model.dates import completed_years, day_of
@@ -31,6 +32,7 @@ class FeatureTable:
     label: pd.Series | None
     quality: DataQuality
     group: TargetGroup = CURRENT_LAW
+    group_exit: pd.DataFrame | None = None  # when each youth leaves the group after as_of (features/group_exit.py)
 
     def to_frame(self, with_label: bool = False) -> pd.DataFrame:
         """The output layout: youth_id, as_of, the features in contract order, then the label."""
@@ -106,6 +108,7 @@ def build_feature_table(
         label=label,
         quality=quality,
         group=group,
+        group_exit=group_exit_frame(events, rows, as_of_day, group),
     )
 
 
@@ -137,4 +140,5 @@ def concat_tables(tables: list[FeatureTable]) -> FeatureTable:
         label=label,
         quality=tables[-1].quality,
         group=tables[-1].group,
+        group_exit=None if any(t.group_exit is None for t in tables) else pd.concat([t.group_exit for t in tables], ignore_index=True),
     )

@@ -72,7 +72,7 @@ def score_dataset(served: ServedModel, data: DataSet, as_of: dt.date, explain: b
     start = time.perf_counter()
     frame = score_features(served, table.keys, table.features, explain)
     capacity = model.cutoffs.places()
-    frame = mark_capacity(frame, capacity)
+    frame = with_group_exit(mark_capacity(frame, capacity), table.group_exit)
     counts = {t: int((frame["tier"] == t).sum()) for t in TIERS}
     categories = {c: int((frame["risk_category"] == c).sum()) for c in RISK_CATEGORIES}
     return BatchResult(frame, counts, capacity, feature_seconds, time.perf_counter() - start, categories)
@@ -94,6 +94,14 @@ def mark_capacity(frame: pd.DataFrame, capacity: dict[str, int | None]) -> pd.Da
     marked.insert(after, "rank", rank.to_numpy())
     marked.insert(after + 1, "within_capacity", within)
     return marked
+
+
+def with_group_exit(frame: pd.DataFrame, group_exit: pd.DataFrame | None) -> pd.DataFrame:
+    """The day each youth leaves the target group after the reference date, and why (`features.group_exit`), as
+    the last columns, row for row; unchanged when unknown (a scores file from before these columns)."""
+    if group_exit is None:
+        return frame
+    return pd.concat([frame, group_exit.reset_index(drop=True)], axis=1)
 
 
 def score_features(served: ServedModel, keys: pd.DataFrame, features: pd.DataFrame, explain: bool) -> pd.DataFrame:

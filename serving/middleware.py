@@ -125,6 +125,19 @@ async def refuse_too_large(send, limit: int) -> None:
     await send_json(send, 413, {"error": f"request body larger than {limit} bytes"})
 
 
+PAGE_REFUSAL_NL = """<!doctype html>
+<html lang="nl"><head><meta charset="utf-8"><title>{title} · Doorstroompunt Zuid-Holland Zuid</title></head>
+<body><main><h1>{title}</h1><p>{message}</p><p><a href="/ui/">Terug naar de lijst</a></p></main></body></html>"""
+
+
+async def send_page(send, status: int, title: str, message: str) -> None:
+    """A refusal on the officers' page, as a small Dutch page (the page's templates are not reachable here)."""
+    payload = PAGE_REFUSAL_NL.format(title=title, message=message).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(payload)).encode())]})
+    await send({"type": "http.response.body", "body": payload})
+
+
 def replay(body: bytes, receive):
     """A receive channel that gives the already-read body once, then whatever the client sends next."""
     given = False
@@ -180,10 +193,15 @@ class Authentication:
         try:
             principal = self.identify(scope)
         except KeyFileError:
+            if scope["path"].startswith("/ui"):
+                return await send_page(send, 503, "Inloggen nu niet mogelijk", "De sleutels kunnen nu niet worden gelezen. "
+                                                                            "Meld het bij de beheerder.")
             return await send_json(send, 503, {"error": "the API keys file is unreadable: no access until it is fixed"})
         if principal is None:
             return await self.refuse_unknown(scope, send)
         if not principal.may(needed):
+            if scope["path"].startswith("/ui"):
+                return await send_page(send, 403, "Niet toegestaan", "U hebt geen toegang tot deze pagina.")
             return await send_json(send, 403, {"error": f"the role '{principal.role}' may not use {scope['path']} "
                                                         f"(needs '{needed}')"})
         state_of(scope)["principal"] = principal

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import bentoml
 from fastapi import Depends, FastAPI, Form, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException
 
 from serving import scoring
 from serving.archive import latest_report
@@ -26,8 +29,12 @@ from serving.audit import AuditLog, AuditUnavailable, record
 from serving.auth import SESSION_COOKIE, SESSION_SECONDS, KeyRing, Principal, sign_session
 from serving.decisions import Advice, DecisionRefused, DecisionStore, validate_decision
 from serving.errors import RequestError, location
+from serving.feature_words import factors, last_report_nl, value_nl
+from serving.feature_words import municipality as municipality_nl
+from serving.freshness import days_ago_nl, dutch_date, left_group_nl, left_group_sentences
+from serving.list_query import SORT_OPTIONS_NL, page_numbers, read_list_query
 from serving.schemas import YouthInput
-from serving.scores import ListFilter, ScoresSource
+from serving.scores import ScoresSource
 from vsv_model.concepts import CONCEPTS
 from vsv_model.feature_spec import FEATURES, SCHOOL_MUNICIPALITY_CATEGORIES
 from vsv_model.policy import (
@@ -83,6 +90,7 @@ class PageContext:
     keys: KeyRing
     secret: bytes
     cookie_secure: bool = False
+    today: Callable[[], dt.date] = field(default=dt.date.today)  # the service passes Settings.current_date
 
 
 def page_context() -> PageContext:
@@ -149,18 +157,42 @@ def local_time(moment: dt.datetime) -> str:
 templates.env.filters["percent"] = percent
 templates.env.filters["local_time"] = local_time
 templates.env.filters["nl_bool"] = lambda value: "ja" if value else "nee"
+templates.env.filters["feature_nl"] = lambda value, name: value_nl(name, value)
+templates.env.filters["last_report_nl"] = last_report_nl
 
 
 @page_app.get("/", response_class=HTMLResponse)
-def population(request: Request, tier: str = "", gemeente: str = "", ingeschreven: str = "", pagina: int = 1,
+def population(request: Request, risico: str = "", tier: str = "", gemeente: str = "", ingeschreven: str = "",
+               zoek: str = "", sorteer: str = "", volgorde: str = "", pagina: int = 1,
                context: PageContext = Depends(page_context)):
-    wanted = ListFilter(tier or None, gemeente or None, {"ja": True, "nee": False}.get(ingeschreven), pagina)
-    listing = context.scores.page(wanted)
-    return render(request, "list.html", listing=listing, wanted=wanted, tiers=TIERS, ingeschreven=ingeschreven,
+    """The list: search by id (an exact id opens the youth), filters by code or Dutch word (`tier` is the old
+    name of `risico`), sorting and page numbers; whatever is asked is kept in every link."""
+    query = read_list_query(risico or tier, gemeente, ingeschreven, zoek, sorteer, volgorde, pagina)
+    exact = context.scores.exact_id(query.wanted.search or "")
+    if exact is not None:
+        return RedirectResponse(str(request.url_for("youth_from_list", youth_id=exact)), status_code=303)
+    listing = context.scores.page(query.wanted)
+    today = context.today()
+    if listing is not None:
+        listing.rows = listing.rows.assign(left_group_nl=left_group_sentences(listing.rows, today, context.served.group))
+    return render(request, "list.html", status=400 if query.problems else 200, listing=listing, wanted=query.wanted,
+                  tiers=TIERS, ingeschreven=query.params["ingeschreven"], problems=query.problems,
+                  link=list_link(request, query.params), sort_options=SORT_OPTIONS_NL,
+                  numbers=page_numbers(listing.page, listing.pages) if listing else [],
+                  as_of_nl=dutch_date(listing.as_of) if listing and listing.as_of else "",
+                  age_nl=days_ago_nl(listing.as_of, today) if listing and listing.as_of else "",
                   group=context.served.group, served=context.served,
                   discussable=[c.name for c in CONCEPTS if not c.background],
-                  municipalities=SCHOOL_MUNICIPALITY_CATEGORIES,
+                  municipalities={m: municipality_nl(m) for m in SCHOOL_MUNICIPALITY_CATEGORIES},
                   capacity=context.served.model.cutoffs.places())
+
+
+def list_link(request: Request, params: dict[str, str]) -> Callable[..., str]:
+    """A link to the list with the current question, some of it changed (`link(pagina=3)`); empty values left out."""
+    def link(**changes) -> str:
+        wanted = {k: v for k, v in (params | changes).items() if v not in ("", None)}
+        return str(request.url_for("population").include_query_params(**wanted))
+    return link
 
 
 @page_app.get("/jongere/{youth_id}", response_class=HTMLResponse)
@@ -170,7 +202,16 @@ def youth_from_list(request: Request, youth_id: str, opgeslagen: int = 0, contex
         return render(request, "message.html", status=404, title="Jongere niet gevonden",
                       message="Deze jongere staat niet in de laatst berekende lijst.")  # the id is never repeated
     youth = YouthInput(youth_id=youth_id, as_of=dt.date.fromisoformat(str(row["as_of"])), features=features_of(row))
+    left = left_group_of(row, context)
+    if left:  # no advice once out of the group: nothing is scored or shown to be audited
+        return render(request, "youth.html", youth=youth, left=left, source="lijst", saved=bool(opgeslagen),
+                      history=context.decisions.history(youth.youth_id), served=context.served, listed=None)
     return show_youth(request, context, youth, source="lijst", saved=bool(opgeslagen), listed=listed_model(row))
+
+
+def left_group_of(row, context: PageContext) -> str | None:
+    """The sentence for a listed youth who has left the target group since the reference date, else None."""
+    return left_group_nl(row.get("leaves_group_on"), row.get("leaves_group_reason"), context.today(), context.served.group)
 
 
 @dataclass(frozen=True)
@@ -218,19 +259,16 @@ def show_youth(request: Request, context: PageContext, youth: YouthInput, source
                problems: list[str] | None = None, form: dict | None = None, status: int = 200,
                listed: Listed | None = None) -> HTMLResponse:
     """The youth's advice and reasons; shown only once the showing is in the audit log."""
-    result = scoring.score(context.served, [youth], dt.date.today(), explain=True)[0]
+    result = scoring.score(context.served, [youth], context.today(), explain=True)[0]
     officer = officer_of(request)
     try:
         context.audit.append([record("explain", result, getattr(request.state, "request_id", None),
                                      officer.name if officer else None, youth.model_dump_json())])
     except AuditUnavailable:
         return audit_unavailable(request)
-    contributions = sorted(result.contributions.items(), key=lambda item: -abs(item[1]))
     scale = max((abs(r.contribution) for r in result.reasons), default=1.0) or 1.0
-    labels = {f.name: f.label_nl for f in FEATURES}
-    changeable = {f.name: f.changeable for f in FEATURES}
     return render(request, "youth.html", status=status, youth=youth, result=result, source=source, saved=saved,
-                  contributions=contributions, scale=scale, labels=labels, changeable=changeable,
+                  factors=factors(result.features, result.contributions), scale=scale,
                   history=context.decisions.history(youth.youth_id), routes=DECISION_ROUTES, problems=problems or [],
                   form=form or {}, served=context.served, youth_json=youth.model_dump_json(),
                   trained_at=context.served.model.info.get("trained_at", "")[:10], listed=listed)
@@ -303,10 +341,15 @@ def record_decision(request: Request, youth: str = Form(...), bron: str = Form(.
     and the officer is the owner of the key, never a typed name."""
     try:
         subject = YouthInput.model_validate_json(youth)
-        result = scoring.score(context.served, [subject], dt.date.today())[0]
+        result = scoring.score(context.served, [subject], context.today())[0]
     except (ValidationError, RequestError):
         return render(request, "message.html", status=400, title="Besluit niet vastgelegd",
                       message="De gegevens van de jongere in het formulier zijn niet geldig. Open de jongere opnieuw.")
+    listed_row = context.scores.row(subject.youth_id) if bron == "lijst" else None
+    left = left_group_of(listed_row, context) if listed_row is not None else None
+    if left:
+        return render(request, "message.html", status=409, title="Besluit niet vastgelegd",
+                      message=f"{left} Er is geen advies meer en er wordt geen besluit vastgelegd.")
     advice = Advice(result.tier, result.route, result.probability, result.model_version, result.model_run_id)
     officer = officer_of(request)
     try:
@@ -325,3 +368,37 @@ def record_decision(request: Request, youth: str = Form(...), bron: str = Form(.
         return RedirectResponse(str(target), status_code=303)
     return show_youth(request, context, subject, bron, saved=True)
 
+
+
+PARAMETER_NL = {"pagina": "het paginanummer", "youth": "de gegevens van de jongere", "bron": "de bron"}
+
+
+@page_app.exception_handler(RequestValidationError)
+async def invalid_request(request: Request, error: RequestValidationError) -> HTMLResponse:
+    """A request the page cannot read (`?pagina=abc`): a Dutch page naming the parameter, never its value."""
+    problems = sorted({f"{parameter_nl(str(e['loc'][-1]))} {PYDANTIC_NL.get(e['type'], 'is niet geldig')}"
+                       for e in error.errors() if e.get("loc")})
+    return render(request, "message.html", status=400, title="Deze vraag klopt niet",
+                  message=f"De pagina kan dit niet tonen: {'; '.join(problems) or 'de invoer is niet geldig'}.")
+
+
+def parameter_nl(name: str) -> str:
+    return PARAMETER_NL.get(name, f"de waarde van '{name}'")
+
+
+HTTP_NL = {404: ("Pagina niet gevonden", "Deze pagina bestaat niet. Gebruik het menu of ga terug naar de lijst."),
+           405: ("Niet mogelijk", "Deze handeling is op deze pagina niet mogelijk.")}
+
+
+@page_app.exception_handler(HTTPException)
+async def http_problem(request: Request, error: HTTPException) -> HTMLResponse:
+    """Unknown paths under /ui and other refusals of the framework, as a Dutch page."""
+    title, message = HTTP_NL.get(error.status_code, ("Er ging iets mis", "Deze pagina kan nu niet worden getoond."))
+    return render(request, "message.html", status=error.status_code, title=title, message=message)
+
+
+@page_app.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+def unknown_page(request: Request, rest: str):
+    """Any other path under /ui: BentoML hands the page only paths one of its routes matches, so this last route
+    takes the rest and answers in Dutch (the path is not repeated)."""
+    return render(request, "message.html", status=404, title=HTTP_NL[404][0], message=HTTP_NL[404][1])

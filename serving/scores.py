@@ -1,6 +1,6 @@
 """The latest batch-scored population (written by `vsv score`), for the officers' list.
 
-Re-read when the file changes on disk; filtered, sorted by risk and paged with
+Re-read when the file changes on disk; searched, filtered, sorted and paged with
 pandas over a few thousand rows (a list, not the scoring hot path).
 """
 
@@ -14,14 +14,20 @@ import pandas as pd
 from vsv_model.policy import RISK_CATEGORIES, RISK_CATEGORY_LABELS_NL, TIERS, RiskCategories
 
 PAGE_SIZE = 50
+# What the list can be sorted by (the officer's word) and the column behind it; missing values (never enrolled,
+# never reported) always come last, whichever the direction.
+SORT_COLUMNS = {"kans": "probability", "leeftijd": "age", "maanden": "months_not_enrolled", "melding": "weeks_since_last_report"}
 
 
 @dataclass(frozen=True)
 class ListFilter:
-    tier: str | None = None
+    tier: str | None = None  # a code of TIERS
     municipality: str | None = None
     enrolled: bool | None = None
     page: int = 1
+    search: str | None = None  # a youth id or the start of one, any case
+    sort: str = "kans"  # a key of SORT_COLUMNS
+    descending: bool = True
 
 
 @dataclass
@@ -36,6 +42,33 @@ class ListPage:
     model_run_id: str | None = None
     model_fingerprint: str | None = None
     category_counts: dict[str, int] | None = None  # youths per risk category (from the probability), beside `counts` per tier
+
+
+def risk_column(frame: pd.DataFrame) -> str:
+    """The risk the list filters on: `risk_category` when the file has it, else the tier (files from before it)."""
+    return "risk_category" if "risk_category" in frame else "tier"
+
+
+def matching(frame: pd.DataFrame, wanted: ListFilter) -> pd.Series:
+    """Which rows pass the search and every filter (one vectorised mask)."""
+    mask = pd.Series(True, index=frame.index)
+    if wanted.search:
+        mask &= frame["youth_id"].astype(str).str.upper().str.startswith(wanted.search.upper())
+    if wanted.tier in TIERS:
+        mask &= frame[risk_column(frame)].astype(str) == wanted.tier
+    if wanted.municipality:
+        mask &= frame["school_municipality"].astype(str) == wanted.municipality
+    if wanted.enrolled is not None:
+        mask &= frame["enrolled"] == int(wanted.enrolled)
+    return mask
+
+
+def sorted_rows(frame: pd.DataFrame, wanted: ListFilter) -> pd.DataFrame:
+    """The rows in the asked order; ties keep the list's order (highest chance first), missing values last."""
+    column = SORT_COLUMNS.get(wanted.sort, "probability")
+    if column == "probability" and wanted.descending:
+        return frame  # the list's own order
+    return frame.sort_values(column, ascending=not wanted.descending, kind="stable", na_position="last")
 
 
 class ScoresSource:
@@ -60,14 +93,7 @@ class ScoresSource:
         frame = self.frame()
         if frame is None:
             return None
-        mask = pd.Series(True, index=frame.index)
-        if wanted.tier in TIERS:
-            mask &= frame["tier"] == wanted.tier
-        if wanted.municipality:
-            mask &= frame["school_municipality"].astype(str) == wanted.municipality
-        if wanted.enrolled is not None:
-            mask &= frame["enrolled"] == int(wanted.enrolled)
-        chosen = frame[mask]
+        chosen = sorted_rows(frame[matching(frame, wanted)], wanted)
         pages = max(1, -(-len(chosen) // PAGE_SIZE))
         page = min(max(wanted.page, 1), pages)
         rows = chosen.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
@@ -81,7 +107,8 @@ class ScoresSource:
     def rescore(self, served) -> int:
         """Score the listed youths again with `served` (same youths, reference dates and features) and replace the
         file atomically; returns how many youths were scored."""
-        from serving.batch import mark_capacity, score_features
+        from features.group_exit import GROUP_EXIT_COLUMNS
+        from serving.batch import mark_capacity, score_features, with_group_exit
         from vsv_model.feature_spec import FEATURE_NAMES
         from vsv_model.table_io import write_frame
 
@@ -90,10 +117,20 @@ class ScoresSource:
             return 0
         scored = score_features(served, frame[["youth_id", "as_of"]], frame[list(FEATURE_NAMES)], explain=True)
         scored = mark_capacity(scored, served.model.cutoffs.places())
+        carried = [c for c in GROUP_EXIT_COLUMNS if c in frame]
+        scored = with_group_exit(scored, frame[carried] if carried else None)
         temporary = self.path.with_name(f".{self.path.stem}.rescoring{self.path.suffix}")
         write_frame(scored, temporary)
         temporary.replace(self.path)
         return len(scored)
+
+    def exact_id(self, search: str) -> str | None:
+        """The listed id equal to `search` in any case, or None."""
+        frame = self.frame()
+        if frame is None or not search:
+            return None
+        found = frame["youth_id"][frame["youth_id"].astype(str).str.upper() == search.upper()]
+        return None if found.empty else str(found.iloc[0])
 
     def row(self, youth_id: str) -> pd.Series | None:
         frame = self.frame()

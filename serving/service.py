@@ -79,7 +79,8 @@ class VsvRisk:
         self.audit = AuditLog(engine)
         keys = KeyRing(Path(self.settings.api_keys_file))
         self.page = PageContext(self.served, ScoresSource(Path(self.settings.scores_path)), DecisionStore(engine), self.audit,
-                                keys, session_secret(self.settings), self.settings.cookie_secure)
+                                keys, session_secret(self.settings), self.settings.cookie_secure,
+                                self.settings.current_date)
         # Everything loaded so far lives as long as the worker: keep it out of the garbage collector's
         # full passes, which otherwise stall a request for 100+ ms now and then (the p99).
         gc.collect()

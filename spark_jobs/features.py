@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from features.build import build_feature_table
+from features.group_exit import GROUP_EXIT_COLUMNS
 from spark_jobs.tables import FILE, ROW, TABLE, StagedTables
 from vsv_model.columns import positions_in
 from vsv_model.contract import EVENT_TABLES, TABLES, ContractError
@@ -42,6 +43,7 @@ class FeatureJob:
     group: TargetGroup
     with_label: bool
     end_date: dt.date | None  # the data's end for the labels: the whole data's, found before partitioning
+    with_group_exit: bool = False  # scoring: when each youth leaves the group (features.group_exit), for the list
 
 
 def feature_schema(job: FeatureJob) -> str:
@@ -49,6 +51,8 @@ def feature_schema(job: FeatureJob) -> str:
     columns = ["youth_id string", "as_of string"] + [f"{f.name} {SPARK_TYPES[f.kind]}" for f in FEATURES]
     if job.with_label:
         columns.append(f"{job.group.label} double")
+    if job.with_group_exit:
+        columns += [f"{name} string" for name in GROUP_EXIT_COLUMNS]
     return ", ".join([*columns, f"{ORDER} bigint", f"{COUNT_KEY} string", f"{COUNT} bigint"])
 
 
@@ -82,6 +86,8 @@ def partition_features(batches: Iterator[pd.DataFrame], job: FeatureJob) -> Iter
     data, order = partition_dataset(pd.concat(batches, ignore_index=True))
     table = build_feature_table(data, job.as_of, group=job.group, with_label=job.with_label, end_date=job.end_date)
     rows = plain_columns(table.to_frame(job.with_label))
+    if job.with_group_exit:
+        rows = pd.concat([rows, table.group_exit], axis=1)
     rows[ORDER] = order[positions_in(table.keys["youth_id"], data.youths["youth_id"])]
     rows = spark_ready(rows.assign(**{COUNT_KEY: None, COUNT: None}))
     yield rows

@@ -63,7 +63,7 @@ def feature_rows(spark, data: Path, scratch: Path, job: FeatureJob, seconds: dic
     seconds["reading"] = time.perf_counter() - start
     start = time.perf_counter()
     if job.with_label and job.end_date is None:
-        job = FeatureJob(job.as_of, job.group, True, data_end_date(staged))
+        job = FeatureJob(job.as_of, job.group, True, data_end_date(staged), job.with_group_exit)
     result = spark_features(staged, job).cache()
     counts = {r[COUNT_KEY]: r["n"] for r in result.filter(F.col("youth_id").isNull())
               .groupBy(COUNT_KEY).agg(F.sum(COUNT).alias("n")).collect()}
@@ -93,7 +93,7 @@ def run_scores(data: Path, out: Path, as_of: dt.date, served, model_uri: str, se
     seconds: dict[str, float] = {}
     group: TargetGroup = served.group
     with spark_session(master) as spark, scratch_next_to(out) as scratch:
-        rows, quality = feature_rows(spark, data, scratch, FeatureJob(as_of, group, False, None), seconds)
+        rows, quality = feature_rows(spark, data, scratch, FeatureJob(as_of, group, False, None, with_group_exit=True), seconds)
         start = time.perf_counter()
         with using_store(settings):  # the UDF downloads the model from this store
             scores = spark_scores(rows, served, model_uri, explain)

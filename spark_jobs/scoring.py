@@ -16,7 +16,8 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from serving.batch import assemble_output, explanation_columns
+from features.group_exit import GROUP_EXIT_COLUMNS
+from serving.batch import assemble_output, explanation_columns, with_group_exit
 from serving.scoring import ServedModel
 from spark_jobs.features import ORDER
 from vsv_model.feature_spec import FEATURE_NAMES
@@ -62,13 +63,15 @@ def partition_scores(batches: Iterator[pd.DataFrame], held, explain: bool) -> It
     if explain:
         scored |= explanation_columns(served.model, encode_frame(features), threads=1)
     rows = assemble_output(frame[["youth_id", "as_of"]], features, pd.DataFrame(scored), served)
+    rows = with_group_exit(rows, frame[list(GROUP_EXIT_COLUMNS)])
     rows[ORDER] = frame[ORDER].to_numpy()
     yield spark_ready(rows)
 
 
 def output_schema(served: ServedModel, explain: bool) -> str:
     """The Spark schema of `partition_scores`' rows, read off a dry run on the made-up example youth."""
-    example = example_frame().assign(youth_id="example", as_of="2026-10-01", probability=0.5, tier="low")
+    example = example_frame().assign(youth_id="example", as_of="2026-10-01", probability=0.5, tier="low",
+                                     leaves_group_on="2027-10-01", leaves_group_reason="max_age")
     example[ORDER] = np.int64(0)
     rows = next(partition_scores(iter([example]), Held(served), explain))
     return ", ".join(f"{name} {SPARK_TYPES.get(dtype.kind, 'string')}" for name, dtype in rows.dtypes.items())

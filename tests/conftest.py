@@ -128,6 +128,9 @@ def scored_current(champion_store, population_dir, api_keys, tmp_path_factory, s
     database = f"sqlite:///{root / 'vsv.db'}"
     session_env.setenv("VSV_SCORES", str(root / "latest.parquet"))
     session_env.setenv("VSV_DATABASE_URL", database)
+    # the page reads the list on its reference date, whatever the calendar says: no youth has left the group yet
+    # (tests of a later day set their own today)
+    session_env.setenv("VSV_TODAY", "2026-10-01")
     return {"frame": result.frame, "scores": root / "latest.parquet", "database": database}
 
 

@@ -20,14 +20,17 @@ its class decorator needs the worker count).
 | VSV_TRACING | tracing (1: BentoML's tracing spans on) | 0 |
 | BENTOML_HOME | bentoml_home (BentoML's own variable, read here for the served-model markers) | ~/bentoml |
 | VSV_LOG_DIR | log_dir: where the CLI writes the libraries' warnings and progress noise | logs |
+| VSV_TODAY | today: the day the officers' page counts from (JJJJ-MM-DD; for tests and demonstrations) | the calendar's |
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
 
@@ -49,6 +52,7 @@ class Settings:
     tracing: bool = False  # tracing spans cost a fifth of a request and go nowhere without an exporter
     bentoml_home: Path = Path("~/bentoml").expanduser()
     log_dir: Path = Path("logs")
+    today: dt.date | None = None  # None: the calendar's day; set: the page's "today" (freshness, who left the group)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -69,7 +73,13 @@ class Settings:
             tracing=env.get("VSV_TRACING", "0") == "1",
             bentoml_home=Path(env.get("BENTOML_HOME", "~/bentoml")).expanduser(),
             log_dir=Path(env.get("VSV_LOG_DIR", "logs")),
+            today=dt.date.fromisoformat(env["VSV_TODAY"]) if env.get("VSV_TODAY") else None,
         )
+
+    def current_date(self) -> dt.date:
+        """The day the officers' page counts from: VSV_TODAY when set, else today's date in the Netherlands (read
+        on every call, so a server running past midnight moves on)."""
+        return self.today or dt.datetime.now(ZoneInfo("Europe/Amsterdam")).date()
 
     def sqlite_path(self) -> Path | None:
         """The database file of a `sqlite:///` tracking URI (None for other stores)."""

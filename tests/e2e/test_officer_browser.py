@@ -286,3 +286,72 @@ def test_analysts_see_the_latest_monitoring_report_and_officers_may_not(site, br
     assert all(analyst.evaluate("i => i.complete && i.naturalWidth > 0 && i.src.startsWith('data:image/png')", images.nth(k)
                                 .element_handle()) for k in range(images.count()))
     analyst.screenshot(path=str(ARTIFACTS / "analyst-monitor.png"), full_page=True)
+
+
+@pytest.fixture(scope="module")
+def dated_site(scored_current, tmp_path_factory):
+    """A server whose today (VSV_TODAY) is the day the first youth of the list turns 23: read after that day, the
+    list has one youth out of the group."""
+    root = tmp_path_factory.mktemp("dated")
+    frame = scored_current["frame"]
+    leavers = frame[frame["leaves_group_reason"] == "max_age"].sort_values(["leaves_group_on", "youth_id"])
+    youth_id, birthday = leavers.iloc[0]["youth_id"], leavers.iloc[0]["leaves_group_on"]
+    env = os.environ | {"VSV_SCORES": str(scored_current["scores"]), "VSV_DATABASE_URL": f"sqlite:///{root / 'vsv.db'}",
+                        "VSV_WORKERS": "1", "VSV_TODAY": birthday}
+    port = free_port()
+    with running_server([sys.executable, "-m", "vsv_cli", "serve", "--port", str(port)], port, env, log_path=root / "serve.log") as url:
+        yield {"url": url, "left": youth_id, "birthday": birthday}
+
+
+def listed(page) -> list[str]:
+    return page.locator("tbody th a").all_inner_texts()
+
+
+def test_search_sort_filter_and_a_bad_page_number_in_the_browser(dated_site, browser, api_keys, scored_current):
+    from serving.page import percent
+
+    frame = scored_current["frame"].sort_values("probability", ascending=False, kind="stable")
+    page = log_in(browser, dated_site, api_keys["keys"]["officer"], viewport={"width": 1280, "height": 900})
+    youth_id = frame["youth_id"].iloc[0]
+    page.fill("#zoek", f" {youth_id[:2].lower()} ")
+    page.get_by_role("button", name="Filter toepassen").click()
+    expected = frame["youth_id"][frame["youth_id"].str.upper().str.startswith(youth_id[:2].upper())].tolist()
+    assert listed(page) == expected[:50] and f"{len(expected)} jongeren gevonden" in page.locator("#aantal").inner_text()
+    page.fill("#zoek", youth_id.lower())
+    page.get_by_role("button", name="Filter toepassen").click()
+    assert page.locator("h1").inner_text() == f"Jongere {youth_id}"
+
+    page.goto(f"{dated_site['url']}/ui/")
+    page.locator("thead a", has_text="Kans").click()  # sorted high to low: the header turns it around
+    lowest_first = frame.sort_values("probability", kind="stable")["probability"].map(percent).tolist()[:50]
+    assert page.locator("tbody tr td:nth-of-type(2)").all_inner_texts() == lowest_first
+    page.select_option("#sorteer", label="Kans: hoog naar laag")
+    page.get_by_role("button", name="Filter toepassen").click()
+    assert page.locator("tbody tr td:nth-of-type(2)").all_inner_texts() == frame["probability"].map(percent).tolist()[:50]
+    page.screenshot(path=str(ARTIFACTS / "officer-list-sorted.png"), full_page=True)
+
+    page.goto(f"{dated_site['url']}/ui/?tier=laag")
+    risk = frame["risk_category"] if "risk_category" in frame else frame["tier"]
+    assert set(page.locator("tbody .badge").all_inner_texts()) == {"laag"}
+    assert f"{int((risk == 'low').sum())} jongeren gevonden" in page.locator("#aantal").inner_text()
+
+    response = page.goto(f"{dated_site['url']}/ui/?pagina=abc")
+    assert response.status == 400 and page.locator("h1").inner_text() == "Deze vraag klopt niet"
+    assert "het paginanummer is geen geheel getal" in page.locator("main").inner_text() and "abc" not in page.content()
+
+
+def test_a_youth_who_turned_23_after_the_reference_date_gets_no_advice(dated_site, browser, api_keys):
+    from serving.freshness import dutch_date
+
+    sentence = f"Valt sinds {dutch_date(dated_site['birthday'])} buiten de doelgroep: 23 jaar geworden."
+    page = log_in(browser, dated_site, api_keys["keys"]["officer"], viewport={"width": 1280, "height": 900})
+    assert "peildatum 1 oktober 2026 (" in page.locator("#peildatum").inner_text()
+    page.goto(f"{dated_site['url']}/ui/?zoek={dated_site['left'][:-1]}")
+    row = page.locator("tbody tr", has=page.locator(f"th a:text-is('{dated_site['left']}')"))
+    assert row.locator(".left-group").inner_text() == f"Geen advies. {sentence}"
+    row.locator("th a").click()
+    assert page.locator("#buiten-doelgroep").inner_text() == sentence
+    assert page.locator("#advies").count() == 0 and page.locator("input[name=route]").count() == 0
+    assert page.get_by_role("button", name="Besluit vastleggen").count() == 0
+    assert page.locator("#geen-besluit").inner_text() == f"{sentence} Er is geen advies en er kan geen besluit worden vastgelegd."
+    page.screenshot(path=str(ARTIFACTS / "officer-left-group.png"), full_page=True)

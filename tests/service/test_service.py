@@ -270,7 +270,8 @@ def test_vsv_score_writes_every_in_scope_youth_and_counts_tiers_against_capacity
     assert list(frame.columns) == ["youth_id", "as_of", "probability", "risk_category", "risk_category_nl",
                                    "risk_category_meaning_nl", "tier", "tier_nl", "route", "route_nl", "rank",
                                    "within_capacity", "approach_note_nl", "model_version", "model_run_id", "model_fingerprint", *reasons, *concepts,
-                                   "data_quality", "base_value", "log_odds", *FEATURE_NAMES]
+                                   "data_quality", "base_value", "log_odds", *FEATURE_NAMES, "leaves_group_on",
+                                   "leaves_group_reason"]
     assert sorted(frame["rank"]) == list(range(1, len(frame) + 1))
     assert (frame.sort_values("rank")["probability"].diff().dropna() <= 0).all()
     assert (frame["model_run_id"] == champion_store["run_id"]).all()
