@@ -11,9 +11,8 @@ import datetime as dt
 import pandas as pd
 
 from vsv_model.target_group import TargetGroup
+from vsv_model.wording import dutch_date as date_nl
 
-MONTHS_NL = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
-             "november", "december")
 LEFT_BECAUSE_NL = {
     "max_age": "{group.max_age} jaar geworden",
     "startkwalificatie": "heeft een diploma van mbo-niveau 2 of hoger, havo of vwo gehaald",
@@ -21,9 +20,8 @@ LEFT_BECAUSE_NL = {
 
 
 def dutch_date(day: dt.date | str) -> str:
-    """1 oktober 2026."""
-    day = dt.date.fromisoformat(str(day)[:10]) if not isinstance(day, dt.date) else day
-    return f"{day.day} {MONTHS_NL[day.month - 1]} {day.year}"
+    """1 oktober 2026, from a date or an ISO string (the scores file keeps dates as text)."""
+    return date_nl(dt.date.fromisoformat(str(day)[:10]) if not isinstance(day, dt.date) else day)
 
 
 def days_ago_nl(as_of: dt.date | str, today: dt.date) -> str:

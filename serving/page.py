@@ -159,6 +159,7 @@ templates.env.filters["local_time"] = local_time
 templates.env.filters["nl_bool"] = lambda value: "ja" if value else "nee"
 templates.env.filters["feature_nl"] = lambda value, name: value_nl(name, value)
 templates.env.filters["last_report_nl"] = last_report_nl
+templates.env.filters["nl_date"] = dutch_date
 
 
 @page_app.get("/", response_class=HTMLResponse)

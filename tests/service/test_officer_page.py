@@ -75,7 +75,9 @@ def test_a_youth_whose_advice_matches_the_risk_has_no_approach_note(client, scor
 
 def test_filters_combine(client, scored):
     page = client.get("/ui/", params={"tier": "high", "ingeschreven": "nee", "gemeente": "Dordrecht"}).text
-    expected = scored[(scored["tier"] == "high") & (scored["enrolled"] == 0) & (scored["school_municipality"] == "Dordrecht")]
+    # `tier` is the old name of the risk filter: it filters on the risk category shown, not on the advice
+    expected = scored[(scored["risk_category"] == "high") & (scored["enrolled"] == 0)
+                      & (scored["school_municipality"] == "Dordrecht")]
     assert f"{len(expected)} jongeren gevonden" in page
     assert set(re.findall(r'badge tier-(\w+)">', page.split("<tbody>")[1])) <= {"high"}
 
