@@ -51,9 +51,11 @@ FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec("last_diploma", "Laatst behaalde diploma", "category", False,
                 "The highest step already taken sets how far the next qualification is; it is an achievement, not a background.",
                 categories=LAST_DIPLOMA_CATEGORIES),
-    FeatureSpec("school_switches", "Aantal schoolwisselingen", "count", False,
-                "Switching schools without a diploma in between signals a search that has not settled.", monotone=1),
-    FeatureSpec("school_switches_2y", "Schoolwisselingen afgelopen 2 jaar", "count", False,
+    FeatureSpec("school_switches", "Schoolwisselingen zonder diploma, na de basisschool", "count", False,
+                "Switching schools without a diploma in between signals a search that has not settled. Counted from secondary "
+                "school on and between institutions (BRIN), as officers mean a switch: the step from primary school and a "
+                "move between two locations of one school are none.", monotone=1),
+    FeatureSpec("school_switches_2y", "Schoolwisselingen zonder diploma, afgelopen 2 jaar", "count", False,
                 "Recent switches weigh more than old ones: the search is still going on.", monotone=1),
     FeatureSpec("enrolled", "Staat ingeschreven", "flag", True,
                 "A youth who is enrolled is on a route to a qualification; enrolment is what the approach aims for."),
@@ -78,10 +80,10 @@ FEATURES: tuple[FeatureSpec, ...] = (
                 "Repeated lateness often comes before absence.", monotone=1),
     FeatureSpec("weeks_since_last_report", "Weken sinds laatste verzuimmelding", "number", True,
                 "A recent report weighs more than an old one; missing means never reported.", nullable=True),
-    FeatureSpec("dropout_episodes", "Eerdere uitval zonder startkwalificatie", "count", False,
+    FeatureSpec("dropout_episodes", "Gestopt zonder diploma en niet binnen een maand opnieuw begonnen", "count", False,
                 "Earlier dropping out without a diploma is the strongest known predictor of dropping out again.",
                 monotone=1),
-    FeatureSpec("vo_mbo_transition_1y", "Overstap vo-mbo afgelopen jaar", "flag", False,
+    FeatureSpec("vo_mbo_transition_1y", "Direct van vo naar mbo, afgelopen jaar", "flag", False,
                 "The first year after the move from secondary school to mbo is the known risk moment."),
 )
 
