@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from vsv_model.concepts import CONCEPTS
 from vsv_model.contract import NONE, OUTSIDE_REGION, UNKNOWN
 from vsv_model.feature_spec import FEATURES, FEATURES_BY_NAME
 from vsv_model.wording import EDUCATION_NL, PATH_NL, WEEKS_PER_YEAR, counted, in_years, recent_weeks
 
-NO_EFFECT = 0.01  # log-odds: below this a feature moves the chance by well under a percent point
 STRONG, MODERATE = 0.5, 0.2  # shares of the largest effect of the youth
 
 
@@ -97,15 +97,21 @@ def size_nl(share: float) -> str:
     return "sterk" if share >= STRONG else "matig" if share >= MODERATE else "weinig"
 
 
-def factor(name: str, value, contribution: float, largest: float) -> Factor:
-    """A feature with its effect relative to the youth's largest one: direction and size, never log-odds."""
-    spec = FEATURES_BY_NAME[name]
-    if abs(contribution) < NO_EFFECT:
-        return Factor(spec.label_nl, value_nl(name, value), "geen", "geen invloed", "", 0, spec.changeable)
+def effect(label: str, value: str, contribution: float, largest: float, changeable: bool) -> Factor:
+    """An effect relative to the youth's largest one: direction and size, never log-odds. Only an exact 0 is "geen
+    invloed", the rule the reasons follow (a reason is shown for any contribution that is not 0), so the table and
+    the reasons never disagree about a direction."""
+    if contribution == 0:
+        return Factor(label, value, "geen", "geen invloed", "", 0, changeable)
     share = abs(contribution) / largest
     direction = "groter" if contribution > 0 else "kleiner"
-    return Factor(spec.label_nl, value_nl(name, value), direction, f"maakt de kans {direction}", size_nl(share),
-                  max(1, round(100 * share)), spec.changeable)
+    return Factor(label, value, direction, f"maakt de kans {direction}", size_nl(share), max(1, round(100 * share)),
+                  changeable)
+
+
+def factor(name: str, value, contribution: float, largest: float) -> Factor:
+    spec = FEATURES_BY_NAME[name]
+    return effect(spec.label_nl, value_nl(name, value), contribution, largest, spec.changeable)
 
 
 def factors(values: dict, contributions: dict[str, float]) -> list[Factor]:
@@ -113,3 +119,23 @@ def factors(values: dict, contributions: dict[str, float]) -> list[Factor]:
     largest = max((abs(c) for c in contributions.values()), default=0.0) or 1.0
     names = sorted((f.name for f in FEATURES), key=lambda name: -abs(contributions.get(name, 0.0)))
     return [factor(name, values.get(name), contributions.get(name, 0.0), largest) for name in names]
+
+
+@dataclass(frozen=True)
+class ConceptFactors:
+    """One concept of "Alle factoren": its effect together (what its reason's direction follows), then its features."""
+
+    total: Factor
+    features: list[Factor]
+
+
+def factors_by_concept(values: dict, contributions: dict[str, float]) -> list[ConceptFactors]:
+    """The features grouped as the reasons group them, the concept with the largest effect first: a reason says what
+    a concept does together, and a feature inside it may pull the other way ("samen" against "dit gegeven alleen")."""
+    totals = {c.name: sum(contributions.get(f, 0.0) for f in c.features) for c in CONCEPTS}
+    largest = max((abs(t) for t in totals.values()), default=0.0) or 1.0
+    ordered = sorted(CONCEPTS, key=lambda c: -abs(totals[c.name]))
+    return [ConceptFactors(effect(c.label_nl, "", totals[c.name], largest, c.changeable),
+                           [factor(f, values.get(f), contributions.get(f, 0.0), largest)
+                            for f in sorted(c.features, key=lambda f: -abs(contributions.get(f, 0.0)))])
+            for c in ordered]

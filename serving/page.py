@@ -29,7 +29,7 @@ from serving.audit import AuditLog, AuditUnavailable, record
 from serving.auth import SESSION_COOKIE, SESSION_SECONDS, KeyRing, Principal, sign_session
 from serving.decisions import Advice, DecisionRefused, DecisionStore, validate_decision
 from serving.errors import RequestError, location
-from serving.feature_words import factors, last_report_nl, value_nl
+from serving.feature_words import factors_by_concept, last_report_nl, value_nl
 from serving.feature_words import municipality as municipality_nl
 from serving.freshness import days_ago_nl, dutch_date, left_group_nl, left_group_sentences
 from serving.list_query import SORT_OPTIONS_NL, page_numbers, read_list_query
@@ -267,9 +267,12 @@ def show_youth(request: Request, context: PageContext, youth: YouthInput, source
                                      officer.name if officer else None, youth.model_dump_json())])
     except AuditUnavailable:
         return audit_unavailable(request)
-    scale = max((abs(r.contribution) for r in result.reasons), default=1.0) or 1.0
+    # bars against the largest concept, shown or not: a single small reason is not drawn as if it were everything
+    scale = max((abs(c) for c in result.concept_contributions.values()), default=1.0) or 1.0
+    today = context.today()
     return render(request, "youth.html", status=status, youth=youth, result=result, source=source, saved=saved,
-                  factors=factors(result.features, result.contributions), scale=scale,
+                  factors=factors_by_concept(result.features, result.contributions), scale=scale, today=today,
+                  as_of_age=days_ago_nl(result.as_of, today),
                   history=context.decisions.history(youth.youth_id), routes=DECISION_ROUTES, problems=problems or [],
                   form=form or {}, served=context.served, youth_json=youth.model_dump_json(),
                   trained_at=context.served.model.info.get("trained_at", "")[:10], listed=listed)

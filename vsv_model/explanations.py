@@ -7,7 +7,7 @@ sentence written from the youth's values (`vsv_model.wording`), and what happens
 - `background`: age and school location, shown apart;
 - `not_shown`: it lowers the chance only because of something the youth had no chance to do (no absence while
   not in school; no switches while out of school for a year or more), or its contribution is 0, or it would
-  speak of a school career the data hold no record of (no school records at all: the `no_school_records` warning
+  speak of a school career, diploma or school the data hold no record of (no school records at all: the `no_school_records` warning
   on the school situation says so);
 - `flagged`: its features fail a data-quality check (`vsv_model.plausibility`): the warning takes its place.
 
@@ -35,6 +35,7 @@ DIRECTIONS = ("raises", "lowers")
 REASON, BACKGROUND, NOT_SHOWN, FLAGGED = range(4)  # a concept's status for a youth, in showing order
 ENROLLED, MONTHS_OUT = FEATURE_NAMES.index("enrolled"), FEATURE_NAMES.index("months_not_enrolled")
 LAST_DIPLOMA, NO_DIPLOMA = FEATURE_NAMES.index("last_diploma"), LAST_DIPLOMA_CATEGORIES.index("geen")
+GAP_CONCEPTS = ("schoolloopbaan", "diploma", "schoollocatie")  # what a youth without any school record cannot be told
 OUT_OF_SCHOOL_MONTHS = 12  # out of school this long: "no switches" is no merit of the youth's
 
 
@@ -97,7 +98,9 @@ def statuses(matrix: np.ndarray, concepts: np.ndarray, flags: np.ndarray) -> np.
     status[concepts == 0] = NOT_SHOWN
     for rule in not_earned(matrix, concepts):
         status[rule] = NOT_SHOWN
-    status[flags[:, CHECK_CODES.index(NO_SCHOOL_RECORDS)], CONCEPT_NAMES.index("schoolloopbaan")] = NOT_SHOWN  # no "nooit" from no data
+    gap = flags[:, CHECK_CODES.index(NO_SCHOOL_RECORDS)]
+    for concept in GAP_CONCEPTS:  # no "nooit", "geen diploma" or "school niet bekend" read out from missing data
+        status[gap, CONCEPT_NAMES.index(concept)] = NOT_SHOWN
     for k, check in enumerate(CHECKS):
         status[flags[:, k], CONCEPT_NAMES.index(check.concept)] = FLAGGED
     return status

@@ -106,20 +106,26 @@ def absence(v: dict) -> str:
     return f"{sentence} {last}"
 
 
-def school_career(v: dict) -> str:
+def school_career(v: dict, raises: bool = True) -> str:
     """What the counts mean: a dropout is a stop without a diploma and without a new start within a month (31
-    days); a switch is a move to another institution after primary school, with no diploma in between."""
+    days); a switch is a move to another institution after primary school, with no diploma in between.
+
+    Only the facts that point the way the reason does are said: when the career raises the chance, what happened
+    (stops, switches, the recent step to mbo); when it lowers it, what did not (never stopped, never switched). Read
+    aloud, "Is nooit van school gewisseld. Dit maakt de kans groter." would sound as if never switching were the
+    risk. When no fact points that way (an interaction), all are said."""
     dropouts, switches, recent = v["dropout_episodes"], v["school_switches"], v["school_switches_2y"]
-    parts = [f"Is nooit {DROPPED_OUT}" if dropouts == 0 else f"Is {dutch_number(dropouts)} keer {DROPPED_OUT}"]
-    if switches == 0:
-        parts.append(f"Is na de basisschool nooit {SWITCHED}.")
-    else:
-        within = f", waarvan {dutch_number(recent)} keer in de afgelopen 2 jaar" if recent else ""
-        parts.append(f"Is na de basisschool {dutch_number(switches)} keer {SWITCHED}{within}.")
+    within = f", waarvan {dutch_number(recent)} keer in de afgelopen 2 jaar" if recent else ""
+    facts = [  # (the fact, whether it is something that happened), in the order they are said
+        (f"Is nooit {DROPPED_OUT}" if dropouts == 0 else f"Is {dutch_number(dropouts)} keer {DROPPED_OUT}", dropouts > 0),
+        (f"Is na de basisschool nooit {SWITCHED}." if switches == 0
+         else f"Is na de basisschool {dutch_number(switches)} keer {SWITCHED}{within}.", switches > 0),
+    ]
     if v["vo_mbo_transition_1y"] == 1:
-        parts.append("Is in het afgelopen jaar van het voortgezet onderwijs naar het mbo gegaan, met hooguit 3 maanden "
-                     "ertussen.")
-    return " ".join(parts)
+        facts.append(("Is in het afgelopen jaar van het voortgezet onderwijs naar het mbo gegaan, met hooguit 3 "
+                      "maanden ertussen.", True))
+    chosen = [fact for fact, happened in facts if happened == raises]
+    return " ".join(chosen or [fact for fact, _ in facts])
 
 
 def last_diploma(v: dict, raises: bool = False) -> str:
@@ -144,6 +150,7 @@ def school_location(v: dict) -> str:
     return f"De school staat {where}." if v["enrolled"] == 1 else f"De laatste school stond {where}."
 
 
+DIRECTED = {"diploma": last_diploma, "schoolloopbaan": school_career}  # their facts depend on the direction too
 FACTS = {"schoolsituatie": school_situation, "verzuim": absence, "schoolloopbaan": school_career,
          "diploma": last_diploma, "leeftijd": age, "schoollocatie": school_location}
 # The values a concept's sentence reads beyond its own features.
@@ -152,7 +159,10 @@ CONTEXT = {"schoollocatie": ("enrolled",)}
 
 def reason_sentence(concept: str, values: dict, contribution: float) -> str:
     """The concept's facts from the youth's values, then the direction its contribution gives."""
-    facts = last_diploma(values, contribution > 0) if concept == "diploma" else FACTS[concept](values)
+    if concept in DIRECTED:
+        facts = DIRECTED[concept](values, contribution > 0)
+    else:
+        facts = FACTS[concept](values)
     return f"{facts} {RAISES if contribution > 0 else LOWERS}"
 
 

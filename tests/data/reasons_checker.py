@@ -44,9 +44,9 @@ RELEVANT_FEATURES: dict[str, tuple[str, ...]] = {
                 "late_reports_52w", "weeks_since_last_report", "enrolled", "age"),
     "schoolloopbaan": ("school_switches", "school_switches_2y", "dropout_episodes", "vo_mbo_transition_1y",
                        "enrolled", "months_not_enrolled"),
-    "diploma": ("last_diploma",),
+    "diploma": ("last_diploma", "enrolled", "months_not_enrolled"),
     "leeftijd": ("age",),
-    "schoollocatie": ("school_municipality", "enrolled"),
+    "schoollocatie": ("school_municipality", "enrolled", "months_not_enrolled"),
 }
 CONCEPTS = tuple(RELEVANT_FEATURES)
 RELEVANT_POSITIONS = {c: tuple(FEATURE_NAMES.index(n) for n in names) for c, names in RELEVANT_FEATURES.items()}
@@ -564,9 +564,16 @@ def check_transition(found: Findings, match: re.Match, f: dict) -> None:
                   f"{dutch(f['vo_mbo_transition_1y'])}")
 
 
-def expected_career_kinds(f: dict) -> list[str]:
-    """The schoolloopbaan sentences in order: dropping out, switches, and the transition only when T = 1."""
-    return ["dropout", "switches", *(["transition"] if f["vo_mbo_transition_1y"] == 1 else [])]
+def expected_career_kinds(f: dict, sign: float) -> list[str]:
+    """The schoolloopbaan sentences in order (dropping out, switches, the transition only when T = 1), keeping only
+    those that point the reason's way: what happened (D > 0, S > 0, T = 1) when it raises the chance, what did not
+    (D = 0, S = 0) when it lowers it; all of them when none does."""
+    facts = [("dropout", f["dropout_episodes"] > 0), ("switches", f["school_switches"] > 0)]
+    facts += [("transition", True)] if f["vo_mbo_transition_1y"] == 1 else []
+    if math.isnan(sign):
+        return [kind for kind, _ in facts]
+    chosen = [kind for kind, happened in facts if happened == (sign > 0)]
+    return chosen or [kind for kind, _ in facts]
 
 
 # --- diploma, leeftijd, schoollocatie -------------------------------------------------------------------------
@@ -655,12 +662,12 @@ FORM_CHECKS: dict[str, Callable[[Findings, re.Match, dict], None]] = {
 }
 
 
-def expected_kinds(concept: str, f: dict) -> list[str]:
-    """The kinds of fact sentence, in order, that the spec prescribes for this concept and youth."""
+def expected_kinds(concept: str, f: dict, sign: float = math.nan) -> list[str]:
+    """The kinds of fact sentence, in order, that the spec prescribes for this concept, youth and direction."""
     if concept == "verzuim":
         return expected_absence_kinds(f)
     if concept == "schoolloopbaan":
-        return expected_career_kinds(f)
+        return expected_career_kinds(f, sign)
     return [next(form.kind for form in FORMS_BY_CONCEPT[concept])]
 
 
@@ -752,8 +759,8 @@ def not_shown_problems(concept: str, sign: float, f: dict) -> list[str]:
     if concept == "schoolloopbaan" and sign < 0 and f["enrolled"] == 0 and out_of_school_long(f):
         problems.append("lowers the chance of a youth out of school for 12 months or more (or never enrolled), "
                         "so the spec does not show it as a reason")
-    if concept == "schoolloopbaan" and no_school_records(f):
-        problems.append("speaks of the school career of a youth with no school records, which the spec does not show")
+    if concept in ("schoolloopbaan", "diploma", "schoollocatie") and no_school_records(f):
+        problems.append(f"speaks of the {concept} of a youth with no school records, which the spec does not show")
     if concept == "diploma" and sign < 0 and f["last_diploma"] == NONE:
         problems.append("tells a youth without any diploma that this lowers the chance, which the spec does not show")
     return problems
@@ -809,7 +816,7 @@ def structure_problems(kinds: list[str], expected: list[str]) -> list[str]:
     return problems
 
 
-def check_facts(concept: str, facts: list[str], f: dict) -> Findings:
+def check_facts(concept: str, facts: list[str], f: dict, sign: float = math.nan) -> Findings:
     """Parse every fact sentence with the concept's forms and check each against the youth's values."""
     found = Findings([], [])
     kinds = []
@@ -822,7 +829,7 @@ def check_facts(concept: str, facts: list[str], f: dict) -> Findings:
         kinds.append(form.kind)
         FORM_CHECKS[form.name](found, match, f)
     if len(kinds) == len(facts):  # an unrecognised sentence is reported once, not again as a missing one
-        found.problems.extend(structure_problems(kinds, expected_kinds(concept, f)))
+        found.problems.extend(structure_problems(kinds, expected_kinds(concept, f, sign)))
     return found
 
 
@@ -838,7 +845,7 @@ def check_reason(concept: str, sign: float, text: str | None, values: tuple) -> 
         return (f"{concept}: shown without a sentence",), ()
     f = dict(zip(RELEVANT_FEATURES[concept], values))
     sentences = split_sentences(text)
-    found = check_facts(concept, [s for s in sentences if s not in DIRECTIONS], f)
+    found = check_facts(concept, [s for s in sentences if s not in DIRECTIONS], f, sign)
     problems = direction_problems(sentences, sign) + found.problems + achievement_direction_problems(concept, sentences, sign)
     if not math.isnan(sign):
         problems += not_shown_problems(concept, sign, f)

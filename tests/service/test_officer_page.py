@@ -374,4 +374,9 @@ def test_all_factors_are_in_words_without_codes_or_log_odds(client, scored):
     assert f"<td>{'nooit ingeschreven' if months != months else f'{months:g} maand' + ('' if months == 1 else 'en')}</td>" in block
     assert not re.search(r"[+-]\d+\.\d", block) and "None" not in block and "nan" not in block
     assert not re.search(r"\b(mbo|vmbo)-\w+|\bgeen_|\bBOL\b(?!\))", block)
-    assert block.count("maakt de kans groter") + block.count("maakt de kans kleiner") + block.count("geen invloed") == len(FEATURES)
+    # one effect per feature and one per concept ("samen"), each a direction in words
+    from vsv_model.concepts import CONCEPTS
+
+    assert block.count("maakt de kans groter") + block.count("maakt de kans kleiner") + block.count("geen invloed") == (
+        len(FEATURES) + len(CONCEPTS))
+    assert block.count("(samen)") == len(CONCEPTS)

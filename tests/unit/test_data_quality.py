@@ -62,10 +62,13 @@ def test_no_school_records_replaces_the_school_situation_and_hides_the_school_ca
     situation, career = CONCEPT_NAMES.index("schoolsituatie"), CONCEPT_NAMES.index("schoolloopbaan")
     assert explained.status[:, situation].tolist() == [FLAGGED, FLAGGED]
     assert explained.status[:, career].tolist() == [NOT_SHOWN, NOT_SHOWN]
-    assert explained.status[0, CONCEPT_NAMES.index("diploma")] == REASON
+    # no "Heeft nog geen diploma" and no "De plaats van de school is niet bekend" from missing data either
+    for concept in ("diploma", "schoollocatie"):
+        assert explained.status[:, CONCEPT_NAMES.index(concept)].tolist() == [NOT_SHOWN, NOT_SHOWN]
+    assert explained.status[0, CONCEPT_NAMES.index("verzuim")] == REASON
     columns = reason_columns(explained)
     shown = {str(columns[f"reason_{k}_concept"][0]) for k in range(1, 6)}
-    assert "schoolsituatie" not in shown and "schoolloopbaan" not in shown
+    assert shown & {"schoolsituatie", "schoolloopbaan", "diploma", "schoollocatie"} == set()
     assert str(columns["data_quality"][0]) == "no_school_records"
 
 

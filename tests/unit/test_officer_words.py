@@ -48,7 +48,8 @@ def test_effects_are_a_direction_and_a_size_never_a_number():
     assert shown["Staat ingeschreven"] == ("nee", "maakt de kans groter", "sterk", 100)
     assert shown["Verzuimuren afgelopen 4 weken"] == ("12 uur", "maakt de kans kleiner", "matig", 33)
     assert shown["Leeftijd"] == ("22 jaar", "maakt de kans groter", "matig", 25)
-    assert shown["Maanden niet ingeschreven"] == ("nooit ingeschreven", "geen invloed", "", 0)
+    # a small effect still has its direction (the reasons show any effect that is not 0), only 0 is "geen invloed"
+    assert shown["Maanden niet ingeschreven"] == ("nooit ingeschreven", "maakt de kans groter", "weinig", 1)
     assert shown["Leerweg"] == ("onbekend", "geen invloed", "", 0)  # a feature without a value or an effect
 
 
@@ -100,3 +101,19 @@ def test_the_query_accepts_dutch_words_and_codes_and_names_what_it_does_not_know
         "Deze sortering bestaat niet; de lijst staat op kans. Kies kans, leeftijd, maanden of melding.",
         "Deze volgorde bestaat niet. Kies aflopend of oplopend.",
     ]
+
+
+def test_the_factors_are_grouped_as_the_reasons_with_what_each_group_does_together():
+    from serving.feature_words import factors_by_concept
+
+    values = {"enrolled": 0, "current_education": "geen", "learning_path": "geen", "months_not_enrolled": 1.0}
+    contributions = {"enrolled": 0.9, "current_education": 0.2, "months_not_enrolled": -0.1, "age": 0.5}
+    groups = factors_by_concept(values, contributions)
+    first = groups[0]
+    assert (first.total.label, first.total.effect, first.total.size, first.total.width) == (
+        "Schoolsituatie", "maakt de kans groter", "sterk", 100)  # 0.9 + 0.2 - 0.1 = 1.0, the largest
+    assert [(f.label, f.effect) for f in first.features] == [
+        ("Staat ingeschreven", "maakt de kans groter"), ("Huidige opleiding", "maakt de kans groter"),
+        ("Maanden niet ingeschreven", "maakt de kans kleiner"), ("Leerweg", "geen invloed")]
+    assert (groups[1].total.label, groups[1].total.size, groups[1].total.width) == ("Leeftijd", "sterk", 50)
+    assert sum(len(g.features) for g in groups) == len(FEATURE_NAMES)

@@ -454,8 +454,10 @@ def test_a_youth_with_no_school_records_gets_the_warning_not_a_reason():
     assert situation == ["schoolsituatie: shown although the data-quality warning no_school_records replaces it"]
     for contribution in (0.4, -0.2):
         career = check_youth(no_records, [reason("schoolloopbaan", NEVER_CAREER, contribution)])
-        assert career[-1] == ("schoolloopbaan: speaks of the school career of a youth with no school records, which "
+        assert career[-1] == ("schoolloopbaan: speaks of the schoolloopbaan of a youth with no school records, which "
                               "the spec does not show")
+    assert check_youth(youth(no_records, last_diploma="geen"), [reason("diploma", "Heeft nog geen diploma.")]) == [
+        "diploma: speaks of the diploma of a youth with no school records, which the spec does not show"]
     assert check_youth(youth(OUT_OF_SCHOOL, months_not_enrolled=0.0), [reason("schoolloopbaan", NEVER_CAREER)]) == []
 
 
