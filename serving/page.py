@@ -175,7 +175,8 @@ def population(request: Request, risico: str = "", tier: str = "", gemeente: str
     listing = context.scores.page(query.wanted)
     today = context.today()
     if listing is not None:
-        listing.rows = listing.rows.assign(left_group_nl=left_group_sentences(listing.rows, today, context.served.group))
+        listing.rows = listing.rows.assign(left_group_nl=left_group_sentences(listing.rows, today, context.served.group),
+                                           main_reason_nl=main_reasons(listing.rows))
     return render(request, "list.html", status=400 if query.problems else 200, listing=listing, wanted=query.wanted,
                   tiers=TIERS, ingeschreven=query.params["ingeschreven"], problems=query.problems,
                   link=list_link(request, query.params), sort_options=SORT_OPTIONS_NL,
@@ -185,7 +186,25 @@ def population(request: Request, risico: str = "", tier: str = "", gemeente: str
                   group=context.served.group, served=context.served,
                   discussable=[c.name for c in CONCEPTS if not c.background],
                   municipalities={m: municipality_nl(m) for m in SCHOOL_MUNICIPALITY_CATEGORIES},
-                  capacity=context.served.model.cutoffs.places())
+                  capacity=context.served.model.cutoffs.places(),
+                  exits_known=listing is None or "leaves_group_on" in listing.rows.columns)
+
+
+DISCUSSABLE = tuple(c.name for c in CONCEPTS if not c.background)
+
+
+def main_reasons(rows) -> list[str]:
+    """Per listed youth, the largest reason to discuss that raises the chance ('' when none): the list's "Belangrijkste
+    reden" never shows what helps beside a high chance."""
+    found = [""] * len(rows)
+    for k in range(5, 0, -1):  # the columns hold the reasons largest first: the last match written is the largest
+        concept, direction = rows.get(f"reason_{k}_concept"), rows.get(f"reason_{k}_direction")
+        if concept is None or direction is None:
+            continue
+        raising = (concept.isin(DISCUSSABLE) & (direction == "raises")).to_numpy()
+        sentences = rows[f"reason_{k}_sentence_nl"].to_numpy()
+        found = [str(sentence) if hit else current for current, hit, sentence in zip(found, raising, sentences)]
+    return found
 
 
 def list_link(request: Request, params: dict[str, str]) -> Callable[..., str]:

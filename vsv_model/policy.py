@@ -93,8 +93,8 @@ class RiskCategories:
         """The category's measured meaning in one plain Dutch sentence (or that it was not measured)."""
         meaning = self.measured.get(category)
         if meaning is None:
-            return category_meaning_nl(None, None, outcome_age)
-        return category_meaning_nl(meaning.rows, meaning.observed_rate, outcome_age)
+            return category_meaning_nl(None, None, outcome_age, RISK_CATEGORY_LABELS_NL[category])
+        return category_meaning_nl(meaning.rows, meaning.observed_rate, outcome_age, RISK_CATEGORY_LABELS_NL[category])
 
     def to_dict(self) -> dict:
         return {"medium": self.medium, "high": self.high, "measured_on": self.measured_on,

@@ -220,15 +220,17 @@ def dutch_period(first: dt.date, last: dt.date, between: bool = False) -> str:
     return f"tussen {start} en {dutch_date(last)}" if between else f"van {start} tot en met {dutch_date(last)}"
 
 
-def category_meaning_nl(rows: int | None, observed_rate: float | None, outcome_age: int) -> str:
+def category_meaning_nl(rows: int | None, observed_rate: float | None, outcome_age: int, category_nl: str = "") -> str:
     """What a risk category meant when the model was tested, in plain numbers: of the tested youths in the
-    category, how many did not get a diploma by the outcome age. Says so when it was not measured."""
+    category, how many did not get a diploma by the outcome age. Says so when it was not measured. Named after the
+    category ("risico hoog"), so it is not mistaken for the youth's own chance said just above it."""
+    name = f"risico {category_nl}" if category_nl else "deze groep"
     if rows is None:
-        return "Hoe vaak jongeren in deze groep geen diploma haalden, is voor dit model niet gemeten."
+        return f"Wat {name} betekent, is voor dit model niet gemeten."
     if rows == 0 or observed_rate is None:
-        return ("Bij de test van dit model zat niemand in deze groep: hoe vaak jongeren in deze groep geen diploma "
-                "haalden, is daarom niet gemeten.")
+        return f"Bij de test van dit model had niemand {name}: wat het betekent, is daarom niet gemeten."
     people = "jongere" if rows == 1 else "jongeren"
     count = f"{rows:,}".replace(",", ".")  # Dutch thousands: 1.234
-    return (f"In deze groep haalden bij de test van het model {fraction_in_words(shown_percent(observed_rate))[0]} jongeren vóór hun "
-            f"{outcome_age}e geen diploma van mbo-niveau 2 of hoger, havo of vwo (gemeten bij {count} {people}).")
+    return (f"Wat {name} betekent: van de {count} {people} met {name} bij de test van het model haalden "
+            f"{fraction_in_words(shown_percent(observed_rate))[0]} vóór hun {outcome_age}e geen diploma van mbo-niveau 2 "
+            "of hoger, havo of vwo.")

@@ -66,4 +66,4 @@ def test_a_model_saved_before_risk_categories_still_loads_with_the_policys_cut_o
     (saved / "risk_model.json").write_text(json.dumps(meta))
     old = RiskModel.load(saved)
     assert old.categories == RiskCategories() and old.categories.measured == {}
-    assert old.categories.meaning_nl("high", 23) == "Hoe vaak jongeren in deze groep geen diploma haalden, is voor dit model niet gemeten."
+    assert old.categories.meaning_nl("high", 23) == "Wat risico hoog betekent, is voor dit model niet gemeten."

@@ -380,3 +380,29 @@ def test_all_factors_are_in_words_without_codes_or_log_odds(client, scored):
     assert block.count("maakt de kans groter") + block.count("maakt de kans kleiner") + block.count("geen invloed") == (
         len(FEATURES) + len(CONCEPTS))
     assert block.count("(samen)") == len(CONCEPTS)
+
+
+def test_the_list_shows_the_largest_raising_reason_and_places_in_words(client, scored):
+    from serving.page import main_reasons
+
+    rows = scored.head(200)
+    shown = main_reasons(rows)
+    for (_, row), reason in zip(rows.iterrows(), shown, strict=True):
+        raising = [row[f"reason_{k}_sentence_nl"] for k in range(1, 6)
+                   if row[f"reason_{k}_direction"] == "raises" and row[f"reason_{k}_concept"] not in ("leeftijd", "schoollocatie")]
+        assert reason == (raising[0] if raising else "")
+    page = client.get("/ui/", params={"gemeente": "buiten_regio"}).text
+    body = page.split("<tbody>")[1].split("</tbody>")[0]
+    assert "<td>buiten de regio</td>" in body and "buiten_regio" not in body
+
+
+def test_a_list_without_the_exit_dates_says_so(client, scored, monkeypatch):
+    """A scores file from before `leaves_group_on` cannot tell who turned 23 since: the list says so."""
+    from serving.scores import ScoresSource
+
+    old = scored.drop(columns=["leaves_group_on", "leaves_group_reason"]).sort_values("probability", ascending=False)
+    page = client.get("/ui/").text
+    assert 'id="doelgroep-onbekend"' not in page
+    monkeypatch.setattr(ScoresSource, "frame", lambda self: old.reset_index(drop=True))
+    page = client.get("/ui/").text
+    assert 'id="doelgroep-onbekend"' in page and "(23 jaar geworden of een diploma gehaald)" in page

@@ -35,7 +35,7 @@ def test_the_batch_file_has_the_risk_category_beside_the_advice(scored, champion
     assert (scored["risk_category_nl"] == scored["risk_category"].map(RISK_CATEGORY_LABELS_NL)).all()
     meaning = {c: model.categories.meaning_nl(c, 23) for c in ("low", "medium", "high")}
     assert (scored["risk_category_meaning_nl"] == scored["risk_category"].map(meaning)).all()
-    assert meaning["high"].startswith("In deze groep haalden bij de test van het model ")
+    assert meaning["high"].startswith("Wat risico hoog betekent: van de ")
 
 
 def test_the_approach_note_is_written_exactly_where_the_advice_differs_from_the_risk(scored):

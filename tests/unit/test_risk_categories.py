@@ -84,18 +84,17 @@ def test_an_empty_category_has_no_rate_and_says_it_was_not_measured():
     measured = measure_risk_categories(RiskCategories(), np.array([0, 1]), np.array([0.1, 0.2]), "test")
     assert measured.measured["high"] == CategoryMeaning(0, None, None)
     assert np.isnan(category_metrics(measured)["risk_category_outcome_rate_high"])
-    assert measured.meaning_nl("high", 23) == ("Bij de test van dit model zat niemand in deze groep: hoe vaak jongeren in "
-                                               "deze groep geen diploma haalden, is daarom niet gemeten.")
+    assert measured.meaning_nl("high", 23) == ("Bij de test van dit model had niemand risico hoog: wat het betekent, is "
+                                               "daarom niet gemeten.")
 
 
 def test_the_meaning_in_plain_numbers_with_the_models_outcome_age():
     measured = RiskCategories(measured={"high": CategoryMeaning(1234, 0.81, 0.79)})
     assert measured.meaning_nl("high", 23) == (
-        "In deze groep haalden bij de test van het model ongeveer 81 op de 100 jongeren vóór hun 23e geen diploma van mbo-niveau 2 "
-        "of hoger, havo of vwo (gemeten bij 1.234 jongeren).")
+        "Wat risico hoog betekent: van de 1.234 jongeren met risico hoog bij de test van het model haalden ongeveer 81 op de "
+        "100 vóór hun 23e geen diploma van mbo-niveau 2 of hoger, havo of vwo.")
     assert "vóór hun 27e" in measured.meaning_nl("high", 27)
-    assert RiskCategories().meaning_nl("high", 23) == ("Hoe vaak jongeren in deze groep geen diploma haalden, is voor "
-                                                      "dit model niet gemeten.")
+    assert RiskCategories().meaning_nl("high", 23) == "Wat risico hoog betekent, is voor dit model niet gemeten."
 
 
 def test_categories_round_trip_through_their_dict_and_an_old_model_gets_the_policy():
