@@ -59,7 +59,8 @@ def test_vsv_score_scores_the_models_group_and_refuses_another(store_27):
 
 
 def test_the_service_and_the_page_use_the_models_group(store_27, api_keys):
-    env = os.environ | store_27["env"] | {"VSV_WORKERS": "1"}
+    # the page is read on the list's reference date: on a later day a youth of 26 may have turned 27 and get no advice
+    env = os.environ | store_27["env"] | {"VSV_WORKERS": "1", "VSV_TODAY": SCORED_AT}
     port = free_port()
     with running_server([sys.executable, "-m", "vsv_cli", "serve", "--port", str(port)], port, env,
                         log_path=store_27["root"] / "serve.log") as url:
