@@ -104,3 +104,18 @@ def test_yearly_counts_per_school_year_and_kind(tmp_path):
     # a school year runs from 1 August: R1 (1 July 2018) and G's and C's leaving (1 and 31 July 2019) close theirs
     assert counts.to_dict(orient="index") == {"2017/18": {"report_first": 1, "report_repeat": 0, "new_leaver": 0},
                                              "2018/19": {"report_first": 1, "report_repeat": 2, "new_leaver": 4}}
+
+
+def test_the_events_command_writes_the_events_and_prints_the_yearly_counts(tmp_path):
+    from typer.testing import CliRunner
+
+    from vsv_cli.app import app
+
+    directory = data_dir(tmp_path / "data", reports_of_a(), enrollments=leaver_enrolments())
+    out = tmp_path / "events.csv"
+    result = CliRunner().invoke(app, ["events", "--data", str(directory), "--from", "2018-01-01", "--to", "2019-12-31",
+                                      "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Wrote 8 events" in result.output
+    assert "2018/19                 1              2           4" in result.output.splitlines()
+    assert out.read_text().splitlines()[:2] == ["youth_id,event_date,kind,report_id", "A,2018-07-01,report_first,R1"]
