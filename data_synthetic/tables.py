@@ -34,7 +34,7 @@ def contract_tables(rng, youths: Youths, schools: Schools, records: dict, data_e
         "diplomas": diploma_columns(rng, dip, rate),
         "absence_reports": report_columns(rng, rep, schools, rate),
     }
-    tables["absence_reports"]["report_id"] = report_numbers(youths, 0, len(tables["absence_reports"]["youth_id"]))
+    tables["absence_reports"]["report_id"] = numbered_in_time(youths, tables["absence_reports"])
     return add_lossless_mess(rng, tables, youths, rate), tables
 
 
@@ -102,10 +102,19 @@ REPORT_SALT = 0x5EED_0F_4E9087  # report numbers scramble with the youths' salt 
 
 
 def report_numbers(youths: Youths, first: int, count: int) -> np.ndarray:
-    """Report numbers (DUO's meldingsnummer) like 'M7Q2K9XM1': pseudonymous, distinct, and a function of the seed
-    (through the population's id salt) and the report's position in the file."""
+    """Report numbers (DUO's meldingsnummer) like 'M7Q2K9XM1' for the reports numbered `first`, `first + 1`, ...:
+    pseudonymous, distinct, and a function of the seed (through the population's id salt)."""
     salt = (youths.id_salt ^ REPORT_SALT) % (1 << 40)
     return format_ids(scramble(np.arange(first, first + count), salt), letter="M")
+
+
+def numbered_in_time(youths: Youths, reports: dict) -> np.ndarray:
+    """Report numbers given in the order the reports were made (date, youth, file order), as a register numbers
+    them: a report keeps its number whatever happens after its day (worlds that differ only later agree before)."""
+    order = np.lexsort((np.arange(len(reports["youth_id"])), reports["youth_id"], reports["report_date"]))
+    numbers = np.empty(len(order), dtype=object)
+    numbers[order] = report_numbers(youths, 0, len(order))
+    return numbers
 
 
 def add_lossless_mess(rng, tables: dict, youths: Youths, rate: float) -> dict:
