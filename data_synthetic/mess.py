@@ -87,3 +87,17 @@ def unknown_youth_rows(rng, table: dict, rate: float, ids: np.ndarray) -> dict:
     copies = {k: v[rows] for k, v in table.items()}
     copies["youth_id"] = _pick(rng, ids, len(rows)) if len(ids) else copies["youth_id"][:0]
     return {k: np.concatenate([table[k], copies[k]]) for k in table}
+
+
+def redeliver_rows(rng, table: dict, rate: float, padded: str) -> dict:
+    """A share of the rows delivered again right after the original: the same report (same report_id, same content)
+    from a later export that writes the `padded` column with surrounding spaces, as a fixed-width export does. So
+    it is no exact duplicate, and only the report number tells the reader it is the same report."""
+    n = len(next(iter(table.values())))
+    repeats = 1 + (rng.random(n) < rate)
+    out = {k: np.repeat(v, repeats) for k, v in table.items()}
+    again = (np.cumsum(repeats) - 1)[repeats == 2]  # the second of two copies
+    column = out[padded].astype(object)
+    again = again[column[again] != None]  # noqa: E711 (elementwise)
+    column[again] = np.char.add(np.char.add(" ", column[again].astype(str)), " ").astype(object)
+    return out | {padded: column}

@@ -74,11 +74,11 @@ def scramble(numbers: np.ndarray, salt: int) -> np.ndarray:
     return (numbers.astype(np.uint64) * np.uint64(_ID_MULTIPLIER) + np.uint64(salt)) % np.uint64(_ID_MODULUS)
 
 
-def format_ids(scrambled: np.ndarray) -> np.ndarray:
-    """Scrambled numbers to ids like 'J7Q2K9XM1'; the ids sort as the numbers do."""
+def format_ids(scrambled: np.ndarray, letter: str = "J") -> np.ndarray:
+    """Scrambled numbers to ids like 'J7Q2K9XM1' (report numbers: 'M...'); the ids sort as the numbers do."""
     shifts = np.arange(35, -1, -5, dtype=np.uint64)[:8]
     digits = (scrambled[:, None] >> shifts) & np.uint64(31)
-    chars = np.concatenate([np.full((len(scrambled), 1), ord("J"), np.uint8), _ID_ALPHABET[digits]], axis=1)
+    chars = np.concatenate([np.full((len(scrambled), 1), ord(letter), np.uint8), _ID_ALPHABET[digits]], axis=1)
     return chars.view("S9").ravel().astype(str).astype(object)
 
 

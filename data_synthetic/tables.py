@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from data_synthetic import mess
-from data_synthetic.population import Youths, unknown_ids
+from data_synthetic.population import Youths, format_ids, scramble, unknown_ids
 from data_synthetic.region import Schools
 from vsv_model.contract import (
     ABSENCE_KINDS,
@@ -34,6 +34,7 @@ def contract_tables(rng, youths: Youths, schools: Schools, records: dict, data_e
         "diplomas": diploma_columns(rng, dip, rate),
         "absence_reports": report_columns(rng, rep, schools, rate),
     }
+    tables["absence_reports"]["report_id"] = numbered_in_time(youths, tables["absence_reports"])
     return add_lossless_mess(rng, tables, youths, rate), tables
 
 
@@ -97,11 +98,35 @@ def sort_rows(table: dict, date_column: str) -> dict:
     return {k: v[order] for k, v in table.items()}
 
 
+REPORT_SALT = 0x5EED_0F_4E9087  # report numbers scramble with the youths' salt mixed with this: another sequence
+
+
+def report_numbers(youths: Youths, first: int, count: int) -> np.ndarray:
+    """Report numbers (DUO's meldingsnummer) like 'M7Q2K9XM1' for the reports numbered `first`, `first + 1`, ...:
+    pseudonymous, distinct, and a function of the seed (through the population's id salt)."""
+    salt = (youths.id_salt ^ REPORT_SALT) % (1 << 40)
+    return format_ids(scramble(np.arange(first, first + count), salt), letter="M")
+
+
+def numbered_in_time(youths: Youths, reports: dict) -> np.ndarray:
+    """Report numbers given in the order the reports were made (date, youth, file order), as a register numbers
+    them: a report keeps its number whatever happens after its day (worlds that differ only later agree before)."""
+    order = np.lexsort((np.arange(len(reports["youth_id"])), reports["youth_id"], reports["report_date"]))
+    numbers = np.empty(len(order), dtype=object)
+    numbers[order] = report_numbers(youths, 0, len(order))
+    return numbers
+
+
 def add_lossless_mess(rng, tables: dict, youths: Youths, rate: float) -> dict:
-    """Ids as strings, exact duplicates next to their original, and records of unknown youths."""
+    """Ids as strings, exact duplicates next to their original, records of unknown youths, and reports delivered
+    again (drawn last, so the other tables' mess is what it was before report numbers existed)."""
     strangers = unknown_ids(youths, max(1, int(len(youths) * rate)))
     out = {"youths": mess.duplicate_rows(rng, tables["youths"] | {"youth_id": youths.youth_id}, rate / 5)}
     for name in ("enrollments", "diplomas", "absence_reports"):
-        table = tables[name] | {"youth_id": youths.youth_id[tables[name]["youth_id"]]}
-        out[name] = mess.unknown_youth_rows(rng, mess.duplicate_rows(rng, table, rate), rate / 2, strangers)
+        table = mess.duplicate_rows(rng, tables[name] | {"youth_id": youths.youth_id[tables[name]["youth_id"]]}, rate)
+        out[name] = mess.unknown_youth_rows(rng, table, rate / 2, strangers)
+    reports, known = out["absence_reports"], len(table["youth_id"])
+    numbers = reports["report_id"].copy()  # copies under unknown youths are other reports: numbers of their own
+    numbers[known:] = report_numbers(youths, len(tables["absence_reports"]["youth_id"]), len(numbers) - known)
+    out["absence_reports"] = mess.redeliver_rows(rng, reports | {"report_id": numbers}, rate / 2, "school_id")
     return out

@@ -55,11 +55,17 @@ class DiplomaRecord(Strict):
     level: Text
 
 
+ReportId = Annotated[str | None, Field(default=None, pattern=YOUTH_ID_PATTERN,
+                                       description="DUO's report number (meldingsnummer), a pseudonymous key like a "
+                                                   "youth_id; never a BSN")]
+
+
 class AbsenceRecord(Strict):
     report_date: dt.date
     school_id: OptionalText = None
     kind: Text
     hours: Hours = None
+    report_id: ReportId = None
 
 
 class History(Strict):

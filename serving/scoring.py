@@ -85,8 +85,11 @@ def feature_scope_reason(record: dict, group: TargetGroup) -> tuple[str, str] | 
 
 
 def refuse_citizen_numbers(youths: list[YouthInput]) -> None:
-    """A youth_id that is a valid BSN is refused before anything is scored, stored or logged, without repeating it."""
+    """A youth_id or report_id that is a valid BSN is refused before anything is scored, stored or logged, without repeating it."""
     problems = [Problem(f"youths[{i}].youth_id", LOOKS_LIKE_BSN, "bsn") for i, y in enumerate(youths) if is_bsn(y.youth_id)]
+    problems += [Problem(f"youths[{i}].history.absence_reports[{j}].report_id", LOOKS_LIKE_BSN, "bsn")
+                 for i, y in enumerate(youths) if y.history is not None
+                 for j, r in enumerate(y.history.absence_reports) if r.report_id is not None and is_bsn(r.report_id)]
     if problems:
         raise RequestError(422, problems)
 

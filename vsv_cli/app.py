@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import typer
 
-from vsv_cli import audit, data, demo, keys, model, monitor, scores, service
+from vsv_cli import audit, data, demo, events, keys, model, monitor, scores, service
 from vsv_cli.common import quiet_libraries
 
 app = typer.Typer(help="vsv-risk: early-school-leaving risk for the Doorstroompunt Zuid-Holland Zuid.", no_args_is_help=True, rich_markup_mode=None)
 app.command()(data.generate)
 app.command()(data.features)
+app.command()(events.events)
 app.command()(model.train)
 app.command()(model.promote)
 app.command()(model.backtest)

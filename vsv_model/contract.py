@@ -138,6 +138,7 @@ ABSENCE_REPORTS = TableSchema(
         Column("school_id", "string", False),
         Column("kind", "enum", True, ABSENCE_KINDS),
         Column("hours", "number", False),
+        Column("report_id", "id", False),  # DUO's meldingsnummer: the same on every delivery of one report
     ),
     event_date="report_date",
 )
@@ -271,6 +272,27 @@ def rows_with_end_before_start(start: np.ndarray, end: np.ndarray) -> np.ndarray
     """Indices of enrolments whose end date lies before their start date."""
     start, end = np.asarray(start, dtype="datetime64[D]"), np.asarray(end, dtype="datetime64[D]")
     return np.flatnonzero(~np.isnat(end) & (end < start))
+
+
+REPORT_FOR_TWO_YOUTHS = "report_id {value!r} is given for another youth as well: one report belongs to one youth"
+
+
+def superseded_deliveries(reports: np.ndarray, youths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The contract's rule for a report delivered more than once: rows with the same report_id are one report, and
+    the delivery listed last wins (the tie rule: a later delivery is the newer one). `reports` holds a code per row
+    (-1: no report_id), `youths` a youth code per row. Returns per row whether a later row delivers the same
+    report (so this one is dropped), and the rows, in file order, whose youth is not the youth of the report's
+    first delivery (a hard error)."""
+    numbered = np.flatnonzero(np.asarray(reports) >= 0)
+    order = numbered[np.argsort(np.asarray(reports)[numbered], kind="stable")]  # by report, then file order
+    codes = np.asarray(reports)[order]
+    starts = np.r_[True, codes[1:] != codes[:-1]] if len(codes) else np.zeros(0, dtype=bool)
+    ends = np.r_[starts[1:], True] if len(codes) else starts
+    superseded = np.zeros(len(reports), dtype=bool)
+    superseded[order[~ends]] = True
+    first = order[np.maximum.accumulate(np.where(starts, np.arange(len(order)), 0))]
+    other_youth = np.sort(order[np.asarray(youths)[first] != np.asarray(youths)[order]])
+    return superseded, other_youth
 
 
 def normalise_columns(schema: TableSchema, columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

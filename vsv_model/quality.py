@@ -13,6 +13,7 @@ class DataQuality:
 
     rows_read: dict[str, int] = field(default_factory=dict)
     duplicates_dropped: dict[str, int] = field(default_factory=dict)
+    redeliveries_dropped: dict[str, int] = field(default_factory=dict)  # a report read twice (same report_id) counts once
     unknown_youth_records: dict[str, int] = field(default_factory=dict)
     municipality_names_mapped: dict[str, int] = field(default_factory=dict)
     unknown_enum_values: dict[str, int] = field(default_factory=dict)

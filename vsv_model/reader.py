@@ -12,6 +12,13 @@ its own (`read_table_file`: what one Spark task does per file, so both engines
 report the same error, naming the part file and the row in it); the parts follow
 one another in name order, then exact duplicates across parts count once and a
 youth_id may appear in one part only (`combine_files`).
+
+A report delivered more than once (absence_reports rows with the same non-empty
+`report_id`, DUO's meldingsnummer) is one report: the delivery listed last wins
+(the contract's tie rule; across the parts of a dataset, the one in the later
+part), the earlier ones are dropped and counted (`redeliveries_dropped`). An
+identical re-delivery is already an exact duplicate and counted as one. Two
+youths with the same report_id stop the run.
 """
 
 from __future__ import annotations
@@ -44,8 +51,10 @@ from vsv_model.contract import (
     TableSchema,
     count_merged_names,
     normalise_columns,
+    REPORT_FOR_TWO_YOUTHS,
     rows_with_bad_ids,
     rows_with_end_before_start,
+    superseded_deliveries,
     youth_id_problem,
 )
 from vsv_model.quality import DataQuality
@@ -218,6 +227,8 @@ def finish_file(staged: StagedFile, quality: DataQuality, known: pa.Array | None
     if known is not None and found is None:
         found = pc.index_in(parsed["youth_id"].dictionary, value_set=known).fill_null(-1).to_numpy(zero_copy_only=False)
     check_rules(parsed, schema, source, records, None if found is None else found >= 0)
+    if schema is ABSENCE_REPORTS:
+        parsed, records = drop_redeliveries(parsed, source, records, quality)
     parsed = normalise_values(parsed, schema, quality)
     if found is None:
         return to_frame(parsed, records), None
@@ -261,6 +272,8 @@ def combine_files(parts: list[pd.DataFrame], files: list[TableFile], schema: Tab
     if schema is YOUTHS:
         offending = np.flatnonzero(table["youth_id"].duplicated(keep="first").to_numpy())
         raise_in_dataset(files, offsets, table["youth_id"], offending, "duplicate youth_id {value!r}")
+    if schema is ABSENCE_REPORTS:
+        table = drop_redeliveries_across(table, files, offsets, quality)
     return table
 
 
@@ -277,13 +290,14 @@ def record_count(file: TableFile) -> int:
         return max(sum(1 for _ in handle) - 1, 0)
 
 
-def raise_in_dataset(files: list[TableFile], offsets: np.ndarray, values: pd.Series, positions: np.ndarray, problem: str) -> None:
+def raise_in_dataset(files: list[TableFile], offsets: np.ndarray, values: pd.Series, positions: np.ndarray, problem: str,
+                     schema: TableSchema = YOUTHS) -> None:
     """The first offending row of a whole dataset, named by its part file and its row there."""
     if len(positions) == 0:
         return
     record = int(values.index[positions[0]])
     part = int(np.searchsorted(offsets, record, side="right")) - 1
-    raise_at_row(files[part], YOUTHS.column(str(values.name)), values.iloc[positions[0]], record - int(offsets[part]),
+    raise_at_row(files[part], schema.column(str(values.name)), values.iloc[positions[0]], record - int(offsets[part]),
                  len(positions) - 1, problem)
 
 
@@ -483,6 +497,7 @@ def check_rules(columns: dict[str, ParsedColumn], schema: TableSchema, source: T
         problem = youth_id_problem(ids.dictionary[int(ids.codes[bad[0]])].as_py())
         raise_in_column(source, schema.column("youth_id"), ids.source, records, bad, problem)
     if schema is ABSENCE_REPORTS:
+        check_report_ids(columns["report_id"], source, records)
         hours = columns["hours"]
         bad = hours.source.rows_where(np.nan_to_num(hours.dictionary, nan=0.0) < 0)
         raise_in_column(source, schema.column("hours"), hours, records, bad, "negative hours ({value})")
@@ -493,6 +508,54 @@ def check_rules(columns: dict[str, ParsedColumn], schema: TableSchema, source: T
     if schema is YOUTHS and youth_ids_repeat(ids):
         bad = np.flatnonzero(pd.Series(ids.per_row().to_pandas(), dtype=object).duplicated(keep="first").to_numpy())
         raise_in_column(source, schema.column("youth_id"), ids.source, records, bad, "duplicate youth_id {value!r}")
+
+
+def check_report_ids(ids: ParsedColumn, source: TableFile, records: np.ndarray) -> None:
+    """A report_id, where given, is a pseudonymous key like a youth_id (never a BSN): checked once per distinct
+    value; the error does not repeat the value."""
+    given = np.flatnonzero(~blank_mask(ids.dictionary, ids.dictionary))
+    refused = np.zeros(len(ids.dictionary), dtype=bool)
+    refused[given[rows_with_bad_ids(ids.dictionary.take(pa.array(given)))[0]]] = True
+    bad = ids.source.rows_where(refused)
+    if len(bad):
+        problem = youth_id_problem(ids.dictionary[int(ids.codes[bad[0]])].as_py())
+        raise_in_column(source, ABSENCE_REPORTS.column("report_id"), ids.source, records, bad, problem)
+
+
+def distinct_codes(column: ParsedColumn, blank_as_missing: bool = False) -> np.ndarray:
+    """Per row a code equal exactly for equal (trimmed) values; -1 for a missing value when `blank_as_missing`."""
+    values = column.dictionary
+    canonical = pc.dictionary_encode(values, null_encoding="encode").indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    if blank_as_missing:
+        canonical[blank_mask(values, values)] = -1
+    return canonical[column.codes]
+
+
+def drop_redeliveries(parsed: dict[str, ParsedColumn], source: TableFile, records: np.ndarray,
+                      quality: DataQuality) -> tuple[dict[str, ParsedColumn], np.ndarray]:
+    """Rows with the same report_id are one report: the delivery listed last is kept, the others dropped and
+    counted; a report_id given for two youths stops the run."""
+    reports = parsed["report_id"]
+    superseded, other_youth = superseded_deliveries(distinct_codes(reports, blank_as_missing=True),
+                                                    distinct_codes(parsed["youth_id"]))
+    raise_in_column(source, ABSENCE_REPORTS.column("report_id"), reports, records, other_youth, REPORT_FOR_TWO_YOUTHS)
+    add_count(quality.redeliveries_dropped, ABSENCE_REPORTS.name, superseded.sum())
+    if not superseded.any():
+        return parsed, records
+    kept = np.flatnonzero(~superseded)
+    return {name: column.keep(kept) for name, column in parsed.items()}, records[kept]
+
+
+def drop_redeliveries_across(table: pd.DataFrame, files: list[TableFile], offsets: np.ndarray,
+                             quality: DataQuality) -> pd.DataFrame:
+    """The re-delivery rule over the parts of a dataset (each part has had it already)."""
+    given = table["report_id"].fillna("").to_numpy(dtype=object)
+    reports = np.where(given == "", -1, pd.factorize(given)[0])
+    youths = pd.factorize(table["youth_id"].to_numpy(dtype=object))[0]
+    superseded, other_youth = superseded_deliveries(reports, youths)
+    raise_in_dataset(files, offsets, table["report_id"], other_youth, REPORT_FOR_TWO_YOUTHS, ABSENCE_REPORTS)
+    add_count(quality.redeliveries_dropped, ABSENCE_REPORTS.name, superseded.sum())
+    return table.loc[~superseded] if superseded.any() else table
 
 
 def youth_ids_repeat(ids: ParsedColumn) -> bool:

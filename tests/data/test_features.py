@@ -578,7 +578,8 @@ def add_future_records(data: DataSet, rng: np.random.Generator, as_of: dt.date) 
     dips = pd.DataFrame({"youth_id": rng.choice(ids, 400), "diploma_date": after[400:800],
                          "level": rng.choice(["mbo-2", "havo", "mbo-1", "vmbo-gt"], 400)}).astype({"diploma_date": "datetime64[s]"})
     reps = pd.DataFrame({"youth_id": rng.choice(ids, 400), "report_date": after[800:], "school_id": "S1",
-                         "kind": rng.choice(["16uur", "te_laat", "overig"], 400), "hours": rng.integers(0, 40, 400).astype(float)})
+                         "kind": rng.choice(["16uur", "te_laat", "overig"], 400), "hours": rng.integers(0, 40, 400).astype(float),
+                         "report_id": None})
     enrollments = data.enrollments.copy()
     open_after = enrollments["end_date"].isna() | (enrollments["end_date"] > pd.Timestamp(as_of))
     moved = open_after & (rng.random(len(enrollments)) < 0.5)

@@ -264,3 +264,92 @@ def test_youth_positions_are_not_offered_for_a_table_replaced_after_reading(tmp_
     assert data.youth_positions("enrollments") is not None
     data.enrollments = data.enrollments.iloc[:0]
     assert data.youth_positions("enrollments") is None
+
+
+# --- report numbers: a report delivered twice is one report ----------------------------------------------------
+
+def deliveries() -> list[dict]:
+    """R1 delivered three times (the second corrects the hours, the third repeats the second exactly), R2 once, and
+    two reports without a number (an older export) that stay two reports."""
+    return [report("2018-03-01", hours=16, report_id="R1"), report("2018-03-01", hours=20, report_id="R1"),
+            report("2018-03-01", hours=20, report_id="R1"), report("2018-04-01", report_id="R2", kind="overig", hours=4),
+            report("2018-05-01", hours=8), report("2018-05-01", hours=8, report_id=" ")]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_report_delivered_again_counts_once_and_the_last_delivery_wins(tmp_path, fmt):
+    data = read_data_dir(write_data_dir(tmp_path, fmt=fmt, **minimal(absence_reports=deliveries())))
+    reports = data.absence_reports
+    assert list(reports.index) == [1, 3, 4, 5]  # file positions: R1's second delivery (its third is its exact copy)
+    assert list(reports["hours"]) == [20.0, 4.0, 8.0, 8.0]
+    assert data.quality.duplicates_dropped["absence_reports"] == 1
+    assert data.quality.redeliveries_dropped == {"absence_reports": 1}
+
+
+def test_a_report_id_is_trimmed_before_deliveries_are_compared(tmp_path):
+    rows = [report("2018-03-01", hours=16, report_id="R1"), report("2018-03-01", hours=12, report_id=" R1 ")]
+    data = read_data_dir(write_data_dir(tmp_path, **minimal(absence_reports=rows)))
+    assert list(data.absence_reports["hours"]) == [12.0]
+    assert list(data.absence_reports["report_id"]) == ["R1"]
+
+
+def test_reports_without_a_number_are_never_merged(tmp_path):
+    rows = [report("2018-03-01", hours=16), report("2018-03-01", hours=12)]
+    data = read_data_dir(write_data_dir(tmp_path, **minimal(absence_reports=rows)))
+    assert len(data.absence_reports) == 2
+    assert data.quality.redeliveries_dropped == {"absence_reports": 0}
+
+
+@pytest.mark.parametrize("fmt, first_row", [("csv", 2), ("parquet", 1)])
+def test_one_report_id_for_two_youths_is_a_hard_error(tmp_path, fmt, first_row):
+    rows = [report("2018-03-01", report_id="R1"), report("2018-03-02", report_id="R2"),
+            report("2018-03-02", youth_id="B", report_id="R1")]
+    directory = write_data_dir(tmp_path, fmt=fmt, **minimal(absence_reports=rows))
+    with pytest.raises(ContractError) as error:
+        read_data_dir(directory)
+    assert str(error.value) == (f"absence_reports.{fmt}, row {first_row + 2}, column 'report_id': report_id 'R1' is given "
+                                "for another youth as well: one report belongs to one youth")
+
+
+@pytest.mark.parametrize("fmt, first_row", [("csv", 2), ("parquet", 1)])
+def test_a_bsn_as_report_id_is_a_hard_error_that_does_not_repeat_it(tmp_path, fmt, first_row):
+    rows = [report("2018-03-01", report_id="R1"), report("2018-03-02"), report("2018-03-03", report_id=BSN)]
+    directory = write_data_dir(tmp_path, fmt=fmt, **minimal(absence_reports=rows))
+    with pytest.raises(ContractError) as error:
+        read_data_dir(directory)
+    assert str(error.value).startswith(f"absence_reports.{fmt}, row {first_row + 2}, column 'report_id': looks like a BSN")
+    assert BSN not in str(error.value)
+
+
+def test_a_report_id_outside_the_pattern_is_refused(tmp_path):
+    rows = [report("2018-03-01", report_id="R 1")]
+    with pytest.raises(ContractError, match=r"^absence_reports.csv, row 2, column 'report_id': is not a pseudonymous id"):
+        read_data_dir(write_data_dir(tmp_path, **minimal(absence_reports=rows)))
+
+
+def test_a_report_delivered_in_two_parts_keeps_the_later_part(tmp_path):
+    rows = [report("2018-03-01", hours=16, report_id="R1"), report("2018-04-01", hours=4, report_id="R2"),
+            report("2018-03-01", hours=20, report_id="R1")]
+    directory = write_data_dir(tmp_path, **minimal(absence_reports=rows))
+    split_into_parts(directory, "absence_reports", "csv", [2, 1])
+    data = read_data_dir(directory)
+    assert list(data.absence_reports.index) == [1, 2]
+    assert list(data.absence_reports["hours"]) == [4.0, 20.0]
+    assert data.quality.redeliveries_dropped == {"absence_reports": 1}
+
+
+def test_one_report_id_for_two_youths_across_parts_names_the_part(tmp_path):
+    rows = [report("2018-03-01", report_id="R1"), report("2018-03-01", youth_id="B", report_id="R1")]
+    directory = write_data_dir(tmp_path, **minimal(absence_reports=rows))
+    split_into_parts(directory, "absence_reports", "csv", [1, 1])
+    with pytest.raises(ContractError, match=r"^absence_reports.csv/part-00001.csv, row 2, column 'report_id': report_id 'R1'"):
+        read_data_dir(directory)
+
+
+def test_an_older_export_without_the_column_reads_as_reports_without_numbers(tmp_path):
+    directory = write_data_dir(tmp_path, **minimal())
+    (directory / "absence_reports.csv").write_text("youth_id,report_date,kind\nA,2018-03-01,16uur\nA,2018-03-01,16uur\n")
+    data = read_data_dir(directory)
+    assert data.absence_reports["report_id"].isna().all()
+    assert data.quality.duplicates_dropped["absence_reports"] == 1
+    assert data.quality.redeliveries_dropped == {"absence_reports": 0}

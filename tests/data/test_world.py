@@ -274,6 +274,7 @@ def count_mess(directory: Path) -> dict[str, int]:
               for t, c, v in TEXT_COLUMNS)
     return {
         "exact duplicates": sum(quality.duplicates_dropped.values()),
+        "reports delivered again": sum(quality.redeliveries_dropped.values()),
         "records of unknown youths": sum(quality.unknown_youth_records.values()),
         "pre-2019 municipality names": sum(quality.municipality_names_mapped.values()),
         "unknown enum values": sum(quality.unknown_enum_values.values()),

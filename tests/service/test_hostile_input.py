@@ -76,6 +76,34 @@ def test_nine_digits_that_fail_the_11_test_are_a_pseudonymous_key(asgi_client):
     assert response.status_code == 200 and response.json()["results"][0]["youth_id"] == "123456789"
 
 
+def report_body(report_id: str) -> bytes:
+    return score_body().replace(b'"hours": 3', b'"hours": 3, "report_id": ' + report_id.encode())
+
+
+def test_a_bsn_as_report_id_is_422_without_echoing_it(asgi_client):
+    response = post(asgi_client, report_body('"123456782"'))
+    assert response.status_code == 422
+    assert response.json()["error"] == ("youths[0].history.absence_reports[0].report_id: looks like a BSN (9 digits that pass "
+                                        "the 11-test): only pseudonymous ids are allowed, never a citizen service number "
+                                        "(the value is not repeated here)")
+    assert "123456782" not in response.text
+
+
+@pytest.mark.parametrize("report_id", ['"M 1"', '""', '"<b>"'])
+def test_a_report_id_that_is_not_a_pseudonymous_key_is_400(asgi_client, report_id):
+    response = post(asgi_client, report_body(report_id))
+    assert response.status_code == 400
+    assert response.json()["error"] == ("youths[0].history.absence_reports[0].report_id: String should match pattern "
+                                        "'^[A-Za-z0-9_-]{1,64}$'")
+
+
+@pytest.mark.parametrize("report_id", ['"M00000001"', "null"])
+def test_a_report_id_is_optional_and_scores_like_none(asgi_client, report_id):
+    with_id, without = post(asgi_client, report_body(report_id)), post(asgi_client, score_body())
+    assert with_id.status_code == 200
+    assert with_id.json()["results"][0]["probability"] == without.json()["results"][0]["probability"]
+
+
 @pytest.mark.parametrize(("content", "message"), [
     (score_body(youth_id='"\\ud800"'), "body: Invalid JSON: unexpected end of hex escape"),
     (score_body(youth_id='"\xe9"').replace(b"\xc3\xa9", b"\xe9"), "body: Invalid JSON: invalid unicode code point"),
