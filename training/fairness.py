@@ -19,6 +19,7 @@ from fairlearn.metrics import MetricFrame
 from scipy.stats import norm
 
 from training.config import GateConfig
+from vsv_model.feature_spec import FEATURE_NAMES
 from vsv_model.plausibility import NO_SCHOOL_RECORDS, failing
 from vsv_model.policy import TIERS
 from vsv_model.risk_model import encode_frame
@@ -93,8 +94,9 @@ def count(y, tier):
 
 
 def no_school_records(y, tier, gap):
-    """The share of the group with no school record at all: a data gap (flagged on the page, never a reason)."""
-    return float(np.mean(gap))
+    """The share of the group with no school record at all: a data gap (flagged on the page, never a reason); NaN
+    when the audit has no features to tell."""
+    return float(np.mean(gap)) if len(gap) else float("nan")
 
 
 def share(level: int):
@@ -108,7 +110,7 @@ def audit_attribute(y: np.ndarray, p: np.ndarray, tiers: np.ndarray, groups: pd.
                     gap: np.ndarray | None = None) -> pd.DataFrame:
     """One row per group of one attribute (plus `overall`), with rates and their ratio to overall; `gap` marks the
     youths without any school record (`share_no_school_records`: a data gap that may fall on some groups more)."""
-    gap = np.zeros(len(y), dtype=bool) if gap is None else np.asarray(gap, dtype=bool)
+    gap = np.full(len(y), np.nan) if gap is None else np.asarray(gap, dtype=float)
     metrics = {"n": count, "outcome_rate": outcome_rate, "mean_p": mean_probability, "outcome_variance": outcome_variance,
                "share_no_school_records": no_school_records,
                "fnr_high": fnr_high,
@@ -129,8 +131,11 @@ def audit_attribute(y: np.ndarray, p: np.ndarray, tiers: np.ndarray, groups: pd.
     return table
 
 
-def without_school_records(frame: pd.DataFrame) -> np.ndarray:
-    """Per row: no school record at all (the data-quality check `no_school_records` on the model's features)."""
+def without_school_records(frame: pd.DataFrame) -> np.ndarray | None:
+    """Per row: no school record at all (the data-quality check `no_school_records` on the model's features); None
+    for an audit of predictions without the features beside them (the share is then not shown)."""
+    if not set(FEATURE_NAMES) <= set(frame.columns):
+        return None
     return failing(encode_frame(frame), NO_SCHOOL_RECORDS)
 
 

@@ -37,3 +37,11 @@ def test_the_audit_reads_the_gap_from_the_features_as_the_page_flags_it():
     audit = fairness_audit(frame, np.array([0, 1, 1, 1]), np.full(4, 0.5), np.array(["low"] * 4, dtype=object))
     origin = audit[audit["attribute"] == "origin"].set_index("group")["share_no_school_records"]
     assert origin.to_dict() == pytest.approx({"buiten_europa": 1.0, "nederland": 0.0, "overall": 0.5})
+
+
+def test_an_audit_of_predictions_without_features_does_not_pretend_to_know_the_gap():
+    frame = pd.DataFrame({"gender": ["M", "V"], "origin": ["nederland", "europa"], "school_municipality": "Dordrecht",
+                          "age": [19, 20]})
+    assert without_school_records(frame) is None
+    audit = fairness_audit(frame, np.array([0, 1]), np.full(2, 0.5), np.array(["low"] * 2, dtype=object))
+    assert audit["share_no_school_records"].isna().all()
