@@ -107,7 +107,8 @@ def log_run(result: TrainingResult, evaluation: Evaluation, config: TrainConfig,
         with tempfile.TemporaryDirectory() as tmp:
             write_artifacts(Path(tmp), result, evaluation, config)
             card = render_model_card(model, evaluation.metrics, result.baselines, result.differences, evaluation.audit,
-                                     data.maturity, result.calibration, f"(run {run.info.run_id[:8]})")
+                                     data.maturity, result.calibration, f"(run {run.info.run_id[:8]})",
+                                     evaluation.group_calibration)
             (Path(tmp) / "model_card.md").write_text(card, encoding="utf-8")
             mlflow.log_artifacts(tmp)
         model_uri = registry.log_risk_model(model)
