@@ -19,8 +19,6 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-import pandas as pd
-
 from data_synthetic.generate import DEFAULT_GAP_GROUP, WorldConfig, generate_world, parse_planted_bias, write_world
 from training.config import GateConfig, TemporalConfig, TrainConfig
 from training.dataset import build_training_data

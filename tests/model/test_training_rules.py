@@ -92,7 +92,7 @@ def test_the_keys_of_the_former_random_split_are_refused_with_what_replaced_them
 
 def test_fairness_gate_fails_clear_disparities_but_not_noise():
     from training.config import GateConfig
-    from training.fairness import fairness_audit, fairness_failures
+    from training.fairness import fairness_failures
 
     rng = np.random.default_rng(0)
     n = 4000
