@@ -1,90 +1,80 @@
-"""Benchmark: how often the fairness gate finds a planted harm (its power) and how often it raises a false alarm.
+"""Benchmark: how often the per-group calibration gate finds a planted harm (its power) and how often it raises a
+false alarm.
 
-For each condition (the clean world, and each planted harm at its size) and each seed, the region is generated at
-1:1 (`vsv generate --planted-bias ...`), a model is trained with the temporal design, and the promotion's fairness
-gates (error-rate ratios and calibration per group, see README "The fairness gate, exactly") judge it on the
-held-out cohort. Prints per condition: how many seeds flag the harmed group (origin=buiten_europa), how many flag
-any group, and the harmed group's observed/expected with its z. The gate cannot do better than the physical
-floor: the last column is the same gate fed the exact truth p_true instead of the model.
-Usage: python benchmarks/fairness_power.py [--seeds 1 2 3 4 5] [--conditions clean underreporting=0.6 ...]
+For each condition (the clean world, and `hidden_gap=SIZE[@ATTRIBUTE=VALUE]`) and each seed, a world is generated
+(the region at 1:1 by default, `--youths N` for a scaled one), a model is trained with the default temporal design
+(as tests/model/test_fairness_audit.py does), and the calibration-by-group gate (training/group_calibration.py:
+the log-odds offset per group, alone and within the current education, on the held-out youths' rows of every date)
+judges it. Prints per run: found (the harmed group, or a group crossed from it, failed), any other failure (a false
+alarm), the harmed group's offset in mbo with its 95% and gate (Bonferroni) intervals. Each run's per-group table
+(aggregates only) is written to --out, so other bounds can be judged afterwards without retraining.
+Usage: python benchmarks/fairness_power.py [--seeds 1 2 3 4 5] [--conditions clean hidden_gap=0.5] [--youths N]
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import shutil
-import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
+from data_synthetic.generate import DEFAULT_GAP_GROUP, WorldConfig, generate_world, parse_planted_bias, write_world
+from training.config import GateConfig, TemporalConfig, TrainConfig
+from training.dataset import build_training_data
+from training.evaluation_report import evaluate_model
+from training.group_calibration import judged_interval, offset_failures
+from training.model import train_risk_model
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DATA_END  # noqa: E402
-
-from data_synthetic.generate import WorldConfig, generate_world, write_world  # noqa: E402
-from training.config import TrainConfig  # noqa: E402
-from training.dataset import OUTCOME, build_training_data  # noqa: E402
-from training.evaluation_report import evaluate_model  # noqa: E402
-from training.fairness import calibration_failures, fairness_audit, fairness_failures  # noqa: E402
-from training.model import train_risk_model  # noqa: E402
-
-HARMED = "origin=buiten_europa"
-CONDITIONS = ["clean", "underreporting=0.6", "hidden_gap=1.0", "hidden_gap=1.5"]
+CONDITIONS = ["clean", "hidden_gap=0.5"]
+CONFIG = TrainConfig(temporal=TemporalConfig(data_end="2026-10-01"), gates=GateConfig(bootstrap_samples=200))
 
 
-def planted(condition: str) -> tuple[tuple[str, float], ...]:
+def world_config(condition: str, seed: int, youths: int | None) -> tuple[WorldConfig, str]:
+    """The world of a condition and the label of its harmed group (`origin=buiten_europa` by default)."""
     if condition == "clean":
-        return ()
-    kind, size = condition.split("=")
-    return ((kind, float(size)),)
+        return WorldConfig(youths=youths, seed=seed), "=".join(DEFAULT_GAP_GROUP)
+    (bias,), group = parse_planted_bias([condition])
+    return WorldConfig(youths=youths, seed=seed, planted_bias=(bias,), hidden_gap_group=group), "=".join(group)
 
 
-def judged(condition: str, seed: int, config: TrainConfig) -> dict:
-    """Generate, train, audit: the gate's failures for the model and for the exact truth."""
+def judged_run(condition: str, seed: int, youths: int | None, out: Path) -> dict:
+    """Generate, train, audit: whether the harmed group failed, other failures, the harmed group's offset in mbo."""
+    world, harmed = world_config(condition, seed, youths)
     directory = Path(tempfile.mkdtemp(prefix="fairness-"))
     try:
-        write_world(directory, generate_world(WorldConfig(seed=seed, data_end=dt.date.fromisoformat(DATA_END), planted_bias=planted(condition))))
-        data = build_training_data(directory, None, replace(config, seed=seed))
-        model, _ = train_risk_model(data, replace(config, seed=seed))
-        test = data.part("test")
-        evaluation = evaluate_model(model, test)
-        failures = fairness_failures(evaluation.audit, config.gates) + calibration_failures(evaluation.audit, config.gates)
-        p_true = test["p_true"].to_numpy()
-        truth_audit = fairness_audit(test, test[OUTCOME].to_numpy(), p_true, model.tiers(p_true))
-        truth_failures = fairness_failures(truth_audit, config.gates) + calibration_failures(truth_audit, config.gates)
-        row = evaluation.audit.query("attribute == 'origin' and group == 'buiten_europa'").iloc[0]
-        z = (row["outcome_rate"] - row["mean_p"]) * row["n"] / np.sqrt(row["outcome_variance"])
-        return {"harmed": any(f.startswith(HARMED) for f in failures), "any": bool(failures),
-                "truth_any": bool(truth_failures), "oe": row["observed_expected"], "z": z, "failures": failures}
+        write_world(directory, generate_world(world))
+        config = replace(CONFIG, seed=seed)
+        data = build_training_data(directory, None, config)
+        model, _ = train_risk_model(data, config)
+        table = evaluate_model(model, data.part("test"), audit_rows=data.audit_rows()).group_calibration
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+    table.to_csv(out / f"{condition.replace('@', '_at_')}-seed{seed}.csv", index=False)
+    failures = offset_failures(table, config.gates)
+    found = [f for f in failures if f.startswith(harmed)]
+    gated, _ = judged_interval(table, config.gates)
+    row = gated[gated["label"] == f"{harmed} & education=mbo"].iloc[0]
+    return {"found": bool(found), "other": [f for f in failures if not f.startswith(harmed)], "row": row}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
     parser.add_argument("--conditions", nargs="+", default=CONDITIONS)
+    parser.add_argument("--youths", type=int, default=None, help="a scaled world (default: the region at 1:1)")
+    parser.add_argument("--out", type=Path, default=Path("data/bench/fairness_power"))
     args = parser.parse_args()
-    config = TrainConfig()
-    print(f"{'condition':<20} {'seed':>4} {'O/E':>6} {'z':>6}  flagged")
-    summary = []
-    for condition in args.conditions:
-        results = []
-        for seed in args.seeds:
-            r = judged(condition, seed, config)
-            results.append(r)
-            print(f"{condition:<20} {seed:>4} {r['oe']:6.3f} {r['z']:6.2f}  {'; '.join(r['failures']) or '-'}", flush=True)
-        summary.append((condition, results))
-    n = len(args.seeds)
-    print(f"\n{'condition':<20} {'harmed group flagged':>21} {'any group flagged':>18} {'mean O/E':>9} {'gate on p_true':>15}")
-    for condition, results in summary:
-        harmed = sum(r["harmed"] for r in results)
-        label = "(false alarms)" if condition == "clean" else "(power)"
-        print(f"{condition:<20} {harmed:>4} of {n} {label:<14} {sum(r['any'] for r in results):>5} of {n:<8} "
-              f"{np.mean([r['oe'] for r in results]):9.3f} {sum(r['truth_any'] for r in results):>6} of {n} flagged")
+    args.out.mkdir(parents=True, exist_ok=True)
+    print(f"{'condition':<22} {'seed':>4} {'found':>5} {'delta (mbo)':>11} {'95% interval':>17} {'gate interval':>17}  "
+          "other failures", flush=True)
+    for seed in args.seeds:  # seeds outermost: an interrupted run still compares the conditions
+        for condition in args.conditions:
+            r = judged_run(condition, seed, args.youths, args.out)
+            row = r["row"]
+            print(f"{condition:<22} {seed:>4} {'yes' if r['found'] else 'no':>5} {row.delta:+11.3f} "
+                  f"[{row.delta_low:+.3f}, {row.delta_high:+.3f}] [{row.gate_low:+.3f}, {row.gate_high:+.3f}]  "
+                  f"{'; '.join(r['other']) or '-'}", flush=True)
 
 
 if __name__ == "__main__":

@@ -44,7 +44,15 @@ import pandas as pd
 from data_synthetic.absence import ABSENCE_FACTOR, youth_factors
 from data_synthetic.calendar import KNOWN_SHIFTS, Calendar, effects_table, first_day, month_of_date
 from data_synthetic.kernels import Rules
-from data_synthetic.population import FIRST_BIRTH, LAST_BIRTH, Youths, born_in_target_group, draw_youths
+from data_synthetic.population import (
+    FIRST_BIRTH,
+    GENDERS,
+    LAST_BIRTH,
+    ORIGINS,
+    Youths,
+    born_in_target_group,
+    draw_youths,
+)
 from data_synthetic.realism import CAPACITY, realism_table
 from data_synthetic.region import (
     SchoolChoice,
@@ -61,13 +69,16 @@ from vsv_model.target_group import CURRENT_LAW
 
 HARM_DEFAULTS = {"underreporting": 0.6, "hidden_gap": 1.5}
 KNOWN_HARMS = tuple(sorted(HARM_DEFAULTS))
+DEFAULT_GAP_GROUP = ("origin", "buiten_europa")  # the group `hidden_gap` harms unless `@ATTRIBUTE=VALUE` names another
+GAP_GROUPS = {"origin": tuple(ORIGINS), "gender": tuple(GENDERS)}
 FIRST_REFERENCE = dt.date(2014, 10, 1)
 
 
 @dataclass(frozen=True)
 class WorldConfig:
     """How to generate a world. `youths=None`: the region at 1:1; `drift=False`: every calendar effect off;
-    `shifts`: (name, size) injected from `shift_start`; `planted_bias`: (kind, size) documented harms.
+    `shifts`: (name, size) injected from `shift_start`; `planted_bias`: (kind, size) documented harms;
+    `hidden_gap_group`: (attribute, value), the group the `hidden_gap` harm raises (origin or gender).
     `cohorts_at`: simulate only the birth cohorts aged 18-22 on that date (the youths the target group can hold
     then), each as large as in the whole world of the same scale, with `youths` counting only them: a scale
     benchmark's population of a million youths in scope without simulating the twenty other birth years."""
@@ -81,6 +92,7 @@ class WorldConfig:
     planted_bias: tuple[tuple[str, float], ...] = ()
     shift_start: dt.date = dt.date(2025, 10, 1)
     cohorts_at: dt.date | None = None
+    hidden_gap_group: tuple[str, str] = DEFAULT_GAP_GROUP
 
     def __post_init__(self):
         if self.youths is not None and self.youths < 1:
@@ -97,6 +109,15 @@ class WorldConfig:
         check_named_sizes(self.planted_bias, KNOWN_HARMS, "planted bias")
         check_ranges(dict(self.shifts), {"reporting_stop": (0, 1), "mbo_mix": (0, 1), "absence_level": (-1, math.inf)})
         check_ranges(dict(self.planted_bias), {"underreporting": (0, 1)})
+        check_gap_group(self.hidden_gap_group)
+
+
+def check_gap_group(group: tuple[str, str]) -> None:
+    attribute, value = group
+    if attribute not in GAP_GROUPS:
+        raise ValueError(f"hidden_gap can harm a group of {', '.join(GAP_GROUPS)}, not {attribute!r}")
+    if value not in GAP_GROUPS[attribute]:
+        raise ValueError(f"unknown {attribute} {value!r}; known: {', '.join(GAP_GROUPS[attribute])}")
 
 
 def check_named_sizes(pairs: tuple[tuple[str, float], ...], known: tuple[str, ...], what: str) -> None:
@@ -124,6 +145,30 @@ def parse_named_size(text: str, defaults: dict[str, float] | None = None) -> tup
             raise ValueError(f"{text!r} needs a size: NAME=SIZE")
         return name, defaults[name]
     return name, float(size)
+
+
+def parse_planted_bias(texts: list[str]) -> tuple[tuple[tuple[str, float], ...], tuple[str, str]]:
+    """'KIND[=SIZE]' for each harm, and for hidden_gap optionally '@ATTRIBUTE=VALUE' (hidden_gap=0.5@gender=V): the
+    (kind, size) pairs and the hidden gap's group (the default group without '@')."""
+    pairs, group = [], DEFAULT_GAP_GROUP
+    for text in texts:
+        harm, at, target = text.partition("@")
+        pairs.append(parse_named_size(harm, HARM_DEFAULTS))
+        if at:
+            attribute, _, value = target.partition("=")
+            if pairs[-1][0] != "hidden_gap" or not value:
+                raise ValueError(f"{text!r}: only hidden_gap takes a group, as hidden_gap=SIZE@ATTRIBUTE=VALUE")
+            group = (attribute, value)
+    return tuple(pairs), group
+
+
+def gap_members(youths: Youths, config: WorldConfig) -> np.ndarray | None:
+    """Per youth: in the group the planted hidden gap raises; None without that harm (the group then stays out of
+    the simulated state, and out of the truth's state space)."""
+    if "hidden_gap" not in dict(config.planted_bias):
+        return None
+    attribute, value = config.hidden_gap_group
+    return getattr(youths, attribute) == value
 
 
 @dataclass
@@ -192,7 +237,7 @@ def generate_world(config: WorldConfig) -> World:
     youths = draw_youths(np.random.default_rng(population_seed), config.youths, rules.calendar, born_within(config))
     emitters = build_emitters(youths, config)
     months = reference_months(config.data_end)
-    sim = simulate(youths, rules, emitters, origin_in_state, rules.calendar.last_month, months, simulation_seed)
+    sim = simulate(youths, rules, emitters, gap_members(youths, config), rules.calendar.last_month, months, simulation_seed)
     records = {name: sim.records.arrays(name) for name in ("enrolments", "diplomas", "reports")}
     end_day = int(first_day(month_of_date(config.data_end)))
     tables, keyed = contract_tables(np.random.default_rng(mess_seed), youths, emitters.schools, records, end_day,
@@ -212,6 +257,7 @@ def describe_settings(config: WorldConfig, youths: Youths, sim: Simulation) -> d
         "youths": len(youths), "seed": config.seed, "data_end": config.data_end.isoformat(), "drift": config.drift,
         "mess_rate": config.mess_rate, "shifts": dict(config.shifts), "shift_start": config.shift_start.isoformat(),
         "planted_bias": dict(config.planted_bias),
+        **({"hidden_gap_group": "=".join(config.hidden_gap_group)} if "hidden_gap" in dict(config.planted_bias) else {}),
         "cohorts_at": config.cohorts_at.isoformat() if config.cohorts_at else None, "exemptions": int(sim.exempted.sum()),
         "truth_method": "exact: backward induction over the simulator's own state",
     }

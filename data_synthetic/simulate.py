@@ -109,13 +109,14 @@ class Simulation:
     captures: dict = field(default_factory=dict)
 
 
-def initial_state(youths: Youths, origin_in_state: bool) -> State:
-    """Before secondary school: preschool, or abroad for newcomers; the hidden burden from the traits."""
+def initial_state(youths: Youths, gap_members: np.ndarray | None) -> State:
+    """Before secondary school: preschool, or abroad for newcomers; the hidden burden from the traits; the planted
+    hidden gap's group (`gap_members`, None without that harm)."""
     state = empty_state(len(youths))
     state["prog"][:] = np.where(youths.newcomer, ABROAD, PRESCHOOL)
     state["burden"][:] = burden_of(youths.traits)
-    if origin_in_state:
-        state["group"][:] = youths.origin == "buiten_europa"
+    if gap_members is not None:
+        state["group"][:] = gap_members
     return state
 
 
@@ -125,11 +126,11 @@ def primary_start(youths: Youths) -> np.ndarray:
     return at_four + (AUGUST - month_of_year(at_four)) % 12
 
 
-def simulate(youths: Youths, rules: Rules, emitters: Emitters, origin_in_state: bool, last_month: int,
+def simulate(youths: Youths, rules: Rules, emitters: Emitters, gap_members: np.ndarray | None, last_month: int,
              reference_months: tuple[int, ...], seed_sequence: np.random.SeedSequence) -> Simulation:
     """Run every month from the first primary-school start to `last_month` and read the reference dates."""
     state_rng, emit_rng, absence_rng = (np.random.default_rng(s) for s in seed_sequence.spawn(3))
-    sim = Simulation(youths, rules, emitters, initial_state(youths, origin_in_state), Current.empty(len(youths)))
+    sim = Simulation(youths, rules, emitters, initial_state(youths, gap_members), Current.empty(len(youths)))
     sim.sq_day = np.full(len(youths), MISSING_DAY, np.int64)
     sim.exempted = np.zeros(len(youths), bool)
     sim.spell = np.zeros(len(youths), bool)

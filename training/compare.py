@@ -37,6 +37,7 @@ class ComparisonData:
     test: pd.DataFrame  # the challenger's test cohort, labelled
     clean: np.ndarray  # rows of `test` the champion never fitted on
     current: pd.DataFrame  # the target group at the data's newest 1 October
+    audit_rows: pd.DataFrame | None = None  # the challenger's held-out youths' labelled rows of every date up to the test
 
 
 def load_comparison_data(challenger: RiskModel, champion: RiskModel | None, data_dir: Path | None) -> ComparisonData:
@@ -57,14 +58,25 @@ def load_comparison_data(challenger: RiskModel, champion: RiskModel | None, data
     seen = fitted_youths(data, champion, group) if champion is not None else set()
     clean = np.flatnonzero(~test["youth_id"].isin(seen).to_numpy())
     current_day = dt.date.fromisoformat(definition["data_end"])
-    return ComparisonData(data, test, clean, current_cohort(data, current_day, group))
+    return ComparisonData(data, test, clean, current_cohort(data, current_day, group),
+                          pd.concat([*held_out_earlier(data, group, definition), test], ignore_index=True))
 
 
-def test_cohort(data: DataSet, day: dt.date, group: TargetGroup, definition: dict) -> pd.DataFrame:
-    """The challenger's test set: its held-out youths of the cohort at `day`, labelled."""
+def held_out_earlier(data: DataSet, group: TargetGroup, definition: dict) -> list[pd.DataFrame]:
+    """The challenger's held-out youths at its fit dates, labelled (none was fitted on), by its maturity rule."""
+    events, complete = events_from_dataset(data), definition.get("label_maturity") == "complete"
+    return [test_cohort(data, dt.date.fromisoformat(day), group, definition, complete, events)
+            for day in definition["fit_dates"]]
+
+
+def test_cohort(data: DataSet, day: dt.date, group: TargetGroup, definition: dict, complete: bool = False,
+                events=None) -> pd.DataFrame:
+    """The challenger's held-out youths of the cohort at `day`, labelled (with `complete`: none unless all are)."""
     end = dt.date.fromisoformat(definition["data_end"])
-    table = build_feature_table(data, day, group=group, with_label=True, end_date=end, events=events_from_dataset(data))
-    frame = frame_of(table).dropna(subset=[OUTCOME])
+    events = events if events is not None else events_from_dataset(data)
+    table = build_feature_table(data, day, group=group, with_label=True, end_date=end, events=events)
+    frame = frame_of(table)
+    frame = frame.iloc[:0] if complete and frame[OUTCOME].isna().any() else frame.dropna(subset=[OUTCOME])
     frame = frame[hashed(frame["youth_id"], f"split-{definition['split_key']}") < definition["test_share"]]
     return frame.assign(**{OUTCOME: frame[OUTCOME].astype(np.int64)}).reset_index(drop=True)
 

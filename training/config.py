@@ -39,8 +39,8 @@ Example `train.toml` (every key optional; unknown keys are refused by name):
     min_jaccard_high = 0.6     # list stability against the champion on the current population
     fairness_ratio_min = 0.5
     fairness_ratio_max = 2.0
-    observed_expected_min = 0.9     # calibration per group: observed / predicted outcome rate
-    observed_expected_max = 1.1
+    max_calibration_offset = 0.2    # calibration per group: refused when the whole Bonferroni interval of a group's
+                                    # log-odds offset delta (logit P = logit p + delta) lies beyond +-0.2
     min_group_size = 100       # youths in the test set; smaller groups are listed as not judged
     significance_level = 0.01  # two-sided tests: a group fails only when its difference is clear
 
@@ -168,11 +168,10 @@ class GateConfig:
     min_jaccard_high_medium: float = 0.7
     max_route_change: float = 0.2
     max_top_reason_change: float = 0.3
-    # Calibration per group: the model may not under- or overestimate a group's outcome rate by more than 10%
-    # (when the difference is also clear, see significance_level). Measured in the synthetic region: the clean
-    # world's groups lie within 0.91-1.02; a hidden outcome gap of 1.5 log-odds for one origin group gives 1.13.
-    observed_expected_min: float = 0.9
-    observed_expected_max: float = 1.1
+    # Calibration per group (training/group_calibration.py): a group fails when the whole interval of its log-odds
+    # offset delta, at family-wise `significance_level` Bonferroni-corrected over the groups judged, lies beyond
+    # +-max_calibration_offset. An offset of 0.2 is a group's odds under- or overestimated by a fifth.
+    max_calibration_offset: float = 0.2
     bootstrap_samples: int = 1000
     confidence: float = 0.95
     fairness_ratio_min: float = 0.5
@@ -184,6 +183,8 @@ class GateConfig:
     def __post_init__(self):
         if not 0.0 < self.significance_level < 1.0:
             raise ValueError("gates.significance_level must lie strictly between 0 and 1")
+        if self.max_calibration_offset < 0:
+            raise ValueError("gates.max_calibration_offset must be at least 0")
         if self.min_group_size < 1:
             raise ValueError("gates.min_group_size must be at least 1")
 

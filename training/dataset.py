@@ -58,9 +58,16 @@ class TrainingData:
     quality: DataQuality
     group: TargetGroup
     extra: dict = field(default_factory=dict)
+    held_out_earlier: pd.DataFrame | None = None  # the held-out youths' labelled rows before the test date
 
     def part(self, name: str) -> pd.DataFrame:
         return self.frame.iloc[getattr(self, name)]
+
+    def audit_rows(self) -> pd.DataFrame:
+        """Every labelled row of the held-out youths, the test cohort and the dates before it: never fitted on, so
+        the calibration audit may pool them for power (a youth at several dates is one cluster there)."""
+        earlier = self.held_out_earlier if self.held_out_earlier is not None else self.frame.iloc[:0]
+        return pd.concat([earlier, self.part("test")], ignore_index=True)
 
     def row_counts(self) -> dict[str, int]:
         fit, test = self.part("fit"), self.part("test")
@@ -190,6 +197,7 @@ def build_training_data(data_dir: Path | None, as_of_dates: list[dt.date] | None
     cohort = frames[dates.index(test_date)] if hold_out_test else frames[0].iloc[:0]
     test = cohort[held_out(cohort["youth_id"], config)].dropna(subset=[OUTCOME])
     fit = fit_rows(frames, dates, test_date, config if hold_out_test else None, config.temporal.label_maturity)
+    earlier = held_out_rows(frames, dates, test_date, config, config.temporal.label_maturity) if hold_out_test else None
     check_trainable(fit, "fit set (dates before the test date)")
     if hold_out_test:
         check_trainable(test, f"test cohort ({test_date})")
@@ -206,7 +214,15 @@ def build_training_data(data_dir: Path | None, as_of_dates: list[dt.date] | None
                   "fit_youths_digest": youth_digest(fit["youth_id"]), "test_youths_digest": youth_digest(test["youth_id"]),
                   "fit_youths": int(fit["youth_id"].nunique()), "test_youths": len(test)}
     return TrainingData(frame, np.arange(n_fit), np.arange(n_fit, len(frame)), folds, current_population(data, end, config),
-                        maturity, definition, tables[-1].quality, config.target_group)
+                        maturity, definition, tables[-1].quality, config.target_group,
+                        held_out_earlier=labelled_with_truth(earlier, data_dir))
+
+
+def labelled_with_truth(frame: pd.DataFrame | None, data_dir: Path | None) -> pd.DataFrame | None:
+    if frame is None:
+        return None
+    frame = frame.assign(**{OUTCOME: frame[OUTCOME].astype(np.int64)}).reset_index(drop=True)
+    return attach_truth(frame, Path(data_dir) / TRUTH_FILE) if data_dir is not None else frame
 
 
 def data_end_of(data: DataSet, config: TrainConfig) -> dt.date:
@@ -233,6 +249,15 @@ def fit_rows(frames: list[pd.DataFrame], dates: list[dt.date], test_date: dt.dat
             continue
         outside = ~held_out(frame["youth_id"], split) if split is not None else np.ones(len(frame), bool)
         kept.append(frame[frame[OUTCOME].notna() & outside])
+    return pd.concat(kept, ignore_index=True) if kept else frames[0].iloc[:0]
+
+
+def held_out_rows(frames: list[pd.DataFrame], dates: list[dt.date], test_date: dt.date, split: TrainConfig,
+                  rule: str) -> pd.DataFrame:
+    """The held-out youths' labelled rows before the test date, by the label-maturity rule: the fit never sees them."""
+    kept = [frame[frame[OUTCOME].notna() & held_out(frame["youth_id"], split)]
+            for day, frame in zip(dates, frames, strict=True)
+            if day < test_date and not (rule == "complete" and frame[OUTCOME].isna().any())]
     return pd.concat(kept, ignore_index=True) if kept else frames[0].iloc[:0]
 
 

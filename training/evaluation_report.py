@@ -21,6 +21,7 @@ from training.evaluate import (
     truth_gap,
 )
 from training.fairness import fairness_audit
+from training.group_calibration import calibration_audit
 from vsv_model.policy import RiskCategories
 from vsv_model.progress import say
 from vsv_model.risk_model import RiskModel, encode_frame, sigmoid
@@ -35,6 +36,7 @@ class Evaluation:
     metrics: dict[str, float]
     audit: pd.DataFrame
     categories: RiskCategories | None = None  # the model's cut-offs with their meaning measured on `frame`
+    group_calibration: pd.DataFrame | None = None  # the log-odds offset per group, alone and crossed
 
 
 def high_share_of(model: RiskModel, test_p: np.ndarray) -> float:
@@ -42,9 +44,11 @@ def high_share_of(model: RiskModel, test_p: np.ndarray) -> float:
     return model.cutoffs.details.get("high_share") or max(float((test_p >= model.cutoffs.high).mean()), 1e-9)
 
 
-def evaluate_model(model: RiskModel, frame: pd.DataFrame, gates: GateConfig | None = None, seed: int = 0) -> Evaluation:
+def evaluate_model(model: RiskModel, frame: pd.DataFrame, gates: GateConfig | None = None, seed: int = 0,
+                   audit_rows: pd.DataFrame | None = None) -> Evaluation:
     """Metrics (with 95% intervals when `gates` gives the bootstrap settings), tiers, the risk categories' measured
-    meaning and the fairness audit."""
+    meaning, the fairness audit, and the calibration offset per group: on `audit_rows` when given (the held-out
+    youths' rows of every date, pooled for power), else on `frame`."""
     y = frame[OUTCOME].to_numpy()
     p = model.probability(encode_frame(frame))
     tiers = model.tiers(p)
@@ -55,7 +59,15 @@ def evaluate_model(model: RiskModel, frame: pd.DataFrame, gates: GateConfig | No
         metrics |= intervals(y, p, share, gates.bootstrap_samples, gates.confidence, seed)
     if "p_true" in frame and frame["p_true"].notna().all():
         metrics |= truth_gap(y, p, frame["p_true"].to_numpy())
-    return Evaluation(p, tiers, metrics, fairness_audit(frame, y, p, tiers), categories)
+    return Evaluation(p, tiers, metrics, fairness_audit(frame, y, p, tiers), categories,
+                      group_offsets(model, frame if audit_rows is None else audit_rows))
+
+
+def group_offsets(model: RiskModel, rows: pd.DataFrame) -> pd.DataFrame:
+    """The calibration offset per group of gender and origin, alone and crossed, each youth one cluster."""
+    p = model.probability(encode_frame(rows))
+    clusters = rows["youth_id"].to_numpy() if "youth_id" in rows else None
+    return calibration_audit(rows, rows[OUTCOME].to_numpy(), p, CALIBRATION_GROUPS, clusters)
 
 
 def compare_baselines(fit: pd.DataFrame, test: pd.DataFrame, evaluation: Evaluation, share: float, gates: GateConfig,

@@ -7,7 +7,8 @@ contact) unneeded attention is the harm: false-positive and false-discovery rate
 Plus calibration-in-the-large, both as a difference (mean p minus outcome rate)
 and as the observed/expected ratio (outcome rate / mean p: above 1 the model
 underestimates the group's risk), and the share per tier. Every figure is also
-given as a ratio to the whole population. Audit-only attributes (gender, origin) are
+given as a ratio to the whole population (the calibration gate judges each group's log-odds offset instead:
+training/group_calibration.py; observed/expected stays here for reference). Audit-only attributes (gender, origin) are
 read here, after prediction, and never reach the model.
 """
 
@@ -190,27 +191,4 @@ def fairness_failures(audit: pd.DataFrame, gates: GateConfig) -> list[str]:
                     failures.append(f"{attribute}={row['group']}: {metric} ratio {ratio:.2f} outside "
                                     f"[{gates.fairness_ratio_min}, {gates.fairness_ratio_max}] "
                                     f"({row[metric]:.3f} vs {overall[metric]:.3f} of {int(cases)} cases)")
-    return failures
-
-
-def calibration_failures(audit: pd.DataFrame, gates: GateConfig) -> list[str]:
-    """Groups (large enough to judge) of the gated attributes whose observed/expected outcome ratio leaves
-    [observed_expected_min, observed_expected_max] and differs clearly from 1: z = (observed - expected count) /
-    sqrt(sum of p(1-p)), two-sided at `significance_level`. Above the bound the model underestimates the group's
-    risk (it would be under-served); below, it overestimates it. The model's calibration makes the whole population's
-    ratio about 1 (the fit set's, exactly), so a group outside the band is one the model gets wrong."""
-    failures = []
-    for attribute in gates.gated_attributes:
-        table = gated_groups(audit, attribute)
-        for _, row in table[table["n"] >= gates.min_group_size].iterrows():
-            ratio = row["observed_expected"]
-            outside = np.isfinite(ratio) and not gates.observed_expected_min <= ratio <= gates.observed_expected_max
-            observed, expected = row["outcome_rate"] * row["n"], row["mean_p"] * row["n"]
-            z = (observed - expected) / np.sqrt(row["outcome_variance"]) if row["outcome_variance"] > 0 else 0.0
-            if outside and abs(z) > norm.isf(gates.significance_level / 2):
-                side = "underestimates" if ratio > 1 else "overestimates"
-                failures.append(f"{attribute}={row['group']}: observed/expected {ratio:.2f} outside "
-                                f"[{gates.observed_expected_min}, {gates.observed_expected_max}] (outcome rate {row['outcome_rate']:.3f} "
-                                f"vs predicted {row['mean_p']:.3f} over {int(row['n'])} youths, z {z:+.2f}): the model "
-                                f"{side} the group's risk")
     return failures

@@ -76,8 +76,22 @@ def categories_section(categories: RiskCategories, outcome_age: int) -> str:
             f"the advised approach, sized by capacity, and is never called the risk:\n\n{_table(category_table(categories, outcome_age))}")
 
 
+def offsets_section(table: pd.DataFrame | None, min_youths: int = 100) -> str:
+    """The log-odds offset per group (alone and within the current education) with its 95% interval, for the groups
+    of at least `min_youths` youths; the whole table is `calibration_by_group.csv`."""
+    if table is None:
+        return ""
+    shown = table[table["youths"] >= min_youths][["label", "youths", "rows", "outcome_rate", "mean_p", "observed_expected",
+                                                   "delta", "delta_low", "delta_high"]]
+    return ("\nCalibration per group as a log-odds offset delta (logit P = logit p + delta; above 0 the model underestimates "
+            "the group's risk), fitted on the held-out youths' rows of every date, with its 95% interval (a youth is one "
+            f"cluster). The promotion gate judges a Bonferroni interval against a bound (README). Groups of at least "
+            f"{min_youths} youths; all in `calibration_by_group.csv`:\n\n{_table(shown.astype({'youths': int, 'rows': int}))}\n")
+
+
 def render_model_card(model: RiskModel, metrics: dict, baselines: dict, differences: dict, audit: pd.DataFrame,
-                      maturity: pd.DataFrame, calibration: pd.DataFrame, version_note: str) -> str:
+                      maturity: pd.DataFrame, calibration: pd.DataFrame, version_note: str,
+                      group_calibration: pd.DataFrame | None = None) -> str:
     cut = model.cutoffs
     per_group = audit[audit["attribute"].isin(["gender", "origin"])][
         ["attribute", "group", "n", "outcome_rate", "mean_p", "fnr_high", "fnr_high_ratio", "tpr_high_ratio", "for_high_ratio",
@@ -153,7 +167,7 @@ reason (it can fall on youths who went to school abroad). Full table for gender,
 school municipality and age: `fairness.csv`.
 
 {_table(per_group)}
-
+{offsets_section(group_calibration)}
 ## Caveats
 - Recording of absence is uneven between schools; light cases have thin files. Missing reports do not mean no absence.
 - Origin is linked to municipality and school location, so school location can act as a partial proxy: watch the

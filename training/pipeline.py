@@ -67,6 +67,7 @@ def write_artifacts(directory: Path, result: TrainingResult, evaluation: Evaluat
     contributions, base = model.contributions(matrix)
     plots.plot_shap_beeswarm(contributions, base, matrix, list(FEATURE_NAMES), directory / "plots/shap_beeswarm.png")
     evaluation.audit.to_csv(directory / "fairness.csv", index=False)
+    evaluation.group_calibration.to_csv(directory / "calibration_by_group.csv", index=False)
     data.maturity.to_csv(directory / "label_maturity.csv", index=False)
     result.calibration.to_csv(directory / "calibration_effect.csv", index=False)
     if result.search is not None:
@@ -106,7 +107,8 @@ def log_run(result: TrainingResult, evaluation: Evaluation, config: TrainConfig,
         with tempfile.TemporaryDirectory() as tmp:
             write_artifacts(Path(tmp), result, evaluation, config)
             card = render_model_card(model, evaluation.metrics, result.baselines, result.differences, evaluation.audit,
-                                     data.maturity, result.calibration, f"(run {run.info.run_id[:8]})")
+                                     data.maturity, result.calibration, f"(run {run.info.run_id[:8]})",
+                                     evaluation.group_calibration)
             (Path(tmp) / "model_card.md").write_text(card, encoding="utf-8")
             mlflow.log_artifacts(tmp)
         model_uri = registry.log_risk_model(model)
@@ -135,7 +137,7 @@ def run_training(data_dir: Path, as_of_dates: list[dt.date] | None, config: Trai
     fit_seconds = time.perf_counter() - start
     fit, test = data.part("fit"), data.part("test")
     say(f"evaluating on the {len(test):,} held-out youths of {data.test_date} (intervals by bootstrap, fairness audit)")
-    evaluation = evaluate_model(model, test, config.gates, seed=config.seed)
+    evaluation = evaluate_model(model, test, config.gates, seed=config.seed, audit_rows=data.audit_rows())
     model.categories = evaluation.categories  # each risk category's meaning, measured on the test cohort, saved with the model
     share = high_share_of(model, evaluation.probability)
     say("fitting the simple baselines to compare with")

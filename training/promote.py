@@ -12,8 +12,10 @@ that is clearly worse is refused. The gates:
   changes;
 - calibration: expected calibration error on the test cohort at most max_ece;
 - tiers_rising: the observed outcome rate rises from low to medium to high;
-- fairness: per-group error-rate ratios of the gated attributes, and calibration per group (observed/expected
-  outside [observed_expected_min, observed_expected_max]), failing only where the difference is clear;
+- fairness: per-group error-rate ratios of the gated attributes, failing only where the difference is clear;
+- calibration_by_group: the log-odds offset of every gated group, alone and within its current education, on the
+  held-out youths' rows of every date: refused when a group's whole Bonferroni interval lies beyond
+  +-max_calibration_offset (training/group_calibration.py);
 - baseline: LightGBM not clearly worse than the spline-transformed logistic regression (from the training run).
 
 `--force` overrides a failed gate and needs a reason, recorded as a tag on the version. Everything measured is
@@ -36,7 +38,8 @@ from training.compare import ComparisonError, load_comparison_data, stability
 from training.config import GateConfig
 from training.dataset import OUTCOME
 from training.evaluation_report import evaluate_model, high_share_of
-from training.fairness import calibration_failures, fairness_failures, groups_too_small
+from training.fairness import fairness_failures, groups_too_small
+from training.group_calibration import offset_failures, offsets_too_small
 from training.model_card import promotion_section
 from vsv_model.policy import RiskCategories
 from vsv_model.risk_model import ModelLoadError, RiskModel, encode_frame
@@ -108,14 +111,15 @@ def own_gates(evaluation, gates: GateConfig) -> list[Gate]:
     m = evaluation.metrics
     rates = " < ".join(f"{m[f'outcome_rate_{t}']:.3f}" for t in ("low", "medium", "high"))
     failures = fairness_failures(evaluation.audit, gates)
-    miscalibrated = calibration_failures(evaluation.audit, gates)
+    miscalibrated = offset_failures(evaluation.group_calibration, gates)
     small = tuple(groups_too_small(evaluation.audit, gates))
+    small_offsets = tuple(offsets_too_small(evaluation.group_calibration, gates))
     return [
         Gate("calibration", m["ece"] <= gates.max_ece, f"expected calibration error {m['ece']:.4f} (max {gates.max_ece})"),
         Gate("tiers_rising", bool(m["tiers_rising"]), f"outcome rate low < medium < high: {rates}"),
         Gate("fairness", not failures, "; ".join(failures) or "all gated group error-rate ratios within bounds", small),
-        Gate("calibration_by_group", not miscalibrated, "; ".join(miscalibrated) or "observed/expected within bounds for "
-             "every gated group", small),
+        Gate("calibration_by_group", not miscalibrated, "; ".join(miscalibrated) or "no gated group's log-odds offset "
+             f"clearly beyond +-{gates.max_calibration_offset}", small_offsets),
     ]
 
 
@@ -132,7 +136,7 @@ def compare(challenger: RiskModel, champion: RiskModel | None, data_dir: Path | 
         data = load_comparison_data(challenger, champion, data_dir)
     except ComparisonError as exc:
         raise PromotionError(f"the comparison set cannot be rebuilt: {exc}") from exc
-    evaluation = evaluate_model(challenger, data.test)
+    evaluation = evaluate_model(challenger, data.test, audit_rows=data.audit_rows)
     if champion is None:
         return evaluation, {}, {}
     clean = data.test.iloc[data.clean]

@@ -34,7 +34,9 @@ def generate(
     drift: Annotated[list[str] | None, typer.Option("--drift", help="Inject a shift NAME=SIZE from a year before the data's "
                                                     "end (absence_level, reporting_stop, mbo_mix, dropout_hazard); repeat for more.")] = None,
     planted_bias: Annotated[list[str] | None, typer.Option("--planted-bias", help="Plant a documented harm KIND[=SIZE] "
-                                                           "(underreporting, hidden_gap) for the fairness audit.")] = None,
+                                                           "(underreporting, hidden_gap) for the fairness audit; "
+                                                           "hidden_gap=SIZE@ATTRIBUTE=VALUE harms another group "
+                                                           "(@origin=europa, @gender=V).")] = None,
     cohorts_at: Annotated[str | None, typer.Option(help="Simulate only the birth cohorts aged 18-22 on this date "
                                                    "(YYYY-MM-DD), as large as in the whole world; --youths then counts "
                                                    "only them (scale benchmarks).")] = None,
@@ -42,15 +44,16 @@ def generate(
                                         "published figure (realism.csv holds them all).")] = False,
 ) -> None:
     """Generate the synthetic Zuid-Holland Zuid region through time, with known truth."""
-    from data_synthetic.generate import HARM_DEFAULTS, WorldConfig, generate_world, parse_named_size, write_world
+    from data_synthetic.generate import WorldConfig, generate_world, parse_named_size, parse_planted_bias, write_world
     from vsv_model.table_io import FORMATS
 
     if format not in FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
     try:
+        harms, gap_group = parse_planted_bias(planted_bias or [])
         config = WorldConfig(youths=youths, seed=seed, mess_rate=mess_rate, data_end=parse_date(data_end), drift=not no_drift,
                              shifts=tuple(parse_named_size(d) for d in drift or ()),
-                             planted_bias=tuple(parse_named_size(b, HARM_DEFAULTS) for b in planted_bias or ()),
+                             planted_bias=harms, hidden_gap_group=gap_group,
                              cohorts_at=parse_date(cohorts_at) if cohorts_at else None)
     except ValueError as exc:  # a configuration the generator refuses: a message, not a traceback
         fail(str(exc))

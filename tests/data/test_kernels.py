@@ -217,6 +217,8 @@ def test_after_the_data_s_end_the_calendar_stays_as_it_was_in_the_last_month():
     ({"shifts": (("absence_level", 0.1), ("absence_level", 0.2))}, "each shift may be given once"),
     ({"planted_bias": (("underreporting", -0.1),)}, "underreporting size must lie between 0 and 1"),
     ({"youths": 0}, "youths must be at least 1"),
+    ({"hidden_gap_group": ("residence", "Dordrecht")}, "hidden_gap can harm a group of origin, gender, not 'residence'"),
+    ({"hidden_gap_group": ("gender", "W")}, "unknown gender 'W'; known: M, V, X"),
     ({"mess_rate": 0.9}, "mess_rate must lie between 0 and 0.5"),
     ({"data_end": dt.date(2026, 10, 2)}, "data_end must be the 1st of a month"),
     ({"data_end": dt.date(2013, 10, 1)}, "data_end must lie between 2014-10-01 and 2035-10-01"),

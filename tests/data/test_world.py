@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from data_synthetic.calendar import KNOWN_SHIFTS
-from data_synthetic.generate import WorldConfig, generate_world, write_world
+from data_synthetic.generate import WorldConfig, generate_world, parse_planted_bias, write_world
 from data_synthetic.population import FIRST_BIRTH, LAST_BIRTH
 from data_synthetic.region import build_schools
 from features.build import build_feature_table
@@ -229,6 +229,30 @@ def test_a_planted_hidden_gap_raises_one_group_s_risk_through_a_path_no_table_sh
     assert gap(harmed) > gap(shift_base) + 0.03
     pd.testing.assert_frame_equal(before(harmed, "enrollments", "start_date", "2000-01-01"),
                                   before(shift_base, "enrollments", "start_date", "2000-01-01"))
+
+
+def test_the_planted_bias_option_names_the_hidden_gap_s_group():
+    assert parse_planted_bias(["hidden_gap=0.5@origin=europa"]) == ((("hidden_gap", 0.5),), ("origin", "europa"))
+    assert parse_planted_bias(["hidden_gap=0.5@gender=V", "underreporting"]) == (
+        (("hidden_gap", 0.5), ("underreporting", 0.6)), ("gender", "V"))
+    assert parse_planted_bias(["hidden_gap=2"]) == ((("hidden_gap", 2.0),), ("origin", "buiten_europa"))
+    with pytest.raises(ValueError, match="only hidden_gap takes a group"):
+        parse_planted_bias(["underreporting=0.5@gender=V"])
+
+
+def mean_truth_by(world, attribute: str) -> pd.Series:
+    """Mean p_true over the labelled rows (outcome by 23), per group of an audit attribute."""
+    youths = frame(world, "youths")[["youth_id", attribute]].drop_duplicates("youth_id")
+    truth = world.truth.dropna(subset=["no_sq_by_23"]).merge(youths, on="youth_id")
+    return truth.groupby(attribute)["p_true"].mean()
+
+
+def test_a_hidden_gap_planted_in_a_named_group_raises_the_truth_of_that_group_only(shift_base):
+    harmed = shift_world(planted_bias=(("hidden_gap", 1.0),), hidden_gap_group=("gender", "V"))
+    rise = mean_truth_by(harmed, "gender") - mean_truth_by(shift_base, "gender")
+    assert rise["V"] > 0.02, rise
+    assert abs(rise["M"]) < 0.002, rise
+    assert harmed.summary()["hidden_gap_group"] == "gender=V"
 
 
 # --- the data contract's mess ------------------------------------------------------------------------------

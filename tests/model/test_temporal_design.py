@@ -55,6 +55,18 @@ def test_the_test_cohort_is_the_newest_complete_date_and_its_youths_are_used_now
     assert data.definition["fit_dates"] == ["2016-10-01"] and data.definition["test_date"] == "2017-10-01"
 
 
+def test_the_audit_pools_the_held_out_youths_rows_of_every_date_and_none_is_fitted_on(tmp_path):
+    """2016: kinds A (21) and B (18) are in scope, all labelled; the held-out ones among them join the test cohort."""
+    data = build_training_data(population(tmp_path), None, CONFIG)
+    pooled, fit = data.audit_rows(), data.part("fit")
+    earlier = pooled[pooled["as_of"] == "2016-10-01"]
+    cohort_2016 = pd.Series([f"A{i:03d}" for i in range(0, 30, 2)] + [f"B{i:03d}" for i in range(30)])
+    assert set(earlier["youth_id"]) == set(cohort_2016[held_out(cohort_2016, CONFIG)])
+    assert len(pooled) == len(earlier) + len(data.part("test"))
+    assert not set(pooled["youth_id"]) & set(fit["youth_id"])
+    assert pooled[OUTCOME].notna().all()
+
+
 def test_the_label_maturity_table_counts_what_each_date_holds(tmp_path):
     data = build_training_data(population(tmp_path), None, CONFIG)
     table = data.maturity.set_index("as_of")
