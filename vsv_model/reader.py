@@ -490,14 +490,11 @@ def check_rules(columns: dict[str, ParsedColumn], schema: TableSchema, source: T
     `listed` in the youths table passed the id rules there, so only the others are looked at."""
     ids = columns["youth_id"]
     unchecked = np.arange(len(ids.dictionary)) if listed is None else np.flatnonzero(~listed)
-    refused = np.zeros(len(ids.dictionary), dtype=bool)
-    refused[unchecked[rows_with_bad_ids(ids.dictionary.take(pa.array(unchecked)))[0]]] = True
-    bad = ids.source.rows_where(refused)
-    if len(bad):
-        problem = youth_id_problem(ids.dictionary[int(ids.codes[bad[0]])].as_py())
-        raise_in_column(source, schema.column("youth_id"), ids.source, records, bad, problem)
+    check_ids(ids, unchecked, source, schema.column("youth_id"), records)
     if schema is ABSENCE_REPORTS:
-        check_report_ids(columns["report_id"], source, records)
+        report_ids = columns["report_id"]
+        given = np.flatnonzero(~blank_mask(report_ids.dictionary, report_ids.dictionary))  # optional: blanks pass
+        check_ids(report_ids, given, source, schema.column("report_id"), records)
         hours = columns["hours"]
         bad = hours.source.rows_where(np.nan_to_num(hours.dictionary, nan=0.0) < 0)
         raise_in_column(source, schema.column("hours"), hours, records, bad, "negative hours ({value})")
@@ -510,16 +507,15 @@ def check_rules(columns: dict[str, ParsedColumn], schema: TableSchema, source: T
         raise_in_column(source, schema.column("youth_id"), ids.source, records, bad, "duplicate youth_id {value!r}")
 
 
-def check_report_ids(ids: ParsedColumn, source: TableFile, records: np.ndarray) -> None:
-    """A report_id, where given, is a pseudonymous key like a youth_id (never a BSN): checked once per distinct
-    value; the error does not repeat the value."""
-    given = np.flatnonzero(~blank_mask(ids.dictionary, ids.dictionary))
+def check_ids(ids: ParsedColumn, distinct: np.ndarray, source: TableFile, column, records: np.ndarray) -> None:
+    """The id rules (a pseudonymous key, never a BSN) on the `distinct` values of an id column (youth_id, report_id),
+    once per value; the first refused row stops the run, and the error does not repeat the value."""
     refused = np.zeros(len(ids.dictionary), dtype=bool)
-    refused[given[rows_with_bad_ids(ids.dictionary.take(pa.array(given)))[0]]] = True
+    refused[distinct[rows_with_bad_ids(ids.dictionary.take(pa.array(distinct)))[0]]] = True
     bad = ids.source.rows_where(refused)
     if len(bad):
         problem = youth_id_problem(ids.dictionary[int(ids.codes[bad[0]])].as_py())
-        raise_in_column(source, ABSENCE_REPORTS.column("report_id"), ids.source, records, bad, problem)
+        raise_in_column(source, column, ids.source, records, bad, problem)
 
 
 def distinct_codes(column: ParsedColumn, blank_as_missing: bool = False) -> np.ndarray:
