@@ -37,6 +37,7 @@ from serving.schemas import YouthInput
 from serving.scores import ScoresSource
 from vsv_model.concepts import CONCEPTS
 from vsv_model.feature_spec import FEATURES, SCHOOL_MUNICIPALITY_CATEGORIES
+from vsv_model.plausibility import NO_SCHOOL_RECORDS
 from vsv_model.policy import (
     DECISION_ROUTE_LABELS_NL,
     DECISION_ROUTES,
@@ -176,7 +177,8 @@ def population(request: Request, risico: str = "", tier: str = "", gemeente: str
     today = context.today()
     if listing is not None:
         listing.rows = listing.rows.assign(left_group_nl=left_group_sentences(listing.rows, today, context.served.group),
-                                           main_reason_nl=main_reasons(listing.rows))
+                                           main_reason_nl=main_reasons(listing.rows),
+                                           data_gap=listing.rows["data_quality"].astype(str).str.contains(NO_SCHOOL_RECORDS))
     return render(request, "list.html", status=400 if query.problems else 200, listing=listing, wanted=query.wanted,
                   tiers=TIERS, ingeschreven=query.params["ingeschreven"], problems=query.problems,
                   link=list_link(request, query.params), sort_options=SORT_OPTIONS_NL,
@@ -187,7 +189,8 @@ def population(request: Request, risico: str = "", tier: str = "", gemeente: str
                   discussable=[c.name for c in CONCEPTS if not c.background],
                   municipalities={m: municipality_nl(m) for m in SCHOOL_MUNICIPALITY_CATEGORIES},
                   capacity=context.served.model.cutoffs.places(),
-                  exits_known=listing is None or "leaves_group_on" in listing.rows.columns)
+                  exits_known=listing is None or "leaves_group_on" in listing.rows.columns,
+                  left_since=context.scores.left_since(today) if listing else 0)
 
 
 DISCUSSABLE = tuple(c.name for c in CONCEPTS if not c.background)

@@ -132,6 +132,13 @@ class ScoresSource:
         found = frame["youth_id"][frame["youth_id"].astype(str).str.upper() == search.upper()]
         return None if found.empty else str(found.iloc[0])
 
+    def left_since(self, today) -> int:
+        """How many listed youths have left the target group by `today` (0 for a file without the exit dates)."""
+        frame = self.frame()
+        if frame is None or "leaves_group_on" not in frame:
+            return 0
+        return int((pd.to_datetime(frame["leaves_group_on"], errors="coerce") <= pd.Timestamp(today)).sum())
+
     def row(self, youth_id: str) -> pd.Series | None:
         frame = self.frame()
         if frame is None:
