@@ -15,6 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import bentoml
+import pandas as pd
 from fastapi import Depends, FastAPI, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -178,7 +179,7 @@ def population(request: Request, risico: str = "", tier: str = "", gemeente: str
     if listing is not None:
         listing.rows = listing.rows.assign(left_group_nl=left_group_sentences(listing.rows, today, context.served.group),
                                            main_reason_nl=main_reasons(listing.rows),
-                                           data_gap=listing.rows["data_quality"].astype(str).str.contains(NO_SCHOOL_RECORDS))
+                                           data_gap=data_gaps(listing.rows))
     return render(request, "list.html", status=400 if query.problems else 200, listing=listing, wanted=query.wanted,
                   tiers=TIERS, ingeschreven=query.params["ingeschreven"], problems=query.problems,
                   link=list_link(request, query.params), sort_options=SORT_OPTIONS_NL,
@@ -194,6 +195,13 @@ def population(request: Request, risico: str = "", tier: str = "", gemeente: str
 
 
 DISCUSSABLE = tuple(c.name for c in CONCEPTS if not c.background)
+
+
+def data_gaps(rows) -> pd.Series:
+    """Per listed youth, whether it has no school record at all (a file scored without reasons has no checks: none)."""
+    if "data_quality" not in rows:
+        return pd.Series(False, index=rows.index)
+    return rows["data_quality"].astype(str).str.contains(NO_SCHOOL_RECORDS)
 
 
 def main_reasons(rows) -> list[str]:

@@ -406,3 +406,13 @@ def test_a_list_without_the_exit_dates_says_so(client, scored, monkeypatch):
     monkeypatch.setattr(ScoresSource, "frame", lambda self: old.reset_index(drop=True))
     page = client.get("/ui/").text
     assert 'id="doelgroep-onbekend"' in page and "(23 jaar geworden of een diploma gehaald)" in page
+
+
+def test_a_list_scored_without_reasons_is_shown(client, scored, monkeypatch):
+    """`vsv score` without --explain writes no reasons and no checks: the list still shows, with no reason column."""
+    from serving.scores import ScoresSource
+
+    bare = scored[[c for c in scored.columns if not c.startswith(("reason_", "contribution_")) and c != "data_quality"]]
+    monkeypatch.setattr(ScoresSource, "frame", lambda self: bare.sort_values("probability", ascending=False).reset_index(drop=True))
+    response = client.get("/ui/")
+    assert response.status_code == 200 and "jongeren gevonden" in response.text
