@@ -7,9 +7,7 @@ import numpy as np
 from features import grouping as g
 from features.events import Events
 from vsv_model.dates import MISSING_DAY
-
-HOUR_WINDOWS = {"absence_hours_4w": 28, "absence_hours_13w": 91, "absence_hours_52w": 364}
-YEAR_DAYS = 364
+from vsv_model.feature_spec import HOUR_WINDOWS, REPORT_WINDOW_DAYS
 
 
 def absence_hours(ev: Events, as_of: np.ndarray) -> dict[str, np.ndarray]:
@@ -23,7 +21,7 @@ def absence_hours(ev: Events, as_of: np.ndarray) -> dict[str, np.ndarray]:
 
 def report_counts(ev: Events, as_of: np.ndarray) -> dict[str, np.ndarray]:
     """Reports in the last 364 days: lateness apart from all other kinds."""
-    in_year = ev.rep_day > as_of[ev.rep_youth] - YEAR_DAYS
+    in_year = ev.rep_day > as_of[ev.rep_youth] - REPORT_WINDOW_DAYS
     return {
         "absence_reports_52w": g.count(ev.rep_youth, in_year & ~ev.rep_is_late, ev.n_youths),
         "late_reports_52w": g.count(ev.rep_youth, in_year & ev.rep_is_late, ev.n_youths),

@@ -11,15 +11,14 @@ from vsv_model.contract import UNKNOWN
 from vsv_model.dates import MISSING_DAY
 from vsv_model.feature_spec import (
     CURRENT_EDUCATION_CATEGORIES,
+    DAYS_PER_MONTH,
+    DROPOUT_GRACE_DAYS,
     LEARNING_PATH_CATEGORIES,
     SCHOOL_MUNICIPALITY_CATEGORIES,
+    SWITCH_WINDOW_DAYS,
+    TRANSITION_GAP_DAYS,
+    TRANSITION_WINDOW_DAYS,
 )
-
-DAYS_PER_MONTH = 30.44
-SWITCH_WINDOW_DAYS = 730
-TRANSITION_WINDOW_DAYS = 365
-TRANSITION_GAP_DAYS = 92  # the longest gap between secondary school and mbo that is still a direct step
-DROPOUT_GRACE_DAYS = 31
 
 
 def school_location(ev: Events) -> dict[str, np.ndarray]:

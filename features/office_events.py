@@ -30,6 +30,7 @@ import pandas as pd
 from features.events import youth_positions
 from vsv_model.contract import LATE_KIND, PRIMARY_TYPES, is_startkwalificatie
 from vsv_model.dates import MISSING_DAY, OPEN_END, completed_years, day_of, to_days
+from vsv_model.feature_spec import DROPOUT_GRACE_DAYS
 from vsv_model.reader import DataSet
 from vsv_model.target_group import CURRENT_LAW
 
@@ -44,7 +45,7 @@ class EventRules:
     """The regional settings of the event definitions."""
 
     repeat_days: int = 91
-    restart_days: int = 31
+    restart_days: int = DROPOUT_GRACE_DAYS  # the contract's month without a new start (dropout_episodes)
     min_age: int = CURRENT_LAW.min_age
     max_age: int = CURRENT_LAW.max_age  # exclusive
 

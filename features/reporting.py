@@ -21,9 +21,10 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from vsv_model.feature_spec import REPORT_WINDOW_DAYS
 from vsv_model.reader import DataSet
 
-WINDOW_DAYS = 364  # the 52 weeks of the absence features
+WINDOW_DAYS = REPORT_WINDOW_DAYS  # the 52 weeks of the absence features
 DAYS_PER_YEAR = 365.25
 COLUMNS = ["school_id", "municipality", "reports", "pupil_years"]
 

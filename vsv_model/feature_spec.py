@@ -87,6 +87,16 @@ FEATURES: tuple[FeatureSpec, ...] = (
                 "The first year after the move from secondary school to mbo is the known risk moment."),
 )
 
+# The contract's windows and periods (in days), defined once: the builders count with them and the data-quality
+# warnings turn them into dates an officer can check.
+DAYS_PER_MONTH = 30.44  # months_not_enrolled: days / 30.44, floored
+HOUR_WINDOWS = {"absence_hours_4w": 28, "absence_hours_13w": 91, "absence_hours_52w": 364}
+REPORT_WINDOW_DAYS = 364  # absence_reports_52w, late_reports_52w
+SWITCH_WINDOW_DAYS = 730  # school_switches_2y
+TRANSITION_WINDOW_DAYS = 365  # vo_mbo_transition_1y: the mbo start lies in this window
+TRANSITION_GAP_DAYS = 92  # the longest gap between secondary school and mbo that is still a direct step
+DROPOUT_GRACE_DAYS = 31  # dropout_episodes: a diploma or a new start within this many days after the end
+
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
 FEATURES_BY_NAME: dict[str, FeatureSpec] = {f.name: f for f in FEATURES}
 CATEGORICAL_FEATURES: tuple[str, ...] = tuple(f.name for f in FEATURES if f.is_categorical)

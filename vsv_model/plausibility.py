@@ -23,15 +23,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from vsv_model.contract import MBO_TYPES, NONE, UNKNOWN
-from vsv_model.feature_spec import CURRENT_EDUCATION_CATEGORIES, FEATURE_NAMES, LEARNING_PATH_CATEGORIES
+from vsv_model.feature_spec import (
+    CURRENT_EDUCATION_CATEGORIES,
+    DAYS_PER_MONTH,
+    FEATURE_NAMES,
+    HOUR_WINDOWS,
+    LEARNING_PATH_CATEGORIES,
+    REPORT_WINDOW_DAYS,
+    SWITCH_WINDOW_DAYS,
+)
 from vsv_model.wording import dutch_date, dutch_period
 
 MAX_SCHOOL_HOURS_PER_WEEK = 40  # no school week holds more; secondary and full-time mbo have about 25-30
 SCHOOL_START_AGE = 4  # children in the Netherlands may go to (primary) school from their 4th birthday
-DAYS_PER_MONTH = 30.44  # the contract's month for months_not_enrolled
-ABSENCE_WINDOWS = ((4, 28, "absence_hours_4w"), (13, 91, "absence_hours_13w"), (52, 364, "absence_hours_52w"))
-REPORT_WINDOW_DAYS = 364
-SWITCH_WINDOW_DAYS = 730
+# (weeks, days, feature) of the three absence windows, as the warnings name them
+ABSENCE_WINDOWS = tuple((days // 7, days, name) for name, days in HOUR_WINDOWS.items())
 NO_SCHOOL_RECORDS = "no_school_records"
 
 
