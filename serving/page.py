@@ -15,6 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import bentoml
+import numpy as np
 import pandas as pd
 from fastapi import Depends, FastAPI, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -207,15 +208,14 @@ def data_gaps(rows) -> pd.Series:
 def main_reasons(rows) -> list[str]:
     """Per listed youth, the largest reason to discuss that raises the chance ('' when none): the list's "Belangrijkste
     reden" never shows what helps beside a high chance."""
-    found = [""] * len(rows)
+    found = np.full(len(rows), "", dtype=object)
     for k in range(5, 0, -1):  # the columns hold the reasons largest first: the last match written is the largest
         concept, direction = rows.get(f"reason_{k}_concept"), rows.get(f"reason_{k}_direction")
         if concept is None or direction is None:
             continue
         raising = (concept.isin(DISCUSSABLE) & (direction == "raises")).to_numpy()
-        sentences = rows[f"reason_{k}_sentence_nl"].to_numpy()
-        found = [str(sentence) if hit else current for current, hit, sentence in zip(found, raising, sentences)]
-    return found
+        found = np.where(raising, rows[f"reason_{k}_sentence_nl"].astype(str).to_numpy(), found)
+    return found.tolist()
 
 
 def list_link(request: Request, params: dict[str, str]) -> Callable[..., str]:
@@ -290,7 +290,8 @@ def show_youth(request: Request, context: PageContext, youth: YouthInput, source
                problems: list[str] | None = None, form: dict | None = None, status: int = 200,
                listed: Listed | None = None) -> HTMLResponse:
     """The youth's advice and reasons; shown only once the showing is in the audit log."""
-    result = scoring.score(context.served, [youth], context.today(), explain=True)[0]
+    today = context.today()
+    result = scoring.score(context.served, [youth], today, explain=True)[0]
     officer = officer_of(request)
     try:
         context.audit.append([record("explain", result, getattr(request.state, "request_id", None),
@@ -299,7 +300,6 @@ def show_youth(request: Request, context: PageContext, youth: YouthInput, source
         return audit_unavailable(request)
     # bars against the largest concept, shown or not: a single small reason is not drawn as if it were everything
     scale = max((abs(c) for c in result.concept_contributions.values()), default=1.0) or 1.0
-    today = context.today()
     return render(request, "youth.html", status=status, youth=youth, result=result, source=source, saved=saved,
                   factors=factors_by_concept(result.features, result.contributions), scale=scale, today=today,
                   as_of_age=days_ago_nl(result.as_of, today),
