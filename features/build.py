@@ -14,7 +14,7 @@ from features.events import Events, events_from_dataset, per_youth
 from features.group_exit import group_exit_frame
 from features.labels import no_startkwalificatie_by
 from features.scope import SCOPE_REASONS, scope_reasons
-from vsv_model.dates import completed_years, day_of
+from vsv_model.dates import completed_years, day_of, to_days
 from vsv_model.feature_spec import AUDIT_COLUMNS, FEATURE_NAMES, FEATURES
 from vsv_model.quality import DataQuality
 from vsv_model.reader import DataSet
@@ -110,6 +110,47 @@ def build_feature_table(
         group=group,
         group_exit=group_exit_frame(events, rows, as_of_day, group),
     )
+
+
+def build_event_table(
+    data: DataSet,
+    office: pd.DataFrame,
+    *,
+    group: TargetGroup = CURRENT_LAW,
+    with_label: bool = False,
+    end_date: dt.date | None = None,
+    events: Events | None = None,
+) -> FeatureTable:
+    """Features (and optionally labels) of every event in `office` (`features.office_events`: youth_id,
+    event_date, kind, report_id), each as of its own day: a youth with several events gives one row per event,
+    and each row sees only the records dated on or before its day. Rows keep the order of `office`; the keys carry
+    the event's `kind` and `report_id` beside youth_id and as_of. An event of a youth outside the group on its
+    day (not possible for events `office_events` derived with the group's ages) is left out."""
+    events = events if events is not None else events_from_dataset(data)
+    position = pd.Series(np.arange(events.n_youths), index=pd.Index(events.youth_ids))
+    youths = position.reindex(office["youth_id"].to_numpy()).to_numpy()
+    if np.isnan(youths).any():
+        raise ValueError("events of youths that are not in the youths table: " + ", ".join(
+            map(str, office["youth_id"][np.isnan(youths)].unique()[:5])))
+    youths = youths.astype(np.int64)
+    days = to_days(pd.to_datetime(office["event_date"]).to_numpy())
+    copies = events.take_rows(youths)
+    cut = copies.as_of(days)
+    rows = np.flatnonzero(pd.isna(scope_reasons(cut, days, group)))
+    cut = cut.take_youths(rows)
+    label = None
+    if with_label:
+        end_day = day_of(end_date or data.end_date())
+        label = pd.Series(no_startkwalificatie_by(copies.take_youths(rows), end_day, group.outcome_age), name=group.label)
+    as_of = pd.Series(np.datetime_as_string(pd.to_datetime(office["event_date"]).to_numpy()[rows], unit="D"), dtype="string")
+    keys = pd.DataFrame({"youth_id": events.youth_ids[youths[rows]], "as_of": as_of,
+                         "kind": office["kind"].to_numpy(dtype=object)[rows],
+                         "report_id": office["report_id"].to_numpy(dtype=object)[rows]})
+    quality = copy.deepcopy(data.quality)
+    quality.out_of_scope = {"event_out_of_scope": len(office) - len(rows)}
+    quality.in_scope = len(rows)
+    return FeatureTable(keys=keys, features=feature_frame(compute_features(cut, days[rows])),
+                        audit=audit_frame(data, youths[rows]), label=label, quality=quality, group=group)
 
 
 def audit_frame(data: DataSet, rows: np.ndarray) -> pd.DataFrame:

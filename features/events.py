@@ -98,6 +98,26 @@ class Events:
             fields[f"{prefix}youth"] = youth[kept]
         return Events(**fields)
 
+    def take_rows(self, rows: np.ndarray) -> Events:
+        """One youth per entry of `rows` (positions, in any order, repeats allowed), numbered 0..len(rows)-1, each
+        with a copy of its youth's records: a youth with three events becomes three youths, each cut at its own
+        day by `as_of`. Records stay sorted by (new) youth, then date, then file order."""
+        rows = np.asarray(rows, dtype=np.int64)
+        order = np.argsort(rows, kind="stable")
+        ordered = rows[order]
+        fields = dict(vars(self), youth_ids=self.youth_ids[rows], birth_day=self.birth_day[rows])
+        for prefix in ("enr_", "dip_", "rep_"):
+            youth = fields[f"{prefix}youth"]
+            first = np.searchsorted(ordered, youth, side="left")
+            copies = np.searchsorted(ordered, youth, side="right") - first
+            record = np.repeat(np.arange(len(youth)), copies)
+            offset = np.arange(len(record)) - np.repeat(np.cumsum(copies) - copies, copies)
+            new_youth = order[first[record] + offset]
+            by_youth = np.argsort(new_youth, kind="stable")
+            fields.update({k: v[record[by_youth]] for k, v in fields.items() if k.startswith(prefix)})
+            fields[f"{prefix}youth"] = new_youth[by_youth]
+        return Events(**fields)
+
     def as_of(self, as_of_day) -> Events:
         """Only the records dated on or before each youth's reference date (a day, or one per youth)."""
         days = per_youth(as_of_day, self.n_youths)

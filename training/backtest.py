@@ -17,7 +17,6 @@ import pandas as pd
 from training.config import TrainConfig
 from training.dataset import (
     OUTCOME,
-    TRUTH_FILE,
     attach_truth,
     build_training_data,
     data_end_of,
@@ -60,7 +59,7 @@ def judged_cohorts(full, first: int, end: dt.date, config: TrainConfig, data_dir
         everyone = frame_of(table)
         frame = everyone.dropna(subset=[OUTCOME])
         if frame[OUTCOME].nunique() == 2:
-            labelled = attach_truth(frame.assign(**{OUTCOME: frame[OUTCOME].astype(int)}), data_dir / TRUTH_FILE)
+            labelled = attach_truth(frame.assign(**{OUTCOME: frame[OUTCOME].astype(int)}), data_dir)
             cohorts[day] = (labelled, len(frame) / len(everyone))
     return cohorts
 

@@ -16,12 +16,15 @@ Example `train.toml` (every key optional; unknown keys are refused by name):
     test_share = 0.3           # the held-out group: this share of all youths, by a keyed hash of the id
     split_key = "vsv-risk"     # keep it across retrains: no model then ever fits on another's test youths
     data_end = ""              # the data's end (outcomes known up to it); default: the latest date in the data
+    event_kinds = ["report_first", "report_repeat", "new_leaver"]  # events giving rows as of their day; [] = stock only
 
     [tiers]
     mode = "capacity"          # or "thresholds"
     high_capacity = 470        # matchmaker places a year
     medium_capacity = 1500     # conversations a year
     population = 0             # 0: the youths of the target group at the newest reference date (the year ahead)
+    conversations_per_week = 12        # events: conversations a week (shared by reports, repeats and new leavers)
+    matchmaker_places_per_month = 20   # events: new matchmaker trajectories a month
 
     [risk_categories]          # the risk words, from the probability alone (defaults: vsv_model/policy.py)
     medium = 0.30              # "midden" from this probability
@@ -53,7 +56,8 @@ import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
-from vsv_model.policy import CAPACITY, RISK_CUTOFFS, RiskCategories
+from features.office_events import EVENT_KINDS
+from vsv_model.policy import CAPACITY, EVENT_CAPACITY, RISK_CUTOFFS, RiskCategories
 from vsv_model.target_group import CURRENT_LAW, TargetGroup, target_group_for
 
 
@@ -99,8 +103,15 @@ class TemporalConfig:
     test_share: float = 0.3
     split_key: str = "vsv-risk"
     data_end: str = ""  # the data's end for labels; default the latest date in the data (the contract's rule)
+    # The office's events that give training rows besides the yearly stock, each as of its own day
+    # (features/office_events.py); () trains on the yearly stock alone (the model before events).
+    event_kinds: tuple[str, ...] = ("report_first", "report_repeat", "new_leaver")
 
     def __post_init__(self):
+        unknown = set(self.event_kinds) - set(EVENT_KINDS)
+        if unknown:
+            raise ValueError(f"temporal.event_kinds: unknown kind(s) {', '.join(sorted(unknown))}; "
+                             f"known: {', '.join(EVENT_KINDS)}")
         if not 0.0 < self.test_share < 1.0:
             raise ValueError("temporal.test_share must lie strictly between 0 and 1")
         if self.label_maturity not in ("known", "complete"):
@@ -137,6 +148,11 @@ class TierConfig:
     population: int = 0
     medium_threshold: float = 0.35
     high_threshold: float = 0.65
+    # Events (an 18+ absence report, a repeat, a new leaver) are answered as they come: their capacity is per week
+    # and per month, shared by every kind of event, and their cut-offs are the matching quantiles of the chances at
+    # the events of the data's last year (each scored as of its own day).
+    conversations_per_week: int = EVENT_CAPACITY["conversations_per_week"]
+    matchmaker_places_per_month: int = EVENT_CAPACITY["matchmaker_places_per_month"]
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features.build import FeatureTable, build_feature_table
+from features.build import FeatureTable, build_event_table, build_feature_table
 from features.events import events_from_dataset
+from features.office_events import EventRules, office_events
 from training.config import TrainConfig
 from vsv_model.feature_spec import FEATURE_NAMES
 from vsv_model.progress import say
@@ -34,6 +35,8 @@ from vsv_model.reader import DataSet, read_data_dir
 from vsv_model.target_group import TargetGroup
 
 TRUTH_FILE = "truth.csv"
+EVENT_TRUTH_FILE = "truth_events.csv"  # the truth at each office event's day (synthetic data only)
+STOCK = "stock"  # the kind of a yearly row: everyone of the target group on 1 October
 OUTCOME = "outcome"  # the target group's label (no_sq_by_23, or no_sq_by_27 after the law change) inside training
 REFERENCE_DAY = (10, 1)  # every reference date is the 1st of October
 
@@ -59,20 +62,26 @@ class TrainingData:
     group: TargetGroup
     extra: dict = field(default_factory=dict)
     held_out_earlier: pd.DataFrame | None = None  # the held-out youths' labelled rows before the test date
+    event_test: np.ndarray | None = None  # rows of `frame`: the held-out youths' events up to the test year's end
+    recent_events: pd.DataFrame | None = None  # the events of the data's last year, as of their days (cut-offs)
 
     def part(self, name: str) -> pd.DataFrame:
-        return self.frame.iloc[getattr(self, name)]
+        rows = getattr(self, name)
+        return self.frame.iloc[rows if rows is not None else []]
 
     def audit_rows(self) -> pd.DataFrame:
         """Every labelled row of the held-out youths, the test cohort and the dates before it: never fitted on, so
         the calibration audit may pool them for power (a youth at several dates is one cluster there)."""
         earlier = self.held_out_earlier if self.held_out_earlier is not None else self.frame.iloc[:0]
-        return pd.concat([earlier, self.part("test")], ignore_index=True)
+        return pd.concat([earlier, self.part("test"), self.part("event_test")], ignore_index=True)
 
     def row_counts(self) -> dict[str, int]:
         fit, test = self.part("fit"), self.part("test")
-        return {"fit_rows": len(fit), "fit_youths": int(fit["youth_id"].nunique()), "calibration_rows": len(fit),
-                "test_rows": len(test), "current_rows": len(self.current)}
+        counts = {"fit_rows": len(fit), "fit_youths": int(fit["youth_id"].nunique()), "calibration_rows": len(fit),
+                  "test_rows": len(test), "current_rows": len(self.current)}
+        kinds = fit["kind"].value_counts() if "kind" in fit else pd.Series(dtype=int)
+        events = self.part("event_test")["kind"].value_counts() if "kind" in fit else pd.Series(dtype=int)
+        return counts | {f"fit_rows_{k}": int(n) for k, n in kinds.items()} | {f"test_rows_{k}": int(n) for k, n in events.items()}
 
     @property
     def has_truth(self) -> bool:
@@ -111,8 +120,42 @@ def labelled_tables(data: DataSet, dates: list[dt.date], group: TargetGroup, end
 
 
 def frame_of(table: FeatureTable) -> pd.DataFrame:
-    """One date's rows: keys, features, the outcome (NaN where unknown) and the audit columns."""
-    return pd.concat([table.keys, table.features, table.label.rename(OUTCOME).to_frame(), table.audit], axis=1)
+    """One date's rows (or the events' rows): keys, the kind of row, features, the outcome (NaN where unknown) and
+    the audit columns."""
+    keys = table.keys if "kind" in table.keys else table.keys.assign(kind=STOCK, report_id=None)
+    parts = [keys, table.features] + ([table.label.rename(OUTCOME).to_frame()] if table.label is not None else [])
+    return pd.concat([*parts, table.audit], axis=1)
+
+
+def event_rules(group: TargetGroup) -> EventRules:
+    """The office's events for the target group's ages."""
+    return EventRules(min_age=group.min_age, max_age=group.max_age)
+
+
+def event_rows(data: DataSet, first: dt.date, end: dt.date, config: TrainConfig, events, with_label: bool = True) -> pd.DataFrame:
+    """Every event of the kinds the model trains on (`temporal.event_kinds`) dated from `first` to `end`, each
+    as of its own day, with its outcome."""
+    if not config.temporal.event_kinds:
+        return pd.DataFrame()
+    office = office_events(data, first, end, event_rules(config.target_group))
+    office = office[office["kind"].isin(config.temporal.event_kinds)].reset_index(drop=True)
+    table = build_event_table(data, office, group=config.target_group, with_label=with_label, end_date=end, events=events)
+    say(f"features and outcomes as of each event's day, {first} to {end}: " + ", ".join(
+        f"{n:,} {kind}" for kind, n in table.keys["kind"].value_counts().sort_index().items()))
+    return frame_of(table)
+
+
+def split_events(frame: pd.DataFrame, test_date: dt.date, config: TrainConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The events' fit rows (the other youths' events dated before the test date) and the held-out youths' events
+    up to the end of the test year (the next 1 October): never fitted on, pooled over the years for power, as the
+    calibration audit pools the held-out youths' rows. Only rows whose outcome is known."""
+    if frame.empty:
+        return frame, frame
+    frame = frame[frame[OUTCOME].notna()]
+    day = pd.to_datetime(frame["as_of"].astype(str)).dt.date
+    test_end = dt.date(test_date.year + 1, *REFERENCE_DAY)
+    hold = held_out(frame["youth_id"], config)
+    return frame[(day < test_date).to_numpy() & ~hold], frame[(day < test_end).to_numpy() & hold]
 
 
 def maturity_table(frames: list[pd.DataFrame], dates: list[dt.date], test_date: dt.date, rule: str) -> pd.DataFrame:
@@ -161,13 +204,20 @@ def current_date(end: dt.date) -> dt.date:
     return yearly_dates(dt.date(end.year - 1, 1, 1), end + dt.timedelta(days=1))[-1]
 
 
-def attach_truth(frame: pd.DataFrame, truth_file: Path) -> pd.DataFrame:
-    """Add p_true (synthetic data only) where the generator's truth covers the row."""
-    if not truth_file.exists():
-        return frame
-    truth = pd.read_csv(truth_file, dtype={"youth_id": str, "as_of": str}, usecols=["youth_id", "as_of", "p_true"])
-    merged = frame.merge(truth, on=["youth_id", "as_of"], how="left")
-    return merged if merged["p_true"].notna().any() else frame
+def attach_truth(frame: pd.DataFrame, data_dir: Path) -> pd.DataFrame:
+    """Add p_true (synthetic data only) where the generator's truth covers the row, keeping the rows' order:
+    `truth.csv` for the yearly rows, `truth_events.csv` (the truth at each event's day) for the events' rows."""
+    p_true = np.full(len(frame), np.nan)
+    stock = (frame["kind"] == STOCK).to_numpy() if "kind" in frame else np.ones(len(frame), bool)
+    for rows, path, columns in ((stock, Path(data_dir) / TRUTH_FILE, ["youth_id", "as_of"]),
+                                (~stock, Path(data_dir) / EVENT_TRUTH_FILE, ["youth_id", "as_of", "kind"])):
+        if not (path.exists() and rows.any()):
+            continue
+        truth = pd.read_csv(path, dtype={"youth_id": str, "as_of": str, "event_date": str, "kind": str})
+        truth = truth.rename(columns={"event_date": "as_of"})[[*columns, "p_true"]].drop_duplicates(columns)
+        part = frame.loc[rows, columns].astype({"as_of": str}).merge(truth, on=columns, how="left")  # keeps the order
+        p_true[rows] = part["p_true"].to_numpy(dtype=float)
+    return frame.assign(p_true=p_true) if np.isfinite(p_true).any() else frame
 
 
 def check_trainable(frame: pd.DataFrame, what: str) -> None:
@@ -198,31 +248,39 @@ def build_training_data(data_dir: Path | None, as_of_dates: list[dt.date] | None
     test = cohort[held_out(cohort["youth_id"], config)].dropna(subset=[OUTCOME])
     fit = fit_rows(frames, dates, test_date, config if hold_out_test else None, config.temporal.label_maturity)
     earlier = held_out_rows(frames, dates, test_date, config, config.temporal.label_maturity) if hold_out_test else None
+    events = events_from_dataset(data)
+    first_event = dt.date.fromisoformat(config.temporal.first_date)
+    split = test_date if hold_out_test else end + dt.timedelta(days=1)
+    event_fit, event_test = split_events(event_rows(data, first_event, end, config, events), split, config)
+    fit = pd.concat([fit, event_fit], ignore_index=True)
     check_trainable(fit, "fit set (dates before the test date)")
     if hold_out_test:
         check_trainable(test, f"test cohort ({test_date})")
-    frame = pd.concat([fit, test], ignore_index=True)
+    frame = pd.concat([fit, test, event_test], ignore_index=True)
     frame[OUTCOME] = frame[OUTCOME].astype(np.int64)
-    frame = attach_truth(frame, Path(data_dir) / TRUTH_FILE) if data_dir is not None else frame
-    n_fit = len(fit)
-    folds = np.r_[folds_of(fit["youth_id"], config.seed, config.temporal.folds), np.full(len(test), -1)]
+    frame = attach_truth(frame, data_dir) if data_dir is not None else frame
+    n_fit, n_test = len(fit), len(test)
+    folds = np.r_[folds_of(fit["youth_id"], config.seed, config.temporal.folds), np.full(n_test + len(event_test), -1)]
     definition = {"data_digest": digest_directory(data_dir) if data_dir is not None else "", "data_dir": str(data_dir),
                   "data_end": end.isoformat(), "fit_dates": [d.isoformat() for d in dates if d < test_date],
                   "test_date": test_date.isoformat() if hold_out_test else "", "label_maturity": config.temporal.label_maturity,
                   "seed": config.seed, "folds": config.temporal.folds, "target_group": config.target_group.to_dict(),
                   "split_key": config.temporal.split_key, "test_share": config.temporal.test_share,
                   "fit_youths_digest": youth_digest(fit["youth_id"]), "test_youths_digest": youth_digest(test["youth_id"]),
-                  "fit_youths": int(fit["youth_id"].nunique()), "test_youths": len(test)}
-    return TrainingData(frame, np.arange(n_fit), np.arange(n_fit, len(frame)), folds, current_population(data, end, config),
+                  "fit_youths": int(fit["youth_id"].nunique()), "test_youths": len(test),
+                  "event_kinds": list(config.temporal.event_kinds), "event_test_rows": len(event_test)}
+    recent = event_rows(data, end - dt.timedelta(days=364), end, config, events, with_label=False)
+    return TrainingData(frame, np.arange(n_fit), np.arange(n_fit, n_fit + n_test), folds, current_population(data, end, config),
                         maturity, definition, tables[-1].quality, config.target_group,
-                        held_out_earlier=labelled_with_truth(earlier, data_dir))
+                        held_out_earlier=labelled_with_truth(earlier, data_dir),
+                        event_test=np.arange(n_fit + n_test, len(frame)), recent_events=recent)
 
 
 def labelled_with_truth(frame: pd.DataFrame | None, data_dir: Path | None) -> pd.DataFrame | None:
     if frame is None:
         return None
     frame = frame.assign(**{OUTCOME: frame[OUTCOME].astype(np.int64)}).reset_index(drop=True)
-    return attach_truth(frame, Path(data_dir) / TRUTH_FILE) if data_dir is not None else frame
+    return attach_truth(frame, data_dir) if data_dir is not None else frame
 
 
 def data_end_of(data: DataSet, config: TrainConfig) -> dt.date:

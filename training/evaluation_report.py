@@ -10,7 +10,7 @@ import pandas as pd
 
 from training.bootstrap import intervals, paired_difference
 from training.config import GateConfig
-from training.dataset import OUTCOME
+from training.dataset import OUTCOME, STOCK
 from training.evaluate import (
     baseline_scores,
     category_metrics,
@@ -64,8 +64,9 @@ def evaluate_model(model: RiskModel, frame: pd.DataFrame, gates: GateConfig | No
 
 
 def group_offsets(model: RiskModel, rows: pd.DataFrame) -> pd.DataFrame:
-    """The calibration offset per group of gender and origin, alone and crossed, each youth one cluster."""
-    p = model.probability(encode_frame(rows))
+    """The calibration offset per group of gender and origin, alone and crossed, each youth one cluster; each row
+    scored with its kind's calibration (the yearly stock, or the event it was scored at)."""
+    p = model.predict_frame(rows)
     clusters = rows["youth_id"].to_numpy() if "youth_id" in rows else None
     return calibration_audit(rows, rows[OUTCOME].to_numpy(), p, CALIBRATION_GROUPS, clusters)
 
@@ -84,11 +85,18 @@ def compare_baselines(fit: pd.DataFrame, test: pd.DataFrame, evaluation: Evaluat
 
 def calibration_effect(model: RiskModel, fit: pd.DataFrame, raw_oof: np.ndarray, test: pd.DataFrame) -> pd.DataFrame:
     """Expected calibration error before (the booster's own probability) and after the Platt scaling: on the fit
-    set's out-of-fold scores per date, on the test cohort, and per group of the test cohort."""
+    set's out-of-fold scores per date of the yearly stock and per kind of event (each with its own calibration),
+    on the test cohort, and per group of the test cohort."""
     slope, intercept = model.calibration.slope, model.calibration.intercept
     test_raw = model.raw_log_odds(encode_frame(test))
+    kinds = fit["kind"].to_numpy(dtype=object) if "kind" in fit else np.full(len(fit), STOCK, dtype=object)
+    stock = kinds == STOCK
     rows = [calibration_row("fit (out of fold)", date, fit[OUTCOME].to_numpy()[mask], raw_oof[mask], slope, intercept)
-            for date, mask in ((d, (fit["as_of"] == d).to_numpy()) for d in sorted(fit["as_of"].unique()))]
+            for date, mask in ((d, (fit["as_of"] == d).to_numpy() & stock) for d in sorted(fit["as_of"][stock].unique()))]
+    for kind in sorted(set(kinds) - {STOCK}):
+        mask, own = kinds == kind, model.for_kind(kind).calibration
+        rows.append(calibration_row(f"fit (out of fold), {kind}", "every event before the test date",
+                                    fit[OUTCOME].to_numpy()[mask], raw_oof[mask], own.slope, own.intercept))
     rows.append(calibration_row("test", test["as_of"].iloc[0], test[OUTCOME].to_numpy(), test_raw, slope, intercept))
     for attribute in CALIBRATION_GROUPS:
         for group, mask in ((g, (test[attribute].astype(str) == g).to_numpy()) for g in sorted(test[attribute].astype(str).unique())):

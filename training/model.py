@@ -24,7 +24,7 @@ from training.config import LightGBMConfig, TierConfig, TrainConfig
 from training.dataset import OUTCOME, TrainingData
 from vsv_model.feature_spec import CATEGORICAL_FEATURES, FEATURE_NAMES, FEATURES
 from vsv_model.progress import progress_bar, round_bar, say
-from vsv_model.risk_model import Calibration, RiskModel, TierCutoffs, encode_frame
+from vsv_model.risk_model import STOCK_KIND, Calibration, KindSettings, RiskModel, TierCutoffs, encode_frame
 
 CATEGORICAL = [FEATURE_NAMES.index(name) for name in CATEGORICAL_FEATURES]
 
@@ -107,12 +107,73 @@ def tier_cutoffs(probability: np.ndarray, config: TierConfig, population: int) -
     return TierCutoffs(medium, high, "capacity", details)
 
 
+MIN_KIND_ROWS = 300  # fit rows a kind needs (with both outcomes) for a calibration of its own
+WEEKS_A_YEAR = 365.25 / 7
+
+
+def kind_of(frame: pd.DataFrame) -> np.ndarray:
+    return frame["kind"].to_numpy(dtype=object) if "kind" in frame else np.full(len(frame), STOCK_KIND, dtype=object)
+
+
+def kind_calibrations(raw_oof: np.ndarray, fit: pd.DataFrame) -> dict[str, Calibration]:
+    """One Platt scaling per kind of row, on that kind's out-of-fold log-odds: the same booster ranks every kind,
+    but the chance at a report day is not the chance on 1 October at the same score. A kind with fewer than
+    MIN_KIND_ROWS fit rows, or one outcome only, gets the stock's calibration (said in its method)."""
+    kinds, y = kind_of(fit), fit[OUTCOME].to_numpy()
+    stock = kinds == STOCK_KIND
+    calibrations = {STOCK_KIND: fit_calibration(raw_oof[stock] if stock.any() else raw_oof, y[stock] if stock.any() else y)}
+    for kind in sorted(set(kinds) - {STOCK_KIND}):
+        rows = kinds == kind
+        if rows.sum() >= MIN_KIND_ROWS and len(np.unique(y[rows])) == 2:
+            calibrations[kind] = replace_method(fit_calibration(raw_oof[rows], y[rows]), f"platt, cross-fitted on {kind} rows")
+        else:
+            calibrations[kind] = replace_method(calibrations[STOCK_KIND], f"the stock's (only {int(rows.sum())} {kind} rows)")
+    return calibrations
+
+
+def replace_method(calibration: Calibration, method: str) -> Calibration:
+    return Calibration(calibration.slope, calibration.intercept, method)
+
+
+def event_cutoffs(model: RiskModel, recent: pd.DataFrame | None, config: TierConfig) -> TierCutoffs:
+    """The events' cut-offs: the weekly conversations and monthly matchmaker places as shares of the events a
+    year (those of the data's last year, each scored with its kind's calibration), as quantiles of their chances.
+    One pair for every kind of event: they share the places, and the same chance gets the same route."""
+    if config.mode == "thresholds" or recent is None or recent.empty:
+        return TierCutoffs(config.medium_threshold, config.high_threshold, "thresholds", {})
+    probability = model.predict_frame(recent)  # each event with its kind's calibration
+    high_year = config.matchmaker_places_per_month * 12
+    medium_year = round(config.conversations_per_week * WEEKS_A_YEAR)
+    high_share = min(high_year / len(probability), 1.0)
+    medium_share = min((high_year + medium_year) / len(probability), 1.0)
+    high = float(np.quantile(probability, 1.0 - high_share, method="higher"))
+    medium = float(min(np.quantile(probability, 1.0 - medium_share, method="higher"), high))
+    details = {"high_capacity": high_year, "medium_capacity": medium_year, "population": len(probability),
+               "high_share": high_share, "medium_share": medium_share,
+               "matchmaker_places_per_month": config.matchmaker_places_per_month,
+               "conversations_per_week": config.conversations_per_week, "events_a_week": len(probability) / WEEKS_A_YEAR}
+    return TierCutoffs(medium, high, "capacity per week and month", details)
+
+
+def with_kinds(model: RiskModel, calibrations: dict[str, Calibration], recent: pd.DataFrame | None,
+               config: TierConfig) -> RiskModel:
+    """The model with a calibration per kind of event and the events' cut-offs."""
+    placeholder = TierCutoffs(0.0, 1.0)
+    model.kinds = {kind: KindSettings(c, placeholder) for kind, c in calibrations.items() if kind != STOCK_KIND}
+    model.__dict__.pop("_kind_models", None)
+    cutoffs = event_cutoffs(model, recent, config)
+    model.kinds = {kind: KindSettings(s.calibration, cutoffs) for kind, s in model.kinds.items()}
+    model.__dict__.pop("_kind_models", None)
+    return model
+
+
 def train_risk_model(data: TrainingData, config: TrainConfig) -> tuple[RiskModel, np.ndarray]:
     """The whole fit: cross-fitted calibration, the booster on every fit youth, cut-offs for the year ahead.
     Returns the model and the fit rows' out-of-fold raw log-odds (for the calibration report)."""
     fit = data.part("fit")
     raw_oof, sizes = cross_fitted(data, config)
-    calibration = fit_calibration(raw_oof, fit[OUTCOME].to_numpy())
+    calibrations = kind_calibrations(raw_oof, fit)
+    calibration = calibrations[STOCK_KIND]
     rounds = max(1, int(np.median(sizes)))
     booster = fit_booster(fit, config.lightgbm, config.seed, rounds, label=f"the model on every fit youth ({rounds} rounds)")
     calibrated = RiskModel(booster, calibration, TierCutoffs(0.0, 1.0), target_group=data.group)
@@ -124,4 +185,5 @@ def train_risk_model(data: TrainingData, config: TrainConfig) -> tuple[RiskModel
         "n_trees": booster.num_trees(), "num_leaves": config.lightgbm.num_leaves, "fold_trees": sizes,
         "data_digest": data.definition["data_digest"], "definition": data.definition,
     }
-    return RiskModel(booster, calibration, cutoffs, info, data.group, config.risk_categories.categories()), raw_oof
+    model = RiskModel(booster, calibration, cutoffs, info, data.group, config.risk_categories.categories())
+    return with_kinds(model, calibrations, data.recent_events, config.tiers), raw_oof

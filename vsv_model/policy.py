@@ -52,6 +52,10 @@ DECISION_ROUTE_LABELS_NL = {r.code: r.label_nl for r in ROUTES.values()} | {"and
 # Places a year: the matchmakers guided about 470 youths with a result in one year (Oct 2017-Oct 2018); the
 # number of conversations consultants can hold is a local assumption to set.
 CAPACITY = {"high": 470, "medium": 1500}
+# The capacity for events, answered as they come (a regional setting, `[tiers]`): conversations a week and new
+# matchmaker trajectories a month. An assumption until the region sets its own: about half the matchmaker places and
+# two fifths of the conversations above, for events (about 2,000 a year) come besides the yearly list.
+EVENT_CAPACITY = {"conversations_per_week": 12, "matchmaker_places_per_month": 20}
 
 
 def route_for(tier: str) -> Route:

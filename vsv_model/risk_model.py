@@ -126,14 +126,63 @@ def decode_value(name: str, code: float):
     return int(code) if spec.kind in ("count", "flag") else float(code)
 
 
+STOCK_KIND = "stock"  # a youth scored on a reference date without an event (the yearly list); the default
+
+
+@dataclass(frozen=True)
+class KindSettings:
+    """What differs per kind of moment a youth is scored at (an 18+ absence report, a repeat, a new leaver): the
+    calibration of the shared booster's log-odds, the advised approach's cut-offs (sized by the weekly and monthly
+    capacity for events) and the risk categories' meaning measured on that kind's held-out rows."""
+
+    calibration: Calibration
+    cutoffs: TierCutoffs
+    categories: RiskCategories | None = None
+
+    def to_dict(self) -> dict:
+        return {"calibration": asdict(self.calibration), "tiers": asdict(self.cutoffs),
+                "risk_categories": None if self.categories is None else self.categories.to_dict()}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> KindSettings:
+        categories = values.get("risk_categories")
+        return cls(Calibration(**values["calibration"]), TierCutoffs(**values["tiers"]),
+                   None if categories is None else RiskCategories.from_dict(categories))
+
+
 @dataclass
 class RiskModel:
     booster: lgb.Booster
-    calibration: Calibration
+    calibration: Calibration  # the stock's (the yearly list); other kinds in `kinds`
     cutoffs: TierCutoffs
     info: dict = field(default_factory=dict)  # provenance: training date, rows, reference dates, metrics
     target_group: TargetGroup = CURRENT_LAW  # who the model was trained for: every user of the model takes it from here
     categories: RiskCategories = field(default_factory=RiskCategories)  # risk words from the probability, with meaning
+    kinds: dict[str, KindSettings] = field(default_factory=dict)  # per kind of event; absent kinds use the stock's
+
+    def for_kind(self, kind: str | None) -> RiskModel:
+        """The same booster with the calibration, cut-offs and category meaning of `kind` (an event kind of
+        `features.office_events`, or `stock`/None for the yearly list). A kind the model has no settings for is
+        refused: scoring it with another kind's calibration would misstate the chance. A model from before events
+        (no kinds at all) scores every kind with its one calibration."""
+        if kind in (None, STOCK_KIND) or not self.kinds:
+            return self
+        if kind not in self.kinds:
+            known = ", ".join([STOCK_KIND, *self.kinds])
+            raise ValueError(f"this model has no calibration for the kind of event {kind!r}; it knows: {known}")
+        made = self.__dict__.setdefault("_kind_models", {})
+        if kind not in made:
+            settings = self.kinds[kind]
+            made[kind] = RiskModel(self.booster, settings.calibration, settings.cutoffs, self.info, self.target_group,
+                                   settings.categories or self.categories, self.kinds)
+        for shared in ("split_thresholds", "booster_sha256"):  # the same booster: computed once
+            if shared in self.__dict__:
+                made[kind].__dict__.setdefault(shared, self.__dict__[shared])
+        return made[kind]
+
+    @property
+    def kind_names(self) -> tuple[str, ...]:
+        return (STOCK_KIND, *self.kinds)
 
     # One thread by default: a request in a server must not fight the other requests for the cores;
     # batch scoring asks for more.
@@ -161,12 +210,30 @@ class RiskModel:
         """The advised approach (capacity ranking) per probability; never a risk word."""
         return self.cutoffs.assign(probability)
 
+    def tiers_of_rows(self, probability: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
+        """The advised approach per row, by the cut-offs of each row's kind (`kind` column; the stock's without)."""
+        if "kind" not in frame:
+            return self.tiers(probability)
+        kinds, tiers = frame["kind"].to_numpy(dtype=object), np.empty(len(frame), dtype=object)
+        for kind in pd.unique(kinds):
+            rows = kinds == kind
+            tiers[rows] = self.for_kind(kind).tiers(np.asarray(probability)[rows])
+        return tiers
+
     def risk_categories(self, probability: np.ndarray) -> np.ndarray:
         """The risk category (low, medium, high) per probability, by the model's fixed probability cut-offs."""
         return self.categories.assign(probability)
 
     def predict_frame(self, frame: pd.DataFrame) -> np.ndarray:
-        return self.probability(encode_frame(frame))
+        """The chance of every row: each with its own kind's calibration when the frame has a `kind` column."""
+        raw = self.raw_log_odds(encode_frame(frame), num_threads=2)
+        kinds = frame["kind"].to_numpy(dtype=object) if "kind" in frame else np.full(len(frame), STOCK_KIND, dtype=object)
+        slope, intercept = np.empty(len(frame)), np.empty(len(frame))
+        for kind in pd.unique(kinds):
+            rows = kinds == kind
+            calibration = self.for_kind(kind).calibration
+            slope[rows], intercept[rows] = calibration.slope, calibration.intercept
+        return sigmoid(slope * raw + intercept)
 
     @property
     def n_trees(self) -> int:
@@ -185,7 +252,8 @@ class RiskModel:
                 "booster_sha256": file_sha256(directory / BOOSTER_FILE),
                 "categories": {f.name: list(f.categories) for f in FEATURES if f.is_categorical},
                 "calibration": asdict(self.calibration), "tiers": asdict(self.cutoffs), "info": self.info,
-                "target_group": self.target_group.to_dict(), "risk_categories": self.categories.to_dict()}
+                "target_group": self.target_group.to_dict(), "risk_categories": self.categories.to_dict(),
+                "kinds": {kind: settings.to_dict() for kind, settings in self.kinds.items()}}
         (directory / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         return directory
 
@@ -206,7 +274,8 @@ class RiskModel:
         if booster.num_feature() != len(FEATURE_NAMES):
             raise ModelLoadError(f"the booster in {directory} expects {booster.num_feature()} features, not {len(FEATURE_NAMES)}")
         return cls(booster, Calibration(**meta["calibration"]), TierCutoffs(**meta["tiers"]), meta.get("info", {}),
-                   TargetGroup.from_dict(meta.get("target_group")), RiskCategories.from_dict(meta.get("risk_categories")))
+                   TargetGroup.from_dict(meta.get("target_group")), RiskCategories.from_dict(meta.get("risk_categories")),
+                   {kind: KindSettings.from_dict(values) for kind, values in meta.get("kinds", {}).items()})
 
 
 def file_sha256(path: Path) -> str:

@@ -142,7 +142,8 @@ def test_registered_model_has_a_signature_and_the_made_up_input_example(trained,
     with using_store(settings):
         info = mlflow.models.get_model_info(f"models:/vsv-risk/{result.version}")
         local = mlflow.artifacts.download_artifacts(f"models:/vsv-risk/{result.version}", dst_path=str(tmp_path))
-    assert info.signature.inputs.input_names() == list(FEATURE_NAMES)
+    assert info.signature.inputs.input_names() == [*FEATURE_NAMES, "kind"]  # the kind of moment: optional
+    assert [c.name for c in info.signature.inputs.inputs if not c.required] == ["kind"]
     assert info.signature.outputs.input_names() == ["probability", "tier"]
     example = mlflow.models.Model.load(local).load_input_example(local)
     pd.testing.assert_frame_equal(example.reset_index(drop=True), example_frame(), check_dtype=False)
@@ -203,8 +204,10 @@ def test_additivity_and_directional_behaviour(trained):
 def test_the_calibration_is_cross_fitted_on_every_fit_youth_and_holds_on_the_test_cohort(trained):
     result = trained[0]
     table = result.calibration
-    fit_rows = table[table["part"] == "fit (out of fold)"]
-    assert int(fit_rows["n"].sum()) == len(result.data.fit)  # every fit row has an out-of-fold score
+    fit_rows = table[table["part"] == "fit (out of fold)"]  # the yearly stock, per date
+    event_rows = table[table["part"].str.startswith("fit (out of fold), ")]  # the events, per kind
+    assert int(fit_rows["n"].sum() + event_rows["n"].sum()) == len(result.data.fit)  # every fit row has an out-of-fold score
+    assert set(event_rows["part"].str.split(", ").str[1]) == {"report_first", "report_repeat", "new_leaver"}
     test = table[table["part"] == "test"].iloc[0]
     assert test["ece_after"] <= FAST.gates.max_ece and set(table["part"].str.split(",").str[0]) == {"fit (out of fold)", "test"}
     assert (fit_rows["ece_after"] <= 0.03).all()  # per fit date, on thousands of out-of-fold rows
