@@ -89,9 +89,27 @@ def offsets_section(table: pd.DataFrame | None, min_youths: int = 100) -> str:
             f"{min_youths} youths; all in `calibration_by_group.csv`:\n\n{_table(shown.astype({'youths': int, 'rows': int}))}\n")
 
 
+def event_counts(info: dict) -> str:
+    counts = [f"{info[key]:,} {key.removeprefix('fit_rows_')}" for key in sorted(info) if key.startswith("fit_rows_")]
+    return ", ".join(counts) + " fit rows" if counts else "no event rows"
+
+
+def kinds_section(model: RiskModel) -> str:
+    """Each kind of event's calibration and the events' cut-offs (shared: they share the weekly places)."""
+    if not model.kinds:
+        return "One calibration for every kind of moment (the model predates event rows)."
+    lines = ["Per kind of event (an 18+ absence report, a repeat, a new leaver):", ""]
+    for kind, settings in model.kinds.items():
+        c, t = settings.calibration, settings.cutoffs
+        sizing = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in t.details.items())
+        lines.append(f"- {kind}: calibration slope {c.slope:.4f}, intercept {c.intercept:.4f} ({c.method}); tier cut-offs "
+                     f"({t.mode}) medium from p = {t.medium:.4f}, high from p = {t.high:.4f}" + (f" ({sizing})" if sizing else ""))
+    return "\n".join(lines)
+
+
 def render_model_card(model: RiskModel, metrics: dict, baselines: dict, differences: dict, audit: pd.DataFrame,
                       maturity: pd.DataFrame, calibration: pd.DataFrame, version_note: str,
-                      group_calibration: pd.DataFrame | None = None) -> str:
+                      group_calibration: pd.DataFrame | None = None, kinds: str = "") -> str:
     cut = model.cutoffs
     per_group = audit[audit["attribute"].isin(["gender", "origin"])][
         ["attribute", "group", "n", "outcome_rate", "mean_p", "fnr_high", "fnr_high_ratio", "tpr_high_ratio", "for_high_ratio",
@@ -127,7 +145,8 @@ in a ranking sized to the year's capacity (the tier). It supports planning and t
 Reference dates (1 October): {", ".join(model.info.get("as_of_dates", []))}. Temporal design: the test set is the newest
 cohort whose whole outcome is known ({model.info.get("definition", {}).get("test_date")}, {model.info.get("test_rows")} youths); none of its youths is
 used at an earlier date. The fit set is every other labelled row before it ({model.info.get("fit_rows")} rows of
-{model.info.get("fit_youths")} youths; a youth is in one part only). Label maturity rule:
+{model.info.get("fit_youths")} youths; a youth is in one part only): the yearly stock on each 1 October and every event
+the office acts on, each as of its own day ({event_counts(model.info)}). Label maturity rule:
 `{model.info.get("definition", {}).get("label_maturity")}`. Rows per date and those left out because their outcome is not known yet:
 
 {_table(maturity)}
@@ -140,6 +159,14 @@ stopping: {model.info.get("fold_trees")}), native categorical features, monotone
 dropout episodes or months out of school never lower the risk), Platt-calibrated log-odds fitted on every fit youth's
 out-of-fold score (slope {model.calibration.slope:.4f}, intercept {model.calibration.intercept:.4f}).
 Tier cut-offs ({cut.mode}): medium from p = {cut.medium:.4f}, high from p = {cut.high:.4f}{f" ({sizing})" if sizing else ""}.
+
+{kinds_section(model)}
+
+## Per kind of moment (held-out youths, 95% bootstrap intervals over youths)
+The stock is the test cohort on 1 October; each kind of event is the held-out youths' events up to the end of the
+test year, each scored as of its own day with its kind's calibration. The truth's AUC is known on synthetic data only.
+
+{kinds}
 
 ## Metrics (test cohort, 95% bootstrap intervals)
 {_table(comparison_table(metrics, baselines))}

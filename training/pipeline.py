@@ -25,6 +25,7 @@ from training import plots
 from training.config import TrainConfig
 from training.dataset import OUTCOME, TrainingData, build_training_data
 from training.evaluation_report import Evaluation, calibration_effect, compare_baselines, evaluate_model, high_share_of
+from training.kind_evaluation import evaluate_kinds, kind_metrics, kinds_markdown, model_without_absence
 from training.model import train_risk_model
 from training.model_card import render_model_card
 from training.profile import reference_profile
@@ -50,6 +51,7 @@ class TrainingResult:
     data: TrainingData
     calibration: pd.DataFrame
     search: pd.DataFrame | None = None
+    kinds: pd.DataFrame | None = None  # the figures per kind of moment (stock, reports, new leavers)
 
 
 def write_artifacts(directory: Path, result: TrainingResult, evaluation: Evaluation, config: TrainConfig) -> None:
@@ -70,6 +72,8 @@ def write_artifacts(directory: Path, result: TrainingResult, evaluation: Evaluat
     evaluation.group_calibration.to_csv(directory / "calibration_by_group.csv", index=False)
     data.maturity.to_csv(directory / "label_maturity.csv", index=False)
     result.calibration.to_csv(directory / "calibration_effect.csv", index=False)
+    if result.kinds is not None:
+        result.kinds.to_csv(directory / "kinds.csv", index=False)  # aggregates per kind of moment
     if result.search is not None:
         result.search.to_csv(directory / "search.csv", index=False)
     (directory / "metrics.json").write_text(json.dumps({"lightgbm": evaluation.metrics, "baselines": result.baselines,
@@ -101,6 +105,8 @@ def log_run(result: TrainingResult, evaluation: Evaluation, config: TrainConfig,
         mlflow.log_metrics({f"{name}.{k}": v for name, m in result.baselines.items() for k, v in m.items() if np.isfinite(v)})
         mlflow.log_metrics({f"lightgbm_minus_{name}.{metric}_{part}": v for name, d in result.differences.items()
                             for metric, parts in d.items() if isinstance(parts, dict) for part, v in parts.items()})
+        if result.kinds is not None:
+            mlflow.log_metrics(kind_metrics(result.kinds))
         mlflow.log_metrics({"fit_seconds": result.fit_seconds, "tier_cutoff_medium": model.cutoffs.medium,
                             "tier_cutoff_high": model.cutoffs.high, **data.row_counts()})
         mlflow.set_tags({"data_digest": data.definition["data_digest"], "test_youths_digest": data.definition["test_youths_digest"]})
@@ -108,7 +114,7 @@ def log_run(result: TrainingResult, evaluation: Evaluation, config: TrainConfig,
             write_artifacts(Path(tmp), result, evaluation, config)
             card = render_model_card(model, evaluation.metrics, result.baselines, result.differences, evaluation.audit,
                                      data.maturity, result.calibration, f"(run {run.info.run_id[:8]})",
-                                     evaluation.group_calibration)
+                                     evaluation.group_calibration, kinds_markdown(result.kinds) if result.kinds is not None else "")
             (Path(tmp) / "model_card.md").write_text(card, encoding="utf-8")
             mlflow.log_artifacts(tmp)
         model_uri = registry.log_risk_model(model)
@@ -139,13 +145,18 @@ def run_training(data_dir: Path, as_of_dates: list[dt.date] | None, config: Trai
     say(f"evaluating on the {len(test):,} held-out youths of {data.test_date} (intervals by bootstrap, fairness audit)")
     evaluation = evaluate_model(model, test, config.gates, seed=config.seed, audit_rows=data.audit_rows())
     model.categories = evaluation.categories  # each risk category's meaning, measured on the test cohort, saved with the model
+    say("judging per kind of moment (the yearly stock, reports, new leavers), with and without the absence history")
+    kinds = evaluate_kinds(model, data, config.gates.bootstrap_samples, config.seed,
+                           model_without_absence(data, config, model.n_trees))
+    model.info["kinds"] = {row["kind"]: {k: round(v, 5) for k, v in row.items() if isinstance(v, float) and np.isfinite(v)}
+                           for row in kinds.to_dict("records")}
     share = high_share_of(model, evaluation.probability)
     say("fitting the simple baselines to compare with")
     baselines, differences = compare_baselines(fit, test, evaluation, share, config.gates, config.seed)
     model.info["metrics"] = {k: round(v, 5) for k, v in evaluation.metrics.items() if np.isfinite(v)}
     model.info["reference_profile"] = reference_profile(model, fit, reporting)
     result = TrainingResult("", "", evaluation.metrics, baselines, differences, fit_seconds, model, data,
-                            calibration_effect(model, fit, raw_oof, test), table)
+                            calibration_effect(model, fit, raw_oof, test), table, kinds)
     say("registering the model, its metrics and model card in the tracking store")
     result.run_id, result.version = log_run(result, evaluation, config, settings)
     return result
