@@ -4,7 +4,9 @@ judged on the cohorts of that date and the following ones, with the outcomes the
 
 It shows how a model trained before a shock (the 2020-21 school closures, the 2022-24 labour market) fares
 through it: per origin and cohort, AUC, Brier, calibration error, precision and recall at capacity, the
-outcome rate per tier and the gap to the known truth, each with a bootstrap interval.
+outcome rate per tier and the gap to the known truth, each with a bootstrap interval. Beside each cohort (kind
+`stock`), the events of the school year that starts on its date (first reports, repeats, new leavers), each scored
+as of its own day with its kind's calibration: AUC, Brier, ECE and observed/expected with intervals over youths.
 """
 
 from __future__ import annotations
@@ -14,16 +16,20 @@ from pathlib import Path
 
 import pandas as pd
 
+from features.events import events_from_dataset
 from training.config import TrainConfig
 from training.dataset import (
     OUTCOME,
+    STOCK,
     attach_truth,
     build_training_data,
     data_end_of,
+    event_rows,
     frame_of,
     labelled_tables,
 )
 from training.evaluation_report import evaluate_model
+from training.kind_evaluation import kind_figures
 from training.model import train_risk_model
 from vsv_model.progress import progress_bar
 from vsv_model.reader import read_data_dir
@@ -36,6 +42,7 @@ def backtest(data_dir: Path, first: int, last: int, config: TrainConfig) -> pd.D
     full = read_data_dir(data_dir)
     end = data_end_of(full, config)
     cohorts = judged_cohorts(full, first, end, config, Path(data_dir))
+    events = judged_events(full, first, end, config, Path(data_dir))
     rows = []
     with progress_bar(last - first + 1, "backtest", "origins") as bar:
         for year in range(first, last + 1):
@@ -45,6 +52,10 @@ def backtest(data_dir: Path, first: int, last: int, config: TrainConfig) -> pd.D
             for day, (cohort, known) in cohorts.items():
                 if day >= origin:
                     rows.append(judged(model, cohort, origin, day, len(data.frame), config) | {"outcome_known_share": known})
+            for (day, kind), (frame, known) in events.items():
+                if day >= origin:
+                    rows.append(judged_events_row(model, frame, kind, origin, day, len(data.frame), config)
+                                | {"outcome_known_share": known})
             bar.update(1)
     return pd.DataFrame(rows)
 
@@ -64,11 +75,39 @@ def judged_cohorts(full, first: int, end: dt.date, config: TrainConfig, data_dir
     return cohorts
 
 
+def judged_events(full, first: int, end: dt.date, config: TrainConfig, data_dir: Path) -> dict[tuple[dt.date, str], tuple]:
+    """Per school year from the first origin on (1 October to 30 September) and kind of event: the events of that
+    year as of their own days, with the outcomes the full data knows (the share known said)."""
+    frame = event_rows(full, dt.date(first, 10, 1), end, config.temporal.event_kinds, config.target_group,
+                       events_from_dataset(full))
+    if frame.empty:
+        return {}
+    starts = pd.to_datetime(frame["as_of"].astype(str))
+    year = starts.dt.year - (starts.dt.month < 10)
+    judged = {}
+    for (start, kind), part in frame.groupby([year.to_numpy(), "kind"]):
+        labelled = part.dropna(subset=[OUTCOME])
+        if labelled[OUTCOME].nunique() == 2:
+            labelled = attach_truth(labelled.assign(**{OUTCOME: labelled[OUTCOME].astype(int)}), data_dir)
+            judged[(dt.date(int(start), 10, 1), kind)] = (labelled, len(labelled) / len(part))
+    return judged
+
+
+def judged_events_row(model, frame: pd.DataFrame, kind: str, origin: dt.date, day: dt.date, fit_rows: int,
+                      config: TrainConfig) -> dict:
+    figures = kind_figures(model, frame, kind, config.gates.bootstrap_samples, config.seed)
+    row = {"origin": origin.isoformat(), "cohort": day.isoformat(), "kind": kind, "years_ahead": day.year - origin.year,
+           "fit_rows": fit_rows, "youths": figures["youths"], "rows": figures["rows"], "outcome_rate": figures["outcome_rate"]}
+    for name in ("roc_auc", "brier", "ece", "observed_expected"):
+        row |= {name: figures[name], f"{name}_low": figures[f"{name}_low"], f"{name}_high": figures[f"{name}_high"]}
+    return row | ({"truth_roc_auc": figures["truth_auc"]} if "truth_auc" in figures else {})
+
+
 def judged(model, cohort: pd.DataFrame, origin: dt.date, day: dt.date, fit_rows: int, config: TrainConfig) -> dict:
     evaluation = evaluate_model(model, cohort, config.gates, seed=config.seed)
     m = evaluation.metrics
-    row = {"origin": origin.isoformat(), "cohort": day.isoformat(), "years_ahead": day.year - origin.year,
-           "fit_rows": fit_rows, "youths": len(cohort), "outcome_rate": float(cohort[OUTCOME].mean())}
+    row = {"origin": origin.isoformat(), "cohort": day.isoformat(), "kind": STOCK, "years_ahead": day.year - origin.year,
+           "fit_rows": fit_rows, "youths": len(cohort), "rows": len(cohort), "outcome_rate": float(cohort[OUTCOME].mean())}
     for name in SHOWN:
         row[name] = m[name]
         if f"{name}_low" in m:
@@ -93,8 +132,8 @@ def log_backtest(data_dir: Path, first: int, last: int, config: TrainConfig, set
           tempfile.TemporaryDirectory() as tmp):
         mlflow.log_params({"from": first, "to": last, "data_dir": str(Path(data_dir).resolve())})
         for row in table.itertuples():
-            prefix = f"origin_{row.origin[:4]}.cohort_{row.cohort[:4]}"
-            mlflow.log_metrics({f"{prefix}.{name}": getattr(row, name) for name in SHOWN})
+            prefix = f"origin_{row.origin[:4]}.cohort_{row.cohort[:4]}" + ("" if row.kind == STOCK else f".{row.kind}")
+            mlflow.log_metrics({f"{prefix}.{name}": getattr(row, name) for name in SHOWN if pd.notna(getattr(row, name, None))})
         table.to_csv(Path(tmp) / "backtest.csv", index=False)
         plots.plot_backtest(table, Path(tmp) / "backtest.png")
         mlflow.log_artifacts(tmp, "backtest")

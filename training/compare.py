@@ -19,7 +19,18 @@ import pandas as pd
 
 from features.build import build_feature_table
 from features.events import events_from_dataset
-from training.dataset import OUTCOME, current_date, digest_directory, frame_of, hashed, youth_digest
+from training.bootstrap import auc_of, interval
+from training.dataset import (
+    OUTCOME,
+    current_date,
+    digest_directory,
+    event_rows,
+    frame_of,
+    hashed,
+    split_events,
+    youth_digest,
+)
+from training.kind_evaluation import kind_figures, youth_counts
 from vsv_model.explanations import explain_rows, reason_columns
 from vsv_model.policy import TIERS
 from vsv_model.reader import DataSet, read_data_dir
@@ -38,6 +49,7 @@ class ComparisonData:
     clean: np.ndarray  # rows of `test` the champion never fitted on
     current: pd.DataFrame  # the target group at the data's newest 1 October
     audit_rows: pd.DataFrame | None = None  # the challenger's held-out youths' labelled rows of every date up to the test
+    event_test: pd.DataFrame | None = None  # the challenger's held-out youths' events, each as of its day, labelled
 
 
 def load_comparison_data(challenger: RiskModel, champion: RiskModel | None, data_dir: Path | None) -> ComparisonData:
@@ -58,8 +70,48 @@ def load_comparison_data(challenger: RiskModel, champion: RiskModel | None, data
     seen = fitted_youths(data, champion, group) if champion is not None else set()
     clean = np.flatnonzero(~test["youth_id"].isin(seen).to_numpy())
     current_day = dt.date.fromisoformat(definition["data_end"])
+    events = held_out_events(data, group, definition)
     return ComparisonData(data, test, clean, current_cohort(data, current_day, group),
-                          pd.concat([*held_out_earlier(data, group, definition), test], ignore_index=True))
+                          pd.concat([*held_out_earlier(data, group, definition), test, events], ignore_index=True), events)
+
+
+def held_out_events(data: DataSet, group: TargetGroup, definition: dict) -> pd.DataFrame:
+    """The challenger's held-out youths' events up to the end of its test year, each as of its day, labelled (as
+    `training.dataset.split_events` made them); empty for a model trained on the yearly stock alone."""
+    kinds = tuple(definition.get("event_kinds", ()))
+    if not kinds:
+        return pd.DataFrame()
+    end = dt.date.fromisoformat(definition["data_end"])
+    frame = event_rows(data, dt.date.fromisoformat(definition["event_first_date"]), end, kinds, group, events_from_dataset(data))
+    _, test = split_events(frame, dt.date.fromisoformat(definition["test_date"]), definition["split_key"], definition["test_share"])
+    if len(test) and youth_digest(test["youth_id"]) != definition.get("event_test_youths_digest"):
+        raise ComparisonError("the rebuilt held-out events are not the ones the challenger was evaluated on")
+    return test.assign(**{OUTCOME: test[OUTCOME].astype(np.int64)}).reset_index(drop=True)
+
+
+def kind_comparison(challenger: RiskModel, champion: RiskModel | None, events: pd.DataFrame | None, samples: int) -> pd.DataFrame:
+    """Per kind of event, on the challenger's held-out events: its AUC, ECE and observed/expected with intervals,
+    the champion's on the same rows (with its own calibration for that kind, or its only one) and the paired AUC
+    difference."""
+    if events is None or events.empty:
+        return pd.DataFrame()
+    rows = []
+    for kind, frame in events.groupby("kind", sort=False):
+        if frame[OUTCOME].nunique() < 2:
+            continue
+        row = {k: v for k, v in kind_figures(challenger, frame, kind, samples, 0).items()
+               if k.split("_")[0] in ("kind", "rows", "youths", "roc", "ece", "observed")}
+        if champion is not None:
+            old = kind_figures(champion, frame, kind, samples, 0)
+            y = frame[OUTCOME].to_numpy(dtype=np.float64)
+            counts = youth_counts(frame["youth_id"], samples, 0)
+            new_p, old_p = challenger.predict_frame(frame), champion.predict_frame(frame)
+            low, high = interval(auc_of(y, new_p, counts) - auc_of(y, old_p, counts), 0.95)
+            row |= {"champion_roc_auc": old["roc_auc"], "champion_ece": old["ece"],
+                    "champion_observed_expected": old["observed_expected"],
+                    "auc_difference": row["roc_auc"] - old["roc_auc"], "auc_difference_low": low, "auc_difference_high": high}
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def held_out_earlier(data: DataSet, group: TargetGroup, definition: dict) -> list[pd.DataFrame]:

@@ -132,20 +132,21 @@ def event_rules(group: TargetGroup) -> EventRules:
     return EventRules(min_age=group.min_age, max_age=group.max_age)
 
 
-def event_rows(data: DataSet, first: dt.date, end: dt.date, config: TrainConfig, events, with_label: bool = True) -> pd.DataFrame:
-    """Every event of the kinds the model trains on (`temporal.event_kinds`) dated from `first` to `end`, each
-    as of its own day, with its outcome."""
-    if not config.temporal.event_kinds:
+def event_rows(data: DataSet, first: dt.date, end: dt.date, kinds: tuple[str, ...], group: TargetGroup, events,
+               with_label: bool = True) -> pd.DataFrame:
+    """Every event of `kinds` (the model's: `temporal.event_kinds`) dated from `first` to `end`, each as of its own
+    day, with its outcome."""
+    if not kinds:
         return pd.DataFrame()
-    office = office_events(data, first, end, event_rules(config.target_group))
-    office = office[office["kind"].isin(config.temporal.event_kinds)].reset_index(drop=True)
-    table = build_event_table(data, office, group=config.target_group, with_label=with_label, end_date=end, events=events)
+    office = office_events(data, first, end, event_rules(group))
+    office = office[office["kind"].isin(kinds)].reset_index(drop=True)
+    table = build_event_table(data, office, group=group, with_label=with_label, end_date=end, events=events)
     say(f"features and outcomes as of each event's day, {first} to {end}: " + ", ".join(
         f"{n:,} {kind}" for kind, n in table.keys["kind"].value_counts().sort_index().items()))
     return frame_of(table)
 
 
-def split_events(frame: pd.DataFrame, test_date: dt.date, config: TrainConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+def split_events(frame: pd.DataFrame, test_date: dt.date, split_key: str, test_share: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The events' fit rows (the other youths' events dated before the test date) and the held-out youths' events
     up to the end of the test year (the next 1 October): never fitted on, pooled over the years for power, as the
     calibration audit pools the held-out youths' rows. Only rows whose outcome is known."""
@@ -154,7 +155,7 @@ def split_events(frame: pd.DataFrame, test_date: dt.date, config: TrainConfig) -
     frame = frame[frame[OUTCOME].notna()]
     day = pd.to_datetime(frame["as_of"].astype(str)).dt.date
     test_end = dt.date(test_date.year + 1, *REFERENCE_DAY)
-    hold = held_out(frame["youth_id"], config)
+    hold = hashed(frame["youth_id"], f"split-{split_key}") < test_share  # the held-out group (`held_out`)
     return frame[(day < test_date).to_numpy() & ~hold], frame[(day < test_end).to_numpy() & hold]
 
 
@@ -251,7 +252,9 @@ def build_training_data(data_dir: Path | None, as_of_dates: list[dt.date] | None
     events = events_from_dataset(data)
     first_event = dt.date.fromisoformat(config.temporal.first_date)
     split = test_date if hold_out_test else end + dt.timedelta(days=1)
-    event_fit, event_test = split_events(event_rows(data, first_event, end, config, events), split, config)
+    kinds, temporal = config.temporal.event_kinds, config.temporal
+    event_fit, event_test = split_events(event_rows(data, first_event, end, kinds, config.target_group, events), split,
+                                         temporal.split_key, temporal.test_share)
     fit = pd.concat([fit, event_fit], ignore_index=True)
     check_trainable(fit, "fit set (dates before the test date)")
     if hold_out_test:
@@ -268,8 +271,9 @@ def build_training_data(data_dir: Path | None, as_of_dates: list[dt.date] | None
                   "split_key": config.temporal.split_key, "test_share": config.temporal.test_share,
                   "fit_youths_digest": youth_digest(fit["youth_id"]), "test_youths_digest": youth_digest(test["youth_id"]),
                   "fit_youths": int(fit["youth_id"].nunique()), "test_youths": len(test),
-                  "event_kinds": list(config.temporal.event_kinds), "event_test_rows": len(event_test)}
-    recent = event_rows(data, end - dt.timedelta(days=364), end, config, events, with_label=False)
+                  "event_kinds": list(kinds), "event_first_date": first_event.isoformat(), "event_test_rows": len(event_test),
+                  "event_test_youths_digest": youth_digest(event_test["youth_id"]) if len(event_test) else ""}
+    recent = event_rows(data, end - dt.timedelta(days=364), end, kinds, config.target_group, events, with_label=False)
     return TrainingData(frame, np.arange(n_fit), np.arange(n_fit, n_fit + n_test), folds, current_population(data, end, config),
                         maturity, definition, tables[-1].quality, config.target_group,
                         held_out_earlier=labelled_with_truth(earlier, data_dir),

@@ -37,6 +37,7 @@ class Evaluation:
     audit: pd.DataFrame
     categories: RiskCategories | None = None  # the model's cut-offs with their meaning measured on `frame`
     group_calibration: pd.DataFrame | None = None  # the log-odds offset per group, alone and crossed
+    kinds: pd.DataFrame | None = None  # per kind of event (filled by `vsv promote`: training.compare.kind_comparison)
 
 
 def high_share_of(model: RiskModel, test_p: np.ndarray) -> float:

@@ -215,9 +215,15 @@ we of het model voor alle groepen even goed werkt.
 
 
 def promotion_section(version: str, previous: str | None, gates: list, comparison: dict, figures: dict,
-                      categories: RiskCategories | None = None, outcome_age: int = 23) -> str:
+                      categories: RiskCategories | None = None, outcome_age: int = 23,
+                      kinds: pd.DataFrame | None = None) -> str:
     """What `vsv promote` measured, appended to the model card when the version becomes champion."""
     lines = [f"\n## Promotion of version {version} (champion before: {previous or 'none'})\n"]
+    if kinds is not None and not kinds.empty:
+        lines.append("Per kind of event, on this model's held-out youths' events (each scored as of its own day), "
+                     "95% intervals over youths; the champion on the same rows:\n")
+        lines.append(_table(kinds.round(4)))
+        lines.append("")
     if categories is not None:
         lines.append(categories_section(categories, outcome_age) + "\n")
     if comparison:

@@ -87,7 +87,9 @@ def plot_group_error_rates(audit: pd.DataFrame, path: Path) -> Path:
 
 
 def plot_backtest(table: pd.DataFrame, path: Path) -> Path:
-    """AUC and calibration error per judged cohort, one line per origin, with the 95% intervals as bands."""
+    """AUC and calibration error per judged cohort of the yearly stock, one line per origin, with the 95% intervals as
+    bands (the events' rows are in the table beside them)."""
+    table = table[table["kind"] == "stock"] if "kind" in table else table
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
     for ax, metric in zip(axes, ("roc_auc", "ece"), strict=True):
         for origin, rows in table.groupby("origin"):

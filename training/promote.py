@@ -31,10 +31,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from registry import mlflow_registry as registry
 from training.bootstrap import paired_difference
-from training.compare import ComparisonError, load_comparison_data, stability
+from training.compare import ComparisonError, kind_comparison, load_comparison_data, stability
 from training.config import GateConfig
 from training.dataset import OUTCOME
 from training.evaluation_report import evaluate_model, high_share_of
@@ -72,6 +73,7 @@ class PromotionResult:
     stability: dict = field(default_factory=dict)
     categories: RiskCategories | None = None  # the challenger's risk categories, measured on its rebuilt test cohort
     outcome_age: int = 23
+    kinds: pd.DataFrame | None = None  # per kind of event: the challenger's figures and the champion's on the same rows
 
 
 def comparison_gates(comparison: dict, gates: GateConfig) -> list[Gate]:
@@ -137,6 +139,7 @@ def compare(challenger: RiskModel, champion: RiskModel | None, data_dir: Path | 
     except ComparisonError as exc:
         raise PromotionError(f"the comparison set cannot be rebuilt: {exc}") from exc
     evaluation = evaluate_model(challenger, data.test, audit_rows=data.audit_rows)
+    evaluation.kinds = kind_comparison(challenger, champion, data.event_test, gates.bootstrap_samples)
     if champion is None:
         return evaluation, {}, {}
     clean = data.test.iloc[data.clean]
@@ -174,7 +177,7 @@ def promote(settings: Settings, gates: GateConfig, version: str | None = None, f
     if failed and not force:
         raise PromotionError("promotion refused, gate(s) failed: " + "; ".join(f"{g.name}: {g.detail}" for g in failed), results)
     result = PromotionResult(version, champion_version, results, force and bool(failed), comparison, figures,
-                             evaluation.categories, challenger.target_group.outcome_age)
+                             evaluation.categories, challenger.target_group.outcome_age, evaluation.kinds)
     record_promotion(settings, result, reason if force else None)
     return result
 
@@ -207,10 +210,14 @@ def record_promotion(settings: Settings, result: PromotionResult, forced_reason:
                                                                                       for g in results]}, "promotion/promotion.json")
     for name, value in flat_figures(comparison, figures).items():
         client.log_metric(run_id, f"promotion.{name}", value)
+    for row in (result.kinds.to_dict("records") if result.kinds is not None else []):
+        for name, value in row.items():
+            if name != "kind" and isinstance(value, int | float) and np.isfinite(value):
+                client.log_metric(run_id, f"promotion.kind.{row['kind']}.{name}", float(value))
     with tempfile.TemporaryDirectory() as scratch:
         card = Path(client.download_artifacts(run_id, "model_card.md", scratch))
         section = promotion_section(version, result.previous_champion, results, comparison, figures, result.categories,
-                                    result.outcome_age)
+                                    result.outcome_age, result.kinds)
         client.log_text(run_id, card.read_text(encoding="utf-8") + section, "model_card.md")
     client.set_registered_model_alias(settings.model_name, registry.CHAMPION, version)
 

@@ -150,6 +150,8 @@ def backtest(
     out: Annotated[Path | None, typer.Option(help="Also write the table to this .csv or .parquet file.")] = None,
 ) -> None:
     """Rolling-origin backtest: for each year, train on what was known then and judge the following cohorts."""
+    import pandas as pd
+
     from training.backtest import log_backtest
     from training.config import load_config
     from training.dataset import TrainingDataError
@@ -164,10 +166,16 @@ def backtest(
     except (ContractError, TrainingDataError, ValueError, OSError) as exc:
         fail(str(exc))
     for row in table.itertuples():
+        if row.kind != "stock":
+            typer.echo(f"    {row.kind} in {row.cohort[:4]}/{int(row.cohort[2:4]) + 1:02d} ({row.rows:,} events of {row.youths:,} youths, "
+                       f"{row.outcome_known_share:.0%} with a known outcome): AUC {row.roc_auc:.3f} [{row.roc_auc_low:.3f}, "
+                       f"{row.roc_auc_high:.3f}], ECE {row.ece:.4f} [{row.ece_low:.4f}, {row.ece_high:.4f}], observed/expected "
+                       f"{row.observed_expected:.3f} [{row.observed_expected_low:.3f}, {row.observed_expected_high:.3f}]")
+            continue
         typer.echo(f"  origin {row.origin[:4]} -> cohort {row.cohort[:4]} ({row.youths:,} youths, {row.outcome_known_share:.0%} with a "
                    f"known outcome): AUC {row.roc_auc:.3f} [{row.roc_auc_low:.3f}, {row.roc_auc_high:.3f}], Brier {row.brier:.4f}, "
                    f"ECE {row.ece:.4f} [{row.ece_low:.4f}, {row.ece_high:.4f}], precision at capacity {row.precision_at_capacity:.3f}"
-                   + (f", AUC minus the truth's {row.truth_auc_gap:+.3f}" if hasattr(row, "truth_auc_gap") else ""))
+                   + (f", AUC minus the truth's {row.truth_auc_gap:+.3f}" if pd.notna(getattr(row, "truth_auc_gap", None)) else ""))
     if out is not None:
         write_frame(table, out)
     typer.echo(f"Logged the backtest to MLflow (run {run_id})")

@@ -32,8 +32,13 @@ def test_each_origin_is_judged_on_its_own_and_later_cohorts_only(table):
 
 def test_figures_come_with_intervals_and_the_known_share_of_recent_cohorts(table):
     assert ((table["roc_auc_low"] <= table["roc_auc"]) & (table["roc_auc"] <= table["roc_auc_high"])).all()
-    assert (table["roc_auc"] > 0.7).all() and (table["truth_roc_auc"] > table["roc_auc"]).all()
-    known = table.set_index(["origin", "cohort"])["outcome_known_share"]
+    stock, events = table[table["kind"] == "stock"], table[table["kind"] != "stock"]
+    assert (stock["roc_auc"] > 0.7).all() and (stock["truth_roc_auc"] > stock["roc_auc"]).all()
+    assert set(events["kind"]) == {"report_first", "report_repeat", "new_leaver"}  # each school year's events beside
+    assert ((events["observed_expected_low"] <= events["observed_expected"])
+            & (events["observed_expected"] <= events["observed_expected_high"])).all()
+    assert (events["roc_auc"] > 0.5).all() and (events["rows"] >= events["youths"]).all()
+    known = stock.set_index(["origin", "cohort"])["outcome_known_share"]
     assert known[("2019-10-01", "2021-10-01")] == 1.0 and known[("2019-10-01", "2024-10-01")] < 0.5
 
 
