@@ -3,6 +3,7 @@ its gates pass."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
@@ -72,6 +73,7 @@ def echo_training(result) -> None:
         d = result.differences[name]["roc_auc"]
         typer.echo(f"  baseline {name}: AUC {interval(b, 'roc_auc')}; LightGBM minus it {d['difference']:+.4f} "
                    f"[{d['low']:+.4f}, {d['high']:+.4f}]")
+    echo_kinds(result)
     test_row = result.calibration[result.calibration["part"] == "test"].iloc[0]
     typer.echo(f"  calibration (cross-fitted on {len(data.fit):,} out-of-fold rows): test ECE {test_row['ece_before']:.4f} "
                f"before, {test_row['ece_after']:.4f} after")
@@ -81,6 +83,21 @@ def echo_training(result) -> None:
                    f"{chosen['learning_rate']}, min {int(chosen['min_data_in_leaf'])} per leaf, {int(chosen['trees'])} trees "
                    f"(validation log-loss {chosen['log_loss']:.4f}, AUC {chosen['roc_auc']:.4f}, one explanation "
                    f"{chosen['shap_microseconds']:.0f} us)")
+
+
+def echo_kinds(result) -> None:
+    """One line per kind of moment: its held-out rows, AUC, ECE and observed/expected with intervals."""
+    if result.kinds is None or result.kinds.empty:
+        return
+    counts = result.data.row_counts()
+    events = ", ".join(f"{counts[key]:,} {key.removeprefix('fit_rows_')}" for key in sorted(counts)
+                       if key.startswith("fit_rows_") and key != "fit_rows_stock")
+    typer.echo(f"  per kind of moment (fit rows besides the yearly stock: {events or 'none'}; held-out youths, each event as "
+               "of its own day, with its kind's calibration):")
+    for row in result.kinds.to_dict("records"):
+        typer.echo(f"    {row['kind']:<14} {row['rows']:>6,} rows  AUC {interval(row, 'roc_auc')}  ECE {interval(row, 'ece')}  "
+                   f"observed/expected {interval(row, 'observed_expected')}"
+                   + (f"  truth's AUC {row['truth_auc']:.4f}" if not math.isnan(row.get("truth_auc", math.nan)) else ""))
 
 
 def echo_gate(gate, min_group_size: int) -> None:
