@@ -59,7 +59,9 @@ def only_fit_rows(data: TrainingData, kinds: tuple[str, ...]) -> TrainingData:
     fit_rows = data.fit[keep]
     order = np.r_[fit_rows, data.test, data.event_test]
     n_fit, n_test = len(fit_rows), len(data.test)
-    return replace(data, frame=data.frame.iloc[order].reset_index(drop=True), fit=np.arange(n_fit),
+    recent = data.recent_events
+    recent = recent[recent["kind"].isin(kinds)] if recent is not None and len(recent) else recent
+    return replace(data, frame=data.frame.iloc[order].reset_index(drop=True), fit=np.arange(n_fit), recent_events=recent,
                    test=np.arange(n_fit, n_fit + n_test), event_test=np.arange(n_fit + n_test, len(order)),
                    folds=np.r_[data.folds[fit_rows], np.full(len(order) - n_fit, -1)])
 

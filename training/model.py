@@ -118,16 +118,20 @@ def kind_of(frame: pd.DataFrame) -> np.ndarray:
 def kind_calibrations(raw_oof: np.ndarray, fit: pd.DataFrame) -> dict[str, Calibration]:
     """One Platt scaling per kind of row, on that kind's out-of-fold log-odds: the same booster ranks every kind,
     but the chance at a report day is not the chance on 1 October at the same score. A kind with fewer than
-    MIN_KIND_ROWS fit rows, or one outcome only, gets the stock's calibration (said in its method)."""
+    MIN_KIND_ROWS fit rows, one outcome only, or no increasing relation between score and outcome, gets the stock's
+    calibration (said in its method)."""
     kinds, y = kind_of(fit), fit[OUTCOME].to_numpy()
     stock = kinds == STOCK_KIND
     calibrations = {STOCK_KIND: fit_calibration(raw_oof[stock] if stock.any() else raw_oof, y[stock] if stock.any() else y)}
     for kind in sorted(set(kinds) - {STOCK_KIND}):
         rows = kinds == kind
-        if rows.sum() >= MIN_KIND_ROWS and len(np.unique(y[rows])) == 2:
-            calibrations[kind] = replace_method(fit_calibration(raw_oof[rows], y[rows]), f"platt, cross-fitted on {kind} rows")
-        else:
+        if rows.sum() < MIN_KIND_ROWS or len(np.unique(y[rows])) < 2:
             calibrations[kind] = replace_method(calibrations[STOCK_KIND], f"the stock's (only {int(rows.sum())} {kind} rows)")
+            continue
+        try:
+            calibrations[kind] = replace_method(fit_calibration(raw_oof[rows], y[rows]), f"platt, cross-fitted on {kind} rows")
+        except ValueError:  # the booster does not rank this kind at all: its own scaling would invert it
+            calibrations[kind] = replace_method(calibrations[STOCK_KIND], f"the stock's (the score does not rank {kind} rows)")
     return calibrations
 
 

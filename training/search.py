@@ -1,7 +1,7 @@
 """A small hyperparameter search on time-ordered validation folds, with the cost of an explanation counted.
 
-Each fold validates on one of the newest fit dates and trains on the dates before it, without the validation
-youths (a youth is in one part only). Every combination of the grid is boosted with early stopping; its
+Each fold validates on one of the newest yearly fit dates (its stock and the events of the year that starts on it)
+and trains on the rows dated before it, without the validation youths (a youth is in one part only). Every combination of the grid is boosted with early stopping; its
 number of trees is where the mean validation log-loss over the folds is lowest. The cost of explaining one
 youth (TreeSHAP, LightGBM's `pred_contrib` on one row, as the service does it) is measured for that size: a
 candidate above `max_shap_microseconds` is not chosen, whatever its log-loss, because the service's latency
@@ -20,7 +20,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from training.config import LightGBMConfig, SearchConfig, TrainConfig
-from training.dataset import OUTCOME, TrainingData
+from training.dataset import OUTCOME, STOCK, TrainingData
 from training.model import dataset_of, lightgbm_params
 from vsv_model.progress import progress_bar
 from vsv_model.risk_model import encode_frame
@@ -30,11 +30,15 @@ TIMING_ROWS = 300
 
 
 def time_folds(fit: pd.DataFrame, count: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(train rows, validation rows) for each of the `count` newest fit dates."""
-    dates = sorted(fit["as_of"].unique())
+    """(train rows, validation rows) for each of the `count` newest yearly fit dates: a fold validates on that
+    date's stock and the events of the year that starts on it, and trains on every row dated before it."""
+    stock = (fit["kind"] == STOCK).to_numpy() if "kind" in fit else np.ones(len(fit), bool)
+    dates = sorted(fit.loc[stock, "as_of"].astype(str).unique())
+    as_of = fit["as_of"].astype(str)
     folds = []
     for day in dates[-count:]:
-        valid = (fit["as_of"] == day).to_numpy()
+        year_end = f"{int(day[:4]) + 1}{day[4:]}"
+        valid = ((as_of == day) & stock | (as_of >= day) & (as_of < year_end) & ~stock).to_numpy()
         train = (fit["as_of"] < day).to_numpy() & ~fit["youth_id"].isin(fit.loc[valid, "youth_id"]).to_numpy()
         if train.any():
             folds.append((np.flatnonzero(train), np.flatnonzero(valid)))
