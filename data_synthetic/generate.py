@@ -6,8 +6,11 @@
 A forward, month-by-month simulation of every youth of the ten municipalities (`simulate.py`), driven by
 outcome kernels (`kernels.py`) with hidden causes, dated calendar effects (`calendar.py`) and the region's
 real size (`population.py`); absence and its reports are emissions (`absence.py`). The truth is exact:
-backward induction over the simulator's own state (`truth.py`). The realism table compares the written
-tables with the region's published figures (`realism.py`).
+backward induction over the simulator's own state (`truth.py`), on each 1 October for every youth in scope
+(truth.csv, `truth_table.py`) and at every office event of the written tables (truth_events.csv,
+`truth_events.py`: report_first, report_repeat and new_leaver as `features.office_events` derives them, each with
+p_true given the full state on the 1st of its month). The realism table compares the written tables with the
+region's published figures (`realism.py`).
 
 What the registrations cannot explain: `p_true` conditions on the hidden burden (home situation, health,
 motivation), the life event, the months-out bucket and the work flag of youths out of school, the year
@@ -62,9 +65,18 @@ from data_synthetic.region import (
 from data_synthetic.simulate import Emitters, Simulation, simulate
 from data_synthetic.state import burden_of
 from data_synthetic.tables import contract_tables
-from data_synthetic.truth import value_tables
+from data_synthetic.truth import read_months, value_tables_and_reads
+from data_synthetic.truth_events import (
+    StateTruth,
+    event_ages,
+    event_truth_frame,
+    events_of,
+    state_reads,
+    state_truth,
+    tables_as_read,
+)
 from data_synthetic.truth_table import truth_frame
-from data_synthetic.writer import write_tables, write_truth
+from data_synthetic.writer import write_tables, write_truth, write_truth_events
 from vsv_model.target_group import CURRENT_LAW
 
 HARM_DEFAULTS = {"underreporting": 0.6, "hidden_gap": 1.5}
@@ -173,25 +185,44 @@ def gap_members(youths: Youths, config: WorldConfig) -> np.ndarray | None:
 
 @dataclass
 class Hidden:
-    """What only tests may read: the simulation's hidden state (never written)."""
+    """The simulation's hidden state (never written): what tests may read, and what the truth at the events reads."""
 
     simulation: Simulation
     rules: Rules
     origin_in_state: bool
     reference_months: tuple[int, ...]
+    state_truth: StateTruth | None = None  # at the kept event states; None until needed when the induction was memoised
+
+    def truth_at_event_states(self) -> StateTruth:
+        """p_true at every kept event state: read in generation's own pass of the induction, or else (its tables
+        were memoised) in a pass of its own, once."""
+        if self.state_truth is None:
+            reads = state_reads(self.simulation.event_states, self.simulation.youths)
+            read = read_months(self.rules, self.origin_in_state, reads)
+            self.state_truth = state_truth(self.simulation.event_states, self.simulation.youths, read)
+        return self.state_truth
 
 
 @dataclass
 class World:
-    """The written tables, the known truth, the realism figures, and aggregates for the summary."""
+    """The written tables, the known truth, the realism figures, the office events of the written tables, and
+    aggregates for the summary."""
 
     config: WorldConfig
     tables: dict[str, dict[str, np.ndarray]]
     truth: pd.DataFrame
     realism: pd.DataFrame
     calendar_effects: pd.DataFrame
+    events: pd.DataFrame  # `features.office_events` on the tables as the reader gives them back
     aggregates: dict = field(default_factory=dict)
     hidden: Hidden | None = field(default=None, repr=False)
+
+    def truth_events(self) -> pd.DataFrame:
+        """truth_events.csv's rows: the exact truth at every office event (`truth_events.py`)."""
+        sim = self.hidden.simulation
+        return event_truth_frame(self.events, sim.youths.youth_id, sim.youths.birth_day,
+                                 self.hidden.truth_at_event_states(), sim.sq_day,
+                                 int(first_day(month_of_date(self.config.data_end))))
 
     def summary(self) -> dict:
         """generation_summary.json: rows per table, settings, and per reference date the group and the truth."""
@@ -231,24 +262,28 @@ def born_within(config: WorldConfig) -> tuple[dt.date, dt.date]:
 
 
 def generate_world(config: WorldConfig) -> World:
-    """Simulate the region, write its tables, and compute the exact truth and the realism figures."""
+    """Simulate the region, write its tables, derive their office events, and compute the exact truth and the
+    realism figures (the truth at the events in the same pass of the induction, or when first needed)."""
     population_seed, simulation_seed, mess_seed = np.random.SeedSequence(config.seed).spawn(3)
     rules, origin_in_state = world_rules(config)
     youths = draw_youths(np.random.default_rng(population_seed), config.youths, rules.calendar, born_within(config))
     emitters = build_emitters(youths, config)
     months = reference_months(config.data_end)
-    sim = simulate(youths, rules, emitters, gap_members(youths, config), rules.calendar.last_month, months, simulation_seed)
+    sim = simulate(youths, rules, emitters, gap_members(youths, config), rules.calendar.last_month, months, simulation_seed,
+                   event_ages())
     records = {name: sim.records.arrays(name) for name in ("enrolments", "diplomas", "reports")}
     end_day = int(first_day(month_of_date(config.data_end)))
     tables, keyed = contract_tables(np.random.default_rng(mess_seed), youths, emitters.schools, records, end_day,
                                     config.mess_rate)
-    values = value_tables(rules, origin_in_state, months)
+    values, at_states = value_tables_and_reads(rules, origin_in_state, months, state_reads(sim.event_states, youths))
     truth = truth_frame(sim.captures, values, youths.youth_id, youths.birth_day, sim.sq_day, end_day,
                         {m: int(first_day(m)) for m in months})
     effects = pd.DataFrame(effects_table(rules.calendar))
     aggregates = describe_settings(config, youths, sim) | {"calendar_effects": describe_effects(effects)}
-    return World(config, tables, truth, realism_table(keyed, config.data_end), effects, aggregates,
-                 Hidden(sim, rules, origin_in_state, months))
+    hidden = Hidden(sim, rules, origin_in_state, months,
+                    None if at_states is None else state_truth(sim.event_states, youths, at_states))
+    events = events_of(tables_as_read(keyed, youths.youth_id))
+    return World(config, tables, truth, realism_table(keyed, config.data_end), effects, events, aggregates, hidden)
 
 
 
@@ -309,10 +344,11 @@ def describe_dates(truth: pd.DataFrame) -> dict:
 
 
 def write_world(directory: Path, world: World, fmt: str = "csv") -> list[Path]:
-    """The four tables (csv or parquet), truth.csv, realism.csv and generation_summary.json."""
+    """The four tables (csv or parquet), truth.csv, truth_events.csv, realism.csv and generation_summary.json."""
     directory = Path(directory)
     paths = write_tables(directory, world.tables, fmt)
     paths.append(write_truth(directory, world.truth))
+    paths.append(write_truth_events(directory, world.truth_events()))
     realism = directory / "realism.csv"
     world.realism.to_csv(realism, index=False, lineterminator="\n")
     summary = directory / "generation_summary.json"

@@ -27,11 +27,13 @@ class Current:
     start: np.ndarray
     serial: np.ndarray
     ended_on: np.ndarray  # the day the enrolment current at the month's start ended this month (else MISSING)
+    last_end: np.ndarray  # the day the youth's latest enrolment ended (else MISSING): when a new leaver can be known
 
     @classmethod
     def empty(cls, n: int) -> Current:
         return cls(np.full(n, NO_ENROLMENT, np.int8), np.zeros(n, np.int8), np.zeros(n, np.int32),
-                   np.zeros(n, np.int64), np.zeros(n, np.int64), np.full(n, MISSING_DAY, np.int64))
+                   np.zeros(n, np.int64), np.zeros(n, np.int64), np.full(n, MISSING_DAY, np.int64),
+                   np.full(n, MISSING_DAY, np.int64))
 
 
 @dataclass
@@ -73,6 +75,7 @@ def close_enrolments(records: Records, current: Current, rows: np.ndarray, day) 
                 path=current.path[rows], start=current.start[rows], end=day)
     first = current.ended_on[rows] == MISSING_DAY  # the enrolment the month started with
     current.ended_on[rows[first]] = day[first]
+    current.last_end[rows] = day
     current.edu[rows] = NO_ENROLMENT
 
 

@@ -1,10 +1,11 @@
 """The forward simulation: every youth of the region, month by month, from primary school to the data's end.
 
 Each month, in this order: the reference date's truth is read (October: the state at the month's
-start), the chain moves (`kernels.life_event_outcomes`, then `kernels.career_groups`) and writes the
-records its outcomes imply, primary school starts (the August after the 4th birthday) and secondary
-school starts (eight years later, `kernels.entry_outcomes`), then the emissions: school switches
-within a level, absence and its reports. Loops run over months and over a handful of
+start), and so is the state of the youths the office may meet this month (`EventStates`, kept after the
+month's reports for those it does meet); the chain moves (`kernels.life_event_outcomes`, then
+`kernels.career_groups`) and writes the records its outcomes imply, primary school starts (the August after
+the 4th birthday) and secondary school starts (eight years later, `kernels.entry_outcomes`), then the
+emissions: school switches within a level, absence and its reports. Loops run over months and over a handful of
 groups; everything inside is vectorised over youths.
 
 The state draws use their own random stream, apart from the records' stream (days, schools, switches)
@@ -40,7 +41,7 @@ from data_synthetic.kernels import (
     may_move,
 )
 from data_synthetic.population import Youths
-from data_synthetic.records import Current, Records, close_all, close_enrolments, open_enrolments
+from data_synthetic.records import NO_ENROLMENT, Current, Records, close_all, close_enrolments, open_enrolments
 from data_synthetic.region import SECTOR_OF_TYPE, SECTORS, SchoolChoice, Schools
 from data_synthetic.state import (
     ABROAD,
@@ -54,6 +55,8 @@ from data_synthetic.state import (
     State,
     burden_of,
     empty_state,
+    pack,
+    take,
 )
 from vsv_model.contract import DIPLOMA_LEVELS, EDUCATION_TYPES
 from vsv_model.dates import MISSING_DAY, birthday_days, civil_from_days
@@ -92,6 +95,36 @@ class Capture:
 
 
 @dataclass
+class EventStates:
+    """The packed states (`state.pack`) at a month's start of the youths who have an office event that month
+    (`features.office_events`) or may have one: of the events' ages, without a startkwalificatie, and reported
+    absent this month or with an enrolment ended in the two months before. Kept only for them: the truth at the
+    events needs their states, and a state of every youth at every month would cost memory for nothing."""
+
+    rows: np.ndarray  # youths, ascending
+    keys: np.ndarray
+
+
+@dataclass(frozen=True)
+class EventWindow:
+    """The ages in months (since the birth month, both ends included) at which an office event can fall, and the
+    youths in order of birth month, so that a month's youths of those ages are one slice."""
+
+    ages: tuple[int, int]
+    by_birth: np.ndarray
+    birth_months: np.ndarray  # ascending
+
+    @classmethod
+    def of(cls, youths: Youths, ages: tuple[int, int]) -> EventWindow:
+        order = np.argsort(youths.birth_month, kind="stable")
+        return cls(ages, order, youths.birth_month[order])
+
+    def youths_at(self, month: int) -> np.ndarray:
+        first, last = np.searchsorted(self.birth_months, (month - self.ages[1], month - self.ages[0] + 1))
+        return self.by_birth[first:last]
+
+
+@dataclass
 class Simulation:
     """The whole simulated region: youths, their current state and enrolment, the records written so far, and the
     hidden per-youth facts the tests may read (never written to a file)."""
@@ -107,6 +140,7 @@ class Simulation:
     exempted: np.ndarray = None
     spell: np.ndarray = None  # per youth: absent last month and still in a spell (an emission, not the state)
     captures: dict = field(default_factory=dict)
+    event_states: dict = field(default_factory=dict)  # month -> EventStates
 
 
 def initial_state(youths: Youths, gap_members: np.ndarray | None) -> State:
@@ -127,8 +161,10 @@ def primary_start(youths: Youths) -> np.ndarray:
 
 
 def simulate(youths: Youths, rules: Rules, emitters: Emitters, gap_members: np.ndarray | None, last_month: int,
-             reference_months: tuple[int, ...], seed_sequence: np.random.SeedSequence) -> Simulation:
-    """Run every month from the first primary-school start to `last_month` and read the reference dates."""
+             reference_months: tuple[int, ...], seed_sequence: np.random.SeedSequence,
+             event_ages: tuple[int, int] | None = None) -> Simulation:
+    """Run every month from the first primary-school start to `last_month`, read the reference dates and, with
+    `event_ages` (the ages in months, both included, at which an office event can fall), the event states."""
     state_rng, emit_rng, absence_rng = (np.random.default_rng(s) for s in seed_sequence.spawn(3))
     sim = Simulation(youths, rules, emitters, initial_state(youths, gap_members), Current.empty(len(youths)))
     sim.sq_day = np.full(len(youths), MISSING_DAY, np.int64)
@@ -136,9 +172,10 @@ def simulate(youths: Youths, rules: Rules, emitters: Emitters, gap_members: np.n
     sim.spell = np.zeros(len(youths), bool)
     starts = primary_start(youths)
     months = range(int(starts.min()), last_month + 1)
+    window = EventWindow.of(youths, event_ages) if event_ages else None
     with progress_bar(len(months), "simulating", "months") as bar:
         for month in months:
-            run_month(sim, month, starts, (state_rng, emit_rng, absence_rng), reference_months)
+            run_month(sim, month, starts, (state_rng, emit_rng, absence_rng), reference_months, window)
             bar.update(1)
     if last_month + 1 in reference_months:
         capture(sim, last_month + 1)
@@ -146,7 +183,8 @@ def simulate(youths: Youths, rules: Rules, emitters: Emitters, gap_members: np.n
     return sim
 
 
-def run_month(sim: Simulation, month: int, starts: np.ndarray, streams: tuple, reference_months) -> None:
+def run_month(sim: Simulation, month: int, starts: np.ndarray, streams: tuple, reference_months,
+              window: EventWindow | None = None) -> None:
     """One month (see the module's docstring for the order). Three random streams: the state's, the records'
     (days, schools, switches), and absence's, so a change in one kind of emission leaves the others as they were."""
     state_rng, emit_rng, absence_rng = streams
@@ -154,13 +192,17 @@ def run_month(sim: Simulation, month: int, starts: np.ndarray, streams: tuple, r
     pupils = enrolled_at_start(sim, month) if month >= absence.REPORTS_FROM else None
     if month in reference_months:
         capture(sim, month)
+    candidates = event_candidates(sim, month, window) if window else None
     changed = step_chain(sim, month, state_rng, emit_rng)
     if month_of_year(month) == AUGUST:  # after the chain's step: a new pupil starts in year 1
         start_primary(sim, month, starts, emit_rng)
         enter_secondary(sim, month, starts + 96, state_rng, emit_rng)
+    reported = np.zeros(0, np.int64)
     if pupils is not None:
         switch_schools(sim, month, pupils, changed, emit_rng)
-        emit_absence(sim, month, pupils, absence_rng)
+        reported = emit_absence(sim, month, pupils, absence_rng)
+    if candidates is not None:
+        keep_event_states(sim, month, candidates, reported)
 
 
 # --- reference dates ----------------------------------------------------------------------------------
@@ -173,6 +215,27 @@ def capture(sim: Simulation, month: int) -> None:
     rows = np.flatnonzero((years >= 18) & (years <= 26) & (sim.state["prog"] != SQ))
     sim.captures[month] = Capture(rows, {k: v[rows].copy() for k, v in sim.state.items()},
                                   month - sim.youths.birth_month[rows])
+
+
+def event_candidates(sim: Simulation, month: int, window: EventWindow) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """At the month's start: the youths of the events' ages without a startkwalificatie who are enrolled (a report
+    this month needs it) or out of an enrolment ended in the two months before (a new leaver is known 31 days after
+    the end); their packed states, and which of them left."""
+    rows = window.youths_at(month)
+    rows = rows[sim.state["prog"][rows] != SQ]
+    left = sim.current.last_end[rows] >= first_day(month - 2)
+    may_meet = left | (sim.current.edu[rows] != NO_ENROLMENT)
+    rows, left = rows[may_meet], left[may_meet]
+    return rows, pack(take(sim.state, rows)).astype(np.int32), left
+
+
+def keep_event_states(sim: Simulation, month: int, candidates: tuple, reported: np.ndarray) -> None:
+    """Of the month's candidates, keep those reported absent this month or recently out of an enrolment (by youth)."""
+    rows, keys, left = candidates
+    kept = np.flatnonzero(left | np.isin(rows, reported))
+    if len(kept):
+        kept = kept[np.argsort(rows[kept])]
+        sim.event_states[month] = EventStates(rows[kept].astype(np.int32), keys[kept])
 
 
 # --- primary and secondary school ---------------------------------------------------------------------
@@ -403,8 +466,9 @@ def switch_schools(sim: Simulation, month: int, pupils: absence.Pupils, changed:
     open_enrolments(sim.records, sim.current, rows, edu, path, school, day)
 
 
-def emit_absence(sim: Simulation, month: int, pupils: absence.Pupils, rng) -> None:
-    """This month's reports, dated before the pupil's enrolment ended (if it did this month)."""
+def emit_absence(sim: Simulation, month: int, pupils: absence.Pupils, rng) -> np.ndarray:
+    """This month's reports, dated before the pupil's enrolment ended (if it did this month); returns the youths
+    reported."""
     ended = sim.current.ended_on[pupils.youth]
     last = int(first_day(month) + days_in(month) - 1)
     pupils.last_day = np.where(ended != MISSING_DAY, np.minimum(ended - 1, last), last)
@@ -416,4 +480,5 @@ def emit_absence(sim: Simulation, month: int, pupils: absence.Pupils, rng) -> No
     sim.records.add("reports", **reports)
     sim.spell[:] = False
     sim.spell[going_on] = True
+    return reports["youth"]
 

@@ -34,7 +34,9 @@ from __future__ import annotations
 
 import itertools
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -149,13 +151,17 @@ class Columns:
                       for b in range(FIRST_BAND, LAST_BAND + 1))
         return cls(age, successor, terminal, bands, position)
 
+    @cached_property
+    def by_age(self) -> dict[tuple[int, int], np.ndarray]:
+        """Per (deadline, f): the column of each age (-1 where none), made once (a lookup per month reads it)."""
+        lookups = {}
+        for (deadline, f, age), j in self.position.items():
+            lookups.setdefault((deadline, f), np.full(LAST_AGE + 2, -1))[age] = j
+        return lookups
+
     def of(self, deadline: int, f: int, age: np.ndarray) -> np.ndarray:
         """The column of each age for one deadline and f."""
-        lookup = np.full(LAST_AGE + 2, -1)
-        for (d, ff, a), j in self.position.items():
-            if d == deadline and ff == f:
-                lookup[a] = j
-        return lookup[age]
+        return self.by_age[(deadline, f)][age]
 
 
 # --- one month, evaluated for every state and every year of age -------------------------------------
@@ -248,36 +254,75 @@ class ValueTables:
     at_month: dict[int, np.ndarray]
 
 
+@dataclass(frozen=True)
+class MonthReads:
+    """What to read while a backward pass holds a month's table: `read(month, tables)` at each of `months` (any
+    month up to the one after the data's end, not only the reference months). The pass keeps no table beyond the
+    month it reads: every month's table would cost memory (6 MB each)."""
+
+    months: frozenset[int]
+    read: Callable[[int, ValueTables], object]
+
+
 _MEMO: OrderedDict = OrderedDict()
 MEMO_SIZE = 3
 
 
 def value_tables(rules: Rules, origin_in_state: bool, reference_months: tuple[int, ...]) -> ValueTables:
     """The exact value tables, computed once per (dynamics, origin in state, reference months)."""
+    return value_tables_and_reads(rules, origin_in_state, reference_months)[0]
+
+
+def value_tables_and_reads(rules: Rules, origin_in_state: bool, reference_months: tuple[int, ...],
+                           reads: MonthReads | None = None) -> tuple[ValueTables, dict | None]:
+    """`value_tables`, and `reads` made in the same pass when the memo misses (the pass runs anyway, and goes back
+    as far as the reads need); None when it hits: a caller that needs the reads then makes them in a pass of its
+    own (`read_months`)."""
     key = (rules.key(), origin_in_state, reference_months)
+    done = None
     if key not in _MEMO:
-        _MEMO[key] = induce(rules, origin_in_state, reference_months)
+        _MEMO[key], done = induce(rules, origin_in_state, reference_months, reads)
         while len(_MEMO) > MEMO_SIZE:
             _MEMO.popitem(last=False)
     _MEMO.move_to_end(key)
-    return _MEMO[key]
+    return _MEMO[key], done
 
 
-def induce(rules: Rules, origin_in_state: bool, reference_months: tuple[int, ...]) -> ValueTables:
+def induce(rules: Rules, origin_in_state: bool, reference_months: tuple[int, ...],
+           reads: MonthReads | None = None) -> tuple[ValueTables, dict]:
     """Backward induction: the stationary calendar after the data's end, then month by month back to the
-    first reference month."""
+    first reference month (or the first month `reads` asks for, when earlier). Returns the reference months'
+    tables and the reads."""
     space = state_space(origin_in_state)
-    keys = pack(space)
-    columns = Columns.build()
+    keys, columns = pack(space), Columns.build()
+    months = reads.months if reads else frozenset()
+    stored, done = {}, {}
+    for month, value in backward_tables(space, keys, columns, rules, min([*reference_months, *months])):
+        if month in reference_months:
+            stored[month] = value
+        if month in months:
+            done[month] = reads.read(month, ValueTables(keys, columns, {month: value}))
+    return ValueTables(keys, columns, stored), done
+
+
+def read_months(rules: Rules, origin_in_state: bool, reads: MonthReads) -> dict:
+    """`reads` in one backward pass of their own (it costs one induction, whatever the world's size)."""
+    if not reads.months:
+        return {}
+    return induce(rules, origin_in_state, (), reads)[1]
+
+
+def backward_tables(space: State, keys: np.ndarray, columns: Columns, rules: Rules,
+                    first_month: int) -> Iterator[tuple[int, np.ndarray]]:
+    """The value table of each month, newest first: the first month after the data's end (the stationary
+    calendar), then every month back to `first_month`. One table at a time: a caller keeps what it needs."""
     cache: OrderedDict = OrderedDict()
     last = rules.calendar.last_month
     value = stationary_values(space, keys, columns, rules, cache)
-    stored = {last + 1: value} if last + 1 in reference_months else {}
-    for month in range(last, min(reference_months) - 1, -1):
+    yield last + 1, value
+    for month in range(last, first_month - 1, -1):
         value = backward_month(value, month_step(space, keys, month, rules, cache), columns)
-        if month in reference_months:
-            stored[month] = value
-    return ValueTables(keys, columns, stored)
+        yield month, value
 
 
 def stationary_values(space: State, keys: np.ndarray, columns: Columns, rules: Rules, cache: OrderedDict) -> np.ndarray:
@@ -320,7 +365,13 @@ def birthday_fraction(birth_days: np.ndarray, age: int) -> np.ndarray:
 
 def lookup(tables: ValueTables, month: int, states: State, age: np.ndarray, f: np.ndarray, deadline: int) -> np.ndarray:
     """P(no startkwalificatie before the deadline birthday) for youths in `states` at `month`."""
-    rows = index_of(pack(states), tables.keys)
+    return lookup_keys(tables, month, pack(states), age, f, deadline)
+
+
+def lookup_keys(tables: ValueTables, month: int, keys: np.ndarray, age: np.ndarray, f: np.ndarray,
+                deadline: int) -> np.ndarray:
+    """`lookup` for youths given by their packed states."""
+    rows = index_of(keys, tables.keys)
     value = tables.at_month[month]
     v0 = value[rows, tables.columns.of(deadline, 0, age)]
     v1 = value[rows, tables.columns.of(deadline, 1, age)]

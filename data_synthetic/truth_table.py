@@ -5,7 +5,8 @@ Columns: `youth_id, as_of, p_true, no_sq_by_23, p_true_27, no_sq_by_27`. `p_true
 given for ages 18–22 only (for 23–26 the outcome by 23 is already decided); `p_true_27` and `no_sq_by_27`
 for every row. A label is empty where its birthday (the 23rd, the 27th; 29 February → 28 February) lies
 after the data's end. Labels come from the simulated diplomas, which are written as they are, so they
-equal what the features derive from the files.
+equal what the features derive from the files. The same truth at every office event is truth_events.csv
+(`truth_events.py`).
 """
 
 from __future__ import annotations

@@ -57,3 +57,11 @@ def write_truth(directory: Path, truth: pd.DataFrame) -> Path:
     path = directory / "truth.csv"
     write_arrow(pa.Table.from_pandas(truth[list(TRUTH_COLUMNS)], preserve_index=False), path)
     return path
+
+
+def write_truth_events(directory: Path, frame: pd.DataFrame) -> Path:
+    """truth_events.csv: the truth at every office event (full precision; empty cells where out of scope or unknown).
+    CSV whatever the tables' format, as truth.csv."""
+    path = directory / "truth_events.csv"
+    write_arrow(pa.Table.from_pandas(frame, preserve_index=False), path)
+    return path

@@ -22,7 +22,7 @@ from vsv_model.target_group import CURRENT_LAW
 
 
 def generate(
-    out: Annotated[Path, typer.Option(help="Directory to write the four tables, truth.csv, realism.csv and the summary to.")],
+    out: Annotated[Path, typer.Option(help="Directory to write the four tables, truth.csv, truth_events.csv, realism.csv and the summary to.")],
     youths: Annotated[int | None, typer.Option(min=1, help="Youths in the youths table (default: the region at 1:1, "
                                                "about 186,000); fewer or more scale every birth cohort.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives identical files.")] = 1,
@@ -65,6 +65,7 @@ def generate(
 def echo_world(world, out: Path, brief: bool = False) -> None:
     """What a user needs to know of a generated world, in a few lines."""
     from data_synthetic.realism import outside_tolerance, realism_lines, verdict
+    from features.office_events import EVENT_KINDS
 
     summary = world.summary()
     rows = summary["rows"]
@@ -84,6 +85,9 @@ def echo_world(world, out: Path, brief: bool = False) -> None:
         f"{max(v['auc_p_true'] for v in known.values()):.3f}")
     typer.echo(f"  target group 18-22 on 1 October {min(dates)[:4]}-{max(dates)[:4]}: {min(sizes):,}-{max(sizes):,} youths; "
                + outcome)
+    kinds = world.events["kind"].value_counts()
+    typer.echo(f"  office events: {len(world.events):,} (" + ", ".join(f"{kind} {kinds.get(kind, 0):,}" for kind in
+               EVENT_KINDS) + "), the exact truth at each in truth_events.csv")
     outside = outside_tolerance(world.realism) if world.config.youths is None else ""
     if world.config.youths is None and brief:
         typer.echo(f"  the region's published figures: {verdict(world.realism['within'])} their tolerance "

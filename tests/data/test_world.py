@@ -38,7 +38,7 @@ def test_one_seed_gives_byte_identical_files(tmp_path, fmt):
     a = written(tmp_path, "a", WorldConfig(youths=1500, seed=3), fmt)
     b = written(tmp_path, "b", WorldConfig(youths=1500, seed=3), fmt)
     assert digest(a) == digest(b)
-    assert set(digest(a)) == {f"{t.name}.{fmt}" for t in TABLES} | {"truth.csv", "realism.csv",
+    assert set(digest(a)) == {f"{t.name}.{fmt}" for t in TABLES} | {"truth.csv", "truth_events.csv", "realism.csv",
                                                                     "generation_summary.json"}
 
 
