@@ -52,6 +52,16 @@ def observed_expected_of(y: np.ndarray, p: np.ndarray, counts: np.ndarray) -> np
     return (counts @ y) / (counts @ p)
 
 
+def ece_if_calibrated(p: np.ndarray, samples: int, seed: int) -> float:
+    """The ECE a perfectly calibrated model would show on these rows by chance alone (outcomes drawn from its own
+    chances, averaged over draws): on a few hundred rows it is not small, and an ECE near it is noise."""
+    rng = np.random.default_rng(seed)
+    drawn = (rng.random((min(samples, 200), len(p))) < p).astype(np.float64)
+    which = np.minimum((p * 10).astype(int), 9)
+    gaps = np.stack([np.abs((drawn[:, which == b] - p[which == b]).sum(axis=1)) for b in range(10)], axis=1)
+    return float(gaps.sum(axis=1).mean() / len(p))
+
+
 def auc_by_age(y: np.ndarray, p: np.ndarray, age: np.ndarray) -> dict[str, float]:
     figures = {}
     for a in AGES:
@@ -74,7 +84,8 @@ def kind_figures(model: RiskModel, frame: pd.DataFrame, kind: str, samples: int,
     points = {"roc_auc": auc_of(y, p, full)[0], "brier": brier_of(y, p, full)[0], "ece": ece_of(y, p, full)[0],
               "observed_expected": observed_expected_of(y, p, full)[0]}
     row = {"kind": kind, "rows": len(y), "youths": int(frame["youth_id"].nunique()), "outcome_rate": float(y.mean()),
-           "mean_probability": float(p.mean()), "calibration": scorer.calibration.method}
+           "mean_probability": float(p.mean()), "calibration": scorer.calibration.method,
+           "ece_if_calibrated": ece_if_calibrated(p, samples, seed)}
     for name, value in points.items():
         low, high = interval(draws[name], 0.95)
         row |= {name: float(value), f"{name}_low": low, f"{name}_high": high}
@@ -134,10 +145,11 @@ def kinds_markdown(table: pd.DataFrame) -> str:
     the absence lines."""
     if table.empty:
         return "No held-out rows per kind of event (the model was trained on the yearly stock alone).\n"
-    lines = ["| kind | rows (youths) | outcome rate | mean chance | AUC | Brier | ECE | observed/expected | truth's AUC |",
+    lines = ["| kind | rows (youths) | outcome rate | mean chance | AUC | Brier | ECE (by chance alone) | observed/expected | truth's AUC |",
              "|---|---|---|---|---|---|---|---|---|"]
     for row in table.to_dict("records"):
         cells = [f"{row[m]:.3f} [{row[m + '_low']:.3f}, {row[m + '_high']:.3f}]" for m in ("roc_auc", "brier", "ece", "observed_expected")]
+        cells[2] += f" ({row['ece_if_calibrated']:.3f})"
         truth = f"{row['truth_auc']:.3f}" if pd.notna(row.get("truth_auc", np.nan)) else "unknown"
         lines.append(f"| {row['kind']} | {row['rows']:,} ({row['youths']:,}) | {row['outcome_rate']:.3f} | {row['mean_probability']:.3f} | "
                      + " | ".join(cells) + f" | {truth} |")

@@ -95,7 +95,8 @@ def echo_kinds(result) -> None:
     typer.echo(f"  per kind of moment (fit rows besides the yearly stock: {events or 'none'}; held-out youths, each event as "
                "of its own day, with its kind's calibration):")
     for row in result.kinds.to_dict("records"):
-        typer.echo(f"    {row['kind']:<14} {row['rows']:>6,} rows  AUC {interval(row, 'roc_auc')}  ECE {interval(row, 'ece')}  "
+        typer.echo(f"    {row['kind']:<14} {row['rows']:>6,} rows  AUC {interval(row, 'roc_auc')}  ECE {interval(row, 'ece')} "
+                   f"(by chance alone {row['ece_if_calibrated']:.4f})  "
                    f"observed/expected {interval(row, 'observed_expected')}"
                    + (f"  truth's AUC {row['truth_auc']:.4f}" if not math.isnan(row.get("truth_auc", math.nan)) else ""))
 

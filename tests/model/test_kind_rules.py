@@ -118,3 +118,13 @@ def test_observed_expected_and_the_absence_line():
                                  "0.700 without (difference +0.060 [+0.030, +0.090]).")
     assert "no clear difference" in absence_line(row | {"absence_gain_low": -0.01})
     assert "slightly worse" in absence_line(row | {"absence_gain_low": -0.03, "absence_gain_high": -0.01})
+
+
+def test_the_ece_a_calibrated_model_shows_by_chance_shrinks_with_the_rows():
+    from training.kind_evaluation import ece_if_calibrated
+
+    certain = ece_if_calibrated(np.array([0.0, 1.0] * 50), samples=50, seed=0)
+    assert certain == 0.0  # chances of 0 and 1 are always met exactly
+    few, many = (ece_if_calibrated(np.full(n, 0.3), samples=200, seed=0) for n in (100, 10_000))
+    assert few == pytest.approx(np.sqrt(0.21 / 100) * np.sqrt(2 / np.pi), rel=0.15)  # E|mean - p| of one bin
+    assert many < few / 5
