@@ -124,8 +124,9 @@ def build_event_table(
     """Features (and optionally labels) of every event in `office` (`features.office_events`: youth_id,
     event_date, kind, report_id), each as of its own day: a youth with several events gives one row per event,
     and each row sees only the records dated on or before its day. Rows keep the order of `office`; the keys carry
-    the event's `kind` and `report_id` beside youth_id and as_of. An event of a youth outside the group on its
-    day (not possible for events `office_events` derived with the group's ages) is left out."""
+    the event's `kind` and `report_id` beside youth_id and as_of, and `group_exit` when each youth leaves the group
+    after its event's day. An event of a youth outside the group on its day (not possible for events `office_events`
+    derived with the group's ages) is left out, and counted as `event_out_of_scope`."""
     events = events if events is not None else events_from_dataset(data)
     position = pd.Series(np.arange(events.n_youths), index=pd.Index(events.youth_ids))
     youths = position.reindex(office["youth_id"].to_numpy()).to_numpy()
@@ -150,7 +151,8 @@ def build_event_table(
     quality.out_of_scope = {"event_out_of_scope": len(office) - len(rows)}
     quality.in_scope = len(rows)
     return FeatureTable(keys=keys, features=feature_frame(compute_features(cut, days[rows])),
-                        audit=audit_frame(data, youths[rows]), label=label, quality=quality, group=group)
+                        audit=audit_frame(data, youths[rows]), label=label, quality=quality, group=group,
+                        group_exit=group_exit_frame(copies, rows, days, group))
 
 
 def audit_frame(data: DataSet, rows: np.ndarray) -> pd.DataFrame:

@@ -37,6 +37,9 @@ from vsv_model.target_group import CURRENT_LAW
 REPORT_FIRST, REPORT_REPEAT, NEW_LEAVER = "report_first", "report_repeat", "new_leaver"
 EVENT_KINDS = (REPORT_FIRST, REPORT_REPEAT, NEW_LEAVER)
 EVENT_COLUMNS = ("youth_id", "event_date", "kind", "report_id")
+# What an officer reads for the moment a youth was scored at (the yearly list, `stock`, says nothing extra).
+EVENT_KIND_LABELS_NL = {REPORT_FIRST: "eerste melding van verzuim in een periode",
+                        REPORT_REPEAT: "herhaalde melding van verzuim", NEW_LEAVER: "net gestopt met school, zonder startkwalificatie"}
 NO_SQ = OPEN_END  # the day of the first startkwalificatie of a youth without one
 
 
@@ -50,12 +53,14 @@ class EventRules:
     max_age: int = CURRENT_LAW.max_age  # exclusive
 
 
-def office_events(data: DataSet, start: dt.date, end: dt.date, rules: EventRules = EventRules()) -> pd.DataFrame:
-    """Every event dated from `start` to `end` (both included, and not after the data's end), sorted by date,
-    youth (in the youths table's order) and kind."""
+def office_events(data: DataSet, start: dt.date, end: dt.date, rules: EventRules = EventRules(),
+                  data_end: dt.date | None = None) -> pd.DataFrame:
+    """Every event dated from `start` to `end` (both included, and not after the data's end: `data_end`, default
+    the latest date in `data`; a part of the data, as on Spark, passes the whole data's), sorted by date, youth (in
+    the youths table's order) and kind."""
     first_sq = first_sq_days(data)
     births = to_days(data.youths["birth_date"].to_numpy())
-    last = min(day_of(end), day_of(data.end_date()))
+    last = min(day_of(end), day_of(data_end or data.end_date()))
     events = pd.concat([report_events(data, births, first_sq, rules), leaver_events(data, births, first_sq, rules)])
     events = events[(events["day"] >= day_of(start)) & (events["day"] <= last)]
     events = events.sort_values(["day", "youth", "kind_code"], kind="stable")

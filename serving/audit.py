@@ -54,7 +54,8 @@ def records(event: str, results: list, request_id: str | None, key_name: str | N
     shared = {"recorded_at": now, "event": event, "request_id": request_id, "key_name": key_name,
               "decision_route": decision.get("decision_route"), "decision_follows": decision.get("decision_follows"),
               "decision_reason": decision.get("decision_reason")}
-    return [{**shared, "youth_id": result.youth_id, "as_of": str(result.as_of), "model_version": result.model_version,
+    return [{**shared, "youth_id": result.youth_id, "as_of": str(result.as_of), "kind": result.kind,
+             "model_version": result.model_version,
              "model_run_id": result.model_run_id,
              "input_hash": input_hash(youth_json), "probability": float(result.probability), "tier": result.tier,
              "advised_route": result.route, "top_reasons": top_reasons_json(result.reasons)}

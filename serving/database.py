@@ -51,6 +51,7 @@ audit_table = sa.Table(
     sa.Column("key_name", sa.String(64), nullable=True),
     sa.Column("youth_id", sa.String(64), nullable=False, index=True),
     sa.Column("as_of", sa.String(10), nullable=True),
+    sa.Column("kind", sa.String(16), nullable=True),  # the moment scored at (stock, report_first, ...); None before kinds
     sa.Column("model_version", sa.String(32), nullable=False),
     sa.Column("model_run_id", sa.String(32), nullable=True),
     sa.Column("input_hash", sa.String(64), nullable=False),

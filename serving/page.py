@@ -25,6 +25,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
+from features.office_events import EVENT_KIND_LABELS_NL
 from serving import scoring
 from serving.archive import latest_report
 from serving.audit import AuditLog, AuditUnavailable, record
@@ -48,6 +49,7 @@ from vsv_model.policy import (
     TIERS,
     route_for,
 )
+from vsv_model.risk_model import STOCK_KIND
 from vsv_model.target_group import TargetGroup
 from vsv_model.wording import shown_percent
 
@@ -110,6 +112,7 @@ def render(request: Request, name: str, status: int = 200, **values) -> HTMLResp
     user = officer_of(request)
     return templates.TemplateResponse(
         request, name, {"tier_nl": TIER_LABELS_NL, "category_nl": RISK_CATEGORY_LABELS_NL, "route_nl": DECISION_ROUTE_LABELS_NL,
+                        "kind_nl": EVENT_KIND_LABELS_NL,
                         "route_of": {t: route_for(t).code for t in TIERS}, "user": user, **values}, status_code=status)
 
 
@@ -232,12 +235,19 @@ def youth_from_list(request: Request, youth_id: str, opgeslagen: int = 0, contex
     if row is None:
         return render(request, "message.html", status=404, title="Jongere niet gevonden",
                       message="Deze jongere staat niet in de laatst berekende lijst.")  # the id is never repeated
-    youth = YouthInput(youth_id=youth_id, as_of=dt.date.fromisoformat(str(row["as_of"])), features=features_of(row))
+    youth = YouthInput(youth_id=youth_id, as_of=dt.date.fromisoformat(str(row["as_of"])), kind=listed_kind(row),
+                       features=features_of(row))
     left = left_group_of(row, context)
     if left:  # no advice once out of the group: nothing is scored or shown to be audited
         return render(request, "youth.html", youth=youth, left=left, source="lijst", saved=bool(opgeslagen),
                       history=context.decisions.history(youth.youth_id), served=context.served, listed=None)
     return show_youth(request, context, youth, source="lijst", saved=bool(opgeslagen), listed=listed_model(row))
+
+
+def listed_kind(row) -> str:
+    """The moment the list scored the youth at: an event's kind in a file of events, else the yearly list's."""
+    kind = row.get("kind")
+    return STOCK_KIND if kind is None or kind != kind else str(kind)
 
 
 def left_group_of(row, context: PageContext) -> str | None:

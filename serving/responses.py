@@ -31,7 +31,7 @@ def scored_youths(youths: list[YouthInput], served, prepared, contributions: np.
         reasons, background, data_quality = per_row[r]
         category = categories[r]
         common = dict(
-            youth_id=youth.youth_id, as_of=prepared.as_of[r], probability=float(probability[r]), risk_category=category,
+            youth_id=youth.youth_id, as_of=prepared.as_of[r], kind=youth.kind, probability=float(probability[r]), risk_category=category,
             risk_category_nl=RISK_CATEGORY_LABELS_NL[category],
             risk_category_meaning_nl=served.model.categories.meaning_nl(category, outcome_age), tier=tiers[r],
             tier_nl=TIER_LABELS_NL[tiers[r]], route=route.code, route_nl=route.label_nl, intensity_nl=route.intensity_nl,

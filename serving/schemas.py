@@ -16,8 +16,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, model_validator
 
+from features.office_events import EVENT_KINDS
 from vsv_model.contract import YOUTH_ID_PATTERN
 from vsv_model.feature_spec import FEATURES, FeatureSpec
+from vsv_model.risk_model import STOCK_KIND
 
 MAX_YOUTHS = 1000
 
@@ -99,9 +101,20 @@ YouthId = Annotated[str, Field(pattern=YOUTH_ID_PATTERN, description="A pseudony
                                                                    "1 to 64 characters); never a BSN")]
 
 
+# The moment a youth is scored at: the yearly list (`stock`) or an office event (features/office_events.py).
+KINDS = (STOCK_KIND, *EVENT_KINDS)
+Kind = Literal[KINDS]  # type: ignore[valid-type]
+KIND_DESCRIPTION = ("The moment the youth is scored at: 'stock' (the yearly list, the default) or the office's event: "
+                    "'report_first' (the first 18+ absence report of a period), 'report_repeat' (a repeat report), "
+                    "'new_leaver' (left school without a startkwalificatie). The chance, the risk category's meaning and "
+                    "the advised approach are the kind's own (its calibration and cut-offs)")
+
+
 class YouthInput(Strict):
     youth_id: YouthId
-    as_of: dt.date | None = Field(default=None, description="Reference date (peildatum); default today")
+    as_of: dt.date | None = Field(default=None, description="Reference date (peildatum); default today. For an event: "
+                                                            "the event's day")
+    kind: Kind = Field(default=STOCK_KIND, description=KIND_DESCRIPTION)
     history: History | None = None
     features: FeatureValues | None = None  # type: ignore[valid-type]
 
@@ -133,6 +146,8 @@ class DataQualityWarning(BaseModel):
 class ScoredYouth(BaseModel):
     youth_id: str
     as_of: dt.date
+    kind: str = Field(STOCK_KIND, description="The moment the youth was scored at, as asked (its calibration and "
+                                              "cut-offs were used)")
     probability: float
     risk_category: Literal["low", "medium", "high"] = Field(
         description="The risk category, from the probability alone by fixed cut-offs (the model's `risk_categories`), "
@@ -197,6 +212,9 @@ class ModelInfo(BaseModel):
     metrics: dict[str, float]
     tier_cutoffs: dict[str, float] = Field(description="The advised approach's cut-offs (sized by capacity)")
     tier_sizing: dict[str, Any]
+    kinds: dict[str, dict[str, Any]] = Field(
+        {}, description="Per kind of moment the model scores besides the yearly list (an 18+ report, a repeat, a new "
+                        "leaver): its calibration and tier cut-offs and sizing; empty for a model from before events")
     risk_categories: dict[str, Any] = Field(
         description="The risk categories' probability cut-offs (medium, high) and, per category, what it meant on the "
                     "test cohort (rows, observed_rate, mean_predicted); empty `measured` when not measured")

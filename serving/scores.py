@@ -108,15 +108,16 @@ class ScoresSource:
         """Score the listed youths again with `served` (same youths, reference dates and features) and replace the
         file atomically; returns how many youths were scored."""
         from features.group_exit import GROUP_EXIT_COLUMNS
-        from serving.batch import mark_capacity, score_features, with_group_exit
+        from serving.batch import KEY_COLUMNS, mark_capacity, places_for, score_features, with_group_exit
         from vsv_model.feature_spec import FEATURE_NAMES
         from vsv_model.table_io import write_frame
 
         frame = self.frame()
         if frame is None:
             return 0
-        scored = score_features(served, frame[["youth_id", "as_of"]], frame[list(FEATURE_NAMES)], explain=True)
-        scored = mark_capacity(scored, served.model.cutoffs.places())
+        keys = frame[[name for name in KEY_COLUMNS if name in frame]]
+        scored = score_features(served, keys, frame[list(FEATURE_NAMES)], explain=True)
+        scored = mark_capacity(scored, places_for(served, keys))
         carried = [c for c in GROUP_EXIT_COLUMNS if c in frame]
         scored = with_group_exit(scored, frame[carried] if carried else None)
         temporary = self.path.with_name(f".{self.path.stem}.rescoring{self.path.suffix}")

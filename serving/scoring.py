@@ -48,6 +48,14 @@ class ServedModel:
     def fingerprint(self) -> str:
         return model_fingerprint(self.run_id, self.booster_sha256)
 
+    def for_kind(self, kind: str | None) -> ServedModel:
+        """The same version with the calibration, cut-offs and risk categories' meaning of `kind` (the moment a
+        youth is scored at: `stock` or None for the yearly list, or an event kind); ValueError naming the kinds
+        the model knows when it has none for `kind` (`RiskModel.for_kind`)."""
+        _ = self.booster_sha256  # computed once on the shared booster; every kind's model takes it over
+        model = self.model.for_kind(kind)
+        return self if model is self.model else ServedModel(model, self.name, self.version, self.run_id)
+
 
 def model_fingerprint(run_id: str, booster_sha256: str) -> str:
     """A short, readable identity: the run id's and the checksum's first 8 characters ('1f3a9c2e-8d0b4e11')."""
@@ -62,6 +70,11 @@ class Prepared:
     as_of: list[dt.date]
     warnings: list[list[str]] = field(default_factory=list)
     warnings_nl: list[list[str]] = field(default_factory=list)
+
+    def take(self, positions: list[int]) -> Prepared:
+        """The youths at `positions` only (in that order)."""
+        return Prepared(self.matrix[positions], [self.as_of[i] for i in positions],
+                        [self.warnings[i] for i in positions], [self.warnings_nl[i] for i in positions])
 
 
 def feature_rows(youths: list[YouthInput], positions: list[int], group: TargetGroup) -> tuple[np.ndarray, list[Problem]]:
@@ -90,6 +103,19 @@ def refuse_citizen_numbers(youths: list[YouthInput]) -> None:
     problems += [Problem(f"youths[{i}].history.absence_reports[{j}].report_id", LOOKS_LIKE_BSN, "bsn")
                  for i, y in enumerate(youths) if y.history is not None
                  for j, r in enumerate(y.history.absence_reports) if r.report_id is not None and is_bsn(r.report_id)]
+    if problems:
+        raise RequestError(422, problems)
+
+
+def refuse_unknown_kinds(youths: list[YouthInput], served: ServedModel) -> None:
+    """A kind of event the served model has no calibration for is refused (422), naming the kinds it knows: another
+    kind's calibration would misstate the chance."""
+    problems = []
+    for i, youth in enumerate(youths):
+        try:
+            served.for_kind(youth.kind)
+        except ValueError as exc:
+            problems.append(Problem(f"youths[{i}].kind", str(exc), "unknown_kind"))
     if problems:
         raise RequestError(422, problems)
 
@@ -131,9 +157,25 @@ def threads_for(rows: int) -> int:
 
 
 def score_prepared(served: ServedModel, youths: list[YouthInput], prepared: Prepared, explain: bool = False):
+    """The scored youths in request order, each kind of moment with its own calibration, cut-offs and categories'
+    meaning (one booster call per kind in the request; one for the usual request of one kind)."""
+    kinds = list(dict.fromkeys(y.kind for y in youths))
+    if len(kinds) == 1:
+        return score_kind(served.for_kind(kinds[0]), youths, prepared, explain)
+    results: list = [None] * len(youths)
+    for kind in kinds:
+        positions = [i for i, y in enumerate(youths) if y.kind == kind]
+        scored = score_kind(served.for_kind(kind), [youths[i] for i in positions], prepared.take(positions), explain)
+        for i, result in zip(positions, scored, strict=True):
+            results[i] = result
+    return results
+
+
+def score_kind(served: ServedModel, youths: list[YouthInput], prepared: Prepared, explain: bool):
     contributions, base, log_odds = explain_matrix(served.model, prepared.matrix, threads_for(len(youths)))
     return scored_youths(youths, served, prepared, contributions, base, log_odds, sigmoid(log_odds), explain)
 
 
 def score(served: ServedModel, youths: list[YouthInput], today: dt.date, explain: bool = False):
+    refuse_unknown_kinds(youths, served)
     return score_prepared(served, youths, prepare(youths, today, served.group), explain)

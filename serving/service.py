@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -114,7 +115,8 @@ class VsvRisk:
     async def score(
         self, youths: Annotated[list[YouthInput], Field(min_length=1, max_length=MAX_YOUTHS)], ctx: bentoml.Context
     ) -> ScoreResponse:
-        """Probability, tier, advised route and the top-5 reasons for 1 to 1,000 youths (officers: up to 25)."""
+        """Probability, tier, advised route and the top-5 reasons for 1 to 1,000 youths (officers: up to 25), each
+        as of its `as_of` and with the calibration and cut-offs of its `kind` (default stock: the yearly list)."""
         principal = getattr(ctx.request.state, "principal", None)
         if len(youths) > OFFICER_MAX_YOUTHS and principal is not None and not principal.may("analyst"):
             return refused(ctx, 403, f"more than {OFFICER_MAX_YOUTHS} youths in one request is batch scoring: the analyst role")
@@ -187,6 +189,10 @@ def model_info(served: scoring.ServedModel) -> ModelInfo:
         tier_cutoffs={"medium": model.cutoffs.medium, "high": model.cutoffs.high},
         tier_sizing={"mode": model.cutoffs.mode, **model.cutoffs.details},
         risk_categories=model.categories.to_dict(),
+        kinds={kind: {"calibration": asdict(settings.calibration), "tier_cutoffs": {"medium": settings.cutoffs.medium,
+                                                                                  "high": settings.cutoffs.high},
+                      "tier_sizing": {"mode": settings.cutoffs.mode, **settings.cutoffs.details}}
+               for kind, settings in model.kinds.items()},
         features=[FeatureInfo(name=f.name, label_nl=f.label_nl, changeable=f.changeable, justification=f.justification)
                   for f in FEATURES],
     )

@@ -19,12 +19,13 @@ from functools import partial, reduce
 import numpy as np
 import pandas as pd
 
-from features.build import build_feature_table
+from features.build import build_event_table, build_feature_table
 from features.group_exit import GROUP_EXIT_COLUMNS
+from features.office_events import EventRules, office_events
 from spark_jobs.tables import FILE, ROW, TABLE, StagedTables
 from vsv_model.columns import positions_in
 from vsv_model.contract import EVENT_TABLES, TABLES, ContractError
-from vsv_model.dates import date_of
+from vsv_model.dates import date_of, to_days
 from vsv_model.feature_spec import FEATURES
 from vsv_model.quality import DataQuality
 from vsv_model.reader import DataSet, drop_unknown_youths
@@ -32,6 +33,7 @@ from vsv_model.table_io import plain_columns
 from vsv_model.target_group import TargetGroup
 
 ORDER, COUNT_KEY, COUNT = "_order", "_count_key", "_count"
+EVENT_DAY, EVENT_SEQ = "_event_day", "_event_seq"  # events: their day, and their order within a youth's partition
 ROWS_PER_PARTITION = 1_000_000  # staged rows per partition of youths: one partition's pandas frames stay near 1 GB
 SPARK_TYPES = {"count": "bigint", "flag": "bigint", "number": "double", "category": "string"}
 PARTITION_COUNTS = ("unknown_youth_records", "records_after_as_of", "out_of_scope")
@@ -46,13 +48,35 @@ class FeatureJob:
     with_group_exit: bool = False  # scoring: when each youth leaves the group (features.group_exit), for the list
 
 
+@dataclass(frozen=True)
+class EventFeatureJob:
+    """Features of the office's events dated from `start` to `end` (`features.office_events` with `rules`), each as of
+    its own day. `data_end` is the whole data's end (events after it are not known yet), found before partitioning:
+    a partition's own records may end earlier."""
+
+    start: dt.date
+    end: dt.date
+    group: TargetGroup
+    rules: EventRules
+    data_end: dt.date | None = None
+    with_label = False
+    with_group_exit = True
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.end  # what the data-quality summary names
+
+
 def feature_schema(job: FeatureJob) -> str:
     """The partitions' answer: keys, the features typed as a feature file holds them, the label, and the counts."""
-    columns = ["youth_id string", "as_of string"] + [f"{f.name} {SPARK_TYPES[f.kind]}" for f in FEATURES]
+    keys = ["kind string", "report_id string"] if isinstance(job, EventFeatureJob) else []
+    columns = ["youth_id string", "as_of string", *keys] + [f"{f.name} {SPARK_TYPES[f.kind]}" for f in FEATURES]
     if job.with_label:
         columns.append(f"{job.group.label} double")
     if job.with_group_exit:
         columns += [f"{name} string" for name in GROUP_EXIT_COLUMNS]
+    if isinstance(job, EventFeatureJob):
+        columns += [f"{EVENT_DAY} bigint", f"{EVENT_SEQ} bigint"]
     return ", ".join([*columns, f"{ORDER} bigint", f"{COUNT_KEY} string", f"{COUNT} bigint"])
 
 
@@ -70,9 +94,11 @@ def _literal(value: int):
     return F.lit(value).cast("tinyint")
 
 
-def spark_features(staged: StagedTables, job: FeatureJob, partitions: int | None = None):
-    """Every partition's feature rows and count rows (see the module's docstring)."""
-    return youth_partitions(staged, partitions).mapInPandas(partial(partition_features, job=job), feature_schema(job))
+def spark_features(staged: StagedTables, job: FeatureJob | EventFeatureJob, partitions: int | None = None):
+    """Every partition's feature rows and count rows (see the module's docstring): of the youths in scope on a
+    reference date, or of the events of a window."""
+    build = partition_event_features if isinstance(job, EventFeatureJob) else partition_features
+    return youth_partitions(staged, partitions).mapInPandas(partial(build, job=job), feature_schema(job))
 
 
 def partition_features(batches: Iterator[pd.DataFrame], job: FeatureJob) -> Iterator[pd.DataFrame]:
@@ -88,6 +114,29 @@ def partition_features(batches: Iterator[pd.DataFrame], job: FeatureJob) -> Iter
     rows = plain_columns(table.to_frame(job.with_label))
     if job.with_group_exit:
         rows = pd.concat([rows, table.group_exit], axis=1)
+    rows[ORDER] = order[positions_in(table.keys["youth_id"], data.youths["youth_id"])]
+    rows = spark_ready(rows.assign(**{COUNT_KEY: None, COUNT: None}))
+    yield rows
+    yield shaped_like(count_rows(table.quality), rows)
+
+
+def partition_event_features(batches: Iterator[pd.DataFrame], job: EventFeatureJob) -> Iterator[pd.DataFrame]:
+    """One partition of youths: their events (`features.office_events`) and each event's features as of its day
+    (`features.build.build_event_table`), exactly as in-process. A youth's events all lie in its partition; each
+    row carries its day and its place among the partition's events, so the driver can put them in the in-process
+    order (day, youth, then the order `office_events` gives a youth's events of one day)."""
+    from spark_jobs.session import ignore_known_warnings, spark_ready
+
+    ignore_known_warnings()
+    batches = list(batches)
+    if not batches:
+        return
+    data, order = partition_dataset(pd.concat(batches, ignore_index=True))
+    office = office_events(data, job.start, job.end, job.rules, data_end=job.data_end)
+    table = build_event_table(data, office, group=job.group)
+    rows = pd.concat([plain_columns(table.to_frame()), table.group_exit], axis=1)
+    rows[EVENT_DAY] = to_days(table.keys["as_of"].to_numpy(dtype=object))
+    rows[EVENT_SEQ] = np.arange(len(rows), dtype=np.int64)
     rows[ORDER] = order[positions_in(table.keys["youth_id"], data.youths["youth_id"])]
     rows = spark_ready(rows.assign(**{COUNT_KEY: None, COUNT: None}))
     yield rows

@@ -13,13 +13,16 @@ import shutil
 import tempfile
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from spark_jobs.features import (
     COUNT,
     COUNT_KEY,
+    EVENT_DAY,
+    EVENT_SEQ,
     ORDER,
+    EventFeatureJob,
     FeatureJob,
     data_end_date,
     merge_partition_counts,
@@ -41,6 +44,8 @@ class SparkRun:
     seconds: dict[str, float] = field(default_factory=dict)
     tier_counts: dict[str, int] = field(default_factory=dict)
     category_counts: dict[str, int] = field(default_factory=dict)
+    kind_counts: dict[str, dict[str, int]] = field(default_factory=dict)  # events: per kind, per tier and category
+    capacity: dict[str, int | None] = field(default_factory=dict)  # the places within_capacity was marked against
 
 
 @contextmanager
@@ -64,6 +69,8 @@ def feature_rows(spark, data: Path, scratch: Path, job: FeatureJob, seconds: dic
     start = time.perf_counter()
     if job.with_label and job.end_date is None:
         job = FeatureJob(job.as_of, job.group, True, data_end_date(staged), job.with_group_exit)
+    if isinstance(job, EventFeatureJob) and job.data_end is None:
+        job = replace(job, data_end=data_end_date(staged))
     result = spark_features(staged, job).cache()
     counts = {r[COUNT_KEY]: r["n"] for r in result.filter(F.col("youth_id").isNull())
               .groupBy(COUNT_KEY).agg(F.sum(COUNT).alias("n")).collect()}
@@ -103,3 +110,46 @@ def run_scores(data: Path, out: Path, as_of: dt.date, served, model_uri: str, se
         tiers = {r["tier"]: r["count"] for r in written.groupBy("tier").count().collect()}
         categories = {r["risk_category"]: r["count"] for r in written.groupBy("risk_category").count().collect()}
     return SparkRun(quality.in_scope or 0, quality, seconds, tiers, categories)
+
+
+def run_event_scores(data: Path, out: Path, job: EventFeatureJob, served, model_uri: str, settings, explain: bool,
+                     master: str = LOCAL) -> SparkRun:
+    """`vsv score --engine spark --events`: every event of the window scored as of its own day with its kind's
+    calibration and cut-offs, as a Parquet dataset at `out`, in the in-process order (day, youth, kind)."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    from registry.mlflow_registry import using_store
+    from serving.batch import event_places
+    from spark_jobs.scoring import spark_scores
+
+    seconds: dict[str, float] = {}
+    with spark_session(master) as spark, scratch_next_to(out) as scratch:
+        rows, quality = feature_rows(spark, data, scratch, job, seconds)
+        start = time.perf_counter()
+        in_order = Window.orderBy(EVENT_DAY, ORDER, EVENT_SEQ)
+        rows = rows.withColumn(ORDER, (F.row_number().over(in_order) - 1).cast("bigint")).drop(EVENT_DAY, EVENT_SEQ)
+        kinds = [r["kind"] for r in rows.select("kind").distinct().collect()]
+        places = event_places(served, sorted(kinds), (job.end - job.start).days + 1)
+        with using_store(settings):  # the UDF downloads the model from this store
+            scores = spark_scores(rows, served, model_uri, explain, places)
+        scores.orderBy(ORDER).drop(ORDER).write.mode("overwrite").parquet(str(out))
+        seconds["scoring"] = time.perf_counter() - start
+        written = spark.read.parquet(str(out))
+        counts = written.groupBy("kind", "tier", "risk_category").count().toPandas()
+    return SparkRun(quality.in_scope or 0, quality, seconds, *tallies(counts), places)
+
+
+def tallies(counts) -> tuple[dict[str, int], dict[str, int], dict[str, dict[str, int]]]:
+    """Rows per tier, per risk category and per kind (per tier and category), from a count per (kind, tier,
+    risk_category), as `serving.batch.counts_per_kind` gives them in-process."""
+    from vsv_model.policy import RISK_CATEGORIES, TIERS
+
+    tiers = counts.groupby("tier")["count"].sum()
+    categories = counts.groupby("risk_category")["count"].sum()
+    per_kind = {}
+    for kind, rows in counts.groupby("kind", sort=True):
+        by_tier, by_category = rows.groupby("tier")["count"].sum(), rows.groupby("risk_category")["count"].sum()
+        per_kind[str(kind)] = {"events": int(rows["count"].sum()), **{t: int(by_tier.get(t, 0)) for t in TIERS},
+                               **{f"risk_{c}": int(by_category.get(c, 0)) for c in RISK_CATEGORIES}}
+    return ({t: int(tiers.get(t, 0)) for t in TIERS}, {c: int(categories.get(c, 0)) for c in RISK_CATEGORIES}, per_kind)

@@ -130,3 +130,29 @@ def monitored_champion(directory, dates, config, data=None):
     reporting = {day: reporting_rates(data, dt.date.fromisoformat(day)) for day in training.definition["fit_dates"]}
     model.info["reference_profile"] = reference_profile(model, training.part("fit"), reporting)
     return ServedModel(model, "vsv-risk", "1", "0" * 32)
+
+
+# --- a model whose kinds of event plainly differ ---------------------------------------------------------------
+
+def with_event_kinds(served, kinds=("report_first", "report_repeat", "new_leaver"), places: dict | None = None):
+    """The served model (the same booster and version) with hand-made settings per kind of event, so a test can tell
+    which kind's were used: report_first shifts the log-odds by +1.5 and advises from 0.2/0.6 and has a measured
+    meaning of its own; report_repeat halves them, minus 0.5, with 0.1/0.9; new_leaver doubles them, with 0.5/0.8.
+    Every kind's cut-offs are sized for `places` a year (default none). Kinds left out of `kinds` are unknown."""
+    from dataclasses import replace
+
+    from serving.scoring import ServedModel
+    from vsv_model.policy import CategoryMeaning, RiskCategories
+    from vsv_model.risk_model import Calibration, KindSettings, TierCutoffs
+
+    details = {} if places is None else {f"{tier}_capacity": n for tier, n in places.items()}
+    measured = RiskCategories(measured={c: CategoryMeaning(rows, rate, rate) for c, rows, rate in
+                                        (("low", 40, 0.1), ("medium", 30, 0.5), ("high", 20, 0.9))},
+                              measured_on="report_first test rows")
+    settings = {
+        "report_first": KindSettings(Calibration(1.0, 1.5, "hand-made"), TierCutoffs(0.2, 0.6, "capacity", details), measured),
+        "report_repeat": KindSettings(Calibration(0.5, -0.5, "hand-made"), TierCutoffs(0.1, 0.9, "capacity", details)),
+        "new_leaver": KindSettings(Calibration(2.0, 0.0, "hand-made"), TierCutoffs(0.5, 0.8, "capacity", details)),
+    }
+    model = replace(served.model, kinds={kind: settings[kind] for kind in kinds})
+    return ServedModel(model, served.name, served.version, served.run_id)

@@ -170,15 +170,20 @@ class RiskModel:
         if kind not in self.kinds:
             known = ", ".join([STOCK_KIND, *self.kinds])
             raise ValueError(f"this model has no calibration for the kind of event {kind!r}; it knows: {known}")
+        settings = self.kinds[kind]
+        # made once per kind, and again when what it takes from this model was replaced since (training measures the
+        # categories' meaning after the kinds' cut-offs were sized with these models)
+        parts = (settings, self.booster, self.info, self.target_group, self.categories)
         made = self.__dict__.setdefault("_kind_models", {})
-        if kind not in made:
-            settings = self.kinds[kind]
-            made[kind] = RiskModel(self.booster, settings.calibration, settings.cutoffs, self.info, self.target_group,
-                                   settings.categories or self.categories, self.kinds)
+        if kind not in made or any(now is not then for now, then in zip(parts, made[kind][1], strict=True)):
+            model = RiskModel(self.booster, settings.calibration, settings.cutoffs, self.info, self.target_group,
+                              settings.categories or self.categories, self.kinds)
+            made[kind] = (model, parts)
+        model = made[kind][0]
         for shared in ("split_thresholds", "booster_sha256"):  # the same booster: computed once
             if shared in self.__dict__:
-                made[kind].__dict__.setdefault(shared, self.__dict__[shared])
-        return made[kind]
+                model.__dict__.setdefault(shared, self.__dict__[shared])
+        return model
 
     @property
     def kind_names(self) -> tuple[str, ...]:

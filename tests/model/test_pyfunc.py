@@ -32,10 +32,11 @@ def feature_file(request, population_dir, tmp_path_factory) -> pd.DataFrame:
     return pd.read_csv(out) if request.param == ".csv" else pd.read_parquet(out)
 
 
-def test_the_signature_lists_exactly_the_features_with_their_types(champion_pyfunc):
+def test_the_signature_lists_exactly_the_features_with_their_types_and_the_optional_kind(champion_pyfunc):
     inputs = champion_pyfunc.metadata.get_input_schema().to_dict()
     expected = {"count": "long", "flag": "long", "number": "double", "category": "string"}
-    assert [(c["name"], c["type"]) for c in inputs] == [(f.name, expected[f.kind]) for f in FEATURES]
+    assert [(c["name"], c["type"]) for c in inputs] == [*((f.name, expected[f.kind]) for f in FEATURES), ("kind", "string")]
+    assert [c["name"] for c in inputs if not c.get("required", True)] == ["kind"]
     outputs = champion_pyfunc.metadata.get_output_schema().to_dict()
     assert [(c["name"], c["type"]) for c in outputs] == [("probability", "double"), ("tier", "string")]
 
@@ -53,3 +54,16 @@ def test_predict_takes_the_feature_file_as_pandas_reads_it(champion_pyfunc, feat
 def test_predict_refuses_a_file_without_a_feature_naming_it(champion_pyfunc, feature_file):
     with pytest.raises(mlflow.exceptions.MlflowException, match="absence_hours_13w"):
         champion_pyfunc.predict(feature_file.drop(columns="absence_hours_13w"))
+
+
+def test_predict_gives_each_row_its_kinds_calibration_and_cut_offs(champion_pyfunc, feature_file, champion_store):
+    model = champion_store["model"]
+    kinds = ["stock", *model.kinds]
+    rows = feature_file.head(400).assign(kind=[kinds[i % len(kinds)] for i in range(400)])
+    predicted = champion_pyfunc.predict(rows)
+    for kind in kinds:
+        own = model.for_kind(kind)
+        mine = (rows["kind"] == kind).to_numpy()
+        expected = own.probability(encode_frame(rows[mine]))
+        np.testing.assert_allclose(predicted["probability"].to_numpy()[mine], expected, rtol=0, atol=1e-12, err_msg=kind)
+        assert (predicted["tier"].to_numpy()[mine] == own.tiers(expected)).all(), kind

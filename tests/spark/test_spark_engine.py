@@ -60,8 +60,13 @@ def test_spark_scores_are_the_in_process_scores(spark, champion_store, populatio
     result = run_vsv("score", "--data", str(data), "--as-of", AS_OF, "--out", str(out), "--explain", "--engine", "spark")
     assert result.exit_code == 0, result.output
     actual = pd.read_parquet(out)
-    assert list(actual.columns) == list(expected.columns)
     assert list(actual["youth_id"]) == list(expected["youth_id"]) and len(actual) > 1000
+    assert_same_output(actual, expected)
+
+
+def assert_same_output(actual: pd.DataFrame, expected: pd.DataFrame) -> None:
+    """Same columns, rows in the same order, floats to 1e-9 and everything else equal."""
+    assert list(actual.columns) == list(expected.columns)
     for name in expected.columns:
         if pd.api.types.is_float_dtype(expected[name]):
             np.testing.assert_allclose(actual[name].to_numpy(float), expected[name].to_numpy(float), rtol=0, atol=1e-9,
@@ -69,6 +74,36 @@ def test_spark_scores_are_the_in_process_scores(spark, champion_store, populatio
         else:
             assert actual[name].astype(object).where(actual[name].notna(), None).tolist() == \
                 expected[name].astype(object).where(expected[name].notna(), None).tolist(), name
+
+
+def test_spark_event_scores_are_the_in_process_event_scores(spark, champion_store, population_dir, tmp_path):
+    """Every event of a year, each as of its own day: the kind goes into `mlflow.pyfunc.spark_udf`, so each row gets
+    its kind's calibration and cut-offs, exactly as in-process."""
+    from features.office_events import EVENT_KINDS, office_events
+    from serving.batch import score_events
+    from vsv_model.feature_spec import FEATURE_NAMES
+    from vsv_model.reader import read_data_dir
+    from vsv_model.risk_model import encode_frame
+
+    window = (dt.date(2025, 10, 1), dt.date(2026, 9, 30))
+    dataset = read_data_dir(population_dir)
+    expected = score_events(champion_store["served"], dataset, office_events(dataset, *window), explain=True,
+                            window=window).frame
+    data = as_parquet_datasets(population_dir, tmp_path / "data")
+    out = tmp_path / "events.parquet"
+    result = run_vsv("score", "--data", str(data), "--events", "--from", str(window[0]), "--to", str(window[1]),
+                     "--out", str(out), "--explain", "--engine", "spark")
+    assert result.exit_code == 0, result.output
+    actual = pd.read_parquet(out)
+    assert set(actual["kind"]) == set(EVENT_KINDS) and len(actual) > 200
+    assert_same_output(actual, expected)
+    model = champion_store["model"]
+    assert model.kinds
+    for kind in EVENT_KINDS:
+        rows = actual[actual["kind"] == kind]
+        own = model.for_kind(kind).probability(encode_frame(rows[list(FEATURE_NAMES)]))
+        np.testing.assert_allclose(rows["probability"], own, rtol=0, atol=1e-9, err_msg=kind)
+    assert "Per kind of event" in result.stdout and "new_leaver" in result.stdout
 
 
 def test_spark_features_are_the_in_process_features(spark, population_dir, tmp_path):

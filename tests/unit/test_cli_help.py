@@ -20,3 +20,10 @@ def test_config_sections_in_help_texts_are_printed_as_written():
     assert "(the [search] grid, with the cost of an explanation counted)" in trained
     assert "default: the config's [target_group], else today's group" in trained
     assert "Plant a documented harm KIND[=SIZE]" in help_of("generate")
+
+
+def test_score_says_how_events_are_scored():
+    scored = help_of("score")
+    assert "with --events every office event of a period as of its own day" in scored
+    assert "Event rows add kind and report_id after youth_id, their as_of is the event's day" in scored
+    assert "--events-file" in scored and "--repeat-days" in scored
