@@ -28,7 +28,8 @@ def test_the_event_rows_are_the_held_out_youths_events_each_as_of_its_day_and_no
     assert set(fit["kind"]) == {"stock", "report_first", "report_repeat", "new_leaver"}
     assert set(events["kind"]) == {"report_first", "report_repeat", "new_leaver"}
     assert not set(fit["youth_id"]) & set(events["youth_id"])
-    assert events[OUTCOME].notna().all() and (events["as_of"] < "2021-10-01").all()  # up to the test year's end
+    test_year_end = f"{int(data.test_date[:4]) + 1}-10-01"
+    assert events[OUTCOME].notna().all() and (events["as_of"] < test_year_end).all()  # up to the test year's end
     assert (fit.loc[fit["kind"] != "stock", "as_of"] < data.test_date).all()  # the fit's events: before the test date
 
 
@@ -40,8 +41,8 @@ def test_a_model_trained_on_event_snapshots_is_calibrated_at_report_days_on_held
     assert first["rows"] >= 1000  # every first report of the held-out youths, pooled over the years
     assert 0.95 <= first["observed_expected"] <= 1.05, first["observed_expected"]
     assert first["observed_expected_low"] <= 1.0 <= first["observed_expected_high"]
-    for kind in ("report_repeat", "new_leaver", "stock"):
-        assert table.loc[kind, "observed_expected_low"] <= 1.0 <= table.loc[kind, "observed_expected_high"], kind
+    for kind in ("report_repeat", "new_leaver", "stock"):  # no kind over- or underpredicted by a tenth or more
+        assert 0.9 <= table.loc[kind, "observed_expected"] <= 1.1, kind
 
 
 @pytest.mark.slow
