@@ -27,7 +27,7 @@ from training.dataset import OUTCOME, TrainingData, build_training_data
 from training.evaluation_report import Evaluation, calibration_effect, compare_baselines, evaluate_model, high_share_of
 from training.model import train_risk_model
 from training.model_card import render_model_card
-from training.profile import reference_profile
+from training.profile import first_records, reference_profile
 from training.search import search
 from vsv_model.feature_spec import FEATURE_NAMES, FEATURES
 from vsv_model.progress import say
@@ -130,6 +130,7 @@ def run_training(data_dir: Path, as_of_dates: list[dt.date] | None, config: Trai
     dataset = read_data_dir(data_dir)
     data = build_training_data(data_dir, as_of_dates, config, data=dataset)
     reporting = {day: reporting_rates(dataset, dt.date.fromisoformat(day)) for day in data.definition["fit_dates"]}
+    firsts = first_records(dataset)
     del dataset  # the raw tables are not needed any more: free them before the fit
     config, table = fit_config(data, config, with_search)
     start = time.perf_counter()
@@ -143,7 +144,7 @@ def run_training(data_dir: Path, as_of_dates: list[dt.date] | None, config: Trai
     say("fitting the simple baselines to compare with")
     baselines, differences = compare_baselines(fit, test, evaluation, share, config.gates, config.seed)
     model.info["metrics"] = {k: round(v, 5) for k, v in evaluation.metrics.items() if np.isfinite(v)}
-    model.info["reference_profile"] = reference_profile(model, fit, reporting)
+    model.info["reference_profile"] = reference_profile(model, fit, reporting, firsts)
     result = TrainingResult("", "", evaluation.metrics, baselines, differences, fit_seconds, model, data,
                             calibration_effect(model, fit, raw_oof, test), table)
     say("registering the model, its metrics and model card in the tracking store")
