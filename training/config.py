@@ -31,18 +31,20 @@ Example `train.toml` (every key optional; unknown keys are refused by name):
     num_leaves = [7, 15, 31]
     max_shap_microseconds = 300
 
-    [gates]
-    max_auc_drop = 0.005       # refused when the challenger is clearly worse: the whole 95% interval of its AUC minus
-                               # the champion's (on youths neither has seen) lies below -max_auc_drop
+    [gates]                    # every gate judges an interval: refused only when it lies wholly beyond the bound
+                               # (undecided, and passed, when it straddles it); what each judges: training/promote.py
+    max_auc_drop = 0.005       # the 95% interval of the challenger's AUC minus the champion's (on youths neither has
+                               # seen) wholly below -max_auc_drop
     max_brier_rise = 0.002
-    max_ece = 0.03
-    min_jaccard_high = 0.6     # list stability against the champion on the current population
-    fairness_ratio_min = 0.5
+    max_ece = 0.03             # the ECE's interval (bias taken off: training/bootstrap.py) wholly above it
+    min_jaccard_high = 0.6     # list stability against the champion on the current population (Wilson intervals)
+    fairness_ratio_min = 0.5   # a group's error-rate ratio interval (at significance_level) wholly outside the bounds
     fairness_ratio_max = 2.0
     max_calibration_offset = 0.2    # calibration per group: refused when the whole Bonferroni interval of a group's
                                     # log-odds offset delta (logit P = logit p + delta) lies beyond +-0.2
-    min_group_size = 100       # youths in the test set; smaller groups are listed as not judged
-    significance_level = 0.01  # two-sided tests: a group fails only when its difference is clear
+    min_group_size = 100       # youths in the test set; smaller groups are shown, not judged
+    significance_level = 0.01  # the fairness ratios' and the per-group offsets' intervals (two-sided)
+    confidence = 0.95          # the other intervals (bootstrap, stability, tiers)
 
 A `[monitor]` section in the same file is read by `vsv monitor` (monitoring/config.py) and left alone here.
 """
@@ -156,10 +158,11 @@ class RiskCategoryConfig:
 
 @dataclass(frozen=True)
 class GateConfig:
-    """What `vsv promote` requires of a challenger. A group of a gated attribute is judged only when it
-    has at least `min_group_size` youths in the test set; one of its error-rate ratios fails only when it
-    leaves [fairness_ratio_min, fairness_ratio_max] and the group's rate differs clearly from the whole
-    (two-sided z-test at `significance_level`)."""
+    """What `vsv promote` requires of a challenger. Every bound is judged on an interval, never a point estimate: a
+    gate refuses only when the interval lies wholly beyond its bound (training/promote.py says per gate which
+    interval). A group of a gated attribute is judged only when it has at least `min_group_size` youths in the test
+    set; one of its error-rate ratios refuses when the ratio's interval at `significance_level` lies wholly outside
+    [fairness_ratio_min, fairness_ratio_max]."""
 
     max_auc_drop: float = 0.005
     max_brier_rise: float = 0.002
