@@ -17,11 +17,12 @@ Example `train.toml` (every key optional; unknown keys are refused by name):
     split_key = "vsv-risk"     # keep it across retrains: no model then ever fits on another's test youths
     data_end = ""              # the data's end (outcomes known up to it); default: the latest date in the data
 
-    [tiers]
+    [tiers]                    # the region's places a year (a smaller or larger region sets its own: config/region-40k.toml)
     mode = "capacity"          # or "thresholds"
     high_capacity = 470        # matchmaker places a year
     medium_capacity = 1500     # conversations a year
-    population = 0             # 0: the youths of the target group at the newest reference date (the year ahead)
+    population = 0             # 0: the youths of the target group at the newest reference date (the year ahead);
+                               # places that fill it are refused, places over half of it warned about
 
     [risk_categories]          # the risk words, from the probability alone (defaults: vsv_model/policy.py)
     medium = 0.30              # "midden" from this probability
@@ -131,7 +132,11 @@ class TierConfig:
     """Capacity mode: `high` holds as many youths a year as the matchmakers can take, `medium` as many as the
     consultants can invite for a conversation; the cut-offs are the matching quantiles of the calibrated
     probability over the youths of the target group at the newest reference date in the data (the year the
-    model will serve). Threshold mode: fixed probabilities."""
+    model will serve). Threshold mode: fixed probabilities.
+
+    The places are the region's own (the defaults are Zuid-Holland Zuid's, for a target group of about 10,400): a
+    region of another size sets its places in its config, and places that leave no youth for the letter are
+    refused by name before anything is fitted (`check_population`)."""
 
     mode: str = "capacity"
     high_capacity: int = CAPACITY["high"]
@@ -139,6 +144,30 @@ class TierConfig:
     population: int = 0
     medium_threshold: float = 0.35
     high_threshold: float = 0.65
+
+    def __post_init__(self):
+        if self.high_capacity < 1 or self.medium_capacity < 0:
+            raise ValueError("tiers.high_capacity must be at least 1 and tiers.medium_capacity at least 0 (places a year)")
+        if self.population < 0:
+            raise ValueError("tiers.population must be 0 (the target group at the newest date) or a number of youths")
+
+    def check_population(self, youths: int) -> str:
+        """The places against the target group they serve (`population` when set, else `youths`): a ValueError when
+        they fill it (no youth left for the letter: the low tier would be empty), a warning when they take more than
+        half of it, else ''. Threshold mode has no places."""
+        if self.mode != "capacity":
+            return ""
+        population, places = self.population or youths, self.high_capacity + self.medium_capacity
+        fix = ("set the region's places in [tiers] of the training config, scaled to its target group (README: "
+               "'Capacity for a smaller or larger region'; config/region-40k.toml for a region of 40,000 youths)")
+        if places >= population:
+            raise ValueError(f"[tiers] high_capacity {self.high_capacity:,} + medium_capacity {self.medium_capacity:,} = "
+                             f"{places:,} places a year for a target group of {population:,} youths: no youth would be "
+                             f"left for the letter (the low tier would be empty); {fix}")
+        if places > population / 2:
+            return (f"[tiers] {places:,} places a year ({self.high_capacity:,} + {self.medium_capacity:,}) for a target group of "
+                    f"{population:,} youths: {places / population:.0%} of the group is advised more than a letter; {fix}")
+        return ""
 
 
 @dataclass(frozen=True)

@@ -129,6 +129,8 @@ def run_training(data_dir: Path, as_of_dates: list[dt.date] | None, config: Trai
     say(f"reading {data_dir}")
     dataset = read_data_dir(data_dir)
     data = build_training_data(data_dir, as_of_dates, config, data=dataset)
+    if warning := config.tiers.check_population(len(data.current)):  # refused before anything is fitted
+        say(f"warning: {warning}")
     reporting = {day: reporting_rates(dataset, dt.date.fromisoformat(day)) for day in data.definition["fit_dates"]}
     firsts = first_records(dataset)
     del dataset  # the raw tables are not needed any more: free them before the fit
