@@ -118,6 +118,12 @@ def feature_drift(profile: dict, features: pd.DataFrame, config: MonitorConfig) 
     return findings, pd.DataFrame(rows)
 
 
+def compared_spans(profile: dict) -> dict[str, float]:
+    """The features the profile compares below a span (an open look-back), with their span."""
+    return {name: entry["compared_below"] for name, entry in profile["features"].items()
+            if entry.get("compared_below") is not None}
+
+
 def share_finding(subject: str, what: str, reference: float, current: float, n_ref: float, n_cur: float,
                   config: MonitorConfig) -> Finding | None:
     """A share moved: by at least `share_change_min`, by a ratio outside the bands, and clearly (z-test)."""

@@ -10,7 +10,8 @@ data with it (population stability index, reporting rates, explanation drift, es
 
 A feature with an open look-back (weeks since the last report) is profiled below the span the earliest fit date
 sees in full (`compared_below`, from the data's first report): the monitor cuts the new data at the same span, so
-both sides compare what both can see (`vsv_model.feature_spec.OpenLookback`).
+both sides compare what both can see (`vsv_model.feature_spec.OpenLookback`); the concepts' mean |contribution|
+explains the fit rows cut at that span, as the monitor explains its youths.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import pandas as pd
 
 from vsv_model.concepts import CONCEPT_NAMES, concept_contributions
 from vsv_model.contract import UNKNOWN
-from vsv_model.drift import RIGHT_CLOSED, bin_counts, numeric_edges, seen_below, shares_of
+from vsv_model.drift import RIGHT_CLOSED, bin_counts, numeric_edges, seen_alike, seen_below, shares_of
 from vsv_model.expected_performance import estimate
 from vsv_model.feature_spec import FEATURES, OPEN_LOOKBACK
 from vsv_model.plausibility import NO_SCHOOL_RECORDS, failing
@@ -103,17 +104,19 @@ def reporting_profile(per_date: dict[str, pd.DataFrame]) -> dict:
 def reference_profile(model: RiskModel, fit: pd.DataFrame, reporting: dict[str, pd.DataFrame] | None = None,
                       firsts: dict[str, str] | None = None) -> dict:
     """The profile of the fit rows under `model` (and of the schools' reporting at the fit dates, when given); with
-    the tables' first records (`first_records`), the open look-back features below the span every fit date sees."""
+    the tables' first records (`first_records`), the open look-back features below the span every fit date sees,
+    and the concepts' mean |contribution| explained on the fit rows cut the same way (`vsv monitor` cuts its own)."""
     matrix = encode_frame(fit)
-    contributions, _ = model.contributions(matrix, num_threads=2)
+    dates = sorted(fit["as_of"].unique().tolist())
+    spans = comparable_spans(dates, firsts) if firsts and dates else {}
+    contributions, _ = model.contributions(encode_frame(seen_alike(fit, spans)), num_threads=2)
     probability = model.probability(matrix, num_threads=2)
     tiers = model.tiers(probability)
     mean_abs = np.abs(concept_contributions(contributions)).mean(axis=0)
-    dates = sorted(fit["as_of"].unique().tolist())
     return {
         "bin_rule": RIGHT_CLOSED, "rows": len(fit), "as_of_dates": dates,
         "rows_per_date": round(len(fit) / max(len(dates), 1), 1),
-        "features": feature_profile(fit, comparable_spans(dates, firsts) if firsts and dates else None),
+        "features": feature_profile(fit, spans),
         "probability": probability_profile(probability),
         "concept_mean_abs_contribution": dict(zip(CONCEPT_NAMES, mean_abs.round(6).tolist())),
         "tiers": {t: {"share": float((tiers == t).mean()), "expected_outcome_rate": float(probability[tiers == t].mean())

@@ -15,6 +15,7 @@ from monitoring.measures import (
     LEVELS,
     WARN,
     capacity_findings,
+    compared_spans,
     dispersion,
     expected_auc_finding,
     feature_drift,
@@ -30,6 +31,7 @@ from vsv_model.drift import (
     psi,
     psi_null_quantile,
     rate_ratio_p_value,
+    seen_alike,
     seen_below,
     shares_of,
     two_proportion_z,
@@ -284,3 +286,13 @@ def test_weeks_since_the_last_report_is_compared_over_what_every_date_can_see():
     moved = now.assign(weeks_since_last_report=[nan] * 300 + [10.0] * 500 + [500.0] * 200)  # recent reports doubled
     findings, _ = feature_drift(profile(entry), moved, CONFIG)
     assert ("psi", spec.name) in {(f.rule, f.subject) for f in findings}  # a change the span can see is still found
+
+
+def test_the_explanation_reads_every_feature_cut_at_the_profiles_spans():
+    profile = {"features": {"weeks_since_last_report": {"compared_below": 112}, "age": {"edges": [20.0]}}}
+    assert compared_spans(profile) == {"weeks_since_last_report": 112}
+    frame = pd.DataFrame({"age": [19, 22], "weeks_since_last_report": [3.0, 300.0]})
+    cut = seen_alike(frame, compared_spans(profile))
+    assert cut["age"].tolist() == [19, 22] and cut["weeks_since_last_report"].tolist()[0] == 3.0
+    assert np.isnan(cut["weeks_since_last_report"].iloc[1]) and frame["weeks_since_last_report"].iloc[1] == 300.0
+    assert seen_alike(frame, {}) is frame
