@@ -22,6 +22,7 @@ from vsv_model.drift import (
     psi,
     psi_null_quantile,
     rate_ratio_p_value,
+    seen_below,
     shares_of,
     two_proportion_z,
     z_critical,
@@ -72,7 +73,9 @@ def share_ratio(current: float, reference: float) -> float:
 def feature_drift(profile: dict, features: pd.DataFrame, config: MonitorConfig) -> tuple[list[Finding], pd.DataFrame]:
     """Per feature the PSI against the reference bins (with its null quantile), and the shares with a value above
     zero (numbers: any absence, any report), missing and unknown, and (categoricals) of each category, each judged
-    against the reference (a PSI spread over many categories can hide one category that grew by half)."""
+    against the reference (a PSI spread over many categories can hide one category that grew by half). A feature
+    the profile compares below a span (`compared_below`: weeks since the last report, as far back as every fit date
+    could see) is cut at the same span here, so the data's start moving away is no drift."""
     rule = profile.get("bin_rule", LEFT_CLOSED)
     n_ref = float(profile.get("rows_per_date") or profile["rows"])  # one date's worth: the fit dates repeat youths
     n_cur = float(len(features))
@@ -81,17 +84,17 @@ def feature_drift(profile: dict, features: pd.DataFrame, config: MonitorConfig) 
         entry = profile["features"].get(spec.name)
         if entry is None or spec.name not in features:
             continue
-        counts = bin_counts(features[spec.name], spec.categories if spec.is_categorical else None, entry["edges"], rule)
+        values = seen_below(features[spec.name], entry.get("compared_below"))  # what the profile's dates could see
+        counts = bin_counts(values, spec.categories if spec.is_categorical else None, entry["edges"], rule)
         current = shares_of(counts)
         value = psi(entry["shares"], current, n_ref, n_cur)
         used = sum(1 for k in entry["shares"] if entry["shares"][k] > 0 or current.get(k, 0) > 0)
         chance = psi_null_quantile(used, n_ref, n_cur, config.significance)
-        row = {"feature": spec.name, "psi": value, "psi_chance": chance}
+        row = {"feature": spec.name, "psi": value, "psi_chance": chance, "compared_below": entry.get("compared_below")}
         level = ALARM if value >= config.psi_alarm else WARN if value >= config.psi_warn else None
         if level and value > chance:
             findings.append(Finding(level, "psi", spec.name, f"PSI {value:.3f} (warn {config.psi_warn}, alarm "
                                     f"{config.psi_alarm}; {chance:.3f} by chance at this size)", value))
-        values = features[spec.name]
         shares = {"missing": (entry["missing"], float(values.isna().mean()))}
         if spec.is_categorical:
             shares["unknown"] = (entry["unknown"], float((values.astype(str) == "onbekend").mean()))
@@ -113,6 +116,12 @@ def feature_drift(profile: dict, features: pd.DataFrame, config: MonitorConfig) 
                     findings.append(finding)
         rows.append(row)
     return findings, pd.DataFrame(rows)
+
+
+def compared_spans(profile: dict) -> dict[str, float]:
+    """The features the profile compares below a span (an open look-back), with their span."""
+    return {name: entry["compared_below"] for name, entry in profile["features"].items()
+            if entry.get("compared_below") is not None}
 
 
 def share_finding(subject: str, what: str, reference: float, current: float, n_ref: float, n_cur: float,

@@ -22,6 +22,7 @@ from monitoring.measures import (
     WARN,
     Finding,
     capacity_findings,
+    compared_spans,
     concept_findings,
     expected_auc_finding,
     feature_drift,
@@ -33,6 +34,7 @@ from monitoring.measures import (
 from serving.archive import archived_runs, archived_scores
 from serving.scoring import ServedModel
 from vsv_model.concepts import CONCEPT_NAMES, concept_contributions
+from vsv_model.drift import seen_alike
 from vsv_model.expected_performance import estimate, expected_auc
 from vsv_model.feature_spec import AUDIT_COLUMNS
 from vsv_model.plausibility import NO_SCHOOL_RECORDS, failing
@@ -88,7 +90,8 @@ def monitor(served: ServedModel, data: DataSet, as_of: dt.date, config: MonitorC
         raise ValueError(f"model version {served.version} carries no reference profile: retrain it to monitor it")
     table = build_feature_table(data, as_of, group=model.target_group)
     matrix = encode_frame(table.features)
-    contributions, _ = model.contributions(matrix, num_threads=2)
+    # the explanation's drift explains the youths as the profile's fit dates could see them (an open look-back cut)
+    contributions, _ = model.contributions(encode_frame(seen_alike(table.features, compared_spans(profile))), num_threads=2)
     probability = model.probability(matrix, num_threads=2)
     tiers = model.tiers(probability)
 

@@ -107,7 +107,7 @@ def fast_config(**changes):
     scale = POPULATION_YOUTHS / REGION_YOUTHS
     config = TrainConfig(lightgbm=LightGBMConfig(num_boost_round=150), temporal=TemporalConfig(data_end="2026-10-01"),
                          tiers=TierConfig(high_capacity=round(CAPACITY["high"] * scale), medium_capacity=round(CAPACITY["medium"] * scale)),
-                         gates=GateConfig(max_ece=0.06, bootstrap_samples=300))  # ~650 test youths: the ECE alone is noisy
+                         gates=GateConfig(bootstrap_samples=300))  # the default bounds: every gate judges an interval
     return replace(config, **changes)
 
 
@@ -121,14 +121,14 @@ def monitored_champion(directory, dates, config, data=None):
     from serving.scoring import ServedModel
     from training.dataset import build_training_data
     from training.model import train_risk_model
-    from training.profile import reference_profile
+    from training.profile import first_records, reference_profile
     from vsv_model.reader import read_data_dir
 
     data = data if data is not None else read_data_dir(directory)
     training = build_training_data(directory, dates, config, data=data)
     model, _ = train_risk_model(training, config)
     reporting = {day: reporting_rates(data, dt.date.fromisoformat(day)) for day in training.definition["fit_dates"]}
-    model.info["reference_profile"] = reference_profile(model, training.part("fit"), reporting)
+    model.info["reference_profile"] = reference_profile(model, training.part("fit"), reporting, first_records(data))
     return ServedModel(model, "vsv-risk", "1", "0" * 32)
 
 

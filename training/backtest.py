@@ -48,6 +48,7 @@ def backtest(data_dir: Path, first: int, last: int, config: TrainConfig) -> pd.D
         for year in range(first, last + 1):
             origin = dt.date(year, 10, 1)
             data = build_training_data(None, None, config, data=full.known_at(origin), hold_out_test=False)
+            config.tiers.check_population(len(data.current))  # places that fill the group are refused by name
             model, _ = train_risk_model(data, config)
             for day, (cohort, known) in cohorts.items():
                 if day >= origin:

@@ -4,6 +4,14 @@ same youths (a paired comparison).
 Every resample is a row of counts (how often each youth is drawn), so all resamples of a metric are computed
 at once with array operations: the AUC from the counts of positives and negatives per distinct score, the
 Brier score and the calibration error as weighted means.
+
+The calibration error's interval is the basic (reflected) bootstrap interval, not the percentile one. The ECE is a sum
+of absolute gaps per bin, so on few youths noise alone makes it larger: a perfectly calibrated model scores about
+0.045 on 350 youths. The resamples add that noise once more, so their ECEs lie above the estimate by about as much as
+the estimate lies above the truth; the basic interval [2e - q(high), 2e - q(low)] (at least 0) takes that bias off
+and is an interval for the calibration error itself. The percentile interval held the truth in none of 150
+simulated calibrated samples of 350 to 3,100 youths (`max_ece` would have refused 93% of them at 350); the basic one
+refused 2% of them, and 24% (350 youths) to 82% (3,100) of models whose true ECE was 0.049.
 """
 
 from __future__ import annotations
@@ -65,10 +73,25 @@ def interval(draws: np.ndarray, confidence: float) -> tuple[float, float]:
     return float(np.quantile(finite, tail)), float(np.quantile(finite, 1.0 - tail))
 
 
+BIASED_UPWARD = ("ece",)  # noise alone makes these larger: their interval is the basic one (module docstring)
+
+
+def basic_interval(estimate: float, draws: np.ndarray, confidence: float) -> tuple[float, float]:
+    """The bootstrap's basic interval, reflected about the estimate: [2e - q(high), 2e - q(low)], at least 0."""
+    low, high = interval(draws, confidence)
+    return max(2 * estimate - high, 0.0), max(2 * estimate - low, 0.0)
+
+
 def intervals(y: np.ndarray, p: np.ndarray, high_share: float, samples: int, confidence: float, seed: int) -> dict:
-    """`{metric}_low` and `{metric}_high` for AUC, Brier, ECE and precision at capacity."""
-    draws = metric_draws(y.astype(np.float64), p, resample_counts(len(y), samples, seed), high_share)
-    return {f"{name}_{end}": value for name, d in draws.items() for end, value in zip(("low", "high"), interval(d, confidence))}
+    """`{metric}_low` and `{metric}_high` for AUC, Brier, ECE (the basic interval) and precision at capacity."""
+    y = y.astype(np.float64)
+    draws = metric_draws(y, p, resample_counts(len(y), samples, seed), high_share)
+    estimates = metric_draws(y, p, np.ones((1, len(y))), high_share)
+    out = {}
+    for name, d in draws.items():
+        low, high = basic_interval(float(estimates[name][0]), d, confidence) if name in BIASED_UPWARD else interval(d, confidence)
+        out |= {f"{name}_low": low, f"{name}_high": high}
+    return out
 
 
 def paired_difference(y: np.ndarray, p_new: np.ndarray, p_old: np.ndarray, high_share: float, samples: int,

@@ -158,13 +158,18 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float:
 
 def stability(champion: RiskModel, challenger: RiskModel, current: pd.DataFrame) -> dict:
     """How the list would change on the current population: overlap of the high tier and of high plus medium,
-    the tier transition matrix, the share whose advised route changes, the share whose top reason changes."""
+    the tier transition matrix, the share whose advised route changes, the share whose top reason changes; with the
+    counts each share is made of, for its interval (`training.promote`)."""
     matrix = encode_frame(current)
     old, new = explain_for(champion, matrix), explain_for(challenger, matrix)
     old_tier, new_tier = old["tier"], new["tier"]
     transitions = pd.crosstab(pd.Categorical(old_tier, TIERS), pd.Categorical(new_tier, TIERS), dropna=False)
+    high, listed = (old_tier == "high", new_tier == "high"), (old_tier != "low", new_tier != "low")
     return {
         "youths": len(current),
+        "high_both": int((high[0] & high[1]).sum()), "high_either": int((high[0] | high[1]).sum()),
+        "high_medium_both": int((listed[0] & listed[1]).sum()), "high_medium_either": int((listed[0] | listed[1]).sum()),
+        "route_changes": int((old_tier != new_tier).sum()), "top_reason_changes": int((old["top"] != new["top"]).sum()),
         "jaccard_high": jaccard(old_tier == "high", new_tier == "high"),
         "jaccard_high_medium": jaccard(old_tier != "low", new_tier != "low"),
         "route_change_share": float((old_tier != new_tier).mean()) if len(current) else 0.0,

@@ -18,11 +18,12 @@ Example `train.toml` (every key optional; unknown keys are refused by name):
     data_end = ""              # the data's end (outcomes known up to it); default: the latest date in the data
     event_kinds = ["report_first", "report_repeat", "new_leaver"]  # events giving rows as of their day; [] = stock only
 
-    [tiers]
+    [tiers]                    # the region's places a year (a smaller or larger region sets its own: config/region-40k.toml)
     mode = "capacity"          # or "thresholds"
     high_capacity = 470        # matchmaker places a year
     medium_capacity = 1500     # conversations a year
-    population = 0             # 0: the youths of the target group at the newest reference date (the year ahead)
+    population = 0             # 0: the youths of the target group at the newest reference date (the year ahead);
+                               # places that fill it are refused, places over half of it warned about
     conversations_per_week = 12        # events: conversations a week (shared by reports, repeats and new leavers)
     matchmaker_places_per_month = 20   # events: new matchmaker trajectories a month
 
@@ -34,18 +35,20 @@ Example `train.toml` (every key optional; unknown keys are refused by name):
     num_leaves = [7, 15, 31]
     max_shap_microseconds = 300
 
-    [gates]
-    max_auc_drop = 0.005       # refused when the challenger is clearly worse: the whole 95% interval of its AUC minus
-                               # the champion's (on youths neither has seen) lies below -max_auc_drop
+    [gates]                    # every gate judges an interval: refused only when it lies wholly beyond the bound
+                               # (undecided, and passed, when it straddles it); what each judges: training/promote.py
+    max_auc_drop = 0.005       # the 95% interval of the challenger's AUC minus the champion's (on youths neither has
+                               # seen) wholly below -max_auc_drop
     max_brier_rise = 0.002
-    max_ece = 0.03
-    min_jaccard_high = 0.6     # list stability against the champion on the current population
-    fairness_ratio_min = 0.5
+    max_ece = 0.03             # the ECE's interval (bias taken off: training/bootstrap.py) wholly above it
+    min_jaccard_high = 0.6     # list stability against the champion on the current population (Wilson intervals)
+    fairness_ratio_min = 0.5   # a group's error-rate ratio interval (at significance_level) wholly outside the bounds
     fairness_ratio_max = 2.0
     max_calibration_offset = 0.2    # calibration per group: refused when the whole Bonferroni interval of a group's
                                     # log-odds offset delta (logit P = logit p + delta) lies beyond +-0.2
-    min_group_size = 100       # youths in the test set; smaller groups are listed as not judged
-    significance_level = 0.01  # two-sided tests: a group fails only when its difference is clear
+    min_group_size = 100       # youths in the test set; smaller groups are shown, not judged
+    significance_level = 0.01  # the fairness ratios' and the per-group offsets' intervals (two-sided)
+    confidence = 0.95          # the other intervals (bootstrap, stability, tiers)
 
 A `[monitor]` section in the same file is read by `vsv monitor` (monitoring/config.py) and left alone here.
 """
@@ -140,7 +143,11 @@ class TierConfig:
     """Capacity mode: `high` holds as many youths a year as the matchmakers can take, `medium` as many as the
     consultants can invite for a conversation; the cut-offs are the matching quantiles of the calibrated
     probability over the youths of the target group at the newest reference date in the data (the year the
-    model will serve). Threshold mode: fixed probabilities."""
+    model will serve). Threshold mode: fixed probabilities.
+
+    The places are the region's own (the defaults are Zuid-Holland Zuid's, for a target group of about 10,400): a
+    region of another size sets its places in its config, and places that leave no youth for the letter are
+    refused by name before anything is fitted (`check_population`)."""
 
     mode: str = "capacity"
     high_capacity: int = CAPACITY["high"]
@@ -153,6 +160,30 @@ class TierConfig:
     # the events of the data's last year (each scored as of its own day).
     conversations_per_week: int = EVENT_CAPACITY["conversations_per_week"]
     matchmaker_places_per_month: int = EVENT_CAPACITY["matchmaker_places_per_month"]
+
+    def __post_init__(self):
+        if self.high_capacity < 1 or self.medium_capacity < 0:
+            raise ValueError("tiers.high_capacity must be at least 1 and tiers.medium_capacity at least 0 (places a year)")
+        if self.population < 0:
+            raise ValueError("tiers.population must be 0 (the target group at the newest date) or a number of youths")
+
+    def check_population(self, youths: int) -> str:
+        """The places against the target group they serve (`population` when set, else `youths`): a ValueError when
+        they fill it (no youth left for the letter: the low tier would be empty), a warning when they take more than
+        half of it, else ''. Threshold mode has no places."""
+        if self.mode != "capacity":
+            return ""
+        population, places = self.population or youths, self.high_capacity + self.medium_capacity
+        fix = ("set the region's places in [tiers] of the training config, scaled to its target group (README: "
+               "'Capacity for a smaller or larger region'; config/region-40k.toml for a region of 40,000 youths)")
+        if places >= population:
+            raise ValueError(f"[tiers] high_capacity {self.high_capacity:,} + medium_capacity {self.medium_capacity:,} = "
+                             f"{places:,} places a year for a target group of {population:,} youths: no youth would be "
+                             f"left for the letter (the low tier would be empty); {fix}")
+        if places > population / 2:
+            return (f"[tiers] {places:,} places a year ({self.high_capacity:,} + {self.medium_capacity:,}) for a target group of "
+                    f"{population:,} youths: {places / population:.0%} of the group is advised more than a letter; {fix}")
+        return ""
 
 
 @dataclass(frozen=True)
@@ -172,10 +203,11 @@ class RiskCategoryConfig:
 
 @dataclass(frozen=True)
 class GateConfig:
-    """What `vsv promote` requires of a challenger. A group of a gated attribute is judged only when it
-    has at least `min_group_size` youths in the test set; one of its error-rate ratios fails only when it
-    leaves [fairness_ratio_min, fairness_ratio_max] and the group's rate differs clearly from the whole
-    (two-sided z-test at `significance_level`)."""
+    """What `vsv promote` requires of a challenger. Every bound is judged on an interval, never a point estimate: a
+    gate refuses only when the interval lies wholly beyond its bound (training/promote.py says per gate which
+    interval). A group of a gated attribute is judged only when it has at least `min_group_size` youths in the test
+    set; one of its error-rate ratios refuses when the ratio's interval at `significance_level` lies wholly outside
+    [fairness_ratio_min, fairness_ratio_max]."""
 
     max_auc_drop: float = 0.005
     max_brier_rise: float = 0.002

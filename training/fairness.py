@@ -17,9 +17,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from fairlearn.metrics import MetricFrame
-from scipy.stats import norm
 
 from training.config import GateConfig
+from training.intervals import rate_ratio
 from vsv_model.feature_spec import FEATURE_NAMES
 from vsv_model.plausibility import NO_SCHOOL_RECORDS, failing
 from vsv_model.policy import TIERS
@@ -151,15 +151,6 @@ def fairness_audit(frame: pd.DataFrame, y: np.ndarray, p: np.ndarray, tiers: np.
     return audit[["attribute", "group", *[c for c in audit.columns if c not in ("attribute", "group")]]]
 
 
-def clear_difference(group_rate: float, overall_rate: float, group_count: float, significance_level: float = 0.01) -> bool:
-    """Is the group's rate clearly different from the whole's (two-sided z-test at `significance_level`),
-    given the number of cases the group's rate is a share of?"""
-    if group_count <= 0 or not 0 < overall_rate < 1:
-        return False
-    z = (group_rate - overall_rate) / np.sqrt(overall_rate * (1 - overall_rate) / group_count)
-    return abs(z) > norm.isf(significance_level / 2)
-
-
 def gated_groups(audit: pd.DataFrame, attribute: str) -> pd.DataFrame:
     table = audit[audit["attribute"] == attribute]
     return table[table["group"] != "overall"]
@@ -175,20 +166,45 @@ def groups_too_small(audit: pd.DataFrame, gates: GateConfig) -> list[str]:
     return small
 
 
-def fairness_failures(audit: pd.DataFrame, gates: GateConfig) -> list[str]:
-    """Groups (large enough to judge) of the gated attributes whose error-rate ratio leaves the bounds
-    and whose rate differs clearly from the whole: a ratio made of a handful of cases is noise, not a finding."""
-    failures = []
+def ratio_intervals(audit: pd.DataFrame, gates: GateConfig) -> pd.DataFrame:
+    """Per judged group (a gated attribute, at least `min_group_size` youths) and error rate: the ratio of its rate to
+    the whole's with its interval at `significance_level` (`training.intervals.rate_ratio`: the group's cases against
+    the rest's, so a ratio made of a handful of cases is wide), and the verdict against [fairness_ratio_min,
+    fairness_ratio_max]: `refuse` when the whole interval lies outside, `undecided` when it straddles a bound, else
+    `pass`. A rate without cases in the group is not judged (no row)."""
+    rows = []
     for attribute in gates.gated_attributes:
         overall = audit[(audit["attribute"] == attribute) & (audit["group"] == "overall")].iloc[0]
         table = gated_groups(audit, attribute)
         for _, row in table[table["n"] >= gates.min_group_size].iterrows():
             for metric in RATE_METRICS:
-                ratio = row[f"{metric}_ratio"]
-                outside = np.isfinite(ratio) and not gates.fairness_ratio_min <= ratio <= gates.fairness_ratio_max
-                cases = row[DENOMINATORS[metric]]
-                if outside and clear_difference(row[metric], overall[metric], cases, gates.significance_level):
-                    failures.append(f"{attribute}={row['group']}: {metric} ratio {ratio:.2f} outside "
-                                    f"[{gates.fairness_ratio_min}, {gates.fairness_ratio_max}] "
-                                    f"({row[metric]:.3f} vs {overall[metric]:.3f} of {int(cases)} cases)")
-    return failures
+                cases, all_cases = row[DENOMINATORS[metric]], overall[DENOMINATORS[metric]]
+                if not cases > 0 or not np.isfinite(row[metric]) or not overall[metric] > 0:
+                    continue  # no case in the group, or none in the whole: nothing to compare
+                low, high = rate_ratio(round(row[metric] * cases), cases, round(overall[metric] * all_cases), all_cases,
+                                       1 - gates.significance_level)
+                verdict = ("refuse" if high < gates.fairness_ratio_min or low > gates.fairness_ratio_max else
+                           "pass" if gates.fairness_ratio_min <= low and high <= gates.fairness_ratio_max else "undecided")
+                rows.append({"attribute": attribute, "group": row["group"], "metric": metric, "rate": row[metric],
+                             "overall_rate": overall[metric], "cases": int(cases), "ratio": row[f"{metric}_ratio"],
+                             "ratio_low": low, "ratio_high": high, "verdict": verdict})
+    return pd.DataFrame(rows, columns=["attribute", "group", "metric", "rate", "overall_rate", "cases", "ratio",
+                                       "ratio_low", "ratio_high", "verdict"])
+
+
+def described(row, gates: GateConfig) -> str:
+    return (f"{row.attribute}={row.group}: {row.metric} ratio {row.ratio:.2f} [{row.ratio_low:.2f}, {row.ratio_high:.2f}] "
+            f"against [{gates.fairness_ratio_min}, {gates.fairness_ratio_max}] ({row.rate:.3f} vs {row.overall_rate:.3f} "
+            f"of {row.cases} cases)")
+
+
+def fairness_failures(audit: pd.DataFrame, gates: GateConfig) -> list[str]:
+    """Judged groups' error rates whose whole ratio interval lies outside the bounds: clearly unequal, not noise."""
+    table = ratio_intervals(audit, gates)
+    return [described(row, gates) for row in table[table["verdict"] == "refuse"].itertuples(index=False)]
+
+
+def fairness_undecided(audit: pd.DataFrame, gates: GateConfig) -> list[str]:
+    """Judged groups' error rates whose ratio interval straddles a bound: shown, not refused."""
+    table = ratio_intervals(audit, gates)
+    return [described(row, gates) for row in table[table["verdict"] == "undecided"].itertuples(index=False)]

@@ -157,3 +157,14 @@ def offset_failures(audit: pd.DataFrame, gates: GateConfig) -> list[str]:
             f"youths ({int(row.rows)} rows; observed/expected {row.observed_expected:.2f}): the model "
             f"{'underestimates' if row.delta > 0 else 'overestimates'} the group's risk"
             for row in beyond.itertuples(index=False)]
+
+
+def offsets_undecided(audit: pd.DataFrame, gates: GateConfig) -> list[str]:
+    """Judged groups whose Bonferroni interval for delta straddles +-`max_calibration_offset`: not clearly beyond it,
+    not clearly within it either. Shown, not refused."""
+    table, _ = judged_interval(audit, gates)
+    bound = gates.max_calibration_offset
+    beyond = (table["gate_low"] > bound) | (table["gate_high"] < -bound)
+    within = (table["gate_low"] >= -bound) & (table["gate_high"] <= bound)
+    return [f"{row.label}: {row.delta:+.2f} [{row.gate_low:+.2f}, {row.gate_high:+.2f}]"
+            for row in table[~beyond & ~within].itertuples(index=False)]

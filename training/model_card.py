@@ -188,7 +188,8 @@ High boundary: false-negative rate (fnr_high), the share of positives that do re
 false-omission rate; medium boundary: false-positive and false-discovery rate; ratios are to the whole test
 population. Calibration-in-the-large: mean p minus the outcome rate, and observed/expected (outcome rate / mean p;
 above 1 the model underestimates the group's risk) with its ratio to the whole population's. A promotion gate fails
-when an error-rate ratio leaves its bounds and the difference is statistically clear. `share_no_school_records` is
+when the interval of an error-rate ratio (group against the rest, at the gates' significance level) lies wholly
+outside its bounds. `share_no_school_records` is
 the share of the group with no school record at all: a data gap, flagged to the officer instead of read out as a
 reason (it can fall on youths who went to school abroad). Full table for gender, origin,
 school municipality and age: `fairness.csv`.
@@ -239,5 +240,8 @@ def promotion_section(version: str, previous: str | None, gates: list, compariso
                      "Tier transitions (champion -> challenger):\n")
         lines.append(_table(pd.DataFrame([{"from -> to": k, "youths": v} for k, v in figures["transitions"].items()])))
     lines.append("\nGates:\n")
-    lines.append(_table(pd.DataFrame([{"gate": g.name, "passed": g.passed, "detail": g.detail} for g in gates])))
+    lines.append("Each gate judges an interval: refused only when it lies wholly beyond the bound, undecided (and passed) "
+                 "when it straddles it.\n")
+    lines.append(_table(pd.DataFrame([{"gate": g.name, "verdict": g.verdict,
+                                       "passed": g.passed, "detail": g.detail} for g in gates])))
     return "\n".join(lines) + "\n"

@@ -28,7 +28,7 @@ from training.evaluation_report import Evaluation, calibration_effect, compare_b
 from training.kind_evaluation import evaluate_kinds, kind_metrics, kinds_markdown, model_without_absence
 from training.model import train_risk_model
 from training.model_card import render_model_card
-from training.profile import reference_profile
+from training.profile import first_records, reference_profile
 from training.search import search
 from vsv_model.feature_spec import FEATURE_NAMES, FEATURES
 from vsv_model.progress import say
@@ -135,7 +135,10 @@ def run_training(data_dir: Path, as_of_dates: list[dt.date] | None, config: Trai
     say(f"reading {data_dir}")
     dataset = read_data_dir(data_dir)
     data = build_training_data(data_dir, as_of_dates, config, data=dataset)
+    if warning := config.tiers.check_population(len(data.current)):  # refused before anything is fitted
+        say(f"warning: {warning}")
     reporting = {day: reporting_rates(dataset, dt.date.fromisoformat(day)) for day in data.definition["fit_dates"]}
+    firsts = first_records(dataset)
     del dataset  # the raw tables are not needed any more: free them before the fit
     config, table = fit_config(data, config, with_search)
     start = time.perf_counter()
@@ -155,7 +158,7 @@ def run_training(data_dir: Path, as_of_dates: list[dt.date] | None, config: Trai
     baselines, differences = compare_baselines(fit, test, evaluation, share, config.gates, config.seed)
     model.info["metrics"] = {k: round(v, 5) for k, v in evaluation.metrics.items() if np.isfinite(v)}
     stock = fit[fit["kind"] == STOCK] if "kind" in fit else fit  # the monitor watches the yearly list
-    model.info["reference_profile"] = reference_profile(model, stock, reporting)
+    model.info["reference_profile"] = reference_profile(model, stock, reporting, firsts)
     result = TrainingResult("", "", evaluation.metrics, baselines, differences, fit_seconds, model, data,
                             calibration_effect(model, fit, raw_oof, test), table, kinds)
     say("registering the model, its metrics and model card in the tracking store")

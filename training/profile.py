@@ -7,37 +7,64 @@ expected outcome rate (the mean calibrated probability); what the fit rows' prob
 (`vsv_model.expected_performance`); the tier shares per group (gender, origin, school municipality); and per
 school the absence reports and pupil-years at each fit date (`features.reporting`). `vsv monitor` compares new
 data with it (population stability index, reporting rates, explanation drift, estimated performance).
+
+A feature with an open look-back (weeks since the last report) is profiled below the span the earliest fit date
+sees in full (`compared_below`, from the data's first report): the monitor cuts the new data at the same span, so
+both sides compare what both can see (`vsv_model.feature_spec.OpenLookback`); the concepts' mean |contribution|
+explains the fit rows cut at that span, as the monitor explains its youths.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import numpy as np
 import pandas as pd
 
 from vsv_model.concepts import CONCEPT_NAMES, concept_contributions
 from vsv_model.contract import UNKNOWN
-from vsv_model.drift import RIGHT_CLOSED, bin_counts, numeric_edges, shares_of
+from vsv_model.drift import RIGHT_CLOSED, bin_counts, numeric_edges, seen_alike, seen_below, shares_of
 from vsv_model.expected_performance import estimate
-from vsv_model.feature_spec import FEATURES
+from vsv_model.feature_spec import FEATURES, OPEN_LOOKBACK
 from vsv_model.plausibility import NO_SCHOOL_RECORDS, failing
 from vsv_model.policy import TIERS
+from vsv_model.reader import DataSet
 from vsv_model.risk_model import RiskModel, encode_frame
 
 PROFILE_GROUPS = ("gender", "origin", "school_municipality")  # tier shares per group are compared by `vsv monitor`
 
 
-def feature_entry(values: pd.Series, spec) -> dict:
-    """One feature's reference: bin edges, shares per bin, and the shares missing, unknown and above zero."""
+def feature_entry(values: pd.Series, spec, span: int | None = None) -> dict:
+    """One feature's reference: bin edges, shares per bin, and the shares missing, unknown and above zero; with a
+    `span`, of the values below it (longer ones count as none, `compared_below` says so)."""
+    values = seen_below(values, span)
     edges = None if spec.is_categorical else numeric_edges(values)
     counts = bin_counts(values, spec.categories if spec.is_categorical else None, edges)
     numbers = None if spec.is_categorical else pd.to_numeric(values, errors="coerce")
     return {"edges": edges, "shares": shares_of(counts), "missing": float(values.isna().mean()),
             "unknown": float((values.astype(str) == UNKNOWN).mean()) if spec.is_categorical else 0.0,
-            "nonzero": None if numbers is None else float((numbers > 0).mean())}
+            "nonzero": None if numbers is None else float((numbers > 0).mean())} | ({} if span is None else {"compared_below": span})
 
 
-def feature_profile(frame: pd.DataFrame) -> dict:
-    return {spec.name: feature_entry(frame[spec.name], spec) for spec in FEATURES}
+def feature_profile(frame: pd.DataFrame, spans: dict[str, int] | None = None) -> dict:
+    return {spec.name: feature_entry(frame[spec.name], spec, (spans or {}).get(spec.name)) for spec in FEATURES}
+
+
+def first_records(data: DataSet) -> dict[str, str]:
+    """The date of the first record of each table an open look-back reads (none for an empty table)."""
+    firsts = {}
+    for look in OPEN_LOOKBACK.values():
+        first = data.table(look.table)[look.date_column].min()
+        if not pd.isna(first):
+            firsts[look.table] = pd.Timestamp(first).date().isoformat()
+    return firsts
+
+
+def comparable_spans(dates: list[str], firsts: dict[str, str]) -> dict[str, int]:
+    """Per open look-back feature, the span every fit date sees in full: counted from the earliest fit date."""
+    earliest = dt.date.fromisoformat(min(dates))
+    return {name: look.seen_in_full(earliest, dt.date.fromisoformat(firsts[look.table]))
+            for name, look in OPEN_LOOKBACK.items() if look.table in firsts}
 
 
 def probability_profile(probability: np.ndarray) -> dict:
@@ -74,18 +101,22 @@ def reporting_profile(per_date: dict[str, pd.DataFrame]) -> dict:
     return {"dates": dates, "window_days": 364, "schools": schools}
 
 
-def reference_profile(model: RiskModel, fit: pd.DataFrame, reporting: dict[str, pd.DataFrame] | None = None) -> dict:
-    """The profile of the fit rows under `model` (and of the schools' reporting at the fit dates, when given)."""
+def reference_profile(model: RiskModel, fit: pd.DataFrame, reporting: dict[str, pd.DataFrame] | None = None,
+                      firsts: dict[str, str] | None = None) -> dict:
+    """The profile of the fit rows under `model` (and of the schools' reporting at the fit dates, when given); with
+    the tables' first records (`first_records`), the open look-back features below the span every fit date sees,
+    and the concepts' mean |contribution| explained on the fit rows cut the same way (`vsv monitor` cuts its own)."""
     matrix = encode_frame(fit)
-    contributions, _ = model.contributions(matrix, num_threads=2)
+    dates = sorted(fit["as_of"].unique().tolist())
+    spans = comparable_spans(dates, firsts) if firsts and dates else {}
+    contributions, _ = model.contributions(encode_frame(seen_alike(fit, spans)), num_threads=2)
     probability = model.probability(matrix, num_threads=2)
     tiers = model.tiers(probability)
     mean_abs = np.abs(concept_contributions(contributions)).mean(axis=0)
-    dates = sorted(fit["as_of"].unique().tolist())
     return {
         "bin_rule": RIGHT_CLOSED, "rows": len(fit), "as_of_dates": dates,
         "rows_per_date": round(len(fit) / max(len(dates), 1), 1),
-        "features": feature_profile(fit),
+        "features": feature_profile(fit, spans),
         "probability": probability_profile(probability),
         "concept_mean_abs_contribution": dict(zip(CONCEPT_NAMES, mean_abs.round(6).tolist())),
         "tiers": {t: {"share": float((tiers == t).mean()), "expected_outcome_rate": float(probability[tiers == t].mean())

@@ -101,10 +101,14 @@ def echo_kinds(result) -> None:
                    + (f"  truth's AUC {row['truth_auc']:.4f}" if not math.isnan(row.get("truth_auc", math.nan)) else ""))
 
 
+GATE_WORDS = {"pass": "pass", "undecided": "undecided (the interval straddles the bound; passes)", "refuse": "FAIL"}
+
+
 def echo_gate(gate, min_group_size: int) -> None:
-    typer.echo(f"  {'pass' if gate.passed else 'FAIL'}  {gate.name}: {gate.detail}")
+    typer.echo(f"  {GATE_WORDS[gate.verdict]}  {gate.name}: {gate.detail}")
     if gate.not_judged:
-        typer.echo(f"        not judged (fewer than {min_group_size} youths in the test set): {', '.join(gate.not_judged)}")
+        typer.echo(f"        shown, not judged (fewer than {min_group_size} youths, or a tier without test youths): "
+                   f"{', '.join(gate.not_judged)}")
 
 
 def promote(

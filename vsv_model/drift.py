@@ -8,6 +8,10 @@ data with the same edges, so both sides of a comparison are cut by one owner.
   youths have no absence) is a bin of its own and a count of 1, 2, 3 gets a bin per value; `missing` is a bin.
   Categoricals: one bin per category of the feature's fixed list. Profiles written before the rule was named
   (`bin_rule` absent) closed their bins on the left; they are still read with that rule.
+- **What both sides can see.** A feature with an open look-back (`vsv_model.feature_spec.OPEN_LOOKBACK`: weeks
+  since the last report) is compared below the span every compared date sees in full (`seen_below`): a longer
+  value, or none, counts as none on both sides, so the data's start moving away is no drift. The explanation's
+  drift (mean |contribution| per concept) explains both sides' youths cut the same way (`seen_alike`).
 - **PSI** = sum over bins of (a - e) * ln(a / e), a and e the current and reference shares. An empty bin counts
   half a youth (share 0.5 / n) on its side, so one empty bin does not make the index infinite; a bin empty on
   both sides adds nothing.
@@ -52,6 +56,22 @@ def bin_counts(values: pd.Series, categories: tuple[str, ...] | None, edges: lis
     positions = np.searchsorted(np.asarray(edges or [], dtype=float), numbers[present], side=side)
     counts = np.bincount(positions, minlength=len(edges or []) + 1)
     return {f"bin_{k}": int(v) for k, v in enumerate(counts)} | {MISSING: int((~present).sum())}
+
+
+def seen_below(values: pd.Series, span: float | None) -> pd.Series:
+    """`values` with every value at or above `span` counted as missing ("none within the span"); unchanged without
+    a span (a profile written before the rule, or a feature with a window)."""
+    if span is None:
+        return values
+    numbers = pd.to_numeric(values, errors="coerce")
+    return numbers.where(numbers < span)
+
+
+def seen_alike(frame: pd.DataFrame, spans: dict[str, float]) -> pd.DataFrame:
+    """`frame` with each feature of `spans` cut below its span (`seen_below`): the youths as every compared date could
+    see them, for the measures that read all features at once (the explanation's mean |contribution| per concept)."""
+    cut = {name: seen_below(frame[name], span) for name, span in spans.items() if name in frame}
+    return frame.assign(**cut) if cut else frame
 
 
 def shares_of(counts: dict[str, int]) -> dict[str, float]:

@@ -6,6 +6,7 @@ officer page all import this list; nobody redefines it.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
@@ -96,6 +97,32 @@ SWITCH_WINDOW_DAYS = 730  # school_switches_2y
 TRANSITION_WINDOW_DAYS = 365  # vo_mbo_transition_1y: the mbo start lies in this window
 TRANSITION_GAP_DAYS = 92  # the longest gap between secondary school and mbo that is still a direct step
 DROPOUT_GRACE_DAYS = 31  # dropout_episodes: a diploma or a new start within this many days after the end
+
+
+@dataclass(frozen=True)
+class OpenLookback:
+    """A feature without a window: the time since the latest record of `table` (dated by `date_column`), in whole
+    units of `unit_days`, however long ago. The feature itself is exact (an officer reads the true time since the
+    last report), but at a reference date it can see back only to the data's first record of that table: a report
+    from before the registrations began reads as none. So the earlier a date lies after that first record, the more
+    of the feature's long values are cut off, and a comparison of dates (the reference profile against the
+    monitored year) sees the data's start move away, not the youths change."""
+
+    table: str
+    date_column: str
+    unit_days: float
+
+    def seen_in_full(self, earliest: dt.date, first_record: dt.date) -> int:
+        """The values below which the feature is the same at every reference date from `earliest` on as with an
+        unlimited history: floor((earliest - first record) / unit). A value v < that span means the latest record
+        lies less than (v + 1) units, so at most the span, before the date: after the first record at every such date.
+        A longer one is compared as none (`vsv_model.drift.seen_below`)."""
+        return max(int((earliest - first_record).days // self.unit_days), 0)
+
+
+# The features with an open look-back, compared over what every compared date can see (training/profile.py, vsv
+# monitor). The windowed features above (4 weeks to 2 years) see their whole window once the data is that old.
+OPEN_LOOKBACK: dict[str, OpenLookback] = {"weeks_since_last_report": OpenLookback("absence_reports", "report_date", 7)}
 
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
 FEATURES_BY_NAME: dict[str, FeatureSpec] = {f.name: f for f in FEATURES}

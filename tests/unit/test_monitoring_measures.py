@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import numpy as np
@@ -14,6 +15,7 @@ from monitoring.measures import (
     LEVELS,
     WARN,
     capacity_findings,
+    compared_spans,
     dispersion,
     expected_auc_finding,
     feature_drift,
@@ -22,16 +24,20 @@ from monitoring.measures import (
     share_finding,
     status_of,
 )
+from training.profile import comparable_spans, feature_entry
 from vsv_model.drift import (
     bin_counts,
     poisson_p_value,
     psi,
     psi_null_quantile,
     rate_ratio_p_value,
+    seen_alike,
+    seen_below,
     shares_of,
     two_proportion_z,
 )
 from vsv_model.expected_performance import estimate, expected_at_capacity, expected_auc
+from vsv_model.feature_spec import FEATURES_BY_NAME, OPEN_LOOKBACK
 
 CONFIG = MonitorConfig()
 
@@ -242,3 +248,51 @@ def test_the_share_without_school_records_is_shown_per_group_and_a_group_that_ga
     gaps = table[table["tiers"] == "without school records"].set_index("group")
     assert gaps["share"].to_dict() == {"buiten_europa": 0.12, "nederland": 0.02, "onbekend": 0.01}
     assert gaps.loc["nederland", "reference"] == 0.02 and np.isnan(gaps.loc["onbekend", "reference"])
+
+
+def test_the_span_every_fit_date_sees_in_full_by_hand():
+    # the world's first report is dated 2012-08-03; 2014-10-01 lies 789 days later: 112 whole weeks
+    look = OPEN_LOOKBACK["weeks_since_last_report"]
+    assert look.seen_in_full(dt.date(2014, 10, 1), dt.date(2012, 8, 3)) == 112
+    assert comparable_spans(["2020-10-01", "2014-10-01"], {"absence_reports": "2012-08-03"}) == {"weeks_since_last_report": 112}
+    assert comparable_spans(["2014-10-01"], {}) == {}  # no report at all: nothing to cut
+    # 111 weeks at 2014-10-01: the latest report lies at most 783 days back, after the first record: kept. 112 weeks
+    # may be a report before the registrations began, which that date could not see: none, at every date.
+    weeks = pd.Series([0.0, 111.0, 112.0, 700.0, np.nan])
+    assert seen_below(weeks, 112).isna().tolist() == [False, False, True, True, True]
+    assert seen_below(weeks, None) is weeks
+
+
+def test_weeks_since_the_last_report_is_compared_over_what_every_date_can_see():
+    """The fit rows of 2014 cannot see a report more than 112 weeks back, those of 2020 can (300 weeks), the year
+    monitored sees 500 weeks back: the data's start moving away. Cut at the span on both sides, nothing changed."""
+    nan = np.nan
+    at_2014 = [nan] * 500 + [10.0] * 250 + [100.0] * 250
+    at_2020 = [nan] * 400 + [10.0] * 250 + [100.0] * 250 + [300.0] * 100
+    fit = pd.Series(at_2014 + at_2020)
+    now = pd.DataFrame({"weeks_since_last_report": [nan] * 300 + [10.0] * 250 + [100.0] * 250 + [500.0] * 200})
+    spec = FEATURES_BY_NAME["weeks_since_last_report"]
+
+    def profile(entry: dict) -> dict:
+        return {"bin_rule": "right_closed", "rows": len(fit), "rows_per_date": len(fit) / 2,
+                "features": {spec.name: entry}}
+
+    findings, table = feature_drift(profile(feature_entry(fit, spec)), now, CONFIG)  # every value compared
+    assert table.loc[0, "psi"] > CONFIG.psi_warn and {f.rule for f in findings} == {"psi", "share"}
+    entry = feature_entry(fit, spec, span=112)  # 2014 and 2020 alike: half never reported within 112 weeks
+    assert (entry["compared_below"], entry["missing"], entry["nonzero"]) == (112, 0.5, 0.5)
+    findings, table = feature_drift(profile(entry), now, CONFIG)
+    assert findings == [] and table.loc[0, "psi"] == 0.0 and table.loc[0, "compared_below"] == 112
+    moved = now.assign(weeks_since_last_report=[nan] * 300 + [10.0] * 500 + [500.0] * 200)  # recent reports doubled
+    findings, _ = feature_drift(profile(entry), moved, CONFIG)
+    assert ("psi", spec.name) in {(f.rule, f.subject) for f in findings}  # a change the span can see is still found
+
+
+def test_the_explanation_reads_every_feature_cut_at_the_profiles_spans():
+    profile = {"features": {"weeks_since_last_report": {"compared_below": 112}, "age": {"edges": [20.0]}}}
+    assert compared_spans(profile) == {"weeks_since_last_report": 112}
+    frame = pd.DataFrame({"age": [19, 22], "weeks_since_last_report": [3.0, 300.0]})
+    cut = seen_alike(frame, compared_spans(profile))
+    assert cut["age"].tolist() == [19, 22] and cut["weeks_since_last_report"].tolist()[0] == 3.0
+    assert np.isnan(cut["weeks_since_last_report"].iloc[1]) and frame["weeks_since_last_report"].iloc[1] == 300.0
+    assert seen_alike(frame, {}) is frame
