@@ -3,6 +3,7 @@ ones after, with intervals; logged to MLflow with its plot."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from mlflow import MlflowClient
@@ -37,7 +38,9 @@ def test_figures_come_with_intervals_and_the_known_share_of_recent_cohorts(table
     assert set(events["kind"]) == {"report_first", "report_repeat", "new_leaver"}  # each school year's events beside
     assert ((events["observed_expected_low"] <= events["observed_expected"])
             & (events["observed_expected"] <= events["observed_expected_high"])).all()
-    assert (events["roc_auc"] > 0.5).all() and (events["rows"] >= events["youths"]).all()
+    assert (events["rows"] >= events["youths"]).all()
+    for kind, part in events.groupby("kind"):  # a year's few events of one kind may rank by chance; pooled they rank
+        assert np.average(part["roc_auc"], weights=part["rows"]) > 0.6, kind
     known = stock.set_index(["origin", "cohort"])["outcome_known_share"]
     assert known[("2019-10-01", "2021-10-01")] == 1.0 and known[("2019-10-01", "2024-10-01")] < 0.5
 
