@@ -3,7 +3,8 @@ of a period, a repeat report, a new leaver. Each kind's held-out rows (the held-
 year; the test cohort for the stock) are scored with that kind's calibration, and for each kind:
 
 - AUC, Brier, ECE and observed/expected, with 95% bootstrap intervals over youths (a youth with several events
-  is resampled as one: its rows are not independent);
+  is resampled as one: its rows are not independent; the ECE's is the basic interval, as in training/bootstrap.py),
+  and the ECE a perfectly calibrated model would show on the same rows by chance;
 - the AUC within each age (does the model rank youths of the same age, or only sort the ages);
 - the truth's AUC on the same rows (synthetic data: how far the model is from the best any model could do);
 - what the absence history adds: the AUC of the same booster settings fitted without the absence features, and
@@ -17,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from training.bootstrap import auc_of, brier_of, ece_of, interval
+from training.bootstrap import BIASED_UPWARD, auc_of, basic_interval, brier_of, ece_of, interval
 from training.config import TrainConfig
 from training.dataset import OUTCOME, STOCK, TrainingData
 from training.model import fit_booster
@@ -87,7 +88,7 @@ def kind_figures(model: RiskModel, frame: pd.DataFrame, kind: str, samples: int,
            "mean_probability": float(p.mean()), "calibration": scorer.calibration.method,
            "ece_if_calibrated": ece_if_calibrated(p, samples, seed)}
     for name, value in points.items():
-        low, high = interval(draws[name], 0.95)
+        low, high = basic_interval(value, draws[name], 0.95) if name in BIASED_UPWARD else interval(draws[name], 0.95)
         row |= {name: float(value), f"{name}_low": low, f"{name}_high": high}
     row |= auc_by_age(y, p, frame["age"].to_numpy())
     if "p_true" in frame and frame["p_true"].notna().all():
