@@ -23,7 +23,7 @@ from features.reporting import reporting_rates
 from registry import mlflow_registry as registry
 from training import plots
 from training.config import TrainConfig
-from training.dataset import OUTCOME, STOCK, TrainingData, build_training_data
+from training.dataset import OUTCOME, TrainingData, build_training_data
 from training.evaluation_report import Evaluation, calibration_effect, compare_baselines, evaluate_model, high_share_of
 from training.kind_evaluation import evaluate_kinds, kind_metrics, kinds_markdown, model_without_absence
 from training.model import train_risk_model
@@ -157,8 +157,7 @@ def run_training(data_dir: Path, as_of_dates: list[dt.date] | None, config: Trai
     say("fitting the simple baselines to compare with")
     baselines, differences = compare_baselines(fit, test, evaluation, share, config.gates, config.seed)
     model.info["metrics"] = {k: round(v, 5) for k, v in evaluation.metrics.items() if np.isfinite(v)}
-    stock = fit[fit["kind"] == STOCK] if "kind" in fit else fit  # the monitor watches the yearly list
-    model.info["reference_profile"] = reference_profile(model, stock, reporting, firsts)
+    model.info["reference_profile"] = reference_profile(model, fit, reporting, firsts)  # of the stock's rows
     result = TrainingResult("", "", evaluation.metrics, baselines, differences, fit_seconds, model, data,
                             calibration_effect(model, fit, raw_oof, test), table, kinds)
     say("registering the model, its metrics and model card in the tracking store")

@@ -21,6 +21,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from training.dataset import STOCK
 from vsv_model.concepts import CONCEPT_NAMES, concept_contributions
 from vsv_model.contract import UNKNOWN
 from vsv_model.drift import RIGHT_CLOSED, bin_counts, numeric_edges, seen_alike, seen_below, shares_of
@@ -103,9 +104,11 @@ def reporting_profile(per_date: dict[str, pd.DataFrame]) -> dict:
 
 def reference_profile(model: RiskModel, fit: pd.DataFrame, reporting: dict[str, pd.DataFrame] | None = None,
                       firsts: dict[str, str] | None = None) -> dict:
-    """The profile of the fit rows under `model` (and of the schools' reporting at the fit dates, when given); with
-    the tables' first records (`first_records`), the open look-back features below the span every fit date sees,
+    """The profile of the fit rows of the yearly stock under `model` (the monitor watches the yearly list; the events'
+    rows, each at its own day, are another population), and of the schools' reporting at the fit dates, when given;
+    with the tables' first records (`first_records`), the open look-back features below the span every fit date sees,
     and the concepts' mean |contribution| explained on the fit rows cut the same way (`vsv monitor` cuts its own)."""
+    fit = fit[fit["kind"] == STOCK] if "kind" in fit else fit
     matrix = encode_frame(fit)
     dates = sorted(fit["as_of"].unique().tolist())
     spans = comparable_spans(dates, firsts) if firsts and dates else {}
