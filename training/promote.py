@@ -13,9 +13,9 @@ that is clearly worse is refused. The gates:
 - calibration: expected calibration error on the test cohort at most max_ece;
 - tiers_rising: the observed outcome rate rises from low to medium to high;
 - fairness: per-group error-rate ratios of the gated attributes, failing only where the difference is clear;
-- calibration_by_group: the log-odds offset of every gated group, alone and within its current education (and kind
-  of row, with event rows), on the held-out youths' rows of every date: refused when a group's whole Bonferroni
-  interval lies beyond +-max_calibration_offset (training/group_calibration.py);
+- calibration_by_group: the log-odds offset of every gated group, alone and within its current education, on the
+  held-out youths' rows of every date: refused when a group's whole Bonferroni interval lies beyond
+  +-max_calibration_offset (training/group_calibration.py);
 - baseline: LightGBM not clearly worse than the spline-transformed logistic regression (from the training run).
 
 `--force` overrides a failed gate and needs a reason, recorded as a tag on the version. Everything measured is
