@@ -6,18 +6,23 @@ For each condition (the clean world, and `hidden_gap=SIZE[@ATTRIBUTE=VALUE]`) an
 (as tests/model/test_fairness_audit.py does), and the calibration-by-group gate (training/group_calibration.py:
 the log-odds offset per group, alone and within the current education, on the held-out youths' rows of every date)
 judges it. Prints per run: found (the harmed group, or a group crossed from it, failed), any other failure (a false
-alarm), the harmed group's offset in mbo with its 95% and gate (Bonferroni) intervals. Each run's per-group table
-(aggregates only) is written to --out, so other bounds can be judged afterwards without retraining.
+alarm), the harmed group's offset in mbo with its 95% and gate (Bonferroni) intervals; then the table per
+condition: runs, found, runs with a false alarm. Each run's per-group table (aggregates only) is written to --out;
+`--judge` reads those tables back and judges them again (with `--bound`, another bound) without retraining.
 Usage: python benchmarks/fairness_power.py [--seeds 1 2 3 4 5] [--conditions clean hidden_gap=0.5] [--youths N]
+       python benchmarks/fairness_power.py --judge [--out DIR] [--bound 0.2]
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import tempfile
 from dataclasses import replace
 from pathlib import Path
+
+import pandas as pd
 
 from data_synthetic.generate import DEFAULT_GAP_GROUP, WorldConfig, generate_world, parse_planted_bias, write_world
 from training.config import GateConfig, TemporalConfig, TrainConfig
@@ -28,6 +33,7 @@ from training.model import train_risk_model
 
 CONDITIONS = ["clean", "hidden_gap=0.5"]
 CONFIG = TrainConfig(temporal=TemporalConfig(data_end="2026-10-01"), gates=GateConfig(bootstrap_samples=200))
+TABLE_NAME = re.compile(r"(?P<condition>.+)-seed(?P<seed>\d+)\.csv")
 
 
 def world_config(condition: str, seed: int, youths: int | None) -> tuple[WorldConfig, str]:
@@ -38,9 +44,9 @@ def world_config(condition: str, seed: int, youths: int | None) -> tuple[WorldCo
     return WorldConfig(youths=youths, seed=seed, planted_bias=(bias,), hidden_gap_group=group), "=".join(group)
 
 
-def judged_run(condition: str, seed: int, youths: int | None, out: Path) -> dict:
-    """Generate, train, audit: whether the harmed group failed, other failures, the harmed group's offset in mbo."""
-    world, harmed = world_config(condition, seed, youths)
+def audit_table(condition: str, seed: int, youths: int | None, out: Path) -> pd.DataFrame:
+    """Generate, train, audit; the per-group table is also written to `out`."""
+    world, _ = world_config(condition, seed, youths)
     directory = Path(tempfile.mkdtemp(prefix="fairness-"))
     try:
         write_world(directory, generate_world(world))
@@ -51,11 +57,46 @@ def judged_run(condition: str, seed: int, youths: int | None, out: Path) -> dict
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     table.to_csv(out / f"{condition.replace('@', '_at_')}-seed{seed}.csv", index=False)
-    failures = offset_failures(table, config.gates)
-    found = [f for f in failures if f.startswith(harmed)]
-    gated, _ = judged_interval(table, config.gates)
+    return table
+
+
+def judged_run(condition: str, seed: int, table: pd.DataFrame, gates: GateConfig) -> dict:
+    """Whether the harmed group failed, the other failures, and the harmed group's offset in mbo."""
+    _, harmed = world_config(condition, seed, None)
+    failures = offset_failures(table, gates)
+    found = condition != "clean" and any(f.startswith(harmed) for f in failures)
+    other = [f for f in failures if condition == "clean" or not f.startswith(harmed)]
+    gated, _ = judged_interval(table, gates)
     row = gated[gated["label"] == f"{harmed} & education=mbo"].iloc[0]
-    return {"found": bool(found), "other": [f for f in failures if not f.startswith(harmed)], "row": row}
+    return {"condition": condition, "seed": seed, "found": found, "other": other, "row": row}
+
+
+def print_run(run: dict) -> None:
+    row = run["row"]
+    print(f"{run['condition']:<30} {run['seed']:>4} {'yes' if run['found'] else 'no':>5} {row.delta:+11.3f} "
+          f"[{row.delta_low:+.3f}, {row.delta_high:+.3f}] [{row.gate_low:+.3f}, {row.gate_high:+.3f}]  "
+          f"{'; '.join(run['other']) or '-'}", flush=True)
+
+
+def power_table(runs: list[dict]) -> pd.DataFrame:
+    """Per condition: runs, found (harmed worlds), runs with a false alarm, the harmed group's offset in mbo."""
+    frame = pd.DataFrame([{"condition": r["condition"], "found": r["found"], "false_alarm": bool(r["other"]),
+                           "delta": r["row"].delta, "z": r["row"].delta / r["row"].delta_se} for r in runs])
+    rows = []
+    for condition, part in frame.groupby("condition", sort=False):
+        n = len(part)
+        rows.append({"condition": condition, "found": "-" if condition == "clean" else f"{part['found'].sum()}/{n}",
+                     "false alarms": f"{part['false_alarm'].sum()}/{n}",
+                     "delta (mbo), median": f"{part['delta'].median():+.3f}",
+                     "z (mbo), range": f"{part['z'].min():+.2f} .. {part['z'].max():+.2f}"})
+    return pd.DataFrame(rows)
+
+
+def saved_tables(out: Path) -> list[tuple[str, int, pd.DataFrame]]:
+    """The tables a previous run wrote to `out`: condition, seed, table (seeds outermost, as the runs were)."""
+    found = [(m["condition"].replace("_at_", "@"), int(m["seed"]), path)
+             for path in out.glob("*.csv") if (m := TABLE_NAME.fullmatch(path.name))]
+    return [(c, s, pd.read_csv(p)) for c, s, p in sorted(found, key=lambda t: (t[1], t[0] != "clean", t[0]))]
 
 
 def main() -> None:
@@ -64,17 +105,24 @@ def main() -> None:
     parser.add_argument("--conditions", nargs="+", default=CONDITIONS)
     parser.add_argument("--youths", type=int, default=None, help="a scaled world (default: the region at 1:1)")
     parser.add_argument("--out", type=Path, default=Path("data/bench/fairness_power"))
+    parser.add_argument("--judge", action="store_true", help="judge the tables already in --out; no generation")
+    parser.add_argument("--bound", type=float, default=None, help="max_calibration_offset (default: GateConfig's)")
     args = parser.parse_args()
+    gates = CONFIG.gates if args.bound is None else replace(CONFIG.gates, max_calibration_offset=args.bound)
     args.out.mkdir(parents=True, exist_ok=True)
-    print(f"{'condition':<22} {'seed':>4} {'found':>5} {'delta (mbo)':>11} {'95% interval':>17} {'gate interval':>17}  "
+    print(f"gate: whole interval beyond +-{gates.max_calibration_offset}, family-wise {gates.significance_level}")
+    print(f"{'condition':<30} {'seed':>4} {'found':>5} {'delta (mbo)':>11} {'95% interval':>17} {'gate interval':>17}  "
           "other failures", flush=True)
-    for seed in args.seeds:  # seeds outermost: an interrupted run still compares the conditions
-        for condition in args.conditions:
-            r = judged_run(condition, seed, args.youths, args.out)
-            row = r["row"]
-            print(f"{condition:<22} {seed:>4} {'yes' if r['found'] else 'no':>5} {row.delta:+11.3f} "
-                  f"[{row.delta_low:+.3f}, {row.delta_high:+.3f}] [{row.gate_low:+.3f}, {row.gate_high:+.3f}]  "
-                  f"{'; '.join(r['other']) or '-'}", flush=True)
+    runs = []
+    if args.judge:
+        tables = saved_tables(args.out)
+    else:  # seeds outermost: an interrupted run still compares the conditions
+        tables = ((c, s, None) for s in args.seeds for c in args.conditions)
+    for condition, seed, table in tables:
+        table = audit_table(condition, seed, args.youths, args.out) if table is None else table
+        runs.append(judged_run(condition, seed, table, gates))
+        print_run(runs[-1])
+    print(f"\n{power_table(runs).to_string(index=False)}")
 
 
 if __name__ == "__main__":

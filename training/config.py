@@ -44,8 +44,8 @@ Example `train.toml` (every key optional; unknown keys are refused by name):
     min_jaccard_high = 0.6     # list stability against the champion on the current population (Wilson intervals)
     fairness_ratio_min = 0.5   # a group's error-rate ratio interval (at significance_level) wholly outside the bounds
     fairness_ratio_max = 2.0
-    max_calibration_offset = 0.2    # calibration per group: refused when the whole Bonferroni interval of a group's
-                                    # log-odds offset delta (logit P = logit p + delta) lies beyond +-0.2
+    max_calibration_offset = 0.1    # calibration per group: refused when the whole Bonferroni interval of a group's
+                                    # log-odds offset delta (logit P = logit p + delta) lies beyond +-0.1
     min_group_size = 100       # youths in the test set; smaller groups are shown, not judged
     significance_level = 0.01  # the fairness ratios' and the per-group offsets' intervals (two-sided)
     confidence = 0.95          # the other intervals (bootstrap, stability, tiers)
@@ -218,8 +218,9 @@ class GateConfig:
     max_top_reason_change: float = 0.3
     # Calibration per group (training/group_calibration.py): a group fails when the whole interval of its log-odds
     # offset delta, at family-wise `significance_level` Bonferroni-corrected over the groups judged, lies beyond
-    # +-max_calibration_offset. An offset of 0.2 is a group's odds under- or overestimated by a fifth.
-    max_calibration_offset: float = 0.2
+    # +-max_calibration_offset. An offset of 0.1 is a group's odds under- or overestimated by about a tenth; why 0.1
+    # (the size of a planted harm, the clean world's own offsets): training/group_calibration.py.
+    max_calibration_offset: float = 0.1
     bootstrap_samples: int = 1000
     confidence: float = 0.95
     fairness_ratio_min: float = 0.5

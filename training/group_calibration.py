@@ -10,10 +10,25 @@ youth, squared, over the Fisher information squared. A youth with rows at severa
 every date, pooled for power) counts as one cluster, so repeated rows of one youth add no false certainty; with one
 row per youth it equals the model-based variance at the MLE up to the score's sample variance.
 
-Groups: each audited attribute (gender, origin), and each crossed with the youth's current education group
-(`CROSSINGS`: mbo, vo, not enrolled, other; derived from `enrolled` and `current_education`), so
-`origin=buiten_europa & education=mbo` is a group. Another crossing (the kind of event, when event rows exist) is
-one more entry of `CROSSINGS`.
+Groups: each audited attribute (gender, origin), and each crossed with every column of `CROSSINGS`: the youth's
+current education group (mbo, vo, not enrolled, other; from `enrolled` and `current_education`), so
+`origin=buiten_europa & education=mbo` is a group, and the kind of row (stock, report_first, report_repeat,
+new_leaver) when the rows carry a `kind` column. A crossing that is absent or splits nothing (one value) adds no
+groups, so the Bonferroni family does not grow with copies of the attribute alone.
+
+The gate. A group is judged when it has at least `min_group_size` youths and a finite offset (both outcomes occur);
+the others are shown, not judged. A judged group fails when its whole interval at family-wise `significance_level`,
+Bonferroni over the groups judged, lies beyond +-`max_calibration_offset`: each side is a one-sided test that the
+offset lies within the tolerated bound, so a group miscalibrated by less than the bound fails with probability at
+most `significance_level`, at any region size. Measured at 1:1 over 5 seeds per condition (README, the table of
+benchmarks/fairness_power.py):
+- not "the interval excludes 0 and the point offset is material": the clean world carries real offsets the model
+  cannot see (gender is no input; girls out of school -0.19, girls in mbo -0.07), and a rule on the point flags
+  them more often as the rows grow; the test against the bound raised no false alarm in 5 clean worlds;
+- a bound of 0.1, not 0.2: `hidden_gap=0.5` raises the harmed group's outcome log-odds in mbo by 0.18 (exactly, from
+  the truth), which 0.2 calls immaterial by definition; 0.1 finds +1.0 and +1.5 more often, still with no false alarm;
+- +0.5 is still not found at 1:1: the held-out youths give the harmed group in mbo a standard error of 0.08 and a z
+  of 0.4 to 2.1, below the family-wise threshold (about 3.5 over 20 groups; a smaller family barely lowers it).
 """
 
 from __future__ import annotations
@@ -41,19 +56,29 @@ def education_group(frame: pd.DataFrame) -> pd.Series:
     return pd.Series(group, index=frame.index, dtype=object)
 
 
-# Crossing columns: name -> how to read it from a frame of features. Add one here to audit every attribute within it.
-CROSSINGS: dict[str, Callable[[pd.DataFrame], pd.Series]] = {"education": education_group}
+def event_kind(frame: pd.DataFrame) -> pd.Series | None:
+    """The kind of row (stock, report_first, report_repeat, new_leaver) when the rows carry one, else None."""
+    return frame["kind"].astype(str) if "kind" in frame else None
+
+
+# Crossing columns: name -> how to read it from a frame of features (None: the frame has no such column). Add one
+# here to audit every attribute within it.
+Crossing = Callable[[pd.DataFrame], pd.Series | None]
+CROSSINGS: dict[str, Crossing] = {"education": education_group, "kind": event_kind}
 SEPARATOR = " & "
 
 
 def audited_groups(frame: pd.DataFrame, attributes: tuple[str, ...],
-                   crossings: dict[str, Callable[[pd.DataFrame], pd.Series]] = CROSSINGS) -> dict[str, pd.Series]:
-    """Attribute name -> each row's group: every attribute alone, then crossed with every crossing column
-    (`origin & education` -> `buiten_europa & mbo`)."""
+                   crossings: dict[str, Crossing] = CROSSINGS) -> dict[str, pd.Series]:
+    """Attribute name -> each row's group: every attribute alone, then crossed with every crossing column that
+    splits the rows (`origin & education` -> `buiten_europa & mbo`); an absent or one-valued crossing is left out."""
     plain = {a: frame[a].astype(str).fillna("onbekend").reset_index(drop=True) for a in attributes}
     crossed = {}
     for name, derive in crossings.items():
-        column = derive(frame).astype(str).reset_index(drop=True)
+        column = derive(frame)
+        if column is None or column.nunique() < 2:
+            continue
+        column = column.astype(str).reset_index(drop=True)
         crossed |= {f"{a}{SEPARATOR}{name}": plain[a] + SEPARATOR + column for a in attributes}
     return plain | crossed
 
@@ -131,10 +156,13 @@ def judged(audit: pd.DataFrame, gates: GateConfig) -> pd.DataFrame:
 
 
 def offsets_too_small(audit: pd.DataFrame, gates: GateConfig) -> list[str]:
-    """The groups of the gated attributes shown but not judged: fewer than `min_group_size` youths."""
+    """The groups of the gated attributes shown but not judged: fewer than `min_group_size` youths, or one outcome
+    only (no finite offset)."""
     table = gated(audit, gates)
-    small = table[table["youths"] < gates.min_group_size]
-    return [f"{label} (n={int(n)})" for label, n in zip(small["label"], small["youths"], strict=True)]
+    small = table["youths"] < gates.min_group_size
+    shown = table[small | ~np.isfinite(table["delta"])]
+    return [f"{label} (n={int(n)}{'' if few else ', one outcome only'})"
+            for label, n, few in zip(shown["label"], shown["youths"], small[shown.index], strict=True)]
 
 
 def judged_interval(audit: pd.DataFrame, gates: GateConfig) -> tuple[pd.DataFrame, float]:
@@ -148,7 +176,8 @@ def judged_interval(audit: pd.DataFrame, gates: GateConfig) -> tuple[pd.DataFram
 
 def offset_failures(audit: pd.DataFrame, gates: GateConfig) -> list[str]:
     """Judged groups whose whole Bonferroni interval for delta lies beyond +-`max_calibration_offset`: the model
-    clearly under- (delta > 0) or overestimates the group's risk by more than the tolerated offset."""
+    clearly under- (delta > 0) or overestimates the group's risk by more than the tolerated offset. An interval
+    that reaches the bound (or straddles it) passes."""
     table, confidence = judged_interval(audit, gates)
     bound = gates.max_calibration_offset
     beyond = table[(table["gate_low"] > bound) | (table["gate_high"] < -bound)]

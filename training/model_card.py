@@ -77,15 +77,18 @@ def categories_section(categories: RiskCategories, outcome_age: int) -> str:
 
 
 def offsets_section(table: pd.DataFrame | None, min_youths: int = 100) -> str:
-    """The log-odds offset per group (alone and within the current education) with its 95% interval, for the groups
-    of at least `min_youths` youths; the whole table is `calibration_by_group.csv`."""
+    """The log-odds offset per group (alone, within the current education and, with event rows, within the kind of
+    row) with its 95% interval, for the groups of at least `min_youths` youths; the whole table is
+    `calibration_by_group.csv`."""
     if table is None:
         return ""
     shown = table[table["youths"] >= min_youths][["label", "youths", "rows", "outcome_rate", "mean_p", "observed_expected",
                                                    "delta", "delta_low", "delta_high"]]
     return ("\nCalibration per group as a log-odds offset delta (logit P = logit p + delta; above 0 the model underestimates "
             "the group's risk), fitted on the held-out youths' rows of every date, with its 95% interval (a youth is one "
-            f"cluster). The promotion gate judges a Bonferroni interval against a bound (README). Groups of at least "
+            "cluster). The promotion gate refuses a group whose whole Bonferroni interval lies beyond a tolerated "
+            "offset (README: `max_calibration_offset`); groups too small or with one outcome only are shown, not "
+            "judged. Groups of at least "
             f"{min_youths} youths; all in `calibration_by_group.csv`:\n\n{_table(shown.astype({'youths': int, 'rows': int}))}\n")
 
 

@@ -1,5 +1,5 @@
 """Calibration per group as a log-odds offset: the offset and its interval by hand, the groups crossed with the
-current education, and the gate that judges the interval."""
+current education and the kind of row, and the gate that judges the interval: found, not found, not judged."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from training.group_calibration import (
     calibration_audit,
     calibration_offsets,
     education_group,
+    event_kind,
     offset_failures,
     offsets_too_small,
 )
@@ -92,6 +93,25 @@ def test_every_attribute_alone_and_crossed_with_the_education_group():
     assert audit["rows"].tolist() == [2, 1, 2, 1, 1, 1, 1, 1]
 
 
+def test_the_kind_of_row_is_one_more_crossing_when_the_rows_carry_it():
+    frame = tiny_frame().assign(kind=["stock", "report_first", "stock", "new_leaver", "report_repeat"])
+    groups = audited_groups(frame, ("origin",))
+    assert list(groups) == ["origin", "origin & education", "origin & kind"]
+    assert groups["origin & kind"].tolist() == ["buiten_europa & stock", "buiten_europa & report_first",
+                                                "nederland & stock", "europa & new_leaver", "nederland & report_repeat"]
+    audit = calibration_audit(frame, np.array([1, 0, 1, 0, 1]), np.full(5, 0.5), ("origin",))
+    assert "origin=europa & kind=new_leaver" in audit["label"].tolist()
+
+
+def test_a_crossing_that_is_absent_or_splits_nothing_adds_no_groups():
+    """Without a kind column, or with the yearly stock only, `origin & kind` would copy `origin`: left out, so the
+    Bonferroni family does not grow."""
+    assert event_kind(tiny_frame()) is None
+    assert list(audited_groups(tiny_frame(), ("origin",))) == ["origin", "origin & education"]
+    stock_only = tiny_frame().assign(kind="stock")
+    assert list(audited_groups(stock_only, ("origin",))) == ["origin", "origin & education"]
+
+
 def test_another_crossing_column_is_one_more_entry():
     crossings = {"status": lambda f: pd.Series(np.where(f["enrolled"] == 1, "in", "out"), index=f.index)}
     assert audited_groups(tiny_frame(), ("gender",), crossings)["gender & status"].tolist() == [
@@ -126,3 +146,38 @@ def test_a_wider_bound_lets_the_straddling_intervals_pass():
 def test_a_negative_bound_is_refused():
     with pytest.raises(ValueError, match="max_calibration_offset must be at least 0"):
         GateConfig(max_calibration_offset=-0.1)
+
+
+def boundary_audit() -> pd.DataFrame:
+    """Three judged groups, all se 0.1: Bonferroni over 3 at family-wise 0.01 gives z = 2.935199, a half-width of
+    0.2935. up: delta +0.40, its interval [+0.1065, +0.6935] lies beyond +0.1 (found); near: +0.39, [+0.0965, ...]
+    reaches into the bound (not found); down: -0.40, [..., -0.1065] beyond -0.1 (found). Not judged: small (99
+    youths, under min_group_size 100) and one (500 youths, one outcome only: no finite offset)."""
+    rows = [("up", 300, 0.40), ("near", 300, 0.39), ("down", 200, -0.40), ("small", 99, 3.0), ("one", 500, np.nan)]
+    return pd.DataFrame([{"attribute": "origin", "group": g, "label": f"origin={g}", "rows": 2 * n, "youths": n,
+                          "observed_expected": 1.0, "delta": d, "delta_se": 0.1} for g, n, d in rows])
+
+
+def test_the_default_gate_finds_an_interval_just_beyond_the_bound_and_not_one_that_reaches_it():
+    gates = GateConfig(gated_attributes=("origin",))
+    assert gates.max_calibration_offset == 0.1
+    assert offset_failures(boundary_audit(), gates) == [
+        "origin=up: log-odds offset +0.40 [+0.11, +0.69] (99.67% interval, Bonferroni over 3 groups) beyond +-0.1 over "
+        "300 youths (600 rows; observed/expected 1.00): the model underestimates the group's risk",
+        "origin=down: log-odds offset -0.40 [-0.69, -0.11] (99.67% interval, Bonferroni over 3 groups) beyond +-0.1 "
+        "over 200 youths (400 rows; observed/expected 1.00): the model overestimates the group's risk"]
+
+
+def test_small_and_one_outcome_groups_are_shown_not_judged():
+    """Neither counts in the Bonferroni family (3 groups, not 5), and a huge offset of a small group fails nothing."""
+    gates = GateConfig(gated_attributes=("origin",))
+    assert offsets_too_small(boundary_audit(), gates) == ["origin=small (n=99)", "origin=one (n=500, one outcome only)"]
+
+
+def test_a_larger_family_widens_every_interval():
+    """Judging the small group too makes 4 groups: z = 3.022202, half-width 0.3022, so up's interval [+0.098, ...]
+    no longer clears +0.1 (nor down's -0.1); only the small group's +3.0 fails."""
+    gates = GateConfig(gated_attributes=("origin",), min_group_size=99)
+    failures = offset_failures(boundary_audit(), gates)
+    assert len(failures) == 1 and failures[0].startswith("origin=small: log-odds offset +3.00 [+2.70, +3.30] (99.75% "
+                                                         "interval, Bonferroni over 4 groups)")
