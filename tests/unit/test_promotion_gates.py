@@ -197,7 +197,8 @@ def test_the_per_group_calibration_gate_shows_the_straddling_groups():
     from tests.unit.test_group_calibration import hand_audit
 
     # B: +0.40 +- 2.935 x 0.1 = [+0.11, +0.69] straddles 0.2; A and E lie wholly beyond it
-    assert offsets_undecided(hand_audit(), GateConfig(gated_attributes=("origin",))) == ["origin=B: +0.40 [+0.11, +0.69]"]
+    gates = GateConfig(gated_attributes=("origin",), max_calibration_offset=0.2)
+    assert offsets_undecided(hand_audit(), gates) == ["origin=B: +0.40 [+0.11, +0.69]"]
 
 
 def test_the_challengers_own_gates_from_one_evaluation():
@@ -208,6 +209,6 @@ def test_the_challengers_own_gates_from_one_evaluation():
     evaluation = SimpleNamespace(metrics=metrics, probability=np.zeros(1000),
                                  audit=fairness_audit_of({"A": (60, 400), "B": (300, 2000)}).assign(n=1000),
                                  group_calibration=offsets)
-    gates = GateConfig(gated_attributes=("origin",))
+    gates = GateConfig(gated_attributes=("origin",), max_calibration_offset=0.2)  # A: +0.05 +- 0.15 lies within 0.2
     found = {g.name: g.verdict for g in own_gates(evaluation, gates)}
     assert found == {"calibration": UNDECIDED, "tiers_rising": PASS, "fairness": PASS, "calibration_by_group": PASS}
