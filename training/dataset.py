@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from features.build import FeatureTable, build_event_table, build_feature_table
-from features.events import events_from_dataset
+from features.events import Events, events_from_dataset
 from features.office_events import EventRules, office_events
 from training.config import TrainConfig
 from vsv_model.feature_spec import FEATURE_NAMES
@@ -110,8 +110,9 @@ def yearly_dates(first: dt.date, last: dt.date) -> list[dt.date]:
             if first <= dt.date(year, month, day) <= last]
 
 
-def labelled_tables(data: DataSet, dates: list[dt.date], group: TargetGroup, end: dt.date) -> list[FeatureTable]:
-    events = events_from_dataset(data)
+def labelled_tables(data: DataSet, dates: list[dt.date], group: TargetGroup, end: dt.date,
+                    events: Events | None = None) -> list[FeatureTable]:
+    events = events if events is not None else events_from_dataset(data)
     tables = []
     for number, day in enumerate(dates, start=1):
         tables.append(build_feature_table(data, day, group=group, with_label=True, end_date=end, events=events))
@@ -241,7 +242,8 @@ def build_training_data(data_dir: Path | None, as_of_dates: list[dt.date] | None
     data = data if data is not None else read_data_dir(data_dir)
     end = data_end_of(data, config) if hold_out_test else data.end_date()
     dates = sorted(as_of_dates) if as_of_dates else yearly_dates(dt.date.fromisoformat(config.temporal.first_date), end)
-    tables = labelled_tables(data, dates, config.target_group, end)
+    events = events_from_dataset(data)  # the arrays every builder below reads, made once
+    tables = labelled_tables(data, dates, config.target_group, end, events)
     frames = [frame_of(t) for t in tables]
     test_date = test_date_of(frames, dates, config) if hold_out_test else dates[-1] + dt.timedelta(days=1)
     maturity = maturity_table(frames, dates, test_date, config.temporal.label_maturity)
@@ -249,12 +251,11 @@ def build_training_data(data_dir: Path | None, as_of_dates: list[dt.date] | None
     test = cohort[held_out(cohort["youth_id"], config)].dropna(subset=[OUTCOME])
     fit = fit_rows(frames, dates, test_date, config if hold_out_test else None, config.temporal.label_maturity)
     earlier = held_out_rows(frames, dates, test_date, config, config.temporal.label_maturity) if hold_out_test else None
-    events = events_from_dataset(data)
     first_event = dt.date.fromisoformat(config.temporal.first_date)
     split = test_date if hold_out_test else end + dt.timedelta(days=1)
-    kinds, temporal = config.temporal.event_kinds, config.temporal
+    kinds = config.temporal.event_kinds
     event_fit, event_test = split_events(event_rows(data, first_event, end, kinds, config.target_group, events), split,
-                                         temporal.split_key, temporal.test_share)
+                                         config.temporal.split_key, config.temporal.test_share)
     fit = pd.concat([fit, event_fit], ignore_index=True)
     check_trainable(fit, "fit set (dates before the test date)")
     if hold_out_test:
@@ -274,7 +275,7 @@ def build_training_data(data_dir: Path | None, as_of_dates: list[dt.date] | None
                   "event_kinds": list(kinds), "event_first_date": first_event.isoformat(), "event_test_rows": len(event_test),
                   "event_test_youths_digest": youth_digest(event_test["youth_id"]) if len(event_test) else ""}
     recent = event_rows(data, end - dt.timedelta(days=364), end, kinds, config.target_group, events, with_label=False)
-    return TrainingData(frame, np.arange(n_fit), np.arange(n_fit, n_fit + n_test), folds, current_population(data, end, config),
+    return TrainingData(frame, np.arange(n_fit), np.arange(n_fit, n_fit + n_test), folds, current_population(data, end, config, events),
                         maturity, definition, tables[-1].quality, config.target_group,
                         held_out_earlier=labelled_with_truth(earlier, data_dir),
                         event_test=np.arange(n_fit + n_test, len(frame)), recent_events=recent)
@@ -323,9 +324,9 @@ def held_out_rows(frames: list[pd.DataFrame], dates: list[dt.date], test_date: d
     return pd.concat(kept, ignore_index=True) if kept else frames[0].iloc[:0]
 
 
-def current_population(data: DataSet, end: dt.date, config: TrainConfig) -> pd.DataFrame:
+def current_population(data: DataSet, end: dt.date, config: TrainConfig, events: Events | None = None) -> pd.DataFrame:
     """The target group on the newest 1 October up to the day after the data's end (data ending on 30 September is
     scored on 1 October): the year the model will serve (cut-offs, stability)."""
     newest = current_date(end)
-    table = build_feature_table(data, newest, group=config.target_group)
+    table = build_feature_table(data, newest, group=config.target_group, events=events)
     return pd.concat([table.keys, table.features, table.audit], axis=1)
