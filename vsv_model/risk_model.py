@@ -231,7 +231,7 @@ class RiskModel:
 
     def predict_frame(self, frame: pd.DataFrame) -> np.ndarray:
         """The chance of every row: each with its own kind's calibration when the frame has a `kind` column."""
-        raw = self.raw_log_odds(encode_frame(frame), num_threads=2)
+        raw = self.raw_log_odds(encode_frame(frame))  # one thread, as before: the pyfunc may serve requests
         kinds = frame["kind"].to_numpy(dtype=object) if "kind" in frame else np.full(len(frame), STOCK_KIND, dtype=object)
         slope, intercept = np.empty(len(frame)), np.empty(len(frame))
         for kind in pd.unique(kinds):
