@@ -32,8 +32,9 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from serving.database import append_only_triggers, open_database, writing
+from serving.database import open_database
 from serving.scoring import ServedModel
+from vsv_model.database import append_only_triggers, writing
 from vsv_model.expected_performance import estimate
 
 archive_metadata = sa.MetaData()

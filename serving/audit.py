@@ -20,7 +20,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from serving.database import audit_table, writing
+from serving.database import audit_table
+from vsv_model.database import writing
 
 log = logging.getLogger("vsv.audit")
 

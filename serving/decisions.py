@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from serving.audit import AuditLog, AuditUnavailable
-from serving.database import decisions_table, writing
+from serving.database import decisions_table
+from vsv_model.database import writing
 from vsv_model.policy import DECISION_ROUTES
 
 MAX_REASON = 2000

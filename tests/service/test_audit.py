@@ -20,9 +20,10 @@ import pytest
 import sqlalchemy as sa
 
 from serving.audit import AuditLog, AuditUnavailable
-from serving.database import open_database, write_lock_path, writing
+from serving.database import open_database
 from serving.decisions import Advice, DecisionStore, validate_decision
 from serving.schemas import YouthInput
+from vsv_model.database import write_lock_path, writing
 
 YOUTH = {"youth_id": "AUD-1", "as_of": "2019-10-01", "history": {
     "birth_date": "2000-05-01",

@@ -19,10 +19,12 @@ ALLOWED = {
     "data_synthetic": {"vsv_model", "features"},
     "registry": {"vsv_model"},
     "training": {"vsv_model", "features", "registry"},
-    "serving": {"vsv_model", "features", "registry"},
+    "casework": {"vsv_model", "features"},
+    "serving": {"vsv_model", "features", "registry", "casework"},
     "monitoring": {"vsv_model", "features", "registry", "serving"},
     "spark_jobs": {"vsv_model", "features", "registry", "serving"},
-    "vsv_cli": {"vsv_model", "features", "data_synthetic", "registry", "training", "serving", "monitoring", "spark_jobs"},
+    "vsv_cli": {"vsv_model", "features", "data_synthetic", "registry", "training", "serving", "monitoring", "spark_jobs",
+                "casework"},
 }
 PROJECT = set(ALLOWED)
 
