@@ -1,5 +1,6 @@
 # Quick start: `make run` (the main job on the embedded defaults) and `make test` (the whole suite).
-# Needs only Python 3.11, pip and make: everything else is installed into .venv.
+# Needs only Python 3.11, pip and make: everything else is installed into .venv (and, as root, Debian's Pango and
+# DejaVu fonts for the letters: scripts/system-deps).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -7,7 +8,7 @@ DATA ?= data/synthetic
 SEED ?= 1
 PORT ?= 3000
 
-.PHONY: install test-deps run test test-fast bench clean
+.PHONY: install system-deps test-deps run test test-fast bench clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "vsv-risk needs Python 3.11, found " + sys.version.split()[0])'
@@ -15,7 +16,11 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet --constraint constraints.txt --editable ".[dev,spark]"
 	@touch $@
 
-install: $(BIN)/.installed
+install: system-deps $(BIN)/.installed
+
+# Debian's Pango and DejaVu fonts for the letters' PDF (WeasyPrint): installed as root, named otherwise.
+system-deps:
+	@scripts/system-deps
 
 run: install
 	$(BIN)/vsv demo --data $(DATA) --seed $(SEED) --port $(PORT)
