@@ -33,7 +33,7 @@ FINGERPRINT_CHARS = 16  # of the key's SHA-256 in the session cookie: 64 bits, n
 OPEN_PATHS = ("/livez", "/readyz", "/healthz", "/metrics", "/ui/login", "/ui/static/")
 DOC_PATHS = ("/", "/docs", "/docs.json")
 ROUTE_ROLES = {"/score": "officer", "/explain": "officer", "/model": "analyst", "/audit_export": "analyst",
-               "/reload": "admin", "/ui/monitor": "analyst"}
+               "/reload": "admin", "/ui/monitor": "analyst", "/ui/analyse": "analyst"}
 OFFICER_MAX_YOUTHS = 25  # larger /score requests are batch scoring: analysts
 
 

@@ -1,4 +1,5 @@
-"""The officers' page, in Dutch: the scored list, one youth's risk and reasons, and the decision.
+"""The officers' page, in Dutch: the scored list, one youth's risk and reasons, and the decision (what all pages share:
+`serving/page_base.py`; the work queue: `serving/case_pages.py`).
 
 A FastAPI app mounted on the BentoML service (`@bentoml.asgi_app`); its handlers
 get the running service's context (served model, scores, decision store) through
@@ -10,53 +11,38 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass
 
-import bentoml
 import numpy as np
 import pandas as pd
-from fastapi import Depends, FastAPI, Form, Request, UploadFile
+from fastapi import Depends, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
-from features.office_events import EVENT_KIND_LABELS_NL
 from serving import scoring
 from serving.archive import latest_report
-from serving.audit import AuditLog, AuditUnavailable, record
-from serving.auth import SESSION_COOKIE, SESSION_SECONDS, KeyRing, Principal, sign_session
-from serving.decisions import Advice, DecisionRefused, DecisionStore, validate_decision
+from serving.audit import AuditUnavailable, record
+from serving.auth import SESSION_COOKIE, SESSION_SECONDS, sign_session
+from serving.case_pages import case_router
+from serving.decisions import Advice, DecisionRefused, validate_decision
 from serving.errors import RequestError, location
-from serving.feature_words import factors_by_concept, last_report_nl, value_nl
+from serving.feature_words import factors_by_concept
 from serving.feature_words import municipality as municipality_nl
 from serving.freshness import days_ago_nl, dutch_date, left_group_nl, left_group_sentences
 from serving.list_query import SORT_OPTIONS_NL, page_numbers, read_list_query
+from serving.page_base import PageContext, audit_unavailable, officer_of, page_app, page_context, render
 from serving.schemas import YouthInput
-from serving.scores import ScoresSource
 from vsv_model.concepts import CONCEPTS
 from vsv_model.feature_spec import FEATURES, SCHOOL_MUNICIPALITY_CATEGORIES
 from vsv_model.plausibility import NO_SCHOOL_RECORDS
 from vsv_model.policy import (
-    DECISION_ROUTE_LABELS_NL,
     DECISION_ROUTES,
-    RISK_CATEGORY_LABELS_NL,
-    TIER_LABELS_NL,
     TIERS,
-    route_for,
 )
 from vsv_model.risk_model import STOCK_KIND
 from vsv_model.target_group import TargetGroup
-from vsv_model.wording import shown_percent
-
-HERE = Path(__file__).parent
-templates = Jinja2Templates(directory=HERE / "templates")
-page_app = FastAPI(title="vsv-risk: pagina voor consulenten", docs_url=None, redoc_url=None, openapi_url=None)
-page_app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
 PROBLEM_NL = {
     "negative_hours": "het aantal uren is negatief",
@@ -84,43 +70,6 @@ EXAMPLE_YOUTH = {"youth_id": "J0000001", "as_of": "2026-10-01", "history": {
     "absence_reports": [{"report_date": "2026-09-10", "kind": "18plus", "hours": 34}]}}
 
 
-@dataclass
-class PageContext:
-    """What the page needs from the running service."""
-
-    served: scoring.ServedModel
-    scores: ScoresSource
-    decisions: DecisionStore
-    audit: AuditLog
-    keys: KeyRing
-    secret: bytes
-    cookie_secure: bool = False
-    today: Callable[[], dt.date] = field(default=dt.date.today)  # the service passes Settings.current_date
-
-
-def page_context() -> PageContext:
-    service = bentoml.get_current_service()
-    service.refresh_model()
-    return service.page
-
-
-def officer_of(request: Request) -> Principal | None:
-    return getattr(request.state, "principal", None)
-
-
-def render(request: Request, name: str, status: int = 200, **values) -> HTMLResponse:
-    user = officer_of(request)
-    return templates.TemplateResponse(
-        request, name, {"tier_nl": TIER_LABELS_NL, "category_nl": RISK_CATEGORY_LABELS_NL, "route_nl": DECISION_ROUTE_LABELS_NL,
-                        "kind_nl": EVENT_KIND_LABELS_NL,
-                        "route_of": {t: route_for(t).code for t in TIERS}, "user": user, **values}, status_code=status)
-
-
-def audit_unavailable(request: Request) -> HTMLResponse:
-    return render(request, "message.html", status=503, title="Advies nu niet beschikbaar",
-                  message="Het advies kan nu niet worden getoond of vastgelegd: de registratie (het auditlog) is niet "
-                          "beschikbaar. Er is niets opgeslagen. Probeer het later opnieuw of meld het bij de beheerder.")
-
 
 @page_app.get("/login", response_class=HTMLResponse)
 def login_form(request: Request):
@@ -146,26 +95,6 @@ def logout(request: Request):
     return response
 
 
-def percent(value: float) -> str:
-    """A probability as officers read it. No model is certain: 0.997 is "meer dan 99%", never "100%". The same whole
-    percent as the words beside it (`vsv_model.wording.shown_percent`)."""
-    shown = shown_percent(value)
-    return {0: "minder dan 1%", 100: "meer dan 99%"}.get(shown, f"{shown}%")
-
-
-def local_time(moment: dt.datetime) -> str:
-    """A stored UTC time as officers read it: Dutch local time (databases may drop the zone: it is UTC)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(ZoneInfo("Europe/Amsterdam")).strftime("%d-%m-%Y %H:%M")
-
-
-templates.env.filters["percent"] = percent
-templates.env.filters["local_time"] = local_time
-templates.env.filters["nl_bool"] = lambda value: "ja" if value else "nee"
-templates.env.filters["feature_nl"] = lambda value, name: value_nl(name, value)
-templates.env.filters["last_report_nl"] = last_report_nl
-templates.env.filters["nl_date"] = dutch_date
 
 
 @page_app.get("/", response_class=HTMLResponse)
@@ -439,6 +368,9 @@ async def http_problem(request: Request, error: HTTPException) -> HTMLResponse:
     """Unknown paths under /ui and other refusals of the framework, as a Dutch page."""
     title, message = HTTP_NL.get(error.status_code, ("Er ging iets mis", "Deze pagina kan nu niet worden getoond."))
     return render(request, "message.html", status=error.status_code, title=title, message=message)
+
+
+page_app.include_router(case_router)  # before the catch-all below, which takes every other path
 
 
 @page_app.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)

@@ -311,7 +311,7 @@ def listed(page) -> list[str]:
 
 
 def test_search_sort_filter_and_a_bad_page_number_in_the_browser(dated_site, browser, api_keys, scored_current):
-    from serving.page import percent
+    from serving.page_base import percent
 
     frame = scored_current["frame"].sort_values("probability", ascending=False, kind="stable")
     page = log_in(browser, dated_site, api_keys["keys"]["officer"], viewport={"width": 1280, "height": 900})
@@ -367,7 +367,7 @@ def test_a_high_chance_never_reads_laag_and_a_youth_without_school_records_gets_
         site, browser, api_keys, scored_current):
     """The risk word follows the chance, whatever capacity advises (a letter for a youth at 78% says why), and a
     youth with only a youths row is flagged, not explained."""
-    from serving.page import percent
+    from serving.page_base import percent
 
     frame = scored_current["frame"]
     high = frame[(frame["probability"] >= 0.7) & (frame["tier"] == "low")].sort_values("probability")

@@ -168,7 +168,7 @@ def test_assets_are_local(client):
 
 
 def test_times_are_shown_in_dutch_local_time():
-    from serving.page import local_time
+    from serving.page_base import local_time
 
     assert local_time(dt.datetime(2026, 11, 23, 1, 23)) == "23-11-2026 02:23"  # stored UTC, winter time
     assert local_time(dt.datetime(2026, 7, 1, 12, 0, tzinfo=dt.UTC)) == "01-07-2026 14:00"  # summer time
@@ -194,7 +194,7 @@ def today_is():
     """Set the page's today (the service reads Settings.current_date; VSV_TODAY in a real server)."""
     import dataclasses
 
-    from serving.page import page_app, page_context
+    from serving.page_base import page_app, page_context
 
     def set_today(day: dt.date) -> None:
         page_app.dependency_overrides[page_context] = lambda: dataclasses.replace(page_context(), today=lambda: day)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from serving.page import percent
+from serving.page_base import percent
 from vsv_model.wording import probability_in_words
 
 

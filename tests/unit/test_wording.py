@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from serving.page import percent
+from serving.page_base import percent
 from vsv_model.wording import dutch_date, dutch_number, dutch_period, probability_in_words, reason_sentence, risk_nl
 
 UP, DOWN = 0.4, -0.4

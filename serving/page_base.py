@@ -1,0 +1,103 @@
+"""What every officers' page shares: the FastAPI app mounted on the service, the templates and their Dutch filters,
+the running service's context, who is logged in, and rendering.
+
+`serving/page.py` (the list, a youth, decisions, monitoring) and `serving/case_pages.py` (the work queue) add their
+routes to `page_app`; the service mounts it under /ui.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import bentoml
+from casework.store import CaseStore
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from casework.letters import OfficeSettings
+from casework.model import CaseworkRules
+from features.office_events import EVENT_KIND_LABELS_NL
+from serving import scoring
+from serving.audit import AuditLog
+from serving.auth import KeyRing, Principal
+from serving.decisions import DecisionStore
+from serving.feature_words import last_report_nl, value_nl
+from serving.freshness import dutch_date
+from serving.scores import ScoresSource
+from vsv_model.policy import DECISION_ROUTE_LABELS_NL, RISK_CATEGORY_LABELS_NL, TIER_LABELS_NL, TIERS, route_for
+from vsv_model.wording import shown_percent
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+page_app = FastAPI(title="vsv-risk: pagina voor consulenten", docs_url=None, redoc_url=None, openapi_url=None)
+page_app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+
+@dataclass
+class PageContext:
+    """What the page needs from the running service."""
+
+    served: scoring.ServedModel
+    scores: ScoresSource
+    decisions: DecisionStore
+    audit: AuditLog
+    keys: KeyRing
+    secret: bytes
+    cookie_secure: bool = False
+    today: Callable[[], dt.date] = field(default=dt.date.today)  # the service passes Settings.current_date
+    cases: CaseStore | None = None  # the work queue (in the same database); None: the page shows no work queue
+    rules: CaseworkRules = field(default_factory=CaseworkRules)
+    office: OfficeSettings = field(default_factory=OfficeSettings)
+
+
+def page_context() -> PageContext:
+    service = bentoml.get_current_service()
+    service.refresh_model()
+    return service.page
+
+
+def officer_of(request: Request) -> Principal | None:
+    return getattr(request.state, "principal", None)
+
+
+def render(request: Request, name: str, status: int = 200, **values) -> HTMLResponse:
+    user = officer_of(request)
+    return templates.TemplateResponse(
+        request, name, {"tier_nl": TIER_LABELS_NL, "category_nl": RISK_CATEGORY_LABELS_NL, "route_nl": DECISION_ROUTE_LABELS_NL,
+                        "kind_nl": EVENT_KIND_LABELS_NL,
+                        "route_of": {t: route_for(t).code for t in TIERS}, "user": user, **values}, status_code=status)
+
+
+def audit_unavailable(request: Request) -> HTMLResponse:
+    return render(request, "message.html", status=503, title="Advies nu niet beschikbaar",
+                  message="Het advies kan nu niet worden getoond of vastgelegd: de registratie (het auditlog) is niet "
+                          "beschikbaar. Er is niets opgeslagen. Probeer het later opnieuw of meld het bij de beheerder.")
+
+
+
+def percent(value: float) -> str:
+    """A probability as officers read it. No model is certain: 0.997 is "meer dan 99%", never "100%". The same whole
+    percent as the words beside it (`vsv_model.wording.shown_percent`)."""
+    shown = shown_percent(value)
+    return {0: "minder dan 1%", 100: "meer dan 99%"}.get(shown, f"{shown}%")
+
+
+def local_time(moment: dt.datetime) -> str:
+    """A stored UTC time as officers read it: Dutch local time (databases may drop the zone: it is UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(ZoneInfo("Europe/Amsterdam")).strftime("%d-%m-%Y %H:%M")
+
+
+templates.env.filters["percent"] = percent
+templates.env.filters["local_time"] = local_time
+templates.env.filters["nl_bool"] = lambda value: "ja" if value else "nee"
+templates.env.filters["feature_nl"] = lambda value, name: value_nl(name, value)
+templates.env.filters["last_report_nl"] = last_report_nl
+templates.env.filters["nl_date"] = dutch_date
