@@ -30,6 +30,7 @@ cases_table = sa.Table(
     sa.Column("first_kind", sa.String(16), nullable=False),   # report_first | report_repeat | new_leaver
     sa.Column("last_kind", sa.String(16), nullable=False),
     sa.Column("last_event_on", sa.Date, nullable=False),
+    sa.Column("last_report_id", sa.String(64), nullable=True),  # the latest report's number (the inbox shows it)
     sa.Column("events", sa.Integer, nullable=False),
     sa.Column("deadline", sa.Date, nullable=False, index=True),
     sa.Column("status", sa.String(16), nullable=False, index=True),
@@ -43,12 +44,14 @@ cases_table = sa.Table(
     sa.Column("model_version", sa.String(32), nullable=False),
     sa.Column("model_fingerprint", sa.String(64), nullable=False),
     sa.Column("chosen_route", sa.String(32), nullable=True),
+    sa.Column("decided_on", sa.Date, nullable=True),            # the day of the decision in force (the week's places)
     sa.Column("follow_up_on", sa.Date, nullable=True),
     sa.Column("outcome", sa.String(24), nullable=True),
     sa.Column("closed_on", sa.Date, nullable=True),
     sa.Column("leaves_group_on", sa.Date, nullable=True),       # the max-age birthday: retention counts from it
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_cases_queue", "deadline", "probability"),      # the inbox's order
 )
 
 case_events_table = sa.Table(

@@ -3,7 +3,7 @@
 Keys live in `VSV_API_KEYS_FILE`, one `role:name:sha256-of-key` per line: only
 hashes are stored, and `vsv keys add` prints a new key once. Roles nest:
 `officer` (score, explain, the page, decisions) < `analyst` (also model info,
-large batches, audit export) < `admin` (also reload). The page logs in with
+large batches, audit export, and `POST /events`: DUO's link delivering reports and leavers) < `admin` (also reload). The page logs in with
 the same keys and keeps a signed, HttpOnly, SameSite=Strict session cookie bound
 to the key it logged in with, so replacing or revoking that key ends its sessions.
 Keys are never logged or stored in clear.
@@ -32,8 +32,10 @@ SESSION_SECONDS = 8 * 3600
 FINGERPRINT_CHARS = 16  # of the key's SHA-256 in the session cookie: 64 bits, never the key
 OPEN_PATHS = ("/livez", "/readyz", "/healthz", "/metrics", "/ui/login", "/ui/static/")
 DOC_PATHS = ("/", "/docs", "/docs.json")
+# /events is DUO's machine link: the analyst role, which already covers batch work (admin would add /reload).
 ROUTE_ROLES = {"/score": "officer", "/explain": "officer", "/model": "analyst", "/audit_export": "analyst",
-               "/reload": "admin", "/ui/monitor": "analyst", "/ui/analyse": "analyst"}
+               "/events": "analyst", "/reload": "admin", "/ui/monitor": "analyst",
+               "/ui/analyse": "analyst"}
 OFFICER_MAX_YOUTHS = 25  # larger /score requests are batch scoring: analysts
 
 

@@ -1,4 +1,5 @@
-"""The service's database: officers' decisions and the audit log, append-only.
+"""The service's database: officers' decisions and the audit log, append-only, and the work queue's cases
+(`casework.tables`, created here too: the service's database holds both).
 
 `VSV_DATABASE_URL` takes any SQLAlchemy URL; the default is SQLite (`vsv.db`, next
 to `mlruns/`) in WAL mode with full synchronous commits, so an acknowledged
@@ -14,6 +15,7 @@ import logging
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from casework.store import create_schema as create_case_schema
 from vsv_model.database import append_only_triggers, create_engine, driver_message
 
 log = logging.getLogger("vsv.database")
@@ -88,10 +90,11 @@ def open_database(url: str) -> Engine:
 
 
 def create_schema(engine: Engine) -> Engine:
-    """The tables (those missing), columns added since a database was created, and the append-only triggers."""
+    """The tables (those missing), columns added since a database was created, and the append-only triggers; then
+    the work queue's tables."""
     metadata.create_all(engine)
     with engine.begin() as connection:
         add_missing_columns(connection)
         for statement in append_only_triggers(engine.dialect.name, APPEND_ONLY_TABLES):
             connection.exec_driver_sql(statement)
-    return engine
+    return create_case_schema(engine)

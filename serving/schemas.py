@@ -219,3 +219,57 @@ class ModelInfo(BaseModel):
         description="The risk categories' probability cut-offs (medium, high) and, per category, what it meant on the "
                     "test cohort (rows, observed_rate, mean_predicted); empty `measured` when not measured")
     features: list[FeatureInfo]
+
+
+# --- POST /events: deliveries of DUO's link, one event each --------------------------------------------------------
+
+MAX_DELIVERIES = 100
+DELIVERY_STATUSES = ("opened", "attached", "known", "not_yet", "no_event")
+
+
+class DeliveredReport(AbsenceRecord):
+    report_id: Annotated[str, Field(pattern=YOUTH_ID_PATTERN, description="DUO's report number (meldingsnummer): the "
+                                    "same on every delivery of the report, so a report delivered twice is one case; "
+                                    "never a BSN")]
+
+
+class DeliveredDeregistration(EnrollmentRecord):
+    end_date: dt.date = Field(description="The day the enrolment ended (the deregistration)")
+
+
+class Delivery(Strict):
+    youth_id: YouthId
+    history: History = Field(description="The youth's records as /score's history form (the delivered record may be "
+                                         "in it or not: a report with the same report_id, or the same enrolment, is "
+                                         "replaced by the delivered one)")
+    report: DeliveredReport | None = Field(None, description="An absence report (the contract's absence_reports row)")
+    deregistration: DeliveredDeregistration | None = Field(None, description="An enrolment with its end (the "
+                                                                             "contract's enrollments row)")
+
+    @model_validator(mode="after")
+    def one_record(self) -> Delivery:
+        if (self.report is None) == (self.deregistration is None):
+            raise ValueError("give either 'report' or 'deregistration' for each delivery, not both and not neither")
+        return self
+
+
+class DeliveryAnswer(BaseModel):
+    youth_id: str
+    status: Literal[DELIVERY_STATUSES] = Field(  # type: ignore[valid-type]
+        description="opened (a new case), attached (to the youth's open case: a repeat), known (delivered before: "
+                    "the same case), not_yet (a deregistration becomes a new leaver only when no new enrolment "
+                    "starts within the month after it: deliver it again from `event_date`), no_event (not an event "
+                    "of the office: see `message`)")
+    case_id: int | None = None
+    kind: str | None = Field(None, description="report_first, report_repeat or new_leaver")
+    event_date: dt.date | None = Field(None, description="The event's day (a new leaver: the end plus the month)")
+    advised_route: str | None = Field(None, description="The case's advice after this event (for a known event: now)")
+    deadline: dt.date | None = None
+    message: str = Field("", description="Why there is no case (not_yet, no_event), in English for systems")
+
+
+class EventsResponse(BaseModel):
+    model_version: str
+    model_run_id: str
+    model_fingerprint: str
+    results: list[DeliveryAnswer]

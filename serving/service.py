@@ -18,19 +18,33 @@ from typing import Annotated
 
 import anyio
 import bentoml
+import sqlalchemy as sa
 from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse
 
+from casework.model import CaseworkRules
+from casework.store import CaseStore
 from serving import model_store, scoring
 from serving.audit import AuditLog, AuditUnavailable, records
 from serving.auth import OFFICER_MAX_YOUTHS, KeyRing, Principal, session_secret
+from serving.case_events import receive_deliveries
 from serving.database import open_database
 from serving.decisions import DecisionStore
 from serving.errors import PlainValidationErrors, RequestError, quiet_validation_logs
 from serving.middleware import Authentication, BodyLimit, JsonBodies, RequestLog
 from serving.openapi import CompleteOpenApi
 from serving.page import PageContext, page_app
-from serving.schemas import MAX_YOUTHS, Explanation, FeatureInfo, ModelInfo, ScoreResponse, YouthInput
+from serving.schemas import (
+    MAX_DELIVERIES,
+    MAX_YOUTHS,
+    Delivery,
+    EventsResponse,
+    Explanation,
+    FeatureInfo,
+    ModelInfo,
+    ScoreResponse,
+    YouthInput,
+)
 from serving.scores import ScoresSource
 from vsv_model.feature_spec import FEATURES
 from vsv_model.settings import Settings
@@ -78,6 +92,8 @@ class VsvRisk:
         self.served = model_store.load_tag(self.served_tag, self.settings)  # refused unless the run and checksum match
         engine = open_database(self.settings.database_url)
         self.audit = AuditLog(engine)
+        self.cases = CaseStore(engine)
+        self.case_rules = CaseworkRules.from_toml(self.settings.region_config)
         keys = KeyRing(Path(self.settings.api_keys_file))
         self.page = PageContext(self.served, ScoresSource(Path(self.settings.scores_path)), DecisionStore(engine), self.audit,
                                 keys, session_secret(self.settings), self.settings.cookie_secure,
@@ -143,6 +159,31 @@ class VsvRisk:
         except AuditUnavailable as error:
             return refused(ctx, 503, f"{error}: no advice without a record")
         return result
+
+    @bentoml.api(route="/events")
+    async def events(
+        self, deliveries: Annotated[list[Delivery], Field(min_length=1, max_length=MAX_DELIVERIES)], ctx: bentoml.Context
+    ) -> EventsResponse:
+        """DUO's deliveries (analyst role: a machine link), 1 to 100: each an absence report (with its report_id) or
+        a deregistration (an enrolment with its end), with the youth's history. Each event is scored as of its day
+        with its kind's settings and made into a case, or attached to the youth's open case as a repeat; a report
+        delivered again is `known` (the same case). A deregistration is a new leaver only from its end plus a month
+        without a new enrolment (`not_yet` until then)."""
+        self.refresh_model()
+        state = ctx.request.state
+        principal: Principal | None = getattr(state, "principal", None)
+        try:
+            answers = await anyio.to_thread.run_sync(
+                receive_deliveries, self.served, self.cases, self.audit, self.case_rules, deliveries,
+                self.settings.current_date(), getattr(state, "request_id", None), principal.name if principal else None)
+        except RequestError as error:
+            return refused(ctx, error.status, error.body())
+        except AuditUnavailable as error:
+            return refused(ctx, 503, f"{error}: no case without a record")
+        except sa.exc.SQLAlchemyError as error:
+            return refused(ctx, 503, f"the cases cannot be stored ({type(error).__name__})")
+        return EventsResponse(model_version=self.served.version, model_run_id=self.served.run_id,
+                              model_fingerprint=self.served.fingerprint, results=answers)
 
     @bentoml.api(route="/model")
     async def model(self) -> ModelInfo:

@@ -156,3 +156,18 @@ def with_event_kinds(served, kinds=("report_first", "report_repeat", "new_leaver
     }
     model = replace(served.model, kinds={kind: settings[kind] for kind in kinds})
     return ServedModel(model, served.name, served.version, served.run_id)
+
+
+# --- the work queue: scored events as the case store takes them ------------------------------------------------
+
+def scored_event(youth_id: str, day: str, kind: str = "report_first", report_id: str | None = None,
+                 route: str = "waarschuwingsbrief", probability: float = 0.3, risk_category: str = "low",
+                 municipality: str | None = "Dordrecht", reasons: tuple[str, ...] = ("Het verzuim is hoog.",)) -> dict:
+    """One row of `CaseStore.ingest`'s frame (a report gets the number `R-<youth>-<day>` unless given)."""
+    tiers = {"waarschuwingsbrief": "low", "gesprek": "medium", "matchmaker": "high"}
+    if kind != "new_leaver" and report_id is None:
+        report_id = f"R-{youth_id}-{day}"
+    return {"youth_id": youth_id, "event_date": day, "kind": kind, "report_id": report_id, "probability": probability,
+            "risk_category": risk_category, "tier": tiers[route], "route": route, "reasons": list(reasons),
+            "model_version": "7", "model_fingerprint": "abcd1234-ef567890", "municipality": municipality,
+            "leaves_group_on": "2030-05-01"}

@@ -163,11 +163,13 @@ def postgres_server() -> str:
 
 @pytest.fixture
 def postgres_url(postgres_server):
-    """The PostgreSQL server with the service's tables dropped: every test starts from an empty database."""
+    """The PostgreSQL server with the service's tables (and the work queue's) dropped: every test starts from an
+    empty database."""
     import sqlalchemy as sa
 
     engine = sa.create_engine(postgres_server)
     with engine.begin() as connection:
-        connection.exec_driver_sql("drop table if exists audit_log, decisions cascade")
+        connection.exec_driver_sql("drop table if exists audit_log, decisions, case_outcomes, case_syncs, letters, "
+                                   "case_records, case_events, cases cascade")
     engine.dispose()
     return postgres_server

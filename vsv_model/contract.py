@@ -66,6 +66,10 @@ NOT_PSEUDONYMOUS = ("is not a pseudonymous id: only letters, digits, '-' and '_'
 LOOKS_LIKE_BSN = ("looks like a BSN (9 digits that pass the 11-test): only pseudonymous ids are allowed, never a "
                   "citizen service number (the value is not repeated here)")
 _ID = re.compile(YOUTH_ID_PATTERN)
+# Digits in free text, in groups joined by one space, dot or hyphen ("123 456 782", "12.34.56.782"): a BSN may be
+# written either way.
+_DIGIT_RUN = re.compile(r"(?<![0-9])[0-9]+(?:[ .-][0-9]+)*(?![0-9])")
+_DIGIT_GROUP = re.compile(r"[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -174,6 +178,23 @@ def is_bsn(value) -> bool:
         return False
     digits = [int(c) for c in text]
     return (sum(w * d for w, d in zip(range(9, 1, -1), digits[:8])) - digits[8]) % 11 == 0
+
+
+def contains_bsn(text: str | None) -> bool:
+    """Whether free text (a note, a reason) holds a BSN-shaped number: 9 digits passing the 11-test, written as one
+    run or in groups joined by single spaces, dots or hyphens. Every stretch of whole groups of 9 digits is tried,
+    so "om 10 123456782" is found; a longer number without separators (a phone number) is not a 9-digit run."""
+    for run in _DIGIT_RUN.finditer(text or ""):
+        groups = _DIGIT_GROUP.findall(run.group())
+        for first in range(len(groups)):
+            digits = ""
+            for group in groups[first:]:
+                digits += group
+                if len(digits) >= 9:
+                    break
+            if len(digits) == 9 and is_bsn(digits):
+                return True
+    return False
 
 
 def youth_id_problem(value) -> str | None:

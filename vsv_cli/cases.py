@@ -1,0 +1,103 @@
+"""`vsv cases`: the officers' work queue. `sync` makes cases of the office's events since the last sync (scored by
+the champion, each as of its own day); `list` counts the cases per status and kind. Counts only: no youth ids."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vsv_cli.common import fail, parse_date, read_checked
+
+cases_app = typer.Typer(help="The officers' work queue: every 18+ absence report and new leaver becomes a case.",
+                        no_args_is_help=True, rich_markup_mode=None)
+
+ConfigOption = Annotated[Path | None, typer.Option(help="The region's TOML file: its [casework] deadlines (working "
+                                                   "days per kind of event), repeat period and places.")]
+
+
+def casework_rules(config: Path | None):
+    """The region's work-queue settings; exits 2 naming the file and the problem."""
+    from casework.model import CaseworkRules
+
+    if config is not None and not config.exists():
+        fail(f"{config}: no such config file")
+    try:
+        return CaseworkRules.from_toml(config)
+    except (ValueError, TypeError) as exc:
+        fail(str(exc))
+
+
+@cases_app.command("sync")
+def sync(
+    data: Annotated[Path, typer.Option(help="Data directory with the four tables (CSV or Parquet).")],
+    since: Annotated[str | None, typer.Option(help="First event day, YYYY-MM-DD (default: the day after the last "
+                                              "sync; the first sync takes the repeat period before the data's end). "
+                                              "Events already stored are skipped, so an overlap is harmless.")] = None,
+    config: ConfigOption = None,
+    version: Annotated[str | None, typer.Option(help="Model version (default: the champion).")] = None,
+) -> None:
+    """Make cases of the office's events (18+ absence reports, new leavers) from the last sync to the data's end:
+    each scored as of its own day by the champion; a repeat report within the repeat period joins the youth's open
+    case and escalates its advice (letter, conversation, matchmaker). Prints counts; the cases go to the service's
+    database (VSV_DATABASE_URL)."""
+    from casework.sync import sync_cases
+    from features.office_events import EventRules
+    from serving.case_events import case_scorer
+    from serving.database import open_database
+    from vsv_cli.scores import load_scoring_model
+    from vsv_model.settings import Settings
+
+    rules = casework_rules(config)
+    settings = Settings.from_env()
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the model loads while the data is read
+        loading = pool.submit(load_scoring_model, settings, version)
+        dataset, problem = read_checked(data)
+        served = loading.result()
+    if problem is not None:
+        fail(problem)
+    started = time.perf_counter()
+    event_rules = EventRules(repeat_days=rules.repeat_days, min_age=served.group.min_age, max_age=served.group.max_age)
+    try:
+        result = sync_cases(open_database(settings.database_url), dataset, case_scorer(served), rules,
+                            since=parse_date(since) if since else None, event_rules=event_rules)
+    except ValueError as exc:
+        fail(str(exc))
+    typer.echo(f"Synced the events from {result.since} to {result.until} with model version {served.version} "
+               f"({served.fingerprint}) in {time.perf_counter() - started:.1f} s:")
+    for line in sync_lines(result):
+        typer.echo(line)
+
+
+def sync_lines(result) -> list[str]:
+    rows = [("events read", result.events_read), ("already known (skipped)", result.known),
+            ("new events stored", result.new), ("cases opened", result.opened),
+            ("attached to an open case", result.attached), ("  of which escalated", result.escalated)]
+    if result.not_scored:
+        rows.append(("not scored (outside the model's group)", result.not_scored))
+    return [f"  {name:<40} {count:>7,}" for name, count in rows]
+
+
+@cases_app.command("list")
+def list_cases(
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only the overdue cases (deadline before today).")] = False,
+) -> None:
+    """Count the cases per status and kind of their latest event, with how many are overdue (VSV_TODAY sets today)."""
+    from casework.model import STATUS_LABELS_NL
+    from casework.store import CaseStore
+    from serving.database import open_database
+    from vsv_model.settings import Settings
+
+    settings = Settings.from_env()
+    today = settings.current_date()
+    counts = CaseStore(open_database(settings.database_url)).counts(today)
+    column = "overdue" if overdue else "cases"
+    counts = counts[counts[column] > 0]
+    typer.echo(f"{int(counts[column].sum()):,} {'overdue ' if overdue else ''}case(s) on {today}"
+               + (" (deadline before today)" if overdue else f", of which {int(counts['overdue'].sum()):,} overdue") + ":")
+    for row in counts.itertuples(index=False):
+        extra = "" if overdue else f" ({row.overdue:,} overdue)"
+        typer.echo(f"  {STATUS_LABELS_NL[row.status]:<16} {row.last_kind:<14} {getattr(row, column):>7,}{extra}")
