@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse
 
+from casework.letters import OfficeSettings
 from casework.model import CaseworkRules
 from casework.store import CaseStore
 from serving import model_store, scoring
@@ -33,7 +34,8 @@ from serving.decisions import DecisionStore
 from serving.errors import PlainValidationErrors, RequestError, quiet_validation_logs
 from serving.middleware import Authentication, BodyLimit, JsonBodies, RequestLog
 from serving.openapi import CompleteOpenApi
-from serving.page import PageContext, page_app
+from serving.page import page_app
+from serving.page_base import PageContext
 from serving.schemas import (
     MAX_DELIVERIES,
     MAX_YOUTHS,
@@ -92,12 +94,13 @@ class VsvRisk:
         self.served = model_store.load_tag(self.served_tag, self.settings)  # refused unless the run and checksum match
         engine = open_database(self.settings.database_url)
         self.audit = AuditLog(engine)
-        self.cases = CaseStore(engine)
+        self.cases = CaseStore(engine, clock=office_clock(self.settings))
         self.case_rules = CaseworkRules.from_toml(self.settings.region_config)
         keys = KeyRing(Path(self.settings.api_keys_file))
         self.page = PageContext(self.served, ScoresSource(Path(self.settings.scores_path)), DecisionStore(engine), self.audit,
                                 keys, session_secret(self.settings), self.settings.cookie_secure,
-                                self.settings.current_date)
+                                self.settings.current_date, cases=self.cases, rules=self.case_rules,
+                                office=OfficeSettings.from_toml(self.settings.region_config))
         # Everything loaded so far lives as long as the worker: keep it out of the garbage collector's
         # full passes, which otherwise stall a request for 100+ ms now and then (the p99).
         gc.collect()
@@ -209,6 +212,14 @@ class VsvRisk:
         """Audit records from a date on (analyst); `vsv audit export` writes them to a file."""
         frame = await anyio.to_thread.run_sync(self.audit.export, since)
         return AuditExport(records=frame.astype(object).where(frame.notna(), None).to_dict("records"))
+
+
+def office_clock(settings: Settings):
+    """The time of a case record: now, or, when VSV_TODAY fixes the office's day, that day at the current time (so
+    a page and the cases it changes agree on what today is)."""
+    if settings.today is None:
+        return None
+    return lambda: dt.datetime.combine(settings.today, dt.datetime.now(dt.UTC).time(), tzinfo=dt.UTC)
 
 
 def carried_model_tag() -> str | None:
