@@ -101,3 +101,30 @@ def list_cases(
     for row in counts.itertuples(index=False):
         extra = "" if overdue else f" ({row.overdue:,} overdue)"
         typer.echo(f"  {STATUS_LABELS_NL[row.status]:<16} {row.last_kind:<14} {getattr(row, column):>7,}{extra}")
+
+
+@cases_app.command("outcomes")
+def outcomes(
+    data: Annotated[Path, typer.Option(help="Data directory with the four tables: the registrations that came in "
+                                       "after the cases' events (the same youths as the sync's).")],
+) -> None:
+    """Count each case's youth 30, 90 and 365 days after the case's first event (startkwalificatie, enrolled, or
+    neither), per kind of event, chosen route and risk category, and store the counts (aggregates only: they stay
+    after retention). Analysts read them on the page 'Uitkomsten en besluiten' (/ui/analyse)."""
+    from casework.model import HORIZONS_DAYS
+    from casework.outcomes import record_outcomes
+    from serving.database import open_database
+    from vsv_model.settings import Settings
+
+    dataset, problem = read_checked(data)
+    if problem is not None:
+        fail(problem)
+    try:
+        counts = record_outcomes(open_database(Settings.from_env().database_url), dataset)
+    except ValueError as exc:
+        fail(str(exc))
+    typer.echo(f"Outcomes with the data up to {dataset.end_date()}:")
+    for horizon in HORIZONS_DAYS:
+        at = counts[counts["horizon_days"] == horizon].groupby("state")["youths"].sum()
+        states = ", ".join(f"{state} {int(count):,}" for state, count in at.items()) or "no case has reached it yet"
+        typer.echo(f"  after {horizon:>3} days: {states}")
