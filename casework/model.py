@@ -31,6 +31,9 @@ ESCALATION = (ROUTES["low"].code, ROUTES["medium"].code, ROUTES["high"].code)
 
 # What a case's history records (one append-only row each).
 ACTIONS = ("opened", "event", "escalated", "status", "assigned", "decision", "follow_up", "note", "letter", "correction")
+ACTION_LABELS_NL = {"opened": "zaak geopend", "event": "nieuwe melding", "escalated": "nieuwe melding, advies zwaarder",
+                    "status": "status", "assigned": "toegewezen", "decision": "besluit", "follow_up": "vervolgdatum",
+                    "note": "notitie", "letter": "brief gemaakt", "correction": "correctie"}
 
 # The youth's state at a fixed horizon after the event, from later registrations.
 HORIZONS_DAYS = (30, 90, 365)

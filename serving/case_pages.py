@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from casework.projection import CaseNotFound, CaseRefused
-from casework.queries import UNASSIGNED, InboxQuery
-from casework.store import CaseStore
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from casework.letters import INVITATION, TEMPLATE_LABELS_NL, WARNING, letter_pdf, render_letter, store_letter
 from casework.model import (
+    ACTION_LABELS_NL,
     CLOSED,
     OPEN_STATUSES,
     OUTCOME_LABELS_NL,
@@ -27,10 +25,13 @@ from casework.model import (
 )
 from casework.outcomes import latest_outcomes
 from casework.oversight import MIN_DECISIONS, follow_shares
+from casework.projection import CaseNotFound, CaseRefused
+from casework.queries import UNASSIGNED, InboxQuery
+from casework.store import CaseStore
 from features.office_events import EVENT_KINDS
 from serving.page_base import PageContext, officer_of, page_context, render
 from vsv_model.contract import contains_bsn
-from vsv_model.policy import DECISION_ROUTES, RISK_CATEGORIES
+from vsv_model.policy import DECISION_ROUTES, RISK_CATEGORIES, approach_note_nl
 
 case_router = APIRouter()
 WHAT_THE_MODEL_CANNOT_KNOW_NL = (
@@ -105,7 +106,8 @@ def show_case(request: Request, context: PageContext, case_id: int, saved: str =
                   form=form or {}, routes=DECISION_ROUTES, statuses=STATUSES, status_nl=STATUS_LABELS_NL,
                   outcomes=OUTCOMES, outcome_nl=OUTCOME_LABELS_NL, closed=CLOSED, today=context.today(),
                   cannot_know=WHAT_THE_MODEL_CANNOT_KNOW_NL, letter_nl=TEMPLATE_LABELS_NL,
-                  letter_templates=(WARNING, INVITATION))
+                  letter_templates=(WARNING, INVITATION), action_nl=ACTION_LABELS_NL,
+                  approach_note="" if view.case["escalation"] else approach_note_nl(view.case["risk_category"], view.case["tier"]))
 
 
 def refused(request: Request, context: PageContext, case_id: int, error: CaseRefused, form: dict) -> HTMLResponse:
