@@ -60,8 +60,9 @@ def sync_cases(engine: Engine, data: DataSet, scorer: Scorer, rules: CaseworkRul
     `event_rules` (default: the region's repeat period, the current law's ages) should carry the model's ages."""
     store = CaseStore(engine)
     since, until = sync_period(store, data, rules, since, until, today)
-    events = office_events(data, since, until, event_rules or EventRules(repeat_days=rules.repeat_days)) \
-        if since <= until else pd.DataFrame(columns=["youth_id", "event_date", "kind", "report_id"])
+    event_rules = event_rules or EventRules(repeat_days=rules.repeat_days)
+    events = office_events(data, since, until, event_rules) if since <= until else pd.DataFrame(
+        {"youth_id": [], "event_date": pd.Series([], dtype="datetime64[s]"), "kind": [], "report_id": []})
     keys = event_keys(events["youth_id"], events["event_date"], events["kind"], events["report_id"])
     fresh = events[~keys.isin(store.known_events(keys.unique())["event_key"]).to_numpy()].reset_index(drop=True)
     scored = scorer(data, fresh) if len(fresh) else pd.DataFrame(columns=list(INGEST_COLUMNS))
