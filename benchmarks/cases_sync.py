@@ -88,17 +88,17 @@ def timed_sync(engine, data, served, rules, day: dt.date, twin) -> dict:
     """One day's sync (`sync_cases`) timed whole on `engine`, and its steps timed one by one on `twin` (a copy of
     the same database): deriving the events, scoring them, ingesting them."""
     from casework.store import CaseStore
-    from casework.sync import sync_cases
-    from features.office_events import EventRules, office_events
+    from casework.sync import period_events, sync_cases
+    from features.office_events import EventRules
     from serving.case_events import case_scorer
 
     scorer, event_rules = case_scorer(served), EventRules(repeat_days=rules.repeat_days, min_age=served.group.min_age,
                                                           max_age=served.group.max_age)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = sync_cases(engine, data, scorer, rules, since=day, until=day, event_rules=event_rules)
-    parts = {"total": time.perf_counter() - start, "result": result}
+    parts = {"total": time.perf_counter() - start, "cpu": time.process_time() - cpu, "result": result}
     start = time.perf_counter()
-    events = office_events(data, day, day, event_rules)
+    events = period_events(data, day, day, event_rules)
     parts["events"] = time.perf_counter() - start
     start = time.perf_counter()
     scored = scorer(data, events)
@@ -157,7 +157,7 @@ def bench_day(directory: Path, data, served, rules, day: dt.date, label: str) ->
     print(f"{label} {day} ({day:%A}): {result.events_read} events, {result.scored} scored; after the repeat period "
           f"before it: {result.opened} cases opened, {result.attached} attached ({result.escalated} escalated)")
     for name, parts in (("fresh database", cold), ("after the period", warm)):
-        print(f"  {name:<18} sync_cases {parts['total']:.3f} s; its steps alone: events {parts['events']:.3f} s, "
+        print(f"  {name:<18} sync_cases {parts['total']:.3f} s (CPU {parts['cpu']:.3f} s); its steps alone: events {parts['events']:.3f} s, "
               f"scoring {parts['scoring']:.3f} s, ingest {parts['ingest']:.3f} s")
     print(f"  floors: bare insert of the same rows {insert_floor(directory, empty, label):.4f} s; "
           f"pred_contrib on the day's rows {booster_floor(data, served, day):.4f} s")
@@ -247,6 +247,7 @@ def main() -> None:
     served = load_champion(args.root, args.champion_youths)
     start = time.perf_counter()
     data = read_data_dir(data_dir)
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (the machine is shared)")
     print(f"read {data_dir} in {time.perf_counter() - start:.1f} s ({len(data.youths):,} youths); model version "
           f"{served.version} ({served.fingerprint}); {os.cpu_count()} cores")
     rules = CaseworkRules()

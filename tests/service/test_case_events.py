@@ -169,7 +169,17 @@ def test_a_bad_delivery_is_refused_naming_the_field(asgi_client, api_keys, chang
     assert "123456782" not in response.text
 
 
-def test_events_need_the_analyst_role_and_one_delivery(asgi_client, api_keys):
+def test_events_need_the_analyst_role_and_one_to_a_hundred_deliveries(asgi_client, api_keys):
     given = delivery("EV-H", report=report("2026-09-15", report_id="MELD-0401", youth_id="X"))
     assert post(asgi_client, api_keys, given, role="officer").status_code == 403
     assert asgi_client.post("/events", json={"deliveries": []}, headers=api_keys["headers"]["analyst"]).status_code == 400
+    assert post(asgi_client, api_keys, *[given] * 101).status_code == 400
+
+
+def test_odd_but_valid_dates_are_answered_not_a_server_error(asgi_client, api_keys):
+    ancient = delivery("EV-I", report=report("0001-01-02", report_id="MELD-0501", youth_id="X"))
+    ancient["history"]["birth_date"] = "0001-01-01"
+    ended = dict(STUDYING, start_date="0001-01-01", end_date="0001-01-01")
+    answers = post(asgi_client, api_keys, ancient, delivery("EV-J", enrollments=[], deregistration=ended))
+    assert answers.status_code == 200, answers.text
+    assert [a["status"] for a in answers.json()["results"]] == ["no_event", "no_event"]
