@@ -108,18 +108,19 @@ class CaseStore:
         in the same transaction (the service's audit record). A concurrent writer of the same event (PostgreSQL)
         makes the transaction run once more, finding the event known."""
         frame = prepared_events(scored)
-        for attempt in (1, 2):
-            try:
-                with writing(self.engine) as connection:
-                    result = self._ingest(connection, frame, rules)
-                    record_sync(connection, self.clock(), source, frame, result, window, read)
-                    if alongside is not None:
-                        alongside(connection)
-                    return result
-            except sa.exc.IntegrityError:
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        try:
+            return self._ingest_transaction(frame, rules, source, window, read, alongside)
+        except sa.exc.IntegrityError:  # a concurrent writer stored one of these events first: now it is known
+            return self._ingest_transaction(frame, rules, source, window, read, alongside)
+
+    def _ingest_transaction(self, frame: pd.DataFrame, rules: CaseworkRules, source: str, window, read,
+                            alongside) -> IngestResult:
+        with writing(self.engine) as connection:
+            result = self._ingest(connection, frame, rules)
+            record_sync(connection, self.clock(), source, frame, result, window, read)
+            if alongside is not None:
+                alongside(connection)
+            return result
 
     def _ingest(self, connection: Connection, frame: pd.DataFrame, rules: CaseworkRules) -> IngestResult:
         stored = stored_events(connection, frame["event_key"].unique())

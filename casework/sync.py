@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from casework.chain import INGEST_COLUMNS, event_keys
 from casework.model import CaseworkRules
 from casework.store import CaseStore
-from features.office_events import EventRules, office_events
+from features.office_events import EventRules, event_candidates, office_events
 from vsv_model.reader import DataSet
 
 Scorer = Callable[[DataSet, pd.DataFrame], pd.DataFrame]
@@ -53,6 +53,15 @@ def sync_period(store: CaseStore, data: DataSet, rules: CaseworkRules, since: dt
     return since, end
 
 
+def period_events(data: DataSet, since: dt.date, until: dt.date, rules: EventRules) -> pd.DataFrame:
+    """The office events from `since` to `until`, derived from the records of the youths who can have one."""
+    if since > until:
+        return pd.DataFrame({"youth_id": [], "event_date": pd.Series([], dtype="datetime64[s]"), "kind": [],
+                             "report_id": []})
+    candidates = data.of_youths(event_candidates(data, since, until, rules))
+    return office_events(candidates, since, until, rules, data_end=data.end_date())
+
+
 def sync_cases(engine: Engine, data: DataSet, scorer: Scorer, rules: CaseworkRules, since: dt.date | None = None,
                until: dt.date | None = None, today: dt.date | None = None,
                event_rules: EventRules | None = None) -> SyncResult:
@@ -60,8 +69,7 @@ def sync_cases(engine: Engine, data: DataSet, scorer: Scorer, rules: CaseworkRul
     `event_rules` (default: the region's repeat period, the current law's ages) should carry the model's ages."""
     store = CaseStore(engine)
     since, until = sync_period(store, data, rules, since, until, today)
-    events = office_events(data, since, until, event_rules or EventRules(repeat_days=rules.repeat_days)) \
-        if since <= until else pd.DataFrame(columns=["youth_id", "event_date", "kind", "report_id"])
+    events = period_events(data, since, until, event_rules or EventRules(repeat_days=rules.repeat_days))
     keys = event_keys(events["youth_id"], events["event_date"], events["kind"], events["report_id"])
     fresh = events[~keys.isin(store.known_events(keys.unique())["event_key"]).to_numpy()].reset_index(drop=True)
     scored = scorer(data, fresh) if len(fresh) else pd.DataFrame(columns=list(INGEST_COLUMNS))

@@ -72,6 +72,18 @@ def office_events(data: DataSet, start: dt.date, end: dt.date, rules: EventRules
     })
 
 
+def event_candidates(data: DataSet, start: dt.date, end: dt.date, rules: EventRules = EventRules()) -> np.ndarray:
+    """The youth ids that can have an event from `start` to `end`: a report dated in the window, or an enrolment
+    ending `restart_days` before one of its days (its leaver is known then). `office_events` on these youths' data
+    alone (`DataSet.of_youths`, with the whole data's end) gives the window's events: each event reads only its own
+    youth's records. A day's sync then reads a few youths, not the population."""
+    reports = data.absence_reports["report_date"]
+    reported = data.absence_reports["youth_id"][(reports >= pd.Timestamp(start)) & (reports <= pd.Timestamp(end))]
+    ends, shift = data.enrollments["end_date"], pd.Timedelta(days=rules.restart_days)
+    ended = data.enrollments["youth_id"][(ends >= pd.Timestamp(start) - shift) & (ends <= pd.Timestamp(end) - shift)]
+    return pd.unique(pd.concat([reported, ended]).astype(object).to_numpy())
+
+
 def first_sq_days(data: DataSet) -> np.ndarray:
     """Per youth, the day of their first startkwalificatie diploma (NO_SQ without one)."""
     first = np.full(len(data.youths), NO_SQ, dtype=np.int64)

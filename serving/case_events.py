@@ -68,6 +68,7 @@ def case_rows(scored: pd.DataFrame, birth_dates: pd.Series, max_age: int) -> pd.
 def case_scorer(served: ServedModel):
     """`casework.sync`'s scorer: the events as of their own days by the served model, with reasons."""
     def scored_events(data: DataSet, events: pd.DataFrame) -> pd.DataFrame:
+        data = data.of_youths(events["youth_id"].unique())  # their features read their own records only
         frame = score_events(served, data, events, explain=True).frame
         births = data.youths.set_index("youth_id")["birth_date"]
         return case_rows(frame, births.reindex(frame["youth_id"].to_numpy()).to_numpy(), served.group.max_age)
@@ -223,9 +224,9 @@ def receive_deliveries(served: ServedModel, store: CaseStore, audit: AuditLog, r
     scored event written in the same transaction as the cases: no case without a record."""
     refuse_citizen_numbers(deliveries)
     event_rules = EventRules(repeat_days=rules.repeat_days, min_age=served.group.min_age, max_age=served.group.max_age)
+    refuse_later_records(deliveries, today)
     histories = [merged_history(d) for d in deliveries]
     days = [delivered_day(d, event_rules) for d in deliveries]
-    refuse_later_records(deliveries, today)
     check_records(deliveries, histories, days, served)
     events = delivered_events(deliveries, histories, days, event_rules)
     answers = [not_an_event(d, day, today, e, event_rules, served.group.describe())

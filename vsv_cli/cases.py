@@ -66,6 +66,9 @@ def sync(
                             since=parse_date(since) if since else None, event_rules=event_rules)
     except ValueError as exc:
         fail(str(exc))
+    if result.since > result.until:
+        typer.echo(f"No new days: the last sync already reached the data's end ({result.until}).")
+        return
     typer.echo(f"Synced the events from {result.since} to {result.until} with model version {served.version} "
                f"({served.fingerprint}) in {time.perf_counter() - started:.1f} s:")
     for line in sync_lines(result):

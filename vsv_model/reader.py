@@ -98,6 +98,19 @@ class DataSet:
         return DataSet(self.youths, enrollments, self.diplomas[self.diplomas["diploma_date"] <= cut],
                        self.absence_reports[self.absence_reports["report_date"] <= cut], self.quality)
 
+    def of_youths(self, youth_ids) -> DataSet:
+        """The records of the given youths only, each table in its file order: all a youth's features and events
+        are built from (a day's few events need not build the whole population's). Its `end_date` is its own: pass
+        the whole data's on where it matters."""
+        keep = self.youths["youth_id"].isin(pd.Index(youth_ids, dtype=object)).to_numpy()
+        positions = np.flatnonzero(keep)
+        tables = []
+        for name in ("enrollments", "diplomas", "absence_reports"):
+            frame, found = self.table(name), self.youth_positions(name)
+            rows = np.isin(found, positions) if found is not None else frame["youth_id"].isin(self.youths["youth_id"][keep])
+            tables.append(frame[rows])
+        return DataSet(self.youths[keep], *tables, self.quality)
+
     def end_date(self) -> dt.date:
         """The data's end date: the latest date in enrollments, diplomas and absence reports."""
         candidates = [

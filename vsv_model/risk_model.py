@@ -201,7 +201,10 @@ class RiskModel:
         return sigmoid(self.log_odds(matrix, num_threads))
 
     def contributions(self, matrix: np.ndarray, num_threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
-        """TreeSHAP contributions per feature and the base value, both in calibrated log-odds."""
+        """TreeSHAP contributions per feature and the base value, both in calibrated log-odds (none for no rows:
+        LightGBM's pred_contrib cannot take an empty matrix, as when every event of a window is out of scope)."""
+        if len(matrix) == 0:
+            return np.zeros((0, matrix.shape[1])), np.zeros(0)
         raw = self.booster.predict(matrix, pred_contrib=True, num_threads=num_threads)
         slope, intercept = self.calibration.slope, self.calibration.intercept
         return slope * raw[:, :-1], slope * raw[:, -1] + intercept

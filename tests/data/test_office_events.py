@@ -119,3 +119,17 @@ def test_the_events_command_writes_the_events_and_prints_the_yearly_counts(tmp_p
     assert "Wrote 8 events" in result.output
     assert "2018/19                 1              2           4" in result.output.splitlines()
     assert out.read_text().splitlines()[:2] == ["youth_id,event_date,kind,report_id", "A,2018-07-01,report_first,R1"]
+
+
+@pytest.mark.parametrize(("start", "end"), [("2026-03-02", "2026-03-02"), ("2026-06-01", "2026-06-07"),
+                                            ("2025-10-01", "2026-09-30")])
+def test_the_candidates_data_gives_the_windows_events(population_dir, start, end):
+    """`office_events` on the candidates' records alone (with the whole data's end) equals it on the whole data: a
+    day's sync reads a few youths, not the population."""
+    from features.office_events import event_candidates
+
+    data = read_data_dir(population_dir)
+    start, end = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    whole = office_events(data, start, end)
+    few = office_events(data.of_youths(event_candidates(data, start, end)), start, end, data_end=data.end_date())
+    assert len(whole) > 0 and whole.reset_index(drop=True).equals(few.reset_index(drop=True))

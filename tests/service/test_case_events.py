@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
+from casework.chain import INGEST_COLUMNS
 from casework.model import ESCALATION, CaseworkRules, escalate
 from casework.store import CaseStore
 from casework.sync import sync_cases
@@ -76,6 +77,16 @@ def test_the_champions_scores_reach_the_cases(champion_store, population_dir, tm
         assert (event["model_version"], event["model_fingerprint"]) == (served.version, served.fingerprint)
 
 
+def test_events_all_outside_the_models_group_score_to_no_rows(champion_store, population_dir):
+    from features.office_events import EventRules
+
+    data = read_data_dir(population_dir)
+    young = office_events(data, dt.date(2025, 10, 1), dt.date(2026, 9, 30), EventRules(min_age=16, max_age=18))
+    assert len(young) > 0
+    rows = case_scorer(champion_store["served"])(data, young)
+    assert rows.empty and list(rows.columns) == list(INGEST_COLUMNS)
+
+
 def test_vsv_cases_sync_prints_counts_and_is_idempotent(champion_store, population_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("VSV_DATABASE_URL", f"sqlite:///{tmp_path / 'vsv.db'}")
     runner = CliRunner()
@@ -85,6 +96,8 @@ def test_vsv_cases_sync_prints_counts_and_is_idempotent(champion_store, populati
     again = runner.invoke(app, ["cases", "sync", "--data", str(population_dir), "--since", "2026-09-01"])
     assert again.exit_code == 0, again.output
     assert "new events stored                              0" in again.output
+    done = runner.invoke(app, ["cases", "sync", "--data", str(population_dir)])
+    assert "No new days: the last sync already reached the data's end (2026-09-30)." in done.output, done.output
     listed = runner.invoke(app, ["cases", "list"])
     assert listed.exit_code == 0 and "nieuw" in listed.output and "report_first" in listed.output, listed.output
     wrong = runner.invoke(app, ["cases", "sync", "--data", str(population_dir), "--config", str(tmp_path / "none.toml")])
@@ -169,7 +182,17 @@ def test_a_bad_delivery_is_refused_naming_the_field(asgi_client, api_keys, chang
     assert "123456782" not in response.text
 
 
-def test_events_need_the_analyst_role_and_one_delivery(asgi_client, api_keys):
+def test_events_need_the_analyst_role_and_one_to_a_hundred_deliveries(asgi_client, api_keys):
     given = delivery("EV-H", report=report("2026-09-15", report_id="MELD-0401", youth_id="X"))
     assert post(asgi_client, api_keys, given, role="officer").status_code == 403
     assert asgi_client.post("/events", json={"deliveries": []}, headers=api_keys["headers"]["analyst"]).status_code == 400
+    assert post(asgi_client, api_keys, *[given] * 101).status_code == 400
+
+
+def test_odd_but_valid_dates_are_answered_not_a_server_error(asgi_client, api_keys):
+    ancient = delivery("EV-I", report=report("0001-01-02", report_id="MELD-0501", youth_id="X"))
+    ancient["history"]["birth_date"] = "0001-01-01"
+    ended = dict(STUDYING, start_date="0001-01-01", end_date="0001-01-01")
+    answers = post(asgi_client, api_keys, ancient, delivery("EV-J", enrollments=[], deregistration=ended))
+    assert answers.status_code == 200, answers.text
+    assert [a["status"] for a in answers.json()["results"]] == ["no_event", "no_event"]
