@@ -14,7 +14,7 @@ import logging
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from vsv_model.database import append_only_triggers, create_engine, driver_message
+from vsv_model.database import create_engine, driver_message, install_append_only
 
 log = logging.getLogger("vsv.database")
 metadata = sa.MetaData()
@@ -88,10 +88,10 @@ def open_database(url: str) -> Engine:
 
 
 def create_schema(engine: Engine) -> Engine:
-    """The tables (those missing), columns added since a database was created, and the append-only triggers."""
+    """The tables (those missing), columns added since a database was created, and the append-only triggers (a
+    PostgreSQL role that does not own the tables only checks these: `serving.grants`)."""
     metadata.create_all(engine)
     with engine.begin() as connection:
         add_missing_columns(connection)
-        for statement in append_only_triggers(engine.dialect.name, APPEND_ONLY_TABLES):
-            connection.exec_driver_sql(statement)
+        install_append_only(connection, APPEND_ONLY_TABLES)
     return engine

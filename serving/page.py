@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import bentoml
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 from fastapi import Depends, FastAPI, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -39,6 +40,7 @@ from serving.list_query import SORT_OPTIONS_NL, page_numbers, read_list_query
 from serving.schemas import YouthInput
 from serving.scores import ScoresSource
 from vsv_model.concepts import CONCEPTS
+from vsv_model.database import DatabaseReplaced, require_same_database
 from vsv_model.feature_spec import FEATURES, SCHOOL_MUNICIPALITY_CATEGORIES
 from vsv_model.plausibility import NO_SCHOOL_RECORDS
 from vsv_model.policy import (
@@ -116,10 +118,23 @@ def render(request: Request, name: str, status: int = 200, **values) -> HTMLResp
                         "route_of": {t: route_for(t).code for t in TIERS}, "user": user, **values}, status_code=status)
 
 
-def audit_unavailable(request: Request) -> HTMLResponse:
-    return render(request, "message.html", status=503, title="Advies nu niet beschikbaar",
-                  message="Het advies kan nu niet worden getoond of vastgelegd: de registratie (het auditlog) is niet "
-                          "beschikbaar. Er is niets opgeslagen. Probeer het later opnieuw of meld het bij de beheerder.")
+DATABASE_REPLACED_NL = ("Het advies kan nu niet worden getoond of vastgelegd. De database van de registratie is "
+                        "verwijderd of vervangen sinds de dienst startte. Wat nu wordt vastgelegd, zou verloren gaan. "
+                        "Daarom geeft de dienst geen advies en slaat hij niets op. Meld dit meteen bij de beheerder.")
+
+
+def audit_unavailable(request: Request, context: PageContext) -> HTMLResponse:
+    """503: no advice without a record. Says why when the database is no longer the one the service opened."""
+    try:
+        require_same_database(context.decisions.engine)
+        message = ("Het advies kan nu niet worden getoond of vastgelegd: de registratie (het auditlog) is niet "
+                   "beschikbaar. Er is niets opgeslagen. Probeer het later opnieuw of meld het bij de beheerder.")
+    except DatabaseReplaced:
+        message = DATABASE_REPLACED_NL
+    except sa.exc.SQLAlchemyError:  # not even reachable: the general message holds
+        message = ("Het advies kan nu niet worden getoond of vastgelegd: de registratie (het auditlog) is niet "
+                   "bereikbaar. Er is niets opgeslagen. Probeer het later opnieuw of meld het bij de beheerder.")
+    return render(request, "message.html", status=503, title="Advies nu niet beschikbaar", message=message)
 
 
 @page_app.get("/login", response_class=HTMLResponse)
@@ -307,7 +322,7 @@ def show_youth(request: Request, context: PageContext, youth: YouthInput, source
         context.audit.append([record("explain", result, getattr(request.state, "request_id", None),
                                      officer.name if officer else None, youth.model_dump_json())])
     except AuditUnavailable:
-        return audit_unavailable(request)
+        return audit_unavailable(request, context)
     # bars against the largest concept, shown or not: a single small reason is not drawn as if it were everything
     scale = max((abs(c) for c in result.concept_contributions.values()), default=1.0) or 1.0
     return render(request, "youth.html", status=status, youth=youth, result=result, source=source, saved=saved,
@@ -406,7 +421,7 @@ def record_decision(request: Request, youth: str = Form(...), bron: str = Form(.
     try:
         context.decisions.append(decision, context.audit, row)
     except AuditUnavailable:
-        return audit_unavailable(request)
+        return audit_unavailable(request, context)
     if bron == "lijst":
         target = request.url_for("youth_from_list", youth_id=subject.youth_id).include_query_params(opgeslagen=1)
         return RedirectResponse(str(target), status_code=303)

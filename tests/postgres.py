@@ -30,13 +30,13 @@ def as_server_user(command: list[str]) -> list[str]:
 
 
 @contextmanager
-def temporary_server() -> Iterator[str]:
-    """Start a throwaway cluster with a `vsv_test` database; yields its SQLAlchemy URL."""
+def temporary_server(port: int | None = None) -> Iterator[str]:
+    """Start a throwaway cluster with a `vsv_test` database (on `port`, else a free one); yields its SQLAlchemy URL."""
     binaries = server_binaries()
     root = Path(tempfile.mkdtemp(prefix="vsv-postgres-"))
     if os.geteuid() == 0:
         shutil.chown(root, "postgres", "postgres")
-    port = free_port()
+    port = port or free_port()
     data, log = root / "data", root / "server.log"
     run = lambda *args: commands.run(as_server_user([str(binaries / args[0]), *args[1:]]), check=True)  # noqa: E731
     try:

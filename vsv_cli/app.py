@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from vsv_cli import audit, data, demo, events, keys, model, monitor, scores, service
+from vsv_cli import audit, data, db, demo, events, keys, model, monitor, scores, service
 from vsv_cli.common import quiet_libraries
 
 app = typer.Typer(help="vsv-risk: early-school-leaving risk for the Doorstroompunt Zuid-Holland Zuid.", no_args_is_help=True, rich_markup_mode=None)
@@ -24,6 +24,7 @@ app.command()(service.bento)
 app.command()(demo.demo)
 app.add_typer(keys.keys_app, name="keys")
 app.add_typer(audit.audit_app, name="audit")
+app.add_typer(db.db_app, name="db")
 
 
 @app.callback()
