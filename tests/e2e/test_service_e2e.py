@@ -8,6 +8,7 @@ import json
 import os
 import re
 import sys
+from pathlib import Path
 
 import httpx
 import psutil
@@ -25,6 +26,8 @@ BODY = {"youths": [{"youth_id": "J1", "as_of": "2019-10-01", "history": {
                      "learning_path": "BOL", "start_date": "2016-08-15", "end_date": "2018-02-01"}],
     "absence_reports": [{"report_date": "2019-08-01", "kind": "18plus", "hours": 34}]}}]}
 VSV = [sys.executable, "-m", "vsv_cli"]
+PROJECT = Path(__file__).resolve().parents[2]  # where bentofile.yaml is
+OFFLINE = ["unshare", "--net", "--map-root-user"]  # a network namespace of its own, with no interface up
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +100,7 @@ def test_wrong_content_type_over_http_is_a_4xx(served, api_keys):
 
 def test_bento_runs_where_the_registry_cannot_be_reached(champion_store, api_keys, tmp_path):
     root = champion_store["root"]
-    run([*VSV, "bento"], check=True, cwd=os.getcwd())
+    run([*OFFLINE, *VSV, "bento"], check=True, cwd=PROJECT)  # built without any network
     archive = tmp_path / "vsv-risk.bento"
     run([sys.executable, "-m", "bentoml", "export", "vsv-risk:latest", str(archive)], check=True)
     isolated = os.environ | {"BENTOML_HOME": str(tmp_path / "elsewhere"), "MLFLOW_TRACKING_URI": "http://127.0.0.1:9/unreachable",
