@@ -51,7 +51,7 @@ from casework.tables import (
     cases_table,
     metadata,
 )
-from vsv_model.database import append_only_triggers, writing
+from vsv_model.database import install_append_only, writing
 
 __all__ = ["CaseNotFound", "CaseRefused", "CaseStore", "IngestResult", "create_schema"]
 
@@ -69,8 +69,7 @@ def create_schema(engine: Engine) -> Engine:
     """The work queue's tables (those missing) and the trigger that refuses UPDATE of `case_records`."""
     metadata.create_all(engine)
     with engine.begin() as connection:
-        for statement in append_only_triggers(engine.dialect.name, APPEND_ONLY, ("UPDATE",)):
-            connection.exec_driver_sql(statement)
+        install_append_only(connection, APPEND_ONLY, ("UPDATE",))  # checked only, by a role that does not own them
     return engine
 
 

@@ -34,7 +34,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from serving.database import open_database
 from serving.scoring import ServedModel
-from vsv_model.database import append_only_triggers, writing
+from vsv_model.database import install_append_only, writing
 from vsv_model.expected_performance import estimate
 
 archive_metadata = sa.MetaData()
@@ -83,8 +83,7 @@ def open_archive(url: str) -> Engine:
     engine = open_database(url)
     archive_metadata.create_all(engine)
     with engine.begin() as connection:
-        for statement in append_only_triggers(engine.dialect.name, ARCHIVE_TABLES):
-            connection.exec_driver_sql(statement)
+        install_append_only(connection, ARCHIVE_TABLES)
     return engine
 
 

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from casework.store import create_schema as create_case_schema
-from vsv_model.database import append_only_triggers, create_engine, driver_message
+from vsv_model.database import create_engine, driver_message, install_append_only
 
 log = logging.getLogger("vsv.database")
 metadata = sa.MetaData()
@@ -90,11 +90,11 @@ def open_database(url: str) -> Engine:
 
 
 def create_schema(engine: Engine) -> Engine:
-    """The tables (those missing), columns added since a database was created, and the append-only triggers; then
+    """The tables (those missing), columns added since a database was created, and the append-only triggers (a
+    PostgreSQL role that does not own the tables only checks these: `serving.grants`); then
     the work queue's tables."""
     metadata.create_all(engine)
     with engine.begin() as connection:
         add_missing_columns(connection)
-        for statement in append_only_triggers(engine.dialect.name, APPEND_ONLY_TABLES):
-            connection.exec_driver_sql(statement)
+        install_append_only(connection, APPEND_ONLY_TABLES)
     return create_case_schema(engine)

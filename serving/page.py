@@ -236,7 +236,7 @@ def show_youth(request: Request, context: PageContext, youth: YouthInput, source
         context.audit.append([record("explain", result, getattr(request.state, "request_id", None),
                                      officer.name if officer else None, youth.model_dump_json())])
     except AuditUnavailable:
-        return audit_unavailable(request)
+        return audit_unavailable(request, context)
     # bars against the largest concept, shown or not: a single small reason is not drawn as if it were everything
     scale = max((abs(c) for c in result.concept_contributions.values()), default=1.0) or 1.0
     return render(request, "youth.html", status=status, youth=youth, result=result, source=source, saved=saved,
@@ -335,7 +335,7 @@ def record_decision(request: Request, youth: str = Form(...), bron: str = Form(.
     try:
         context.decisions.append(decision, context.audit, row)
     except AuditUnavailable:
-        return audit_unavailable(request)
+        return audit_unavailable(request, context)
     if bron == "lijst":
         target = request.url_for("youth_from_list", youth_id=subject.youth_id).include_query_params(opgeslagen=1)
         return RedirectResponse(str(target), status_code=303)

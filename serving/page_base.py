@@ -14,7 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import bentoml
-from casework.store import CaseStore
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -22,6 +22,7 @@ from fastapi.templating import Jinja2Templates
 
 from casework.letters import OfficeSettings
 from casework.model import CaseworkRules
+from casework.store import CaseStore
 from features.office_events import EVENT_KIND_LABELS_NL
 from serving import scoring
 from serving.audit import AuditLog
@@ -30,6 +31,7 @@ from serving.decisions import DecisionStore
 from serving.feature_words import last_report_nl, value_nl
 from serving.freshness import dutch_date
 from serving.scores import ScoresSource
+from vsv_model.database import DatabaseReplaced, require_same_database
 from vsv_model.policy import DECISION_ROUTE_LABELS_NL, RISK_CATEGORY_LABELS_NL, TIER_LABELS_NL, TIERS, route_for
 from vsv_model.wording import shown_percent
 
@@ -74,10 +76,23 @@ def render(request: Request, name: str, status: int = 200, **values) -> HTMLResp
                         "route_of": {t: route_for(t).code for t in TIERS}, "user": user, **values}, status_code=status)
 
 
-def audit_unavailable(request: Request) -> HTMLResponse:
-    return render(request, "message.html", status=503, title="Advies nu niet beschikbaar",
-                  message="Het advies kan nu niet worden getoond of vastgelegd: de registratie (het auditlog) is niet "
-                          "beschikbaar. Er is niets opgeslagen. Probeer het later opnieuw of meld het bij de beheerder.")
+DATABASE_REPLACED_NL = ("Het advies kan nu niet worden getoond of vastgelegd. De database van de registratie is "
+                        "verwijderd of vervangen sinds de dienst startte. Wat nu wordt vastgelegd, zou verloren gaan. "
+                        "Daarom geeft de dienst geen advies en slaat hij niets op. Meld dit meteen bij de beheerder.")
+
+
+def audit_unavailable(request: Request, context: PageContext) -> HTMLResponse:
+    """503: no advice without a record. Says why when the database is no longer the one the service opened."""
+    try:
+        require_same_database(context.decisions.engine)
+        message = ("Het advies kan nu niet worden getoond of vastgelegd: de registratie (het auditlog) is niet "
+                   "beschikbaar. Er is niets opgeslagen. Probeer het later opnieuw of meld het bij de beheerder.")
+    except DatabaseReplaced:
+        message = DATABASE_REPLACED_NL
+    except sa.exc.SQLAlchemyError:  # not even reachable: the general message holds
+        message = ("Het advies kan nu niet worden getoond of vastgelegd: de registratie (het auditlog) is niet "
+                   "bereikbaar. Er is niets opgeslagen. Probeer het later opnieuw of meld het bij de beheerder.")
+    return render(request, "message.html", status=503, title="Advies nu niet beschikbaar", message=message)
 
 
 

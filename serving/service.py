@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import logging
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
@@ -48,9 +49,11 @@ from serving.schemas import (
     YouthInput,
 )
 from serving.scores import ScoresSource
+from vsv_model.database import database_problem
 from vsv_model.feature_spec import FEATURES
 from vsv_model.settings import Settings
 
+log = logging.getLogger("vsv.service")
 # BentoML's class decorator needs the worker count when this module loads: the settings are read once, here.
 SETTINGS = Settings.from_env()
 MODEL_TAG = SETTINGS.model_tag or f"{model_store.BENTO_MODEL}:latest"
@@ -109,6 +112,14 @@ class VsvRisk:
         # (700) the collector runs hundreds of times inside it (~15 ms). Requests free their objects by
         # reference counting, so collections are only for the rare cycle: run them far less often.
         gc.set_threshold(100_000, 50, 1000)
+
+    def __is_ready__(self) -> bool:
+        """BentoML's /readyz: ready only while the database is the one this worker opened, and answers (no advice
+        without a record)."""
+        problem = database_problem(self.audit.engine)
+        if problem is not None:
+            log.warning("not ready: %s", problem)
+        return problem is None
 
     def starting_tag(self) -> str:
         """The model a worker starts with, in this order: this server's own /reload (a respawned worker must

@@ -14,6 +14,18 @@ import pytest
 from tests.builders import POPULATION_YOUTHS, fast_config, write_data_dir
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A test that fails while servers run shows the end of their logs (`tests.commands`: every command's output)."""
+    from tests.commands import watched_logs
+
+    report = yield
+    if report.failed:
+        for title, text in watched_logs():
+            report.sections.append((title, text))
+    return report
+
+
 @pytest.fixture(scope="session")
 def session_env():
     """A monkeypatch for the whole session: the stores the session's fixtures build are pointed at through it."""

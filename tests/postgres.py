@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests import commands
 from tests.servers import free_port
 
 PACKAGE = "postgresql"
@@ -30,16 +30,15 @@ def as_server_user(command: list[str]) -> list[str]:
 
 
 @contextmanager
-def temporary_server() -> Iterator[str]:
-    """Start a throwaway cluster with a `vsv_test` database; yields its SQLAlchemy URL."""
+def temporary_server(port: int | None = None) -> Iterator[str]:
+    """Start a throwaway cluster with a `vsv_test` database (on `port`, else a free one); yields its SQLAlchemy URL."""
     binaries = server_binaries()
     root = Path(tempfile.mkdtemp(prefix="vsv-postgres-"))
     if os.geteuid() == 0:
         shutil.chown(root, "postgres", "postgres")
-    port = free_port()
+    port = port or free_port()
     data, log = root / "data", root / "server.log"
-    run = lambda *args: subprocess.run(as_server_user([str(binaries / args[0]), *args[1:]]), check=True,  # noqa: E731
-                                       capture_output=True, text=True)
+    run = lambda *args: commands.run(as_server_user([str(binaries / args[0]), *args[1:]]), check=True)  # noqa: E731
     try:
         run("initdb", "-D", str(data), "-U", "vsv", "--auth=trust", "--no-sync")
         run("pg_ctl", "-D", str(data), "-l", str(log), "-w", "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off",
@@ -48,5 +47,5 @@ def temporary_server() -> Iterator[str]:
         yield f"postgresql+psycopg://vsv@127.0.0.1:{port}/vsv_test"
     finally:
         if (data / "postmaster.pid").exists():
-            subprocess.run(as_server_user([str(binaries / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]), capture_output=True)
+            commands.run(as_server_user([str(binaries / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]))
         shutil.rmtree(root, ignore_errors=True)

@@ -6,11 +6,14 @@ import os
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+
+from tests.commands import tail, unwatch_log, watch_log
 
 ARTIFACTS = Path(os.environ.get("VSV_TEST_ARTIFACTS", "test-artifacts"))  # screenshots and figures of test runs
 
@@ -32,17 +35,28 @@ def running_server(command: list[str], port: int, env: dict, cwd=None, timeout: 
 
 
 def start_server(command: list[str], port: int, env: dict, cwd=None, timeout: float = 90.0, log_path=None):
-    """Start `command` in its own process group (its log appended to `log_path`) and wait until it is ready."""
-    log = open(log_path, "a") if log_path else subprocess.DEVNULL
-    process = subprocess.Popen(command, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    if log_path:
-        log.close()  # the child holds its own descriptor
+    """Start `command` in its own process group and wait until it is ready. Its output goes to `log_path` (or a
+    temporary file): while it runs, a failing test shows the log's end, and so does a server that never gets ready."""
+    log_path = Path(log_path) if log_path else temporary_log()
+    with open(log_path, "a") as log:  # the child keeps its own descriptor
+        process = subprocess.Popen(command, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    process.log_path = log_path
+    watch_log(log_path, command)
     try:
         wait_ready(f"http://127.0.0.1:{port}", process, timeout)
+    except Exception as error:
+        stop(process)
+        raise RuntimeError(f"{error}; the end of its log {log_path}:\n{tail(log_path.read_text(errors='replace'))}") from error
     except BaseException:
         stop(process)
         raise
     return process, f"http://127.0.0.1:{port}"
+
+
+def temporary_log() -> Path:
+    handle, name = tempfile.mkstemp(prefix="vsv-server-", suffix=".log")
+    os.close(handle)
+    return Path(name)
 
 
 def wait_ready(url: str, process: subprocess.Popen, timeout: float) -> float:
@@ -61,6 +75,7 @@ def wait_ready(url: str, process: subprocess.Popen, timeout: float) -> float:
 
 def stop(process: subprocess.Popen) -> None:
     """SIGTERM (BentoML stops its workers), then SIGKILL whatever is left."""
+    unwatch_log(getattr(process, "log_path", ""))
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
         try:

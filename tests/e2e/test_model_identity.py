@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from registry.mlflow_registry import using_store
 from tests.builders import fast_config
+from tests.commands import run
 from tests.servers import free_port, running_server
 from vsv_cli.app import app
 from vsv_model.feature_spec import FEATURE_NAMES, FEATURES
@@ -120,14 +121,13 @@ def stored_model_path(registry: dict) -> Path:
     script = ("import bentoml; from serving.model_store import import_champion; from vsv_model.settings import Settings; "
               "print(bentoml.models.get(import_champion(Settings.from_env())).path)")
     env = os.environ | registry["env"]
-    return Path(subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True).stdout.strip())
+    return Path(run([sys.executable, "-c", script], env=env, check=True).stdout.strip())
 
 
 def serve_and_fail(registry: dict) -> subprocess.CompletedProcess:
     env = os.environ | registry["env"] | {"VSV_WORKERS": "1"}
     env.pop("VSV_MODEL_TAG", None)
-    return subprocess.run([sys.executable, "-m", "vsv_cli", "serve", "--port", str(free_port())], env=env,
-                          capture_output=True, text=True, timeout=120)
+    return run([sys.executable, "-m", "vsv_cli", "serve", "--port", str(free_port())], env=env, timeout=120)
 
 
 def test_a_model_file_changed_in_the_store_is_refused_at_start(registries, tmp_path):

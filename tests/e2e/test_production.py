@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from mlflow import MlflowClient
 
 from serving.auth import hash_key
+from tests.commands import run
 from tests.load import generate_load, load_in_background
 from tests.servers import ARTIFACTS, free_port, kill_tree, start_server, stop
 
@@ -127,7 +128,7 @@ def run_schemathesis(url: str, key: str, path_regex: str, checks: list[str], rep
                "--max-examples", str(EXAMPLES), "--include-path-regex", path_regex, "--seed", "1", "--report", "json,ndjson",
                "--report-json-path", str(report.with_suffix(".json").resolve()),  # st runs in `cwd`: absolute paths
                "--report-ndjson-path", str(report.with_suffix(".ndjson").resolve()), *checks]
-    return subprocess.run(command, capture_output=True, text=True, cwd=cwd, timeout=900)
+    return run(command, cwd=cwd, timeout=900)
 
 
 def schemathesis_cases(events: Path) -> list[dict]:
@@ -331,7 +332,7 @@ def test_the_service_audits_into_postgresql(champion_store, scored_current, api_
 
 def test_no_champion_is_a_clear_message_and_a_non_zero_exit(tmp_path):
     env = os.environ | {"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}", "BENTOML_HOME": str(tmp_path / "bentoml")}
-    done = subprocess.run([*VSV, "serve", "--port", str(free_port())], env=env, capture_output=True, text=True, timeout=120)
+    done = run([*VSV, "serve", "--port", str(free_port())], env=env, timeout=120)
     assert done.returncode == 2
     assert "no 'champion' alias on vsv-risk" in done.stderr and "vsv promote" in done.stderr
 
@@ -339,7 +340,7 @@ def test_no_champion_is_a_clear_message_and_a_non_zero_exit(tmp_path):
 def test_a_corrupt_model_is_refused_at_start(champion_store, scored_current, api_keys, tmp_path):
     env = isolated_env(tmp_path, champion_store, scored_current, api_keys)
     register_copy(env["MLFLOW_TRACKING_URI"], champion_store["version"], tmp_path / "damaged", corrupt=True)
-    done = subprocess.run([*VSV, "serve", "--port", str(free_port())], env=env, capture_output=True, text=True, timeout=120)
+    done = run([*VSV, "serve", "--port", str(free_port())], env=env, timeout=120)
     assert done.returncode == 2 and "cannot load the risk model" in done.stderr, done.stderr[-2000:]
 
 
@@ -347,9 +348,9 @@ def test_a_model_damaged_after_import_is_refused_at_start(champion_store, scored
     env = isolated_env(tmp_path, champion_store, scored_current, api_keys)
     script = ("import bentoml; from serving.model_store import import_champion; from vsv_model.settings import Settings; "
               "print(bentoml.models.get(import_champion(Settings.from_env())).path)")
-    model_path = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True).stdout.strip()
+    model_path = run([sys.executable, "-c", script], env=env, check=True).stdout.strip()
     booster = Path(model_path) / "model.txt"
     assert booster.exists()
     booster.write_text("tree\nnonsense")
-    done = subprocess.run([*VSV, "serve", "--port", str(free_port())], env=env, capture_output=True, text=True, timeout=120)
+    done = run([*VSV, "serve", "--port", str(free_port())], env=env, timeout=120)
     assert done.returncode == 2 and "cannot load the risk model" in done.stderr, done.stderr[-2000:]

@@ -7,14 +7,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import psutil
 import pytest
 from mlflow import MlflowClient
 
+from tests.commands import run
 from tests.servers import free_port, running_server
 from tests.service.test_service import BAD_INPUTS, MALFORMED_BODIES, models_own_prediction
 
@@ -25,6 +26,8 @@ BODY = {"youths": [{"youth_id": "J1", "as_of": "2019-10-01", "history": {
                      "learning_path": "BOL", "start_date": "2016-08-15", "end_date": "2018-02-01"}],
     "absence_reports": [{"report_date": "2019-08-01", "kind": "18plus", "hours": 34}]}}]}
 VSV = [sys.executable, "-m", "vsv_cli"]
+PROJECT = Path(__file__).resolve().parents[2]  # where bentofile.yaml is
+OFFLINE = ["unshare", "--net", "--map-root-user"]  # a network namespace of its own, with no interface up
 
 
 @pytest.fixture(scope="module")
@@ -97,13 +100,13 @@ def test_wrong_content_type_over_http_is_a_4xx(served, api_keys):
 
 def test_bento_runs_where_the_registry_cannot_be_reached(champion_store, api_keys, tmp_path):
     root = champion_store["root"]
-    subprocess.run([*VSV, "bento"], check=True, capture_output=True, cwd=os.getcwd())
+    run([*OFFLINE, *VSV, "bento"], check=True, cwd=PROJECT)  # built without any network
     archive = tmp_path / "vsv-risk.bento"
-    subprocess.run([sys.executable, "-m", "bentoml", "export", "vsv-risk:latest", str(archive)], check=True, capture_output=True)
+    run([sys.executable, "-m", "bentoml", "export", "vsv-risk:latest", str(archive)], check=True)
     isolated = os.environ | {"BENTOML_HOME": str(tmp_path / "elsewhere"), "MLFLOW_TRACKING_URI": "http://127.0.0.1:9/unreachable",
                              "VSV_WORKERS": "1"}
     isolated.pop("VSV_MODEL_TAG", None)
-    subprocess.run([sys.executable, "-m", "bentoml", "import", str(archive)], check=True, capture_output=True, env=isolated)
+    run([sys.executable, "-m", "bentoml", "import", str(archive)], check=True, env=isolated)
     leave_another_servers_marker(champion_store["tag"], isolated)
     port = free_port()
     command = [sys.executable, "-m", "bentoml", "serve", "vsv-risk:latest", "--port", str(port), "--host", "127.0.0.1"]
@@ -135,4 +138,4 @@ def leave_another_servers_marker(tag: str, env: dict) -> None:
     import bentoml
 
     source = bentoml.models.get(tag).path  # from the session's BentoML home
-    subprocess.run([sys.executable, "-c", DECOY, source, env["BENTOML_HOME"]], check=True, capture_output=True, env=env)
+    run([sys.executable, "-c", DECOY, source, env["BENTOML_HOME"]], check=True, env=env)

@@ -4,7 +4,6 @@ served and shown for 18-27 everywhere, and a model for 18-23 refuses a 25-year-o
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 
 import httpx
@@ -13,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.builders import fast_config, feature_values, request_youth
+from tests.commands import run
 from tests.servers import free_port, running_server
 from vsv_cli.app import app
 from vsv_model.target_group import CURRENT_LAW, EXTENDED_TO_27
@@ -93,8 +93,7 @@ def test_a_model_for_18_to_23_refuses_a_25_year_old_giving_the_reason(asgi_clien
 
 def test_vsv_serve_refuses_a_setting_for_another_group(champion_store, tmp_path):
     env = os.environ | {"VSV_MAX_AGE": "27", "VSV_WORKERS": "1"}
-    done = subprocess.run([sys.executable, "-m", "vsv_cli", "serve", "--port", str(free_port())], env=env,
-                                        capture_output=True, text=True, timeout=120)
+    done = run([sys.executable, "-m", "vsv_cli", "serve", "--port", str(free_port())], env=env, timeout=120)
     assert done.returncode == 2
     assert "VSV_MAX_AGE=27 asks for the target group ages 18-26, outcome by 27, but the model was trained for " \
            "ages 18-22, outcome by 23" in done.stderr

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from mlflow import MlflowClient
 
 from registry.mlflow_registry import using_store
 from tests.builders import enrolment, fast_config, write_data_dir, youth
+from tests.commands import run
 from training.config import TemporalConfig
 from training.dataset import TrainingDataError, build_training_data
 from training.pipeline import run_training
@@ -177,8 +177,8 @@ def test_model_loads_in_a_fresh_process_and_returns_probability_and_tier(trained
               "m = mlflow.pyfunc.load_model('models:/vsv-risk@champion')\n"
               "out = m.predict(pd.DataFrame(json.loads(sys.stdin.read())))\n"
               "print(out.to_json(orient='records', double_precision=15))\n")
-    done = subprocess.run([sys.executable, "-c", script], input=payload, capture_output=True, text=True,
-                          env=os.environ | {"MLFLOW_TRACKING_URI": settings.tracking_uri}, timeout=120, check=True)
+    done = run([sys.executable, "-c", script], input=payload, env=os.environ | {"MLFLOW_TRACKING_URI": settings.tracking_uri},
+               timeout=120, check=True)
     out = pd.DataFrame(json.loads(done.stdout.strip().splitlines()[-1]))
     np.testing.assert_allclose(out["probability"], result.model.predict_frame(rows), rtol=0, atol=1e-12)
     assert list(out["tier"]) == list(result.model.tiers(out["probability"].to_numpy()))

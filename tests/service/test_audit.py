@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import re
-import subprocess
 import sys
 import threading
 
@@ -23,6 +22,7 @@ from serving.audit import AuditLog, AuditUnavailable
 from serving.database import open_database
 from serving.decisions import Advice, DecisionStore, validate_decision
 from serving.schemas import YouthInput
+from tests.commands import run, start
 from vsv_model.database import write_lock_path, writing
 
 YOUTH = {"youth_id": "AUD-1", "as_of": "2019-10-01", "history": {
@@ -215,7 +215,7 @@ def test_sqlite_keeps_every_append_of_concurrent_processes(tmp_path):
     script = ("import sys, datetime as dt; from serving.audit import AuditLog; from serving.database import open_database; "
               "from tests.service.test_audit import row; audit = AuditLog(open_database(sys.argv[1])); "
               "[audit.append([row(f'{sys.argv[2]}-{i}')]) for i in range(150)]")
-    writers = [subprocess.Popen([sys.executable, "-c", script, url, f"P{p}"]) for p in range(3)]
+    writers = [start([sys.executable, "-c", script, url, f"P{p}"]) for p in range(3)]
     assert [w.wait(120) for w in writers] == [0, 0, 0]
     records = AuditLog(open_database(url)).export(dt.date(2000, 1, 1))
     assert len(records) == 450 and records["youth_id"].nunique() == 450
@@ -238,14 +238,14 @@ def test_export_cli_writes_records_since_a_day(tmp_path):
                                          # a record written before ids were checked: the export must still be safe to open
                                          row('=HYPERLINK("http://evil","x")', dt.datetime(2026, 3, 2, tzinfo=dt.UTC))])
     out = tmp_path / "export" / "audit.csv"
-    done = subprocess.run([sys.executable, "-m", "vsv_cli", "audit", "export", "--since", "2026-02-01", "--out", str(out)],
-                          env=os.environ | {"VSV_DATABASE_URL": url}, capture_output=True, text=True, check=True)
+    done = run([sys.executable, "-m", "vsv_cli", "audit", "export", "--since", "2026-02-01", "--out", str(out)],
+               env=os.environ | {"VSV_DATABASE_URL": url}, check=True)
     assert f"Wrote 3 audit records since 2026-02-01 to {out}" in done.stdout
     assert list(pd.read_csv(out)["youth_id"]) == ["NEW1", "NEW2", "'=HYPERLINK(\"http://evil\",\"x\")"]
     raw_lines = out.read_text(encoding="utf-8").splitlines()
     assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for line in raw_lines for cell in line.split(","))
-    refused = subprocess.run([sys.executable, "-m", "vsv_cli", "audit", "export", "--since", "1-2-2026", "--out", str(out)],
-                             env=os.environ | {"VSV_DATABASE_URL": url}, capture_output=True, text=True)
+    refused = run([sys.executable, "-m", "vsv_cli", "audit", "export", "--since", "1-2-2026", "--out", str(out)],
+                  env=os.environ | {"VSV_DATABASE_URL": url})
     assert refused.returncode != 0 and "YYYY-MM-DD" in refused.stderr
 
 

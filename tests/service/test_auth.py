@@ -9,7 +9,6 @@ import hmac
 import json
 import logging
 import os
-import subprocess
 import sys
 
 import pytest
@@ -26,6 +25,7 @@ from serving.auth import (
     required_role,
     sign_session,
 )
+from tests.commands import run
 
 API = ["/score", "/explain", "/model", "/reload", "/audit_export"]
 YOUTH = {"youth_id": "J1", "as_of": "2019-10-01", "history": {
@@ -98,14 +98,12 @@ def test_keys_are_reread_when_the_file_changes(tmp_path):
 def test_cli_keys_add_prints_the_key_once_and_stores_its_hash(tmp_path):
     path = tmp_path / "keys.txt"
     env = os.environ | {"VSV_API_KEYS_FILE": str(path)}
-    done = subprocess.run([sys.executable, "-m", "vsv_cli", "keys", "add", "--role", "officer", "--name", "dana"],
-                          env=env, capture_output=True, text=True, check=True)
+    done = run([sys.executable, "-m", "vsv_cli", "keys", "add", "--role", "officer", "--name", "dana"], env=env, check=True)
     key = done.stdout.strip()
     assert key.startswith("vsv_") and "\n" not in key
     assert key not in done.stderr and "Added officer key 'dana'" in done.stderr
     assert path.read_text() == f"officer:dana:{hash_key(key)}\n"
-    again = subprocess.run([sys.executable, "-m", "vsv_cli", "keys", "add", "--role", "chef", "--name", "eva"],
-                           env=env, capture_output=True, text=True)
+    again = run([sys.executable, "-m", "vsv_cli", "keys", "add", "--role", "chef", "--name", "eva"], env=env)
     assert again.returncode == 2 and "role must be one of officer, analyst, admin" in again.stderr
 
 
