@@ -1,10 +1,15 @@
-"""The service's database: officers' decisions and the audit log, append-only.
+"""The service's database: officers' decisions and the audit log, append-only, hash-chained and pseudonymous.
 
 `VSV_DATABASE_URL` takes any SQLAlchemy URL; the default is SQLite (`vsv.db`, next
 to `mlruns/`) in WAL mode with full synchronous commits, so an acknowledged
 request survives a killed server (the plumbing: `vsv_model.database`). Triggers in the database itself refuse any
 UPDATE or DELETE of either table (and, on PostgreSQL, TRUNCATE; SQLite has none),
 whatever code connects.
+
+Personal fields are kept under a per-youth key (`vsv_model.youth_keys`): a sealed row (`sealed` not null) keeps the
+youth's pseudonym in `youth_id`, empty `input_hash` and `top_reasons`, no `decision_reason`/`reason`, and all of them
+(the youth id too) in `sealed`. Retention destroys the key; the row and its aggregates stay. Rows written before
+the keys (`sealed` null) keep what they had and keep reading. The audit log is hash-chained (`serving.audit_chain`).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from vsv_model.database import append_only_triggers, create_engine, driver_message
+from vsv_model.youth_keys import create_keys_table
 
 log = logging.getLogger("vsv.database")
 metadata = sa.MetaData()
@@ -33,6 +39,7 @@ decisions_table = sa.Table(
     sa.Column("chosen_route", sa.String(32), nullable=False),
     sa.Column("follows_advice", sa.Boolean, nullable=False),
     sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("sealed", sa.Text, nullable=True),  # the youth id and the reason under the youth's key
 )
 
 audit_table = sa.Table(
@@ -55,6 +62,9 @@ audit_table = sa.Table(
     sa.Column("decision_route", sa.String(32), nullable=True),
     sa.Column("decision_follows", sa.Boolean, nullable=True),
     sa.Column("decision_reason", sa.Text, nullable=True),
+    sa.Column("sealed", sa.Text, nullable=True),  # youth id, input hash, reasons and decision reason under the youth's key
+    sa.Column("prev_hash", sa.String(64), nullable=True),  # the chain (serving.audit_chain); null before it began
+    sa.Column("row_hash", sa.String(64), nullable=True),
 )
 
 APPEND_ONLY_TABLES = ("decisions", "audit_log")
@@ -88,9 +98,11 @@ def open_database(url: str) -> Engine:
 
 
 def create_schema(engine: Engine) -> Engine:
-    """The tables (those missing), columns added since a database was created, and the append-only triggers."""
+    """The tables (those missing, the youths' keys too), columns added since a database was created, and the
+    append-only triggers."""
     metadata.create_all(engine)
     with engine.begin() as connection:
+        create_keys_table(connection)
         add_missing_columns(connection)
         for statement in append_only_triggers(engine.dialect.name, APPEND_ONLY_TABLES):
             connection.exec_driver_sql(statement)

@@ -30,6 +30,7 @@ from serving.errors import PlainValidationErrors, RequestError, quiet_validation
 from serving.middleware import Authentication, BodyLimit, JsonBodies, RequestLog
 from serving.openapi import CompleteOpenApi
 from serving.page import PageContext, page_app
+from serving.retention import RetentionSchedule
 from serving.schemas import MAX_YOUTHS, Explanation, FeatureInfo, ModelInfo, ScoreResponse, YouthInput
 from serving.scores import ScoresSource
 from vsv_model.feature_spec import FEATURES
@@ -82,6 +83,8 @@ class VsvRisk:
         self.page = PageContext(self.served, ScoresSource(Path(self.settings.scores_path)), DecisionStore(engine), self.audit,
                                 keys, session_secret(self.settings), self.settings.cookie_secure,
                                 self.settings.current_date)
+        # Retention once a day, shortly after the start and then hourly checks; the day's first worker does it.
+        self.retention = RetentionSchedule(self.settings).start() if self.settings.retention else None
         # Everything loaded so far lives as long as the worker: keep it out of the garbage collector's
         # full passes, which otherwise stall a request for 100+ ms now and then (the p99).
         gc.collect()
