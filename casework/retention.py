@@ -35,7 +35,13 @@ def case_dates(connection: Connection) -> pd.DataFrame:
     query = (sa.select(cases_table.c.youth_id, sa.func.max(cases_table.c.last_event_on).label("seen_on"),
                        sa.func.max(cases_table.c.leaves_group_on).label("leaves_group_on"))
              .group_by(cases_table.c.youth_id))
-    return pd.DataFrame(connection.execute(query).all(), columns=DATE_COLUMNS)
+    return frame_of(connection.execute(query).all(), DATE_COLUMNS)
+
+
+def frame_of(rows: list, columns: list[str]) -> pd.DataFrame:
+    """Result rows as a frame, built column by column (pandas is slow on row objects)."""
+    values = list(zip(*rows)) if rows else [()] * len(columns)
+    return pd.DataFrame({name: pd.Series(column, dtype=object) for name, column in zip(columns, values, strict=True)})
 
 
 def as_days(dates: pd.DataFrame) -> pd.DataFrame:

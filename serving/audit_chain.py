@@ -2,7 +2,7 @@
 
 Each record holds `prev_hash` (the previous record's `row_hash`) and `row_hash` = SHA-256 over `prev_hash` and the
 record's stored fields in a canonical form (`canonical`): every column but `id` and the two hashes, in the table's
-order, as JSON, times in UTC. The fields are hashed as stored: the pseudonym and the sealed ciphertext, never the
+order, as a JSON list, the time in UTC (ISO 8601 with microseconds). The fields are hashed as stored: the pseudonym and the sealed ciphertext, never the
 youth id they hide, so destroying a youth's key at retention leaves every link intact.
 
 Records are appended in one write transaction that reads the chain's head and links the new records to it
@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import operator
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -35,8 +36,6 @@ CHAIN_LOCK = 0x7673765F61756469  # "vsv_audi": the advisory lock of the chain's 
 UNHASHED = ("id", "prev_hash", "row_hash")
 CHAINED_COLUMNS = tuple(c.name for c in audit_table.columns if c.name not in UNHASHED)
 STORED_COLUMNS = tuple(c.name for c in audit_table.columns if c.name != "id")
-BOOLEAN_COLUMNS = tuple(c.name for c in audit_table.columns if isinstance(c.type, sa.Boolean))
-FLOAT_COLUMNS = tuple(c.name for c in audit_table.columns if isinstance(c.type, sa.Float))
 READ_BATCH = 10_000
 
 
@@ -45,21 +44,20 @@ def utc(moment: dt.datetime) -> dt.datetime:
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
-def canonical_value(column: str, value):
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    if column in BOOLEAN_COLUMNS:
-        return bool(value)
-    if column in FLOAT_COLUMNS:
-        return float(value)
-    return value
+TIME, FOLLOWS, PROBABILITY = (CHAINED_COLUMNS.index(c) for c in ("recorded_at", "decision_follows", "probability"))
+chained_values = operator.itemgetter(*CHAINED_COLUMNS)
 
 
 def canonical(row) -> str:
-    """The record's chained fields as one JSON text, the same whether built before the insert or read back."""
-    return json.dumps([canonical_value(c, row[c]) for c in CHAINED_COLUMNS], ensure_ascii=False, separators=(",", ":"))
+    """The record's chained fields as one JSON list, the same whether built before the insert or read back: the
+    time in UTC as ISO 8601 with microseconds, the decision's stance as a boolean (SQLite reads back 0/1 through
+    plain SQL), the probability as a float."""
+    values = list(chained_values(row))
+    values[TIME] = utc(values[TIME]).isoformat(timespec="microseconds")
+    if values[FOLLOWS] is not None:
+        values[FOLLOWS] = bool(values[FOLLOWS])
+    values[PROBABILITY] = float(values[PROBABILITY])
+    return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
 
 
 def row_hash(prev_hash: str, row) -> str:

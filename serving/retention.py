@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from casework.model import CaseworkRules
-from casework.retention import DATE_COLUMNS, as_days, case_dates, casework_rows, due_from_dates
+from casework.retention import DATE_COLUMNS, as_days, case_dates, casework_rows, due_from_dates, frame_of
 from serving.archive import archived_scores_table, open_archive, score_runs_table
 from serving.database import SCHEMA_ATTEMPTS, audit_table, decisions_table
 from vsv_model.database import retention_permit, writing
@@ -98,7 +98,7 @@ def archive_dates(connection: Connection) -> pd.DataFrame:
     query = (sa.select(scores.c.youth_id, sa.func.max(runs.c.as_of).label("seen_on"),
                        sa.func.max(scores.c.leaves_group_on).label("leaves_group_on"))
              .select_from(scores.outerjoin(runs, runs.c.id == scores.c.run_id)).group_by(scores.c.youth_id))
-    return pd.DataFrame(connection.execute(query).all(), columns=DATE_COLUMNS)
+    return frame_of(connection.execute(query).all(), DATE_COLUMNS)
 
 
 def key_dates(connection: Connection) -> pd.DataFrame:
@@ -107,7 +107,7 @@ def key_dates(connection: Connection) -> pd.DataFrame:
     joined = keys.outerjoin(audit, sa.and_(audit.c.youth_id == keys.c.pseudonym, audit.c.sealed.isnot(None)))
     query = (sa.select(keys.c.youth_id, sa.func.max(audit.c.as_of).label("as_of"), sa.func.min(keys.c.created_at).label("created"))
              .select_from(joined).group_by(keys.c.youth_id))
-    rows = pd.DataFrame(connection.execute(query).all(), columns=["youth_id", "as_of", "created"])
+    rows = frame_of(connection.execute(query).all(), ["youth_id", "as_of", "created"])
     created = pd.to_datetime(rows["created"], utc=True).dt.tz_localize(None).dt.normalize()
     seen = pd.to_datetime(rows["as_of"], errors="coerce").fillna(created)
     return pd.DataFrame({"youth_id": rows["youth_id"], "seen_on": seen, "leaves_group_on": pd.NaT})
@@ -181,14 +181,15 @@ def run_retention(engine: Engine, rules: CaseworkRules, today: dt.date, group: T
                   scheduled: bool = False) -> RetentionReport | None:
     """Find who is due and remove what is theirs (with `dry_run`: count it, change nothing). A scheduled run claims
     the day first: when another worker already ran today, nothing happens and None is returned."""
-    if dry_run:
-        with engine.connect() as connection:
-            youths = due_youths(connection, rules, today, group)
+    with engine.connect() as connection:  # who is due is read before the writers' lock is taken: writes wait less
+        if scheduled and day_taken(connection, today):
+            return None
+        youths = due_youths(connection, rules, today, group)
+        if dry_run:
             return RetentionReport(today, rules.retention_years, len(youths), retention_counts(connection, youths, False), True)
     try:
         with writing(engine) as connection:
             run_id = claim_run(connection, today, rules.retention_years, scheduled)
-            youths = due_youths(connection, rules, today, group)
             counts = retention_counts(connection, youths, delete=True)
             connection.execute(sa.update(retention_runs_table).where(retention_runs_table.c.id == run_id)
                                .values(youths=len(youths), counts=json.dumps(counts)))
@@ -202,7 +203,7 @@ def claim_run(connection: Connection, today: dt.date, years: int, scheduled: boo
     day was claimed: a second worker finds the row, or (PostgreSQL, at the same moment) waits for the first's
     commit and then fails on the unique day, which rolls its transaction back."""
     table = retention_runs_table
-    if scheduled and connection.execute(sa.select(table.c.id).where(table.c.scheduled_day == today)).first():
+    if scheduled and day_taken(connection, today):
         raise DayTaken(today.isoformat())
     try:
         return connection.execute(table.insert().values(
@@ -210,6 +211,11 @@ def claim_run(connection: Connection, today: dt.date, years: int, scheduled: boo
             retention_years=years, youths=0, counts="{}")).inserted_primary_key[0]
     except sa.exc.IntegrityError as exc:
         raise DayTaken(today.isoformat()) from exc
+
+
+def day_taken(connection: Connection, today: dt.date) -> bool:
+    table = retention_runs_table
+    return connection.execute(sa.select(table.c.id).where(table.c.scheduled_day == today)).first() is not None
 
 
 def report_lines(report: RetentionReport) -> list[str]:

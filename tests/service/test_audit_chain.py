@@ -43,13 +43,13 @@ def stored(url: str) -> list[dict]:
 
 
 def expected_hash(prev: str, record: dict) -> str:
-    """The rule, restated: times as UTC with microseconds and a Z, booleans and floats as JSON has them."""
+    """The rule, restated: times in UTC with microseconds and +00:00, booleans and floats as JSON has them."""
     def value(name):
         v = record[name]
         if name == "recorded_at" and isinstance(v, str):  # SQLite's text, read without SQLAlchemy's types
             v = dt.datetime.fromisoformat(v)
         if isinstance(v, dt.datetime):
-            v = (v if v.tzinfo else v.replace(tzinfo=dt.UTC)).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            v = (v if v.tzinfo else v.replace(tzinfo=dt.UTC)).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
         if name == "decision_follows" and v is not None:
             v = bool(v)
         return v
