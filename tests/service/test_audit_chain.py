@@ -14,10 +14,11 @@ import subprocess
 import sys
 import threading
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from serving.audit import PLAIN_NL, READABLE_NL, AuditLog, AuditUnavailable
+from serving.audit import DAMAGED_NL, PLAIN_NL, READABLE_NL, AuditLog, AuditUnavailable
 from serving.audit_chain import GENESIS, verify
 from serving.database import open_database
 from serving.decisions import Advice, DecisionStore, validate_decision
@@ -141,6 +142,20 @@ def test_a_deleted_record_is_found_at_the_next(url):
         connection.execute(sa.text("delete from audit_log where id = :id"), {"id": records[1]["id"]})
     result = verify(open_database(url))
     assert (result.ok, result.broken_id) == (False, records[2]["id"]) and "missing" in result.problem
+
+
+def test_a_sealed_field_moved_to_another_youths_record_does_not_open(url):
+    """The ciphertext is bound to its table and pseudonym: copied onto J1's record it does not open under J1's key
+    (the export says so, never shows J2's data as J1's), and the chain names the record."""
+    audit = write_some(url)
+    records = stored(url)
+    drop_triggers(url)
+    with sa.create_engine(url).begin() as connection:
+        connection.execute(sa.text("update audit_log set sealed = :s where id = :id"),
+                           {"s": records[1]["sealed"], "id": records[0]["id"]})
+    opened = audit.export(dt.date(2000, 1, 1))
+    assert opened["personal_data"].iloc[0] == DAMAGED_NL and pd.isna(opened["youth_id"].iloc[0])
+    assert verify(audit.engine).broken_id == records[0]["id"]
 
 
 def test_a_record_slipped_in_without_the_chain_is_named(url):
