@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection
 KEY_BYTES, NONCE_BYTES = 32, 12
 IN_CHUNK = 500  # ids per IN (...) list: well under every driver's parameter limit
 REMOVED_NL = "verwijderd (bewaartermijn verlopen)"  # what a reader shows where a destroyed key's field was
+ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 keys_metadata = sa.MetaData()
 youth_keys_table = sa.Table(
@@ -128,7 +129,7 @@ def associated(table: str, pseudonym: str) -> bytes:
 def seal(key: YouthKey, table: str, fields: dict) -> str:
     """The fields as one AES-GCM ciphertext (base64 of nonce and ciphertext), bound to `table` and the pseudonym."""
     nonce = os.urandom(NONCE_BYTES)
-    plain = json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    plain = ENCODE(fields).encode("utf-8")
     return base64.b64encode(nonce + AESGCM(key.key).encrypt(nonce, plain, associated(table, key.pseudonym))).decode("ascii")
 
 
