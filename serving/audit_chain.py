@@ -73,6 +73,11 @@ def lock_chain(connection: Connection) -> None:
 
 def head_hash(connection: Connection) -> str:
     """The hash the next record links to: the newest record's, folding in any records written without one."""
+    newest = connection.execute(sa.select(audit_table.c.row_hash).order_by(audit_table.c.id.desc()).limit(1)).first()
+    if newest is None:
+        return GENESIS
+    if newest.row_hash is not None:  # the usual case: one indexed read
+        return newest.row_hash
     last_chained = connection.execute(sa.select(audit_table.c.id, audit_table.c.row_hash)
                                       .where(audit_table.c.row_hash.isnot(None))
                                       .order_by(audit_table.c.id.desc()).limit(1)).first()
