@@ -9,9 +9,15 @@ latest report here, so the analysts' page (`/ui/monitor`) needs no access to the
 
 Three tables, append-only like the audit log (triggers refuse UPDATE and DELETE; on PostgreSQL also TRUNCATE):
 
-- `score_runs`: one row per archived run;
-- `archived_scores`: one row per youth of a run (`run_id`, `youth_id`, `probability`, `tier`, `reason_1..3`);
+- `score_runs`: one row per archived run (aggregates only);
+- `archived_scores`: one row per youth of a run (`run_id`, `youth_id`, `probability`, `tier`, `reason_1..3`, and
+  `leaves_group_on`: the day the youth leaves the target group, which starts the retention term);
 - `monitor_reports`: one row per `vsv monitor` run (status, findings, the report's page fragment).
+
+`archived_scores` holds a youth id per row, so its retention is a delete: its trigger refuses DELETE except inside
+a retention's own transaction (`vsv_model.database.retention_permit`; `serving/retention.py`). Per-youth keys
+(as in the audit log) were not chosen here: the monitoring joins the archive to the outcomes by youth id, whole
+populations go in by COPY, and a row that is due has nothing left to measure (its outcome was known years before).
 
 Whole populations go in by bulk insert: PostgreSQL's COPY, SQLite's executemany of plain tuples, in transactions
 of `CHUNK_ROWS` youths, each taken in turn with the service's audit writers (the SQLite file lock), so a large run
@@ -34,7 +40,12 @@ from sqlalchemy.engine import Connection, Engine
 
 from serving.database import open_database
 from serving.scoring import ServedModel
-from vsv_model.database import install_append_only, writing
+from vsv_model.database import (
+    install_append_only,
+    owned_elsewhere,
+    retention_only_delete_triggers,
+    writing,
+)
 from vsv_model.expected_performance import estimate
 
 archive_metadata = sa.MetaData()
@@ -62,6 +73,7 @@ archived_scores_table = sa.Table(
     sa.Column("probability", sa.Float, nullable=False),
     sa.Column("tier", sa.String(16), nullable=False),
     *(sa.Column(f"reason_{k}", sa.String(32), nullable=True) for k in range(1, REASONS + 1)),
+    sa.Column("leaves_group_on", sa.String(10), nullable=True),  # ISO date; null in runs archived before it was kept
 )
 monitor_reports_table = sa.Table(
     "monitor_reports", archive_metadata,
@@ -75,6 +87,7 @@ monitor_reports_table = sa.Table(
     sa.Column("fragment", sa.Text, nullable=False),  # the report's body as HTML, images as data: URIs
 )
 ARCHIVE_TABLES = ("score_runs", "archived_scores", "monitor_reports")
+RETENTION_PRUNED = ("archived_scores",)  # UPDATE refused; DELETE by retention only
 SCORE_COLUMNS = [c.name for c in archived_scores_table.columns]
 
 
@@ -82,9 +95,24 @@ def open_archive(url: str) -> Engine:
     """The database with the service's tables and the archive's (created when missing, append-only)."""
     engine = open_database(url)
     archive_metadata.create_all(engine)
+    dialect, kept = engine.dialect.name, tuple(t for t in ARCHIVE_TABLES if t not in RETENTION_PRUNED)
     with engine.begin() as connection:
-        install_append_only(connection, ARCHIVE_TABLES)
+        add_archive_columns(connection)
+        install_append_only(connection, kept)
+        install_append_only(connection, RETENTION_PRUNED, ("UPDATE",))
+        if not owned_elsewhere(connection, RETENTION_PRUNED):  # the owner installs them (`vsv db grant`)
+            for statement in retention_only_delete_triggers(dialect, RETENTION_PRUNED):
+                connection.exec_driver_sql(statement)
     return engine
+
+
+def add_archive_columns(connection: Connection) -> None:
+    """Columns added after an archive was created (`leaves_group_on`), nullable: older runs keep what they had."""
+    present = {c["name"] for c in sa.inspect(connection).get_columns("archived_scores")}
+    for column in archived_scores_table.columns:
+        if column.name not in present and column.nullable:
+            kind = column.type.compile(dialect=connection.dialect)
+            connection.exec_driver_sql(f"ALTER TABLE archived_scores ADD COLUMN {column.name} {kind}")
 
 
 @dataclass(frozen=True)
@@ -107,7 +135,14 @@ def score_rows(frame: pd.DataFrame, run_id: int) -> pd.DataFrame:
         "run_id": np.full(len(frame), run_id, dtype=np.int64), "youth_id": frame["youth_id"].astype(str).to_numpy(),
         "probability": frame["probability"].to_numpy(dtype=float), "tier": frame["tier"].astype(str).to_numpy(),
         **{f"reason_{k}": frame[f"reason_{k}_concept"].to_numpy(dtype=object, na_value=None)
-           if f"reason_{k}_concept" in frame else missing.to_numpy() for k in range(1, REASONS + 1)}})
+           if f"reason_{k}_concept" in frame else missing.to_numpy() for k in range(1, REASONS + 1)},
+        "leaves_group_on": iso_days(frame["leaves_group_on"]) if "leaves_group_on" in frame else missing.to_numpy()})
+
+
+def iso_days(values: pd.Series) -> np.ndarray:
+    """Days as ISO text (None where missing), whether the frame holds text or dates."""
+    days = pd.to_datetime(values, errors="coerce")
+    return days.dt.strftime("%Y-%m-%d").astype(object).where(days.notna(), None).to_numpy(dtype=object)
 
 
 def plain_tuples(rows: pd.DataFrame) -> list[tuple]:

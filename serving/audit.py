@@ -5,6 +5,11 @@ The API writes through one writer thread per worker (`append_async`): requests t
 commit is under way wait for the next one, which carries all their records in one transaction (group
 commit). The event loop never blocks on the database, and a fully synchronous commit is paid once per
 batch rather than once per request.
+
+Each record is sealed under its youth's key (`vsv_model.youth_keys`: the youth id, the input hash, the reasons
+and the decision's reason) and linked into the hash chain (`serving.audit_chain`) in the same transaction.
+Reads (`export`) open what a key still opens; where retention destroyed the key the personal fields are empty
+and `personal_data` says "verwijderd (bewaartermijn verlopen)".
 """
 
 from __future__ import annotations
@@ -20,14 +25,37 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from serving.audit_chain import link, lock_chain
 from serving.database import audit_table
 from vsv_model.database import writing
+from vsv_model.youth_keys import REMOVED_NL, YouthKey, ensure_keys, keys_by_pseudonym, seal, unseal
 
 log = logging.getLogger("vsv.audit")
 
 
 class AuditUnavailable(RuntimeError):
     """The audit log could not be written."""
+
+
+SEALED_FIELDS = ("youth_id", "input_hash", "top_reasons", "decision_reason")
+REQUIRED_FIELDS = ("youth_id", "input_hash", "top_reasons")
+READABLE_NL, PLAIN_NL, DAMAGED_NL = "leesbaar", "open (geschreven voor de sleutels per jongere)", "kan niet worden geopend"
+
+
+def seal_row(row: dict, key: YouthKey) -> dict:
+    """The record as stored: the pseudonym for the youth id, the personal fields sealed under the youth's key."""
+    missing = [f for f in REQUIRED_FIELDS if row.get(f) is None]
+    if missing:
+        raise AuditUnavailable(f"the audit log cannot be written (a record without {', '.join(missing)})")
+    return {**row, "youth_id": key.pseudonym, "input_hash": "", "top_reasons": "", "decision_reason": None,
+            "sealed": seal(key, "audit_log", {f: row.get(f) for f in SEALED_FIELDS})}
+
+
+def stored_rows(connection: Connection, rows: list[dict]) -> list[dict]:
+    """Sealed and linked onto the chain, in the caller's transaction (which then holds the chain)."""
+    lock_chain(connection)
+    keys = ensure_keys(connection, [r.get("youth_id") for r in rows if r.get("youth_id") is not None])
+    return link(connection, [seal_row(r, keys.get(r.get("youth_id"))) for r in rows])
 
 
 def settle(committed: asyncio.Future, error: AuditUnavailable | None) -> None:
@@ -124,12 +152,14 @@ class AuditLog:
 
     def append(self, rows: list[dict], connection: Connection | None = None) -> None:
         """Append rows in one transaction (or in the caller's); any failure is AuditUnavailable."""
+        if not rows:
+            return
         try:
             if connection is not None:
-                connection.execute(audit_table.insert(), rows)
+                connection.execute(audit_table.insert(), stored_rows(connection, rows))
                 return
             with writing(self.engine) as own:
-                own.execute(audit_table.insert(), rows)
+                own.execute(audit_table.insert(), stored_rows(own, rows))
         except sa.exc.SQLAlchemyError as exc:
             raise AuditUnavailable(f"the audit log cannot be written ({type(exc).__name__})") from exc
 
@@ -138,8 +168,31 @@ class AuditLog:
             return int(connection.execute(sa.select(sa.func.count()).select_from(audit_table)).scalar())
 
     def export(self, since: dt.date) -> pd.DataFrame:
-        """Records from `since` (00:00 UTC) on, oldest first."""
+        """Records from `since` (00:00 UTC) on, oldest first, opened where their youth's key still exists; with the
+        youth's pseudonym (`youth_pseudonym`: counts of youths survive retention) and `personal_data` (readable,
+        removed at retention, or written before the keys)."""
         start = dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC)
         query = sa.select(audit_table).where(audit_table.c.recorded_at >= start).order_by(audit_table.c.id)
         with self.engine.connect() as connection:
-            return pd.DataFrame(connection.execute(query).mappings().all(), columns=[c.name for c in audit_table.columns])
+            rows = connection.execute(query).mappings().all()
+            keys = keys_by_pseudonym(connection, [r["youth_id"] for r in rows if r["sealed"] is not None])
+        return pd.DataFrame([opened_row(r, keys) for r in rows], columns=EXPORT_COLUMNS)
+
+
+EXPORT_COLUMNS = [*(c.name for c in audit_table.columns if c.name not in ("sealed", "prev_hash")), "youth_pseudonym",
+                  "personal_data"]
+
+
+def opened_row(row, keys: dict[str, bytes]) -> dict:
+    """A stored record as readers see it: its personal fields opened, or empty once its key was destroyed."""
+    out = {c: row[c] for c in EXPORT_COLUMNS[:-2]}
+    if row["sealed"] is None:
+        return out | {"youth_pseudonym": None, "personal_data": PLAIN_NL}
+    pseudonym = row["youth_id"]
+    try:
+        fields = unseal(keys.get(pseudonym), "audit_log", pseudonym, row["sealed"])
+    except ValueError:
+        return out | dict.fromkeys(SEALED_FIELDS) | {"youth_pseudonym": pseudonym, "personal_data": DAMAGED_NL}
+    if fields is None:
+        return out | dict.fromkeys(SEALED_FIELDS) | {"youth_pseudonym": pseudonym, "personal_data": REMOVED_NL}
+    return out | {f: fields.get(f) for f in SEALED_FIELDS} | {"youth_pseudonym": pseudonym, "personal_data": READABLE_NL}

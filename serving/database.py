@@ -1,11 +1,16 @@
-"""The service's database: officers' decisions and the audit log, append-only, and the work queue's cases
-(`casework.tables`, created here too: the service's database holds both).
+"""The service's database: officers' decisions and the audit log, append-only, hash-chained and pseudonymous,
+and the work queue's cases (`casework.tables`, created here too: the service's database holds both).
 
 `VSV_DATABASE_URL` takes any SQLAlchemy URL; the default is SQLite (`vsv.db`, next
 to `mlruns/`) in WAL mode with full synchronous commits, so an acknowledged
 request survives a killed server (the plumbing: `vsv_model.database`). Triggers in the database itself refuse any
 UPDATE or DELETE of either table (and, on PostgreSQL, TRUNCATE; SQLite has none),
 whatever code connects.
+
+Personal fields are kept under a per-youth key (`vsv_model.youth_keys`): a sealed row (`sealed` not null) keeps the
+youth's pseudonym in `youth_id`, empty `input_hash` and `top_reasons`, no `decision_reason`/`reason`, and all of them
+(the youth id too) in `sealed`. Retention destroys the key; the row and its aggregates stay. Rows written before
+the keys (`sealed` null) keep what they had and keep reading. The audit log is hash-chained (`serving.audit_chain`).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from casework.store import create_schema as create_case_schema
 from vsv_model.database import create_engine, driver_message, install_append_only
+from vsv_model.youth_keys import create_keys_table
 
 log = logging.getLogger("vsv.database")
 metadata = sa.MetaData()
@@ -35,6 +41,7 @@ decisions_table = sa.Table(
     sa.Column("chosen_route", sa.String(32), nullable=False),
     sa.Column("follows_advice", sa.Boolean, nullable=False),
     sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("sealed", sa.Text, nullable=True),  # the youth id and the reason under the youth's key
 )
 
 audit_table = sa.Table(
@@ -57,6 +64,9 @@ audit_table = sa.Table(
     sa.Column("decision_route", sa.String(32), nullable=True),
     sa.Column("decision_follows", sa.Boolean, nullable=True),
     sa.Column("decision_reason", sa.Text, nullable=True),
+    sa.Column("sealed", sa.Text, nullable=True),  # youth id, input hash, reasons and decision reason under the youth's key
+    sa.Column("prev_hash", sa.String(64), nullable=True),  # the chain (serving.audit_chain); null before it began
+    sa.Column("row_hash", sa.String(64), nullable=True),
 )
 
 APPEND_ONLY_TABLES = ("decisions", "audit_log")
@@ -90,11 +100,12 @@ def open_database(url: str) -> Engine:
 
 
 def create_schema(engine: Engine) -> Engine:
-    """The tables (those missing), columns added since a database was created, and the append-only triggers (a
-    PostgreSQL role that does not own the tables only checks these: `serving.grants`); then
+    """The tables (those missing, the youths' keys too), columns added since a database was created, and the
+    append-only triggers (a PostgreSQL role that does not own the tables only checks these: `serving.grants`); then
     the work queue's tables."""
     metadata.create_all(engine)
     with engine.begin() as connection:
+        create_keys_table(connection)
         add_missing_columns(connection)
         install_append_only(connection, APPEND_ONLY_TABLES)
     return create_case_schema(engine)

@@ -2,7 +2,8 @@
 
 Stored in the service's database (`serving.database`) together with an audit
 record. The model advises; the officer decides, and the decision is recorded
-with the advice it followed or overrode.
+with the advice it followed or overrode. The youth id and the reason are sealed under the youth's key
+(`vsv_model.youth_keys`): the row keeps the youth's pseudonym, and after retention nothing leads back to the youth.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from serving.audit import AuditLog, AuditUnavailable
+from serving.audit_chain import lock_chain
 from serving.database import decisions_table
 from vsv_model.database import writing
 from vsv_model.policy import DECISION_ROUTES
+from vsv_model.youth_keys import ensure_keys, find_keys, seal, unseal
 
 MAX_REASON = 2000
 FOLLOWS, OVERRIDES = "volgt", "wijkt_af"
@@ -81,24 +84,43 @@ class DecisionStore:
         self.engine = engine
 
     def append(self, decision: Decision, audit: AuditLog, audit_row: dict) -> Decision:
-        """The decision and its audit record in one transaction: both or neither."""
+        """The decision and its audit record in one transaction: both or neither. The chain is taken first, as every
+        audit writer does, so the youth's key is never created in another order than theirs."""
         recorded = dt.datetime.now(dt.UTC)
         try:
             with writing(self.engine) as connection:
+                lock_chain(connection)
+                key = ensure_keys(connection, [decision.youth_id])[decision.youth_id]
                 connection.execute(decisions_table.insert().values(
-                    recorded_at=recorded, youth_id=decision.youth_id, officer=decision.officer,
+                    recorded_at=recorded, youth_id=key.pseudonym, officer=decision.officer,
                     advised_tier=decision.advice.tier, advised_route=decision.advice.route,
                     probability=decision.advice.probability, model_version=decision.advice.model_version,
                     model_run_id=decision.advice.model_run_id,
-                    chosen_route=decision.chosen_route, follows_advice=decision.follows_advice, reason=decision.reason))
+                    chosen_route=decision.chosen_route, follows_advice=decision.follows_advice, reason=None,
+                    sealed=seal(key, "decisions", {"youth_id": decision.youth_id, "reason": decision.reason})))
                 audit.append([audit_row], connection)
         except sa.exc.SQLAlchemyError as exc:
             raise AuditUnavailable(f"the decision cannot be recorded ({type(exc).__name__})") from exc
         return Decision(**{**decision.__dict__, "recorded_at": recorded})
 
     def history(self, youth_id: str) -> list[dict]:
-        """The youth's decisions, newest first."""
-        query = (sa.select(decisions_table).where(decisions_table.c.youth_id == youth_id)
-                 .order_by(decisions_table.c.recorded_at.desc(), decisions_table.c.id.desc()))
+        """The youth's decisions, newest first: those sealed under the youth's key (found by its pseudonym) and those
+        written before the keys. Once retention destroyed the key none of the sealed ones can be found."""
+        table = decisions_table
         with self.engine.connect() as connection:
-            return [dict(row._mapping) for row in connection.execute(query)]
+            key = find_keys(connection, [youth_id]).get(youth_id)
+            mine = sa.and_(table.c.sealed.is_(None), table.c.youth_id == youth_id)
+            if key is not None:
+                mine = sa.or_(mine, sa.and_(table.c.sealed.isnot(None), table.c.youth_id == key.pseudonym))
+            query = sa.select(table).where(mine).order_by(table.c.recorded_at.desc(), table.c.id.desc())
+            rows = connection.execute(query).mappings().all()
+        return [opened_decision(row, key.key if key else None) for row in rows]
+
+
+def opened_decision(row, key: bytes | None) -> dict:
+    """A stored decision as the page shows it: the youth id and the reason opened (a row from before the keys as is)."""
+    out = {name: value for name, value in row.items() if name != "sealed"}
+    if row["sealed"] is None:
+        return out
+    fields = unseal(key, "decisions", row["youth_id"], row["sealed"])
+    return out | {"youth_id": fields["youth_id"], "reason": fields["reason"]}

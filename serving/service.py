@@ -37,6 +37,7 @@ from serving.middleware import Authentication, BodyLimit, JsonBodies, RequestLog
 from serving.openapi import CompleteOpenApi
 from serving.page import page_app
 from serving.page_base import PageContext
+from serving.retention import RetentionSchedule
 from serving.schemas import (
     MAX_DELIVERIES,
     MAX_YOUTHS,
@@ -104,6 +105,8 @@ class VsvRisk:
                                 keys, session_secret(self.settings), self.settings.cookie_secure,
                                 self.settings.current_date, cases=self.cases, rules=self.case_rules,
                                 office=OfficeSettings.from_toml(self.settings.region_config))
+        # Retention once a day, shortly after the start and then hourly checks; the day's first worker does it.
+        self.retention = RetentionSchedule(self.settings).start() if self.settings.retention else None
         # Everything loaded so far lives as long as the worker: keep it out of the garbage collector's
         # full passes, which otherwise stall a request for 100+ ms now and then (the p99).
         gc.collect()

@@ -38,6 +38,9 @@ def session_env():
 def quiet_log_dir(tmp_path_factory, session_env):
     """Commands run in-process write the libraries' noise to a temporary log folder, not into the checkout."""
     session_env.setenv("VSV_LOG_DIR", str(tmp_path_factory.mktemp("logs")))
+    # The service's daily retention stays off in the session's servers (it would run on their databases a minute
+    # after each start); tests/service/test_retention.py runs it on purpose.
+    session_env.setenv("VSV_RETENTION", "0")
 
 
 @pytest.fixture
@@ -182,6 +185,6 @@ def postgres_url(postgres_server):
     engine = sa.create_engine(postgres_server)
     with engine.begin() as connection:
         connection.exec_driver_sql("drop table if exists audit_log, decisions, case_outcomes, case_syncs, letters, "
-                                   "case_records, case_events, cases cascade")
+                                   "case_records, case_events, cases, youth_keys, retention_permits cascade")
     engine.dispose()
     return postgres_server

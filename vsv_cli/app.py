@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from vsv_cli import audit, cases, data, db, demo, events, keys, model, monitor, scores, service
+from vsv_cli import audit, cases, data, db, demo, events, keys, model, monitor, retention, scores, service
 from vsv_cli.common import quiet_libraries
 
 app = typer.Typer(help="vsv-risk: early-school-leaving risk for the Doorstroompunt Zuid-Holland Zuid.", no_args_is_help=True, rich_markup_mode=None)
@@ -22,6 +22,7 @@ app.command()(monitor.monitor)
 app.command()(service.serve)
 app.command()(service.bento)
 app.command()(demo.demo)
+app.command()(retention.retention)
 app.add_typer(keys.keys_app, name="keys")
 app.add_typer(audit.audit_app, name="audit")
 app.add_typer(cases.cases_app, name="cases")

@@ -257,6 +257,42 @@ def missing_triggers(connection: Connection, tables: tuple[str, ...], actions: t
         wanted = [f"{table}_append_only"] + ([f"{table}_no_truncate"] if "DELETE" in actions else [])
         missing += [name for name in wanted if name not in present]
     return missing
+PERMITS = "retention_permits"  # holds a row only inside a retention's own transaction
+
+
+def retention_only_delete_triggers(dialect: str, tables: tuple[str, ...]) -> list[str]:
+    """Triggers that refuse DELETE on `tables` except inside a transaction holding a retention permit (a row of
+    `retention_permits` that only that transaction can see: `retention_permit`), and refuse TRUNCATE on PostgreSQL.
+    Used with `append_only_triggers(..., ("UPDATE",))` for append-only tables that retention prunes. An earlier
+    unconditional delete trigger of the same table is replaced."""
+    statements = [f"CREATE TABLE IF NOT EXISTS {PERMITS} (holder VARCHAR(64) PRIMARY KEY)"]
+    for table in tables:
+        if dialect == "sqlite":
+            statements += [f"DROP TRIGGER IF EXISTS {table}_no_delete",
+                           f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+                           f"WHEN NOT EXISTS (SELECT 1 FROM {PERMITS}) "
+                           f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: only retention deletes'); END"]
+        elif dialect == "postgresql":
+            statements += [
+                "CREATE OR REPLACE FUNCTION vsv_retention_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                f"IF TG_OP = 'DELETE' AND EXISTS (SELECT 1 FROM {PERMITS}) THEN RETURN OLD; END IF; "
+                "RAISE EXCEPTION USING MESSAGE = TG_TABLE_NAME || ' is append-only: only retention deletes'; END $$",
+                f"DROP TRIGGER IF EXISTS {table}_retention_only ON {table}",
+                f"CREATE TRIGGER {table}_retention_only BEFORE DELETE ON {table} FOR EACH ROW EXECUTE FUNCTION vsv_retention_only()",
+                f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}",
+                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} FOR EACH STATEMENT EXECUTE FUNCTION vsv_retention_only()"]
+    return statements
+
+
+@contextmanager
+def retention_permit(connection: Connection, holder: str) -> Iterator[None]:
+    """Inside this block (in the caller's transaction) the retention-only tables accept DELETE; the permit is gone
+    again before the commit, and no other transaction ever sees it."""
+    connection.execute(sa.text(f"INSERT INTO {PERMITS} (holder) VALUES (:holder)"), {"holder": holder})
+    try:
+        yield
+    finally:
+        connection.execute(sa.text(f"DELETE FROM {PERMITS} WHERE holder = :holder"), {"holder": holder})
 
 
 def driver_message(error: sa.exc.SQLAlchemyError) -> str:

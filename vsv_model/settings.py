@@ -21,7 +21,8 @@ its class decorator needs the worker count).
 | BENTOML_HOME | bentoml_home (BentoML's own variable, read here for the served-model markers) | ~/bentoml |
 | VSV_LOG_DIR | log_dir: where the CLI writes the libraries' warnings and progress noise | logs |
 | VSV_TODAY | today: the day the officers' page counts from (JJJJ-MM-DD; for tests and demonstrations) | the calendar's |
-| VSV_REGION_CONFIG | region_config: the region's TOML file (its `[casework]` terms and places) for the service's work queue | (the defaults) |
+| VSV_REGION_CONFIG | region_config: the region's TOML file (`[casework]`: the work queue's terms, retention) | (defaults) |
+| VSV_RETENTION | retention (0: the service's daily retention run is off) | 1 |
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ class Settings:
     bentoml_home: Path = Path("~/bentoml").expanduser()
     log_dir: Path = Path("logs")
     today: dt.date | None = None  # None: the calendar's day; set: the page's "today" (freshness, who left the group)
-    region_config: Path | None = None  # the region's TOML file: the work queue's deadlines, repeat period and places
+    region_config: Path | None = None  # the region's TOML file; None: the defaults of `CaseworkRules`
+    retention: bool = True  # the service's daily retention run (VSV_RETENTION=0: off)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -77,6 +79,7 @@ class Settings:
             log_dir=Path(env.get("VSV_LOG_DIR", "logs")),
             today=dt.date.fromisoformat(env["VSV_TODAY"]) if env.get("VSV_TODAY") else None,
             region_config=Path(env["VSV_REGION_CONFIG"]) if env.get("VSV_REGION_CONFIG") else None,
+            retention=env.get("VSV_RETENTION", "1") != "0",
         )
 
     def current_date(self) -> dt.date:

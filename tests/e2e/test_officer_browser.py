@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from serving.database import open_database
+from serving.decisions import DecisionStore
 from tests.servers import ARTIFACTS, free_port, running_server
 
 pytestmark = pytest.mark.slow
@@ -110,9 +112,13 @@ def test_officer_flow_from_list_to_recorded_override(site, browser, api_keys):
     assert "test-officer" in history and "Jongere heeft net werk gevonden" in history
     page.screenshot(path=str(ARTIFACTS / "officer-override-stored.png"), full_page=True)
 
-    with sa.create_engine(site["database"]).connect() as connection:
+    with sa.create_engine(site["database"]).connect() as connection:  # stored under the youth's key: no id, no reason
         rows = connection.execute(sa.text("select youth_id, chosen_route, follows_advice, reason from decisions")).all()
-    assert rows == [(youth_id, "gesprek", False, "Jongere heeft net werk gevonden; eerst een gesprek.")]
+    assert [(r.chosen_route, bool(r.follows_advice), r.reason) for r in rows] == [("gesprek", False, None)]
+    assert youth_id not in str(rows)
+    opened = DecisionStore(open_database(site["database"])).history(youth_id)
+    assert [(d["youth_id"], d["chosen_route"], d["follows_advice"], d["reason"]) for d in opened] == [
+        (youth_id, "gesprek", False, "Jongere heeft net werk gevonden; eerst een gesprek.")]
 
 
 def test_the_list_and_the_youth_page_show_the_same_number_for_20_youths(site, browser, api_keys, scored_current):
