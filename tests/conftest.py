@@ -36,10 +36,10 @@ def session_env():
 
 @pytest.fixture(scope="session", autouse=True)
 def quiet_log_dir(tmp_path_factory, session_env):
-    """Commands run in-process write the libraries' noise to a temporary log folder, not into the checkout."""
+    """Commands run in-process write the libraries' noise to a temporary log folder, not into the checkout; the
+    service's daily retention stays off in the session's servers (it would run on their databases a minute after
+    each start: tests/service/test_retention.py runs it on purpose)."""
     session_env.setenv("VSV_LOG_DIR", str(tmp_path_factory.mktemp("logs")))
-    # The service's daily retention stays off in the session's servers (it would run on their databases a minute
-    # after each start); tests/service/test_retention.py runs it on purpose.
     session_env.setenv("VSV_RETENTION", "0")
 
 
