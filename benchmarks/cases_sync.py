@@ -79,7 +79,7 @@ def busy_days(data, served) -> tuple[pd.Series, dt.date, dt.date]:
     rules = EventRules(min_age=served.group.min_age, max_age=served.group.max_age)
     events = office_events(data, end - dt.timedelta(days=364), end, rules)
     days = pd.to_datetime(events["event_date"])
-    per_day = days[days.dt.weekday < 5].dt.date.value_counts().sort_index()
+    per_day = days[days.dt.day_of_week < 5].dt.date.value_counts().sort_index()
     median = per_day.sort_values(kind="stable").index[len(per_day) // 2]
     return per_day, per_day.idxmax(), median
 
