@@ -23,15 +23,18 @@ from starlette.responses import JSONResponse
 
 from serving import model_store, scoring
 from serving.audit import AuditLog, AuditUnavailable, records
-from serving.auth import OFFICER_MAX_YOUTHS, KeyRing, Principal, session_secret
+from serving.auth import OFFICER_MAX_YOUTHS, KeyRing, Principal
 from serving.database import open_database
 from serving.decisions import DecisionStore
 from serving.errors import PlainValidationErrors, RequestError, quiet_validation_logs
+from serving.metrics import MetricsEndpoint, RouteMetrics, route_templates
 from serving.middleware import Authentication, BodyLimit, JsonBodies, RequestLog
 from serving.openapi import CompleteOpenApi
 from serving.page import PageContext, page_app
+from serving.page_guard import FormGuard, PersonalNumbers, SecurityHeaders
 from serving.schemas import MAX_YOUTHS, Explanation, FeatureInfo, ModelInfo, ScoreResponse, YouthInput
 from serving.scores import ScoresSource
+from serving.sessions import SessionStore
 from vsv_model.feature_spec import FEATURES
 from vsv_model.settings import Settings
 
@@ -66,6 +69,7 @@ def refused(ctx: bentoml.Context | None, status: int, body: dict | str) -> JSONR
     traffic={"timeout": 30},
     tracing=TRACING,
     logging={"access": {"enabled": False}},  # serving.middleware.RequestLog writes the request log
+    metrics={"enabled": False},  # BentoML labels by the raw path (youth ids, anything typed): serving.metrics counts
 )
 class VsvRisk:
     bento_model = bentoml.models.BentoModel(MODEL_TAG)
@@ -80,8 +84,7 @@ class VsvRisk:
         self.audit = AuditLog(engine)
         keys = KeyRing(Path(self.settings.api_keys_file))
         self.page = PageContext(self.served, ScoresSource(Path(self.settings.scores_path)), DecisionStore(engine), self.audit,
-                                keys, session_secret(self.settings), self.settings.cookie_secure,
-                                self.settings.current_date)
+                                keys, SessionStore(engine), self.settings.cookie_secure, self.settings.current_date)
         # Everything loaded so far lives as long as the worker: keep it out of the garbage collector's
         # full passes, which otherwise stall a request for 100+ ms now and then (the p99).
         gc.collect()
@@ -198,11 +201,19 @@ def model_info(served: scoring.ServedModel) -> ModelInfo:
     )
 
 
-# Outermost first: every request gets an id and a log line, oversized bodies stop before anything
-# reads them, then the key and its role are checked.
-VsvRisk.add_asgi_middleware(RequestLog)
+# Outermost first: every request is counted by its route's template, gets an id, a log line and the security
+# headers; oversized bodies stop before anything reads them; a BSN in the address stops next; then the key (or
+# the page's session) and its role are checked; /metrics is answered only after that; the page's forms are
+# checked (origin, form token, BSN) before any page route reads them.
+ROUTES = route_templates([api.route for api in VsvRisk.apis.values()], {"/ui": page_app})
+VsvRisk.add_asgi_middleware(RouteMetrics, routes=ROUTES)
+VsvRisk.add_asgi_middleware(RequestLog, routes=ROUTES)
+VsvRisk.add_asgi_middleware(SecurityHeaders)
 VsvRisk.add_asgi_middleware(BodyLimit)
+VsvRisk.add_asgi_middleware(PersonalNumbers)
 VsvRisk.add_asgi_middleware(Authentication)
+VsvRisk.add_asgi_middleware(MetricsEndpoint)
+VsvRisk.add_asgi_middleware(FormGuard)
 VsvRisk.add_asgi_middleware(JsonBodies)
 VsvRisk.add_asgi_middleware(PlainValidationErrors)
 VsvRisk.add_asgi_middleware(CompleteOpenApi)

@@ -176,6 +176,20 @@ def is_bsn(value) -> bool:
     return (sum(w * d for w, d in zip(range(9, 1, -1), digits[:8])) - digits[8]) % 11 == 0
 
 
+# Nine digits in free text, alone or as a BSN is written in groups ("123456782", "1234.56.782", "123 456 782"),
+# never part of a longer number: not of a phone number (ten digits), nor of a decimal fraction ("0.123456782").
+NINE_DIGITS_IN_TEXT = re.compile(r"(?<![0-9])(?<![0-9][.,])(?:[0-9]{9}|[0-9]{4}([ .-])[0-9]{2}\1[0-9]{3}"
+                                 r"|[0-9]{3}([ .-])[0-9]{3}\2[0-9]{3})(?![0-9])(?![.,][0-9])")
+
+
+def contains_bsn(text) -> bool:
+    """Whether free text holds a number that passes the 11-test (`is_bsn`), alone or written in groups. For notes,
+    reasons, search boxes and any value that is not an identifier: the caller refuses it without repeating it."""
+    if not isinstance(text, str):
+        return False
+    return any(is_bsn(re.sub(r"[ .-]", "", found.group(0))) for found in NINE_DIGITS_IN_TEXT.finditer(text))
+
+
 def youth_id_problem(value) -> str | None:
     """Why a youth_id is refused (never repeating it), or None when it is a pseudonymous key."""
     if not isinstance(value, str) or not _ID.match(value):

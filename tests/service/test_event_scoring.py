@@ -168,7 +168,9 @@ def test_a_scores_file_of_events_scored_again_keeps_each_events_kind(scored, kin
 
     path = write_frame(scored.frame, tmp_path / "events.parquet")
     source = ScoresSource(path)
-    assert source.rescore(kinded) == len(scored.frame)
+    rescored = source.rescored(kinded)
+    assert len(rescored) == len(scored.frame)
+    source.replace(rescored)
     again = pd.read_parquet(path).sort_values(["as_of", "youth_id", "kind", "report_id"]).reset_index(drop=True)
     before = plain_columns(scored.frame).sort_values(["as_of", "youth_id", "kind", "report_id"]).reset_index(drop=True)
     assert list(again.columns) == list(before.columns)
