@@ -26,7 +26,8 @@ from features.build import build_event_table
 from features.office_events import EVENT_KINDS, office_events
 from serving.batch import KEY_COLUMNS, score_dataset, score_events
 from serving.errors import RequestError
-from serving.page import EXAMPLE_YOUTH, listed_kind
+from serving.listed import listed_kind
+from serving.page import EXAMPLE_YOUTH
 from serving.schemas import YouthInput
 from serving.scoring import score
 from tests.builders import feature_values, request_youth, with_event_kinds
