@@ -21,6 +21,7 @@ that address is refused (429) until the oldest falls out of the window.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import time
 from dataclasses import dataclass
@@ -29,7 +30,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from serving.auth import KeyRing, Principal, key_fingerprint
-from vsv_model.database import writing
+from vsv_model.database import driver_message, writing
+
+log = logging.getLogger("vsv.sessions")
 
 SESSION_SECONDS = 8 * 3600
 LOGIN_FAILURES = 10  # failed logins per client address and window before that address is refused
@@ -59,6 +62,20 @@ login_failures_table = sa.Table(
     sa.Column("failed_at", sa.BigInteger, nullable=False, index=True),
     sa.Column("client", sa.String(64), nullable=False, index=True),
 )
+
+
+def create_tables(engine: Engine, attempts: int = 3) -> None:
+    """The tables, when missing. The workers of a first start race to create them ("already exists": try again); a
+    database that cannot take them (read-only) is logged, and every page login then fails loudly (503), while the
+    API's keys keep working."""
+    for attempt in range(1, attempts + 1):
+        try:
+            sessions_metadata.create_all(engine)
+            return
+        except sa.exc.SQLAlchemyError as exc:
+            if attempt == attempts:
+                log.error("database %s: the session tables are not created (%s)",
+                          engine.url.render_as_string(hide_password=True), driver_message(exc))
 
 
 def token_id(token: str) -> str:
@@ -95,7 +112,7 @@ class SessionStore:
 
     def __init__(self, engine: Engine):
         self.engine = engine
-        sessions_metadata.create_all(engine)
+        create_tables(engine)
 
     def open(self, principal: Principal, key: str, client: str | None, now: float | None = None) -> str:
         """A new session for the owner of `key`; returns the cookie's token (shown to nobody else)."""
