@@ -5,7 +5,8 @@
   naming the parameter, never repeating the value. JSON bodies are judged by the API's own schema
   (`serving.scoring.refuse_citizen_numbers`).
 - **Forms that hold** (`FormGuard`): every state-changing request to the page (POST, PUT, PATCH, DELETE under
-  `/ui`) must come from the page's own origin (the `Origin` header, else the `Referer`'s) and carry the form token
+  `/ui`) must come from the page's own origin (`Sec-Fetch-Site`, the `Origin` header, the `Referer`: `same_origin`)
+  and carry the form token
   of its session (`serving.sessions.form_token`) in the field `csrf` (or the header `X-CSRF-Token`). A template
   adds the field with `{{ csrf_field() }}` inside every `<form method="post">`. Before login a browser gets a
   form cookie of its own for the login form. Requests with an API key (`Authorization: Bearer`) are not
@@ -116,10 +117,17 @@ def sender_origin(scope) -> str | None:
 
 
 def same_origin(scope, public_origins: tuple[str, ...]) -> bool:
-    """Whether the request comes from the page itself: its public address(es) when configured, else the address
-    the request was sent to."""
+    """Whether the request comes from the page itself. The browser's `Sec-Fetch-Site` must say `same-origin` when
+    sent; an origin named (`Origin`, else the `Referer`'s) must be the page's public address(es) when configured,
+    else the address the request was sent to. The page's `Referrer-Policy: no-referrer` makes browsers send
+    `Origin: null` and no `Referer` with its own forms: then `Sec-Fetch-Site: same-origin` alone vouches for it."""
+    fetch_site = header(scope, b"sec-fetch-site")
+    if fetch_site is not None and fetch_site != "same-origin":
+        return False
     sender = sender_origin(scope)
-    return sender is not None and sender in (public_origins or (own_origin(scope),))
+    if sender is None:
+        return fetch_site == "same-origin"
+    return sender in (public_origins or (own_origin(scope),))
 
 
 # --- personal numbers -------------------------------------------------------------------

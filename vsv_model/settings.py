@@ -12,7 +12,6 @@ its class decorator needs the worker count).
 | VSV_DATABASE_URL | database_url (decisions, audit log, score archive) | sqlite:///vsv.db |
 | VSV_SCORES | scores_path (the officers' list) | data/scores/latest.parquet |
 | VSV_API_KEYS_FILE | api_keys_file | vsv-keys.txt |
-| VSV_SESSION_SECRET | session_secret (else a random one next to the keys file) | |
 | VSV_MAX_BODY_BYTES | max_body_bytes | 5000000 |
 | VSV_COOKIE_SECURE | cookie_secure: 1 marks the page's cookies `Secure` on loopback too (a TLS proxy on the same machine); off loopback they always are | 0 |
 | VSV_PUBLIC_ORIGIN | public_origins: the page's address(es) as browsers see them behind a proxy (`https://vsv.example.nl`, comma-separated); forms are accepted only from there | (the request's own host) |
@@ -46,7 +45,6 @@ class Settings:
     database_url: str = "sqlite:///vsv.db"  # decisions (and the audit log): SQLite next to mlruns/
     scores_path: str = "data/scores/latest.parquet"  # the latest `vsv score` output, for the officers' list
     api_keys_file: str = "vsv-keys.txt"  # role:name:sha256 lines; only hashes are stored
-    session_secret: str | None = None
     max_body_bytes: int = 5_000_000
     cookie_secure: bool = False  # 1: `Secure` cookies also on loopback (off loopback they always are)
     public_origins: tuple[str, ...] = ()  # empty: a form must come from the address the request was sent to
@@ -69,7 +67,6 @@ class Settings:
             database_url=env.get("VSV_DATABASE_URL", "sqlite:///vsv.db"),
             scores_path=env.get("VSV_SCORES", "data/scores/latest.parquet"),
             api_keys_file=env.get("VSV_API_KEYS_FILE", "vsv-keys.txt"),
-            session_secret=env.get("VSV_SESSION_SECRET") or None,
             max_body_bytes=int(env.get("VSV_MAX_BODY_BYTES", "5000000")),
             cookie_secure=env.get("VSV_COOKIE_SECURE", "0") == "1",
             public_origins=tuple(o.strip().rstrip("/").lower() for o in env.get("VSV_PUBLIC_ORIGIN", "").split(",") if o.strip()),
