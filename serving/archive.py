@@ -93,7 +93,11 @@ SCORE_COLUMNS = [c.name for c in archived_scores_table.columns]
 
 def open_archive(url: str) -> Engine:
     """The database with the service's tables and the archive's (created when missing, append-only)."""
-    engine = open_database(url)
+    return ensure_archive(open_database(url))
+
+
+def ensure_archive(engine: Engine) -> Engine:
+    """The archive's tables and their append-only triggers, created when missing."""
     archive_metadata.create_all(engine)
     dialect, kept = engine.dialect.name, tuple(t for t in ARCHIVE_TABLES if t not in RETENTION_PRUNED)
     with engine.begin() as connection:
@@ -170,6 +174,25 @@ def archive_scores(engine: Engine, frame: pd.DataFrame, served: ServedModel, as_
             "booster_sha256": served.booster_sha256, "model_fingerprint": run.model_fingerprint, "youths": run.youths,
             "explained": run.explained, "estimate": json.dumps(run.estimate)}])
     return run
+
+
+def archive_rescored(engine: Engine, frame: pd.DataFrame, served: ServedModel) -> ArchivedRun | None:
+    """Archive a list scored again on the page, as `vsv score` archives its run: a yearly list (one reference date,
+    no events) is a scoring run; a file of events is not archived (`vsv score --events` archives none either)."""
+    as_of = rescored_as_of(frame)
+    if as_of is None:
+        return None
+    if not sa.inspect(engine).has_table(score_runs_table.name):  # `vsv score` never archived into this database
+        ensure_archive(engine)
+    return archive_scores(engine, frame, served, as_of)
+
+
+def rescored_as_of(frame: pd.DataFrame) -> dt.date | None:
+    """The one reference date of a yearly list; None for a file of events or a list of several dates."""
+    if "kind" in frame and (frame["kind"].astype(str) != "stock").any():
+        return None
+    dates = pd.to_datetime(frame["as_of"]).dt.date.unique()
+    return dates[0] if len(dates) == 1 else None
 
 
 def bulk_insert(connection: Connection, rows: pd.DataFrame) -> None:

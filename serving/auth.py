@@ -1,41 +1,35 @@
-"""Who may do what: API keys with roles, checked on every request but health and metrics.
+"""Who may do what: API keys with roles, checked on every request but health and the login form.
 
 Keys live in `VSV_API_KEYS_FILE`, one `role:name:sha256-of-key` per line: only
 hashes are stored, and `vsv keys add` prints a new key once. Roles nest:
 `officer` (score, explain, the page, decisions) < `analyst` (also model info,
 large batches, audit export, and `POST /events`: DUO's link delivering reports and leavers) < `admin` (also reload). The page logs in with
-the same keys and keeps a signed, HttpOnly, SameSite=Strict session cookie bound
-to the key it logged in with, so replacing or revoking that key ends its sessions.
-Keys are never logged or stored in clear.
+the same keys and gets a server-side session (`serving.sessions`) bound to the key
+it logged in with, so logging out, or replacing or revoking that key, ends it.
+`/metrics` needs an analyst's key too. Keys are never logged or stored in clear.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
-import json
 import os
 import re
 import secrets
-import time
 from dataclasses import dataclass
 from pathlib import Path
-
-from vsv_model.settings import Settings
 
 ROLES = ("officer", "analyst", "admin")
 KEY_PREFIX = "vsv_"
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 SESSION_COOKIE = "vsv_sessie"
-SESSION_SECONDS = 8 * 3600
-FINGERPRINT_CHARS = 16  # of the key's SHA-256 in the session cookie: 64 bits, never the key
-OPEN_PATHS = ("/livez", "/readyz", "/healthz", "/metrics", "/ui/login", "/ui/static/")
+FORM_COOKIE = "vsv_formulier"  # before login: the browser's own token for the login form
+FINGERPRINT_CHARS = 16  # of the key's SHA-256 in a session's row: 64 bits, never the key
+OPEN_PATHS = ("/livez", "/readyz", "/healthz", "/ui/login", "/ui/static/")
 DOC_PATHS = ("/", "/docs", "/docs.json")
 # /events is DUO's machine link: the analyst role, which already covers batch work (admin would add /reload).
 ROUTE_ROLES = {"/score": "officer", "/explain": "officer", "/model": "analyst", "/audit_export": "analyst",
-               "/events": "analyst", "/reload": "admin", "/ui/monitor": "analyst",
-               "/ui/analyse": "analyst"}
+               "/events": "analyst", "/reload": "admin", "/ui/monitor": "analyst", "/ui/analyse": "analyst",
+               "/metrics": "analyst"}
 OFFICER_MAX_YOUTHS = 25  # larger /score requests are batch scoring: analysts
 
 
@@ -129,51 +123,9 @@ def add_key(path: Path, role: str, name: str, replace: bool = False) -> str:
     return key
 
 
-def session_secret(settings: Settings) -> bytes:
-    """The configured session secret, or a random one kept next to the keys file (shared by all workers)."""
-    if settings.session_secret:
-        return settings.session_secret.encode()
-    keys_file = Path(settings.api_keys_file)
-    secret_file = keys_file.with_name(keys_file.name + ".session-secret")
-    secret_file.parent.mkdir(parents=True, exist_ok=True)
-    try:  # the first worker creates it; O_EXCL makes the others read that one
-        with os.fdopen(os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
-            handle.write(secrets.token_hex(32))
-    except FileExistsError:
-        pass
-    return secret_file.read_text().strip().encode()
-
-
 def key_fingerprint(key: str) -> str:
     """A short prefix of the key's hash: binds a session to the key it was opened with, not to the name."""
     return hash_key(key)[:FINGERPRINT_CHARS]
-
-
-def sign_session(principal: Principal, key: str, secret: bytes, now: float | None = None) -> str:
-    """A signed cookie value naming the principal and the key's fingerprint, valid for 8 hours."""
-    payload = base64.urlsafe_b64encode(json.dumps(
-        {"n": principal.name, "r": principal.role, "k": key_fingerprint(key),
-         "e": int((now or time.time()) + SESSION_SECONDS)}).encode()).decode()
-    signature = hmac.new(secret, payload.encode(), hashlib.sha256).hexdigest()
-    return f"{payload}.{signature}"
-
-
-def read_session(cookie: str | None, secret: bytes, keys: KeyRing, now: float | None = None) -> Principal | None:
-    """The principal of a valid, unexpired session whose very key is still in the keys file with the same
-    name and role: replacing (`vsv keys add --replace`) or removing the key ends its sessions at once."""
-    if not cookie or "." not in cookie:
-        return None
-    payload, signature = cookie.rsplit(".", 1)
-    if not hmac.compare_digest(signature, hmac.new(secret, payload.encode(), hashlib.sha256).hexdigest()):
-        return None
-    try:
-        data = json.loads(base64.urlsafe_b64decode(payload.encode()))
-    except ValueError:
-        return None
-    if not isinstance(data, dict) or data.get("e", 0) < (now or time.time()):
-        return None
-    current = keys.by_fingerprint(str(data.get("k", "")))
-    return current if current == Principal(data.get("n"), data.get("r")) else None
 
 
 def required_role(path: str) -> str | None:

@@ -29,7 +29,7 @@ from casework.projection import CaseNotFound, CaseRefused
 from casework.queries import UNASSIGNED, InboxQuery
 from casework.store import CaseStore
 from features.office_events import EVENT_KINDS
-from serving.page_base import PageContext, officer_of, page_context, render
+from serving.page_base import PageContext, officer_of, page_context, redirect, render
 from vsv_model.contract import contains_bsn
 from vsv_model.policy import DECISION_ROUTES, RISK_CATEGORIES, approach_note_nl
 
@@ -87,7 +87,7 @@ def inbox(request: Request, status: str = "", consulent: str = "", soort: str = 
 def inbox_link(request: Request, params: dict[str, str]):
     def link(**changes) -> str:
         wanted = {k: v for k, v in (params | changes).items() if v not in ("", None)}
-        return str(request.url_for("inbox").include_query_params(**wanted))
+        return str(request.url_for("inbox").include_query_params(**wanted).replace(scheme="", netloc=""))
     return link
 
 
@@ -119,8 +119,8 @@ def refused(request: Request, context: PageContext, case_id: int, error: CaseRef
 
 
 def saved_at(request: Request, case_id: int, what: str) -> RedirectResponse:
-    return RedirectResponse(str(request.url_for("case_page", case_id=case_id).include_query_params(opgeslagen=what)),
-                            status_code=303)
+    """Back to the case page, relative (`Location: /ui/zaak/...`), saying what was saved."""
+    return redirect(request, "case_page", {"opgeslagen": what}, case_id=case_id)
 
 
 def parse_day(value: str) -> dt.date | None:

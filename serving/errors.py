@@ -2,7 +2,7 @@
 errors rewritten as `field: problem` (`PlainValidationErrors`).
 
 BentoML answers a validation error with 400 and pydantic's error list; the ASGI
-middleware keeps the status and the list but adds one readable message, e.g.
+middleware keeps the status and the list, without the values sent, and adds one readable message, e.g.
 `youths[0].history.birth_date: Field required`.
 """
 
@@ -73,7 +73,8 @@ def quiet_validation_logs() -> None:
 
 
 class PlainValidationErrors:
-    """Rewrites 400 responses that carry pydantic's `detail` list; everything else passes untouched."""
+    """Rewrites 400 and 422 responses that carry pydantic's `detail` list to `loc` and `msg` only: pydantic's `input`
+    (what the client sent, a BSN too) and `ctx` never go back. Everything else passes untouched."""
 
     def __init__(self, app):
         self.app = app
@@ -86,7 +87,7 @@ class PlainValidationErrors:
 
         async def capture(message):
             nonlocal start
-            if message["type"] == "http.response.start" and message["status"] == 400:
+            if message["type"] == "http.response.start" and message["status"] in (400, 422):
                 start = message
                 return
             if start is None:

@@ -29,6 +29,7 @@ from vsv_model.contract import (
 )
 from vsv_model.dates import completed_years, to_days
 from vsv_model.feature_spec import FEATURE_NAMES
+from vsv_model.plausibility import record_date_flags
 from vsv_model.reader import repeated_rows
 from vsv_model.target_group import TargetGroup
 
@@ -118,7 +119,8 @@ def unknown_value_warnings(raw: dict, normalised: dict, flat, table: str, column
         unknown = np.flatnonzero((normalised[column] == UNKNOWN) & (raw[column] != None))  # noqa: E711 (elementwise)
         for row in unknown:
             k, j, _ = flat[row]
-            warnings.setdefault(k, []).append((f"{table}[{j}].{column} {raw[column][row]!r} is unknown: counted as '{UNKNOWN}'",
+            warnings.setdefault(k, []).append((f"{table}[{j}].{column} is unknown (the value is not repeated here): "
+                                               f"counted as '{UNKNOWN}'",
                                                f"{RECORD_NL[table]} {j + 1}: {UNKNOWN_NL[column]}"))
     return warnings
 
@@ -144,13 +146,13 @@ def out_of_scope_problems(positions, reasons, ages, as_of_days, group: TargetGro
 
 
 def history_rows(youths: list[YouthInput], positions: list[int], as_of_days: np.ndarray, group: TargetGroup):
-    """Features of the history-form youths through the training builders: (matrix, problems, warnings);
-    the matrix is None when a record breaks the contract."""
+    """Features of the history-form youths through the training builders: (matrix, problems, warnings, record
+    flags: the data-quality checks on the records' dates); the matrix is None when a record breaks the contract."""
     flat = tuple(all_records(youths, positions, table) for table in RECORD_TABLES)
     start_end, *raw = history_columns(flat)
     problems = contract_problems(positions, flat, start_end, raw[2])
     if problems:
-        return None, problems, []
+        return None, problems, [], None
     kept = [drop_repeated(records, columns, len(positions)) for records, columns in zip(flat, raw, strict=True)]
     flat, raw = tuple(k[0] for k in kept), [k[1] for k in kept]
     normalised = [normalise_columns(schema, cols) for schema, cols in zip((ENROLLMENTS, DIPLOMAS, ABSENCE_REPORTS), raw)]
@@ -161,7 +163,9 @@ def history_rows(youths: list[YouthInput], positions: list[int], as_of_days: np.
     problems = out_of_scope_problems(positions, reasons, completed_years(births, as_of_days), as_of_days, group)
     arrays = compute_features(cut, as_of_days)
     matrix = np.column_stack([arrays[name] for name in FEATURE_NAMES]).astype(np.float64)
-    return matrix, problems, record_warnings(flat, raw, normalised, kept, events, as_of_days)
+    dated = dict(zip(RECORD_TABLES, ((c["youth"], c["start"] if "start" in c else c["day"]) for c in raw), strict=True))
+    return (matrix, problems, record_warnings(flat, raw, normalised, kept, events, as_of_days),
+            record_date_flags(dated, births))
 
 
 def record_warnings(flat, raw, normalised, kept, events, as_of_days) -> list[tuple[list[str], list[str]]]:

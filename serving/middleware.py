@@ -1,34 +1,28 @@
 """ASGI middleware of the service: request logs, a body-size limit and authentication.
 
-Request logs are one JSON line per request with ids, status and latency only:
-never a body, a query value or a key; a youth id in a page path is replaced by
-its placeholder.
+Request logs are one JSON line per request with ids, the client's address, status and latency only:
+never a body, a query value or a key; the path is named by the route that answers it
+(`/ui/jongere/{youth_id}`, `(other)`: `serving.metrics.RouteTemplates`), so no youth id or typed
+number reaches the log.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import logging
-import re
 import sys
 import time
 import uuid
 from http.cookies import SimpleCookie
 
-from serving.auth import (
-    ROUTE_ROLES,
-    SESSION_COOKIE,
-    KeyFileError,
-    KeyRing,
-    Principal,
-    read_session,
-    required_role,
-    session_secret,
-)
+import sqlalchemy as sa
+
+from serving.auth import ROUTE_ROLES, SESSION_COOKIE, KeyFileError, KeyRing, Principal, required_role
+from vsv_model.database import create_engine
 from vsv_model.settings import Settings
 
 request_log = logging.getLogger("vsv.requests")
-YOUTH_IN_PATH = re.compile(r"^(/ui/jongere/).+")  # all of it: an id may hold a (percent-encoded) slash
 
 
 def configure_request_log() -> None:
@@ -41,8 +35,10 @@ def configure_request_log() -> None:
         request_log.propagate = False
 
 
-def loggable_path(path: str) -> str:
-    return YOUTH_IN_PATH.sub(r"\1{youth_id}", path)
+def client_address(scope) -> str | None:
+    """The address the request came from (the proxy's, behind one)."""
+    client = scope.get("client")
+    return str(client[0])[:64] if client else None
 
 
 def state_of(scope) -> dict:
@@ -57,10 +53,11 @@ async def send_json(send, status: int, body: dict, headers: list | None = None) 
 
 
 class RequestLog:
-    """Give every request an id (echoed as X-Request-ID) and log it once it is answered."""
+    """Give every request an id (echoed as X-Request-ID) and log it once it is answered, by its route's template."""
 
-    def __init__(self, app):
+    def __init__(self, app, routes):
         self.app = app
+        self.routes = routes  # serving.metrics.RouteTemplates
         configure_request_log()
 
     async def __call__(self, scope, receive, send):
@@ -83,8 +80,8 @@ class RequestLog:
             principal = state_of(scope).get("principal")
             request_log.info(json.dumps({
                 "ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "request_id": request_id,
-                "method": scope["method"], "path": loggable_path(scope["path"]), "status": status,
-                "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+                "method": scope["method"], "path": self.routes.template(scope["path"]), "status": status,
+                "latency_ms": round((time.perf_counter() - started) * 1000, 2), "client": client_address(scope),
                 "key_name": principal.name if principal else None}))
 
 
@@ -132,7 +129,7 @@ PAGE_REFUSAL_NL = """<!doctype html>
 
 async def send_page(send, status: int, title: str, message: str) -> None:
     """A refusal on the officers' page, as a small Dutch page (the page's templates are not reachable here)."""
-    payload = PAGE_REFUSAL_NL.format(title=title, message=message).encode()
+    payload = PAGE_REFUSAL_NL.format(title=html.escape(title), message=html.escape(message)).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(payload)).encode())]})
     await send({"type": "http.response.body", "body": payload})
@@ -171,32 +168,42 @@ class JsonBodies:
 
 
 class Authentication:
-    """Bearer keys (or the page's session cookie) checked against the route's role: 401 or 403 otherwise."""
+    """Bearer keys (or the page's session cookie, `serving.sessions`) checked against the route's role: 401 or 403
+    otherwise. A page session found is kept in `state["session"]` (its form token: `serving.page_guard`)."""
 
     def __init__(self, app):
         self.app = app
         self.keys: KeyRing | None = None
-        self.secret: bytes | None = None
+        self.sessions = None
 
     def _setup(self) -> None:
         if self.keys is None:
+            from serving.sessions import SessionStore
+
             settings = Settings.from_env()
-            self.keys, self.secret = KeyRing(settings.api_keys_file), session_secret(settings)
+            self.keys, self.sessions = KeyRing(settings.api_keys_file), SessionStore(create_engine(settings.database_url))
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         needed = required_role(scope["path"])
-        if needed is None:
+        if needed is None and not (scope["path"].startswith("/ui") and not scope["path"].startswith("/ui/static/")):
             return await self.app(scope, receive, send)
         self._setup()
         try:
             principal = self.identify(scope)
         except KeyFileError:
-            if scope["path"].startswith("/ui"):
-                return await send_page(send, 503, "Inloggen nu niet mogelijk", "De sleutels kunnen nu niet worden gelezen. "
-                                                                            "Meld het bij de beheerder.")
-            return await send_json(send, 503, {"error": "the API keys file is unreadable: no access until it is fixed"})
+            if needed is None:
+                return await self.app(scope, receive, send)
+            return await refuse_unavailable(scope, send, "De sleutels kunnen nu niet worden gelezen.",
+                                            "the API keys file is unreadable: no access until it is fixed")
+        except sa.exc.SQLAlchemyError:
+            if needed is None:
+                return await self.app(scope, receive, send)
+            return await refuse_unavailable(scope, send, "De sessies kunnen nu niet worden gelezen.",
+                                            "the sessions cannot be read: no access until the database is back")
+        if needed is None:
+            return await self.app(scope, receive, send)
         if principal is None:
             return await self.refuse_unknown(scope, send)
         if not principal.may(needed):
@@ -208,18 +215,16 @@ class Authentication:
         return await self.app(scope, receive, send)
 
     def identify(self, scope) -> Principal | None:
+        """The key's owner (Bearer), or on the page the owner of a live session (kept in `state["session"]`)."""
         headers = dict(scope.get("headers", []))
         authorization = headers.get(b"authorization", b"").decode("latin-1")
         if authorization.lower().startswith("bearer "):
             return self.keys.authenticate(authorization[7:].strip())
         if scope["path"].startswith("/ui") and b"cookie" in headers:
-            cookie = SimpleCookie()
-            try:
-                cookie.load(headers[b"cookie"].decode("latin-1"))
-            except Exception:  # noqa: BLE001 - a malformed cookie header is no session
-                return None
-            morsel = cookie.get(SESSION_COOKIE)
-            return read_session(morsel.value if morsel else None, self.secret, self.keys)
+            session = self.sessions.find(session_cookie(headers[b"cookie"]), self.keys)
+            if session is not None:
+                state_of(scope)["session"] = session
+                return session.principal
         return None
 
     async def refuse_unknown(self, scope, send) -> None:
@@ -230,3 +235,19 @@ class Authentication:
             return
         await send_json(send, 401, {"error": "authentication required: send 'Authorization: Bearer <key>'"},
                         [(b"www-authenticate", b"Bearer")])
+
+
+def session_cookie(raw: bytes) -> str | None:
+    cookie = SimpleCookie()
+    try:
+        cookie.load(raw.decode("latin-1"))
+    except Exception:  # noqa: BLE001 - a malformed cookie header is no session
+        return None
+    morsel = cookie.get(SESSION_COOKIE)
+    return morsel.value if morsel else None
+
+
+async def refuse_unavailable(scope, send, page_nl: str, api: str) -> None:
+    if scope["path"].startswith("/ui"):
+        return await send_page(send, 503, "Inloggen nu niet mogelijk", f"{page_nl} Meld het bij de beheerder.")
+    return await send_json(send, 503, {"error": api})

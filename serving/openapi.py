@@ -23,12 +23,14 @@ PROBLEM_SCHEMA = {
     },
 }
 ERRORS = {
-    "400": "Bad request: malformed JSON, a missing field, a wrong type or an impossible value; the message names the field",
+    "400": "Bad request: malformed JSON, a missing field, a wrong type, an impossible value or a youth given twice; the "
+           "message names the field, never the value sent",
     "401": "No valid key: send 'Authorization: Bearer <key>'",
     "403": "The key's role may not use this endpoint (or send this many youths)",
     "413": "The request body is larger than the configured limit (default 5 MB)",
     "415": "The body is not sent as application/json",
-    "422": "Valid input, but the youth is outside the model's target group (too young, too old, or holding a startkwalificatie)",
+    "422": "Valid input, but the youth is outside the model's target group (too young, too old, or holding a "
+           "startkwalificatie), or a field holds a BSN (named, never repeated)",
     "500": "An unexpected server error",
     "503": "The audit log cannot be written (no advice without a record), or the model cannot be loaded",
 }

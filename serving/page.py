@@ -4,27 +4,33 @@
 A FastAPI app mounted on the BentoML service (`@bentoml.asgi_app`); its handlers
 get the running service's context (served model, scores, decision store) through
 one dependency, so tests can run the page on its own. All assets are local.
+
+Every `<form method="post">` includes `{{ csrf_field() }}` (the form token `serving.page_guard` checks), links
+and redirects are relative (never built from the Host header), and the templates hold no inline script or
+style (the content security policy refuses them).
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import dataclasses
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 from fastapi import Depends, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
 from serving import scoring
-from serving.archive import latest_report
+from serving.archive import archive_rescored, latest_report
 from serving.audit import AuditUnavailable, record
-from serving.auth import SESSION_COOKIE, SESSION_SECONDS, sign_session
+from serving.auth import SESSION_COOKIE
 from serving.case_pages import case_router
 from serving.decisions import Advice, DecisionRefused, validate_decision
 from serving.errors import RequestError, location
@@ -32,17 +38,30 @@ from serving.feature_words import factors_by_concept
 from serving.feature_words import municipality as municipality_nl
 from serving.freshness import days_ago_nl, dutch_date, left_group_nl, left_group_sentences
 from serving.list_query import SORT_OPTIONS_NL, page_numbers, read_list_query
-from serving.page_base import PageContext, audit_unavailable, officer_of, page_app, page_context, render
+from serving.listed import list_records, youth_input
+from serving.middleware import client_address
+from serving.page_base import (
+    PageContext,
+    audit_unavailable,
+    officer_of,
+    page_app,
+    page_context,
+    redirect,
+    render,
+)
+from serving.page_guard import secure_cookies
 from serving.schemas import YouthInput
+from serving.sessions import SESSION_SECONDS
 from vsv_model.concepts import CONCEPTS
-from vsv_model.feature_spec import FEATURES, SCHOOL_MUNICIPALITY_CATEGORIES
+from vsv_model.feature_spec import SCHOOL_MUNICIPALITY_CATEGORIES
 from vsv_model.plausibility import NO_SCHOOL_RECORDS
 from vsv_model.policy import (
     DECISION_ROUTES,
     TIERS,
 )
-from vsv_model.risk_model import STOCK_KIND
 from vsv_model.target_group import TargetGroup
+
+INLINE_STYLE = re.compile(r'\s+style="[^"]*"')
 
 PROBLEM_NL = {
     "negative_hours": "het aantal uren is negatief",
@@ -78,20 +97,33 @@ def login_form(request: Request):
 
 @page_app.post("/login", response_class=HTMLResponse)
 def login(request: Request, sleutel: str = Form(""), context: PageContext = Depends(page_context)):
+    """Open a server-side session for a known key. Failures are counted per client address (the request log has the
+    address and the 401); after too many the address waits (429)."""
+    client = client_address(request.scope) or "onbekend"
+    wait = context.sessions.seconds_refused(client)
+    if wait:
+        response = render(request, "login.html", status=429, problem=f"Te veel mislukte pogingen om in te loggen. Probeer het "
+                                                                    f"over {-(-wait // 60)} minuten opnieuw.")
+        response.headers["retry-after"] = str(wait)
+        return response
     key = sleutel.strip()
     principal = context.keys.authenticate(key)
     if principal is None:
+        context.sessions.note_failure(client)
         return render(request, "login.html", status=401, problem="Deze sleutel is onbekend. Controleer de sleutel of vraag een nieuwe aan.")
-    response = RedirectResponse(str(request.url_for("population")), status_code=303)
-    response.set_cookie(SESSION_COOKIE, sign_session(principal, key, context.secret), max_age=SESSION_SECONDS, httponly=True,
-                        samesite="strict", secure=context.cookie_secure, path="/ui")
+    response = redirect(request, "population")
+    response.set_cookie(SESSION_COOKIE, context.sessions.open(principal, key, client), max_age=SESSION_SECONDS, httponly=True,
+                        samesite="strict", secure=secure_cookies(request.scope, context.cookie_secure), path="/ui")
     return response
 
 
 @page_app.post("/logout")
-def logout(request: Request):
-    response = RedirectResponse(str(request.url_for("login_form")), status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/ui")
+def logout(request: Request, context: PageContext = Depends(page_context)):
+    """End the session on the server: the cookie, replayed, opens nothing any more."""
+    context.sessions.end(request.cookies.get(SESSION_COOKIE))
+    response = redirect(request, "login_form")
+    response.delete_cookie(SESSION_COOKIE, path="/ui", httponly=True, samesite="strict",
+                           secure=secure_cookies(request.scope, context.cookie_secure))
     return response
 
 
@@ -106,10 +138,14 @@ def population(request: Request, risico: str = "", tier: str = "", gemeente: str
     query = read_list_query(risico or tier, gemeente, ingeschreven, zoek, sorteer, volgorde, pagina)
     exact = context.scores.exact_id(query.wanted.search or "")
     if exact is not None:
-        return RedirectResponse(str(request.url_for("youth_from_list", youth_id=exact)), status_code=303)
+        return redirect(request, "youth_from_list", youth_id=exact)
     listing = context.scores.page(query.wanted)
     today = context.today()
     if listing is not None:
+        try:  # the list shows each youth's chance and advice: no list without its record
+            audit_listed(request, context, "list", listing.rows)
+        except AuditUnavailable:
+            return audit_unavailable(request, context)
         listing.rows = listing.rows.assign(left_group_nl=left_group_sentences(listing.rows, today, context.served.group),
                                            main_reason_nl=main_reasons(listing.rows),
                                            data_gap=data_gaps(listing.rows))
@@ -154,8 +190,19 @@ def list_link(request: Request, params: dict[str, str]) -> Callable[..., str]:
     """A link to the list with the current question, some of it changed (`link(pagina=3)`); empty values left out."""
     def link(**changes) -> str:
         wanted = {k: v for k, v in (params | changes).items() if v not in ("", None)}
-        return str(request.url_for("population").include_query_params(**wanted))
+        return str(request.url_for("population").include_query_params(**wanted).replace(scheme="", netloc=""))
     return link
+
+
+def audit_listed(request: Request, context: PageContext, event: str, rows: pd.DataFrame) -> None:
+    """One audit record per youth a list shows (`list`) or scored again (`rescore`); AuditUnavailable if not written."""
+    if len(rows):
+        context.audit.append(list_records(event, rows, getattr(request.state, "request_id", None), officer_name(request)))
+
+
+def officer_name(request: Request) -> str | None:
+    officer = officer_of(request)
+    return officer.name if officer else None
 
 
 @page_app.get("/jongere/{youth_id}", response_class=HTMLResponse)
@@ -164,19 +211,12 @@ def youth_from_list(request: Request, youth_id: str, opgeslagen: int = 0, contex
     if row is None:
         return render(request, "message.html", status=404, title="Jongere niet gevonden",
                       message="Deze jongere staat niet in de laatst berekende lijst.")  # the id is never repeated
-    youth = YouthInput(youth_id=youth_id, as_of=dt.date.fromisoformat(str(row["as_of"])), kind=listed_kind(row),
-                       features=features_of(row))
+    youth = youth_input(row)
     left = left_group_of(row, context)
     if left:  # no advice once out of the group: nothing is scored or shown to be audited
         return render(request, "youth.html", youth=youth, left=left, source="lijst", saved=bool(opgeslagen),
                       history=context.decisions.history(youth.youth_id), served=context.served, listed=None)
     return show_youth(request, context, youth, source="lijst", saved=bool(opgeslagen), listed=listed_model(row))
-
-
-def listed_kind(row) -> str:
-    """The moment the list scored the youth at: an event's kind in a file of events, else the yearly list's."""
-    kind = row.get("kind")
-    return STOCK_KIND if kind is None or kind != kind else str(kind)
 
 
 def left_group_of(row, context: PageContext) -> str | None:
@@ -201,28 +241,26 @@ def listed_model(row) -> Listed:
 
 @page_app.post("/herbereken", response_class=HTMLResponse)
 def rescore_list(request: Request, context: PageContext = Depends(page_context)):
-    """Score the list again with the served model (analyst): the same youths, reference date and features."""
+    """Score the list again with the served model (analyst): the same youths, reference date and features. Like
+    `vsv score`, the run is archived (a yearly list: its scoring-run record) and every youth's new advice is in the
+    audit log before the list changes; when either cannot be written the list stays as it was."""
     officer = officer_of(request)
     if officer is None or not officer.may("analyst"):
         return render(request, "message.html", status=403, title="Niet toegestaan",
                       message="Alleen een analist kan de lijst opnieuw laten berekenen.")
-    count = context.scores.rescore(context.served)
+    scored = context.scores.rescored(context.served)
+    if scored is None:
+        return render(request, "message.html", status=404, title="Geen lijst",
+                      message="Er is nog geen berekende lijst om opnieuw te berekenen.")
+    try:
+        archive_rescored(context.decisions.engine, scored, context.served)
+        audit_listed(request, context, "rescore", scored)
+    except (AuditUnavailable, sa.exc.SQLAlchemyError):
+        return audit_unavailable(request, context)
+    context.scores.replace(scored)
     return render(request, "message.html", title="Lijst opnieuw berekend",
-                  message=f"De lijst ({count} jongeren) is opnieuw berekend met modelversie {context.served.version} "
+                  message=f"De lijst ({len(scored)} jongeren) is opnieuw berekend met modelversie {context.served.version} "
                           f"({context.served.fingerprint}).")
-
-
-def features_of(row) -> dict:
-    values = {}
-    for spec in FEATURES:
-        value = row[spec.name]
-        if spec.is_categorical:
-            values[spec.name] = str(value)
-        elif value != value:  # NaN: missing
-            values[spec.name] = None
-        else:
-            values[spec.name] = int(value) if spec.kind in ("count", "flag") else float(value)
-    return values
 
 
 def show_youth(request: Request, context: PageContext, youth: YouthInput, source: str, saved: bool = False,
@@ -251,7 +289,10 @@ def show_youth(request: Request, context: PageContext, youth: YouthInput, source
 def monitor_report(request: Request, context: PageContext = Depends(page_context)):
     """The latest `vsv monitor` report as stored in the database (analysts): findings, drift over time, estimated
     and realised performance, tier counts against capacity; aggregates only, plots as data: images."""
-    return render(request, "monitor.html", report=latest_report(context.decisions.engine))
+    report = latest_report(context.decisions.engine)
+    if report is not None:  # pandas writes `style` attributes into its tables; the page's policy allows no inline style
+        report = dataclasses.replace(report, fragment=INLINE_STYLE.sub("", report.fragment))
+    return render(request, "monitor.html", report=report)
 
 
 @page_app.get("/nieuw", response_class=HTMLResponse)
@@ -275,9 +316,10 @@ async def paste_submit(request: Request, gegevens: str = Form(""), bestand: Uplo
 
 
 def names_the_id(error: Exception) -> bool:
-    """A refused identifier (a BSN, or not a pseudonymous key) is not shown again, not even in the form."""
+    """A refused identifier (a BSN, or not a pseudonymous key) or a BSN in any field is not shown again, not even in
+    the form."""
     if isinstance(error, RequestError):
-        return any(p.loc.endswith("youth_id") for p in error.problems)
+        return any(p.loc.endswith("youth_id") or p.code == "bsn" for p in error.problems)
     return isinstance(error, ValidationError) and any(e["loc"][-1:] == ("youth_id",) for e in error.errors())
 
 
@@ -337,8 +379,7 @@ def record_decision(request: Request, youth: str = Form(...), bron: str = Form(.
     except AuditUnavailable:
         return audit_unavailable(request, context)
     if bron == "lijst":
-        target = request.url_for("youth_from_list", youth_id=subject.youth_id).include_query_params(opgeslagen=1)
-        return RedirectResponse(str(target), status_code=303)
+        return redirect(request, "youth_from_list", {"opgeslagen": 1}, youth_id=subject.youth_id)
     return show_youth(request, context, subject, bron, saved=True)
 
 

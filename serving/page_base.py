@@ -16,9 +16,11 @@ from zoneinfo import ZoneInfo
 import bentoml
 import sqlalchemy as sa
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from casework.letters import OfficeSettings
 from casework.model import CaseworkRules
@@ -30,7 +32,9 @@ from serving.auth import KeyRing, Principal
 from serving.decisions import DecisionStore
 from serving.feature_words import last_report_nl, value_nl
 from serving.freshness import dutch_date
+from serving.page_guard import FORM_FIELD
 from serving.scores import ScoresSource
+from serving.sessions import SessionStore
 from vsv_model.database import DatabaseReplaced, require_same_database
 from vsv_model.policy import DECISION_ROUTE_LABELS_NL, RISK_CATEGORY_LABELS_NL, TIER_LABELS_NL, TIERS, route_for
 from vsv_model.wording import shown_percent
@@ -50,8 +54,8 @@ class PageContext:
     decisions: DecisionStore
     audit: AuditLog
     keys: KeyRing
-    secret: bytes
-    cookie_secure: bool = False
+    sessions: SessionStore
+    cookie_secure: bool = False  # `Secure` cookies on loopback too (off loopback they always are)
     today: Callable[[], dt.date] = field(default=dt.date.today)  # the service passes Settings.current_date
     cases: CaseStore | None = None  # the work queue (in the same database); None: the page shows no work queue
     rules: CaseworkRules = field(default_factory=CaseworkRules)
@@ -74,6 +78,32 @@ def render(request: Request, name: str, status: int = 200, **values) -> HTMLResp
         request, name, {"tier_nl": TIER_LABELS_NL, "category_nl": RISK_CATEGORY_LABELS_NL, "route_nl": DECISION_ROUTE_LABELS_NL,
                         "kind_nl": EVENT_KIND_LABELS_NL,
                         "route_of": {t: route_for(t).code for t in TIERS}, "user": user, **values}, status_code=status)
+
+
+def local_url(request: Request, name: str, **path_params) -> str:
+    """A route's address on this server as a path, never built from the Host header a client sent."""
+    return request.url_for(name, **path_params).path
+
+
+def redirect(request: Request, name: str, query: dict | None = None, **path_params) -> RedirectResponse:
+    """A 303 to a route of the page, relative (`Location: /ui/...`)."""
+    target = local_url(request, name, **path_params)
+    query = {k: v for k, v in (query or {}).items() if v not in ("", None)}
+    if query:
+        target = str(request.url_for(name, **path_params).include_query_params(**query).replace(scheme="", netloc=""))
+    return RedirectResponse(target, status_code=303)
+
+
+@pass_context
+def relative_url_for(context, name: str, /, **path_params) -> str:
+    return local_url(context["request"], name, **path_params)
+
+
+@pass_context
+def csrf_field(context) -> Markup:
+    """The hidden field with the request's form token: `{{ csrf_field() }}` inside every `<form method="post">`."""
+    token = getattr(context["request"].state, "form_token", "")
+    return Markup('<input type="hidden" name="{}" value="{}">').format(FORM_FIELD, token)
 
 
 DATABASE_REPLACED_NL = ("Het advies kan nu niet worden getoond of vastgelegd. De database van de registratie is "
@@ -116,3 +146,5 @@ templates.env.filters["nl_bool"] = lambda value: "ja" if value else "nee"
 templates.env.filters["feature_nl"] = lambda value, name: value_nl(name, value)
 templates.env.filters["last_report_nl"] = last_report_nl
 templates.env.filters["nl_date"] = dutch_date
+templates.env.globals["url_for"] = relative_url_for
+templates.env.globals["csrf_field"] = csrf_field

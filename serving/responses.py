@@ -21,7 +21,7 @@ def scored_youths(youths: list[YouthInput], served, prepared, contributions: np.
     """One `ScoredYouth` (or `Explanation`, with every contribution and the base value) per youth, in request order."""
     tiers = served.model.tiers(probability)
     categories = served.model.risk_categories(probability)
-    explained = explain_rows(prepared.matrix, contributions)
+    explained = explain_rows(prepared.matrix, contributions, prepared.record_flags)
     per_row = reason_objects(explained, prepared.matrix, prepared.as_of)
     outcome_age = served.group.outcome_age
     identity = {"model_version": served.version, "model_run_id": served.run_id, "model_fingerprint": served.fingerprint}

@@ -104,26 +104,29 @@ class ScoresSource:
                                                                                      "model_fingerprint")]
         return ListPage(rows, len(chosen), page, pages, counts, *identity, category_counts=categories)
 
-    def rescore(self, served) -> int:
-        """Score the listed youths again with `served` (same youths, reference dates and features) and replace the
-        file atomically; returns how many youths were scored."""
+    def rescored(self, served) -> pd.DataFrame | None:
+        """The listed youths scored again with `served` (same youths, reference dates and features), not yet written;
+        None when no list was scored yet."""
         from features.group_exit import GROUP_EXIT_COLUMNS
         from serving.batch import KEY_COLUMNS, mark_capacity, places_for, score_features, with_group_exit
         from vsv_model.feature_spec import FEATURE_NAMES
-        from vsv_model.table_io import write_frame
 
         frame = self.frame()
         if frame is None:
-            return 0
+            return None
         keys = frame[[name for name in KEY_COLUMNS if name in frame]]
         scored = score_features(served, keys, frame[list(FEATURE_NAMES)], explain=True)
         scored = mark_capacity(scored, places_for(served, keys))
         carried = [c for c in GROUP_EXIT_COLUMNS if c in frame]
-        scored = with_group_exit(scored, frame[carried] if carried else None)
+        return with_group_exit(scored, frame[carried] if carried else None)
+
+    def replace(self, scored: pd.DataFrame) -> None:
+        """Make `scored` the list, atomically (readers see the old file or the new one, never half of one)."""
+        from vsv_model.table_io import write_frame
+
         temporary = self.path.with_name(f".{self.path.stem}.rescoring{self.path.suffix}")
         write_frame(scored, temporary)
         temporary.replace(self.path)
-        return len(scored)
 
     def exact_id(self, search: str) -> str | None:
         """The listed id equal to `search` in any case, or None."""

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from serving.errors import Problem, RequestError
-from serving.history import day_number, history_rows
+from serving.history import RECORD_TABLES, day_number, history_rows
 from serving.responses import scored_youths
 from serving.schemas import YouthInput
 from vsv_model.contract import LOOKS_LIKE_BSN, STARTKWALIFICATIE_LEVELS, is_bsn
 from vsv_model.feature_spec import FEATURE_NAMES
+from vsv_model.plausibility import CHECKS
 from vsv_model.risk_model import RiskModel, encode_records, sigmoid
 from vsv_model.target_group import TargetGroup
 
@@ -70,11 +71,13 @@ class Prepared:
     as_of: list[dt.date]
     warnings: list[list[str]] = field(default_factory=list)
     warnings_nl: list[list[str]] = field(default_factory=list)
+    record_flags: np.ndarray | None = None  # rows x CHECKS: the checks on the history form's records (None: none)
 
     def take(self, positions: list[int]) -> Prepared:
         """The youths at `positions` only (in that order)."""
         return Prepared(self.matrix[positions], [self.as_of[i] for i in positions],
-                        [self.warnings[i] for i in positions], [self.warnings_nl[i] for i in positions])
+                        [self.warnings[i] for i in positions], [self.warnings_nl[i] for i in positions],
+                        None if self.record_flags is None else self.record_flags[positions])
 
 
 def feature_rows(youths: list[YouthInput], positions: list[int], group: TargetGroup) -> tuple[np.ndarray, list[Problem]]:
@@ -98,13 +101,29 @@ def feature_scope_reason(record: dict, group: TargetGroup) -> tuple[str, str] | 
 
 
 def refuse_citizen_numbers(youths: list[YouthInput]) -> None:
-    """A youth_id or report_id that is a valid BSN is refused before anything is scored, stored or logged, without repeating it."""
+    """A youth_id, or any identifier or code of a record (school, report number, education type, level, kind ...), that
+    is a valid BSN is refused before anything is scored, stored or logged, naming the field without repeating it."""
     problems = [Problem(f"youths[{i}].youth_id", LOOKS_LIKE_BSN, "bsn") for i, y in enumerate(youths) if is_bsn(y.youth_id)]
-    problems += [Problem(f"youths[{i}].history.absence_reports[{j}].report_id", LOOKS_LIKE_BSN, "bsn")
+    problems += [Problem(f"youths[{i}].history.{table}[{j}].{name}", LOOKS_LIKE_BSN, "bsn")
                  for i, y in enumerate(youths) if y.history is not None
-                 for j, r in enumerate(y.history.absence_reports) if r.report_id is not None and is_bsn(r.report_id)]
+                 for table in RECORD_TABLES for j, record in enumerate(getattr(y.history, table))
+                 for name, value in record if isinstance(value, str) and is_bsn(value)]
     if problems:
         raise RequestError(422, problems)
+
+
+def refuse_repeated_youths(youths: list[YouthInput]) -> None:
+    """A youth_id given twice in one request is refused (400), naming both positions: two answers for one youth
+    (from two differing records) would leave the audit log and the caller to guess which one holds."""
+    first: dict[str, int] = {}
+    problems = []
+    for i, youth in enumerate(youths):
+        seen = first.setdefault(youth.youth_id, i)
+        if seen != i:
+            problems.append(Problem(f"youths[{i}].youth_id", f"the same youth_id as youths[{seen}]: give each youth once "
+                                                             "per request (the value is not repeated here)", "repeated_youth"))
+    if problems:
+        raise RequestError(400, problems)
 
 
 def refuse_unknown_kinds(youths: list[YouthInput], served: ServedModel) -> None:
@@ -123,11 +142,13 @@ def refuse_unknown_kinds(youths: list[YouthInput], served: ServedModel) -> None:
 def prepare(youths: list[YouthInput], today: dt.date, group: TargetGroup) -> Prepared:
     """Validate and turn a request's youths into the booster matrix (request order)."""
     refuse_citizen_numbers(youths)
+    refuse_repeated_youths(youths)
     as_of = [y.as_of or today for y in youths]
     matrix = np.empty((len(youths), len(FEATURE_NAMES)))
     warnings: list[list[str]] = [[] for _ in youths]
     warnings_nl: list[list[str]] = [[] for _ in youths]
     problems: list[Problem] = []
+    record_flags = np.zeros((len(youths), len(CHECKS)), dtype=bool)
     feature_form = [i for i, y in enumerate(youths) if y.features is not None]
     history_form = [i for i, y in enumerate(youths) if y.history is not None]
     if feature_form:
@@ -135,15 +156,16 @@ def prepare(youths: list[YouthInput], today: dt.date, group: TargetGroup) -> Pre
         matrix[feature_form], problems = rows, problems + found
     if history_form:
         days = np.array([day_number(as_of[i]) for i in history_form], dtype=np.int64)
-        rows, found, notes = history_rows(youths, history_form, days, group)
+        rows, found, notes, flags = history_rows(youths, history_form, days, group)
         if rows is None:
             raise RequestError(400, found)
         matrix[history_form], problems = rows, problems + found
+        record_flags[history_form] = flags
         for k, i in enumerate(history_form):
             warnings[i], warnings_nl[i] = notes[k]
     if problems:
         raise RequestError(422, sorted(problems, key=lambda p: p.loc))
-    return Prepared(matrix, as_of, warnings, warnings_nl)
+    return Prepared(matrix, as_of, warnings, warnings_nl, record_flags)
 
 
 def explain_matrix(model: RiskModel, matrix: np.ndarray, num_threads: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -28,15 +28,17 @@ from casework.model import CaseworkRules
 from casework.store import CaseStore
 from serving import model_store, scoring
 from serving.audit import AuditLog, AuditUnavailable, records
-from serving.auth import OFFICER_MAX_YOUTHS, KeyRing, Principal, session_secret
+from serving.auth import OFFICER_MAX_YOUTHS, KeyRing, Principal
 from serving.case_events import receive_deliveries
 from serving.database import open_database
 from serving.decisions import DecisionStore
 from serving.errors import PlainValidationErrors, RequestError, quiet_validation_logs
+from serving.metrics import MetricsEndpoint, RouteMetrics, route_templates
 from serving.middleware import Authentication, BodyLimit, JsonBodies, RequestLog
 from serving.openapi import CompleteOpenApi
 from serving.page import page_app
 from serving.page_base import PageContext
+from serving.page_guard import FormGuard, PersonalNumbers, SecurityHeaders
 from serving.retention import RetentionSchedule
 from serving.schemas import (
     MAX_DELIVERIES,
@@ -50,6 +52,7 @@ from serving.schemas import (
     YouthInput,
 )
 from serving.scores import ScoresSource
+from serving.sessions import SessionStore
 from vsv_model.database import database_problem
 from vsv_model.feature_spec import FEATURES
 from vsv_model.settings import Settings
@@ -86,6 +89,7 @@ def refused(ctx: bentoml.Context | None, status: int, body: dict | str) -> JSONR
     traffic={"timeout": 30},
     tracing=TRACING,
     logging={"access": {"enabled": False}},  # serving.middleware.RequestLog writes the request log
+    metrics={"enabled": False},  # BentoML labels by the raw path (youth ids, anything typed): serving.metrics counts
 )
 class VsvRisk:
     bento_model = bentoml.models.BentoModel(MODEL_TAG)
@@ -102,7 +106,7 @@ class VsvRisk:
         self.case_rules = CaseworkRules.from_toml(self.settings.region_config)
         keys = KeyRing(Path(self.settings.api_keys_file))
         self.page = PageContext(self.served, ScoresSource(Path(self.settings.scores_path)), DecisionStore(engine), self.audit,
-                                keys, session_secret(self.settings), self.settings.cookie_secure,
+                                keys, SessionStore(engine), self.settings.cookie_secure,
                                 self.settings.current_date, cases=self.cases, rules=self.case_rules,
                                 office=OfficeSettings.from_toml(self.settings.region_config))
         # Retention once a day, shortly after the start and then hourly checks; the day's first worker does it.
@@ -264,11 +268,19 @@ def model_info(served: scoring.ServedModel) -> ModelInfo:
     )
 
 
-# Outermost first: every request gets an id and a log line, oversized bodies stop before anything
-# reads them, then the key and its role are checked.
-VsvRisk.add_asgi_middleware(RequestLog)
+# Outermost first: every request is counted by its route's template, gets an id, a log line and the security
+# headers; oversized bodies stop before anything reads them; a BSN in the address stops next; then the key (or
+# the page's session) and its role are checked; /metrics is answered only after that; the page's forms are
+# checked (origin, form token, BSN) before any page route reads them.
+ROUTES = route_templates([api.route for api in VsvRisk.apis.values()], {"/ui": page_app})
+VsvRisk.add_asgi_middleware(RouteMetrics, routes=ROUTES)
+VsvRisk.add_asgi_middleware(RequestLog, routes=ROUTES)
+VsvRisk.add_asgi_middleware(SecurityHeaders)
 VsvRisk.add_asgi_middleware(BodyLimit)
+VsvRisk.add_asgi_middleware(PersonalNumbers)
 VsvRisk.add_asgi_middleware(Authentication)
+VsvRisk.add_asgi_middleware(MetricsEndpoint)
+VsvRisk.add_asgi_middleware(FormGuard)
 VsvRisk.add_asgi_middleware(JsonBodies)
 VsvRisk.add_asgi_middleware(PlainValidationErrors)
 VsvRisk.add_asgi_middleware(CompleteOpenApi)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -99,3 +100,28 @@ def kill_tree(process: subprocess.Popen) -> int:
     psutil.wait_procs(victims, timeout=10)
     process.wait()
     return len(victims)
+
+
+FORM_TOKEN = re.compile(r'<input type="hidden" name="csrf" value="([0-9a-f]{64})">')
+
+
+def form_token(client: httpx.Client, path: str) -> str:
+    """The form token of the page at `path`, as the page gives its own forms (`{{ csrf_field() }}`); empty when the
+    page gives none (a form sent without it is refused)."""
+    found = FORM_TOKEN.search(client.get(path).text)
+    return found.group(1) if found else ""
+
+
+def page_post(client: httpx.Client, path: str, data: dict, token_from: str = "/ui/", **options) -> httpx.Response:
+    """A form sent as the page's own browser sends it: from the page's origin, with the form token it was given."""
+    return client.post(path, data=data | {"csrf": form_token(client, token_from)}, headers={"Origin": str(client.base_url).rstrip("/")},
+                       **options)
+
+
+def page_session(url: str, key: str, **options) -> httpx.Client:
+    """A browser-like client logged in to the page at `url` with `key` (its session cookie kept)."""
+    client = httpx.Client(base_url=url, **options)
+    response = page_post(client, "/ui/login", {"sleutel": key}, "/ui/login")
+    if response.status_code not in (200, 303):
+        raise AssertionError(f"login refused: {response.status_code}")
+    return client

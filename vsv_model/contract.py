@@ -180,21 +180,19 @@ def is_bsn(value) -> bool:
     return (sum(w * d for w, d in zip(range(9, 1, -1), digits[:8])) - digits[8]) % 11 == 0
 
 
-def contains_bsn(text: str | None) -> bool:
-    """Whether free text (a note, a reason) holds a BSN-shaped number: 9 digits passing the 11-test, written as one
-    run or in groups joined by single spaces, dots or hyphens. Every stretch of whole groups of 9 digits is tried,
-    so "om 10 123456782" is found; a longer number without separators (a phone number) is not a 9-digit run."""
-    for run in _DIGIT_RUN.finditer(text or ""):
-        groups = _DIGIT_GROUP.findall(run.group())
-        for first in range(len(groups)):
-            digits = ""
-            for group in groups[first:]:
-                digits += group
-                if len(digits) >= 9:
-                    break
-            if len(digits) == 9 and is_bsn(digits):
-                return True
-    return False
+# Nine digits in free text, alone or as a BSN is written in groups ("123456782", "1234.56.782", "123 456 782"),
+# never part of a longer number (a phone number has ten digits, "0.123456782" is a fraction) nor of a word: an
+# identifier such as "J123456782" is judged whole, by `is_bsn`, wherever it is an identifier.
+NINE_DIGITS_IN_TEXT = re.compile(r"(?<![0-9A-Za-z_-])(?<![0-9][.,])(?:[0-9]{9}|[0-9]{4}([ .-])[0-9]{2}\1[0-9]{3}"
+                                 r"|[0-9]{3}([ .-])[0-9]{3}\2[0-9]{3})(?![0-9A-Za-z_-])(?![.,][0-9])")
+
+
+def contains_bsn(text) -> bool:
+    """Whether free text holds a number that passes the 11-test (`is_bsn`), alone or written in groups. For notes,
+    reasons, search boxes and any value that is not an identifier: the caller refuses it without repeating it."""
+    if not isinstance(text, str):
+        return False
+    return any(is_bsn(re.sub(r"[ .-]", "", found.group(0))) for found in NINE_DIGITS_IN_TEXT.finditer(text))
 
 
 def youth_id_problem(value) -> str | None:

@@ -55,10 +55,11 @@ class Explained:
         return self.texts[self.sentence_codes]
 
 
-def explain_rows(matrix: np.ndarray, contributions: np.ndarray) -> Explained:
-    """Concept contributions, sentences, statuses and data-quality flags for every row of a feature matrix."""
+def explain_rows(matrix: np.ndarray, contributions: np.ndarray, record_flags: np.ndarray | None = None) -> Explained:
+    """Concept contributions, sentences, statuses and data-quality flags for every row of a feature matrix;
+    `record_flags` (rows x CHECKS) adds the checks only the records can fail (`plausibility.record_date_flags`)."""
     concepts = concept_contributions(contributions)
-    flags = implausible(matrix)
+    flags = implausible(matrix) if record_flags is None else implausible(matrix) | record_flags
     codes, texts = np.empty(concepts.shape, dtype=np.int64), []
     for c, concept in enumerate(CONCEPTS):
         concept_codes, rendered = concept_sentences(matrix, concept, concepts[:, c])

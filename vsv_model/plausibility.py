@@ -12,6 +12,11 @@ keeps codes and the fairness audit and monitoring can count them (`CHECK_CODES`,
 
 `enrolled = 0` with `months_not_enrolled = 0` is true data (left school less than 30.44 days ago) and is
 never flagged.
+
+Three checks read a youth's records rather than the features (`implausible_record_dates`): a record dated before
+1990, or before the youth's birth, cannot be true of a youth in the target group, and the features built from it
+are not explained. Only a request's history form has the records at hand; on the feature matrix these checks never
+fail. Records after the reference date are not flagged: they are left out of the features (and reported as such).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 
@@ -39,6 +45,8 @@ SCHOOL_START_AGE = 4  # children in the Netherlands may go to (primary) school f
 # (weeks, days, feature) of the three absence windows, as the warnings name them
 ABSENCE_WINDOWS = tuple((days // 7, days, name) for name, days in HOUR_WINDOWS.items())
 NO_SCHOOL_RECORDS = "no_school_records"
+EARLIEST_RECORD = dt.date(1990, 1, 1)  # no youth of the target group has a school record from before this day
+EARLIEST_RECORD_DAY = (EARLIEST_RECORD - dt.date(1970, 1, 1)).days  # as a day number (days since 1970-01-01)
 
 
 @dataclass(frozen=True)
@@ -70,7 +78,19 @@ CHECKS: tuple[Check, ...] = (
     Check(NO_SCHOOL_RECORDS, "schoolsituatie",
           "Er zijn geen schoolgegevens van deze jongere bekend. Ga na of de jongere in het buitenland naar school ging "
           "of later naar Nederland is gekomen."),
+    Check("enrolment_date_implausible", "schoolloopbaan",
+          "Een inschrijving begint vóór 1990 of vóór de geboortedatum van de jongere. Dat kan niet kloppen. "
+          "Controleer de inschrijvingen."),
+    Check("diploma_date_implausible", "diploma",
+          "Een diploma is gedateerd vóór 1990 of vóór de geboortedatum van de jongere. Dat kan niet kloppen. "
+          "Controleer de diploma's."),
+    Check("report_date_implausible", "verzuim",
+          "Een melding van verzuim is gedateerd vóór 1990 of vóór de geboortedatum van de jongere. Dat kan niet "
+          "kloppen. Controleer de meldingen van verzuim."),
 )
+# The checks on a youth's records, by the table they read (the others read the feature matrix).
+RECORD_DATE_CHECKS = MappingProxyType({"enrollments": "enrolment_date_implausible", "diplomas": "diploma_date_implausible",
+                                       "absence_reports": "report_date_implausible"})
 CHECK_CODES: tuple[str, ...] = tuple(c.code for c in CHECKS)
 CHECKS_BY_CODE: dict[str, Check] = {c.code: c for c in CHECKS}
 MBO_CODES = [CURRENT_EDUCATION_CATEGORIES.index(t) for t in MBO_TYPES]
@@ -132,7 +152,25 @@ def implausible(matrix: np.ndarray) -> np.ndarray:
         return column(matrix, name)
 
     flags = absence_flags(x) | enrolment_flags(x)
+    none = np.zeros(len(matrix), dtype=bool)  # the record checks cannot fail on features alone
+    flags |= {code: none for code in RECORD_DATE_CHECKS.values()}
     return np.column_stack([flags[code] for code in CHECK_CODES]) if len(matrix) else np.zeros((0, len(CHECKS)), bool)
+
+
+def implausible_record_dates(youth: np.ndarray, days: np.ndarray, births: np.ndarray, youths: int) -> np.ndarray:
+    """Per youth (0 .. youths - 1), whether any of its records is dated before 1990 or before its birth; `youth` and
+    `days` are the records' youth positions and dates as day numbers, `births` the youths' birth days."""
+    wrong = (days < EARLIEST_RECORD_DAY) | (days < births[youth])
+    return np.bincount(youth[wrong], minlength=youths) > 0
+
+
+def record_date_flags(tables: dict[str, tuple[np.ndarray, np.ndarray]], births: np.ndarray) -> np.ndarray:
+    """(youths x CHECKS) booleans: the record checks failed, from each table's (youth positions, day numbers)."""
+    flags = np.zeros((len(births), len(CHECKS)), dtype=bool)
+    for table, code in RECORD_DATE_CHECKS.items():
+        youth, days = tables[table]
+        flags[:, CHECK_CODES.index(code)] = implausible_record_dates(youth, days, births, len(births))
+    return flags
 
 
 def flagged_codes(flags_row: np.ndarray) -> list[str]:
@@ -148,7 +186,9 @@ def failing(matrix: np.ndarray, code: str) -> np.ndarray:
 
 
 def days_back(as_of: dt.date, days: float) -> dt.date:
-    return as_of - dt.timedelta(days=int(days))
+    """The day `days` before `as_of`; the first day of the calendar for a count reaching past it (a record dated in
+    the year 1 makes the last report thousands of years old)."""
+    return as_of - dt.timedelta(days=min(int(days), (as_of - dt.date.min).days))
 
 
 def window_nl(as_of: dt.date, days: int) -> str:
@@ -238,6 +278,14 @@ def recent_switches_nl(v: dict, as_of: dt.date) -> tuple[str, str]:
             "kloppen. Controleer de inschrijvingen.")
 
 
+def record_dates_nl(code: str, records_nl: str):
+    """The warning of a record check: the records it is about, and the check's message (the records' own dates
+    are in the youth's history, shown beside it)."""
+    def warning(v: dict, as_of: dt.date) -> tuple[str, str]:
+        return f"{records_nl} tot en met {dutch_date(as_of)}", CHECKS_BY_CODE[code].message_nl
+    return warning
+
+
 def no_school_records_nl(v: dict, as_of: dt.date) -> tuple[str, str]:
     return (f"de inschrijvingen tot en met {dutch_date(as_of)}",
             f"Er zijn tot en met {dutch_date(as_of)} geen schoolgegevens van deze jongere bekend. Ga na of de jongere "
@@ -250,6 +298,9 @@ WARNINGS_NL = {
     "out_of_school_before_16": out_before_16_nl, "enrolment_disagrees": enrolment_disagrees_nl,
     "never_enrolled_with_history": never_enrolled_with_history_nl, "recent_switches_over_total": recent_switches_nl,
     NO_SCHOOL_RECORDS: no_school_records_nl,
+    "enrolment_date_implausible": record_dates_nl("enrolment_date_implausible", "de inschrijvingen"),
+    "diploma_date_implausible": record_dates_nl("diploma_date_implausible", "de diploma's"),
+    "report_date_implausible": record_dates_nl("report_date_implausible", "de meldingen van verzuim"),
 }
 
 

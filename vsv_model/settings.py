@@ -12,12 +12,13 @@ its class decorator needs the worker count).
 | VSV_DATABASE_URL | database_url (decisions, audit log, score archive) | sqlite:///vsv.db |
 | VSV_SCORES | scores_path (the officers' list) | data/scores/latest.parquet |
 | VSV_API_KEYS_FILE | api_keys_file | vsv-keys.txt |
-| VSV_SESSION_SECRET | session_secret (else a random one next to the keys file) | |
 | VSV_MAX_BODY_BYTES | max_body_bytes | 5000000 |
-| VSV_COOKIE_SECURE | cookie_secure (1 behind HTTPS) | 0 |
+| VSV_COOKIE_SECURE | cookie_secure: 1 marks the page's cookies `Secure` on loopback too (a TLS proxy on the same machine); off loopback they always are | 0 |
+| VSV_PUBLIC_ORIGIN | public_origins: the page's address(es) as browsers see them behind a proxy (`https://vsv.example.nl`, comma-separated); forms are accepted only from there | (the request's own host) |
 | VSV_MODEL_TAG | model_tag: the BentoML model a server starts with (`vsv serve` sets it) | |
 | VSV_WORKERS | workers | 2 |
 | VSV_TRACING | tracing (1: BentoML's tracing spans on) | 0 |
+| PROMETHEUS_MULTIPROC_DIR | prometheus_dir (BentoML's own variable: set, the workers share their metrics through it) | |
 | BENTOML_HOME | bentoml_home (BentoML's own variable, read here for the served-model markers) | ~/bentoml |
 | VSV_LOG_DIR | log_dir: where the CLI writes the libraries' warnings and progress noise | logs |
 | VSV_TODAY | today: the day the officers' page counts from (JJJJ-MM-DD; for tests and demonstrations) | the calendar's |
@@ -46,13 +47,14 @@ class Settings:
     database_url: str = "sqlite:///vsv.db"  # decisions (and the audit log): SQLite next to mlruns/
     scores_path: str = "data/scores/latest.parquet"  # the latest `vsv score` output, for the officers' list
     api_keys_file: str = "vsv-keys.txt"  # role:name:sha256 lines; only hashes are stored
-    session_secret: str | None = None
     max_body_bytes: int = 5_000_000
-    cookie_secure: bool = False  # set VSV_COOKIE_SECURE=1 behind HTTPS
+    cookie_secure: bool = False  # 1: `Secure` cookies also on loopback (off loopback they always are)
+    public_origins: tuple[str, ...] = ()  # empty: a form must come from the address the request was sent to
     model_tag: str | None = None
     workers: int = 2  # one per core on the 2-core target machine
     tracing: bool = False  # tracing spans cost a fifth of a request and go nowhere without an exporter
     bentoml_home: Path = Path("~/bentoml").expanduser()
+    prometheus_dir: str | None = None
     log_dir: Path = Path("logs")
     today: dt.date | None = None  # None: the calendar's day; set: the page's "today" (freshness, who left the group)
     region_config: Path | None = None  # the region's TOML file; None: the defaults of `CaseworkRules`
@@ -69,13 +71,14 @@ class Settings:
             database_url=env.get("VSV_DATABASE_URL", "sqlite:///vsv.db"),
             scores_path=env.get("VSV_SCORES", "data/scores/latest.parquet"),
             api_keys_file=env.get("VSV_API_KEYS_FILE", "vsv-keys.txt"),
-            session_secret=env.get("VSV_SESSION_SECRET") or None,
             max_body_bytes=int(env.get("VSV_MAX_BODY_BYTES", "5000000")),
             cookie_secure=env.get("VSV_COOKIE_SECURE", "0") == "1",
+            public_origins=tuple(o.strip().rstrip("/").lower() for o in env.get("VSV_PUBLIC_ORIGIN", "").split(",") if o.strip()),
             model_tag=env.get("VSV_MODEL_TAG") or None,
             workers=int(env.get("VSV_WORKERS", "2")),
             tracing=env.get("VSV_TRACING", "0") == "1",
             bentoml_home=Path(env.get("BENTOML_HOME", "~/bentoml")).expanduser(),
+            prometheus_dir=env.get("PROMETHEUS_MULTIPROC_DIR") or None,
             log_dir=Path(env.get("VSV_LOG_DIR", "logs")),
             today=dt.date.fromisoformat(env["VSV_TODAY"]) if env.get("VSV_TODAY") else None,
             region_config=Path(env["VSV_REGION_CONFIG"]) if env.get("VSV_REGION_CONFIG") else None,

@@ -35,7 +35,7 @@ VSV = [sys.executable, "-m", "vsv_cli"]
 API = ("/score", "/explain", "/model", "/reload", "/audit_export")
 LOAD_SECONDS = float(os.environ.get("VSV_LOAD_SECONDS", "60"))
 EXAMPLES = 200
-LOG_FIELDS = {"ts", "request_id", "method", "path", "status", "latency_ms", "key_name"}  # README, "Logs"
+LOG_FIELDS = {"ts", "request_id", "method", "path", "status", "latency_ms", "client", "key_name"}  # README, "Logs"
 BENTOML_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} \[[A-Z]+\] \[[^\]]+\] ")  # its own one-line logs
 
 

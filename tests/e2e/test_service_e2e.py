@@ -45,10 +45,13 @@ def test_served_version_is_the_registry_champion(served, champion_store, api_key
     assert body["version"] == str(champion.version) and body["run_id"] == champion.run_id
 
 
-def test_health_and_metrics_are_open_everything_else_needs_a_key(served):
-    for path in ("/livez", "/readyz", "/metrics"):
+def test_health_is_open_metrics_need_an_analyst_everything_else_a_key(served, api_keys):
+    for path in ("/livez", "/readyz"):
         assert httpx.get(f"{served}{path}").status_code == 200, path
-    assert "bentoml_service_request_total" in httpx.get(f"{served}/metrics").text
+    assert httpx.get(f"{served}/metrics").status_code == 401
+    assert httpx.get(f"{served}/metrics", headers=api_keys["headers"]["officer"]).status_code == 403
+    metrics = httpx.get(f"{served}/metrics", headers=api_keys["headers"]["analyst"])
+    assert metrics.status_code == 200 and 'vsv_http_requests_total{route="/metrics",status="403"}' in metrics.text
     assert httpx.post(f"{served}/score", json=BODY).status_code == 401
     assert httpx.get(f"{served}/ui/", follow_redirects=False).headers["location"] == "/ui/login"
 

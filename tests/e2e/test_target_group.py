@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from tests.builders import fast_config, feature_values, request_youth
 from tests.commands import run
-from tests.servers import free_port, running_server
+from tests.servers import free_port, page_session, running_server
 from vsv_cli.app import app
 from vsv_model.target_group import CURRENT_LAW, EXTENDED_TO_27
 
@@ -74,8 +74,7 @@ def test_the_service_and_the_page_use_the_models_group(store_27, api_keys):
         too_old = httpx.post(f"{url}/score", json={"youths": [request_youth("J27", features=feature_values(age=27))]},
                              headers=officer)
         assert too_old.status_code == 422 and "ages 18-26, outcome by 27" in too_old.json()["error"]
-        page = httpx.Client(base_url=url, follow_redirects=True)
-        page.post("/ui/login", data={"sleutel": api_keys["keys"]["officer"]})
+        page = page_session(url, api_keys["keys"]["officer"], follow_redirects=True)
         listing = page.get("/ui/")
         assert "Doelgroep: jongeren van 18 tot 27 jaar" in listing.text
         older = pd.read_parquet(store_27["env"]["VSV_SCORES"]).query("age >= 23").iloc[0]

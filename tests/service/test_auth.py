@@ -1,31 +1,22 @@
 """Who may do what: keys with roles (401 without a valid key, 403 for the wrong role), the keys file,
-`vsv keys add`, the page's session cookie, and request logs that carry ids, never keys or youth data."""
+`vsv keys add`, the page's server-side sessions, and request logs that carry ids, never keys or youth data.
+Cross-site forms, replayed cookies and the metrics flood against a real server: tests/e2e/test_hostile_clients.py."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import logging
 import os
+import re
 import sys
 
 import pytest
 from starlette.testclient import TestClient
 
-from serving.auth import (
-    KeyFileError,
-    KeyRing,
-    Principal,
-    add_key,
-    hash_key,
-    parse_keys,
-    read_session,
-    required_role,
-    sign_session,
-)
+from serving.auth import KeyFileError, KeyRing, Principal, add_key, hash_key, parse_keys, required_role
+from serving.sessions import LOGIN_FAILURES, SESSION_SECONDS, SessionStore, form_token
 from tests.commands import run
+from vsv_model.database import create_engine
 
 API = ["/score", "/explain", "/model", "/reload", "/audit_export"]
 YOUTH = {"youth_id": "J1", "as_of": "2019-10-01", "history": {
@@ -168,42 +159,72 @@ def test_the_page_sends_strangers_to_the_login_form(anonymous):
     assert login.status_code == 200 and 'for="sleutel"' in login.text and "Inloggen" in login.text
 
 
-def test_login_sets_a_signed_httponly_strict_cookie(asgi_client, api_keys):
-    browser = TestClient(asgi_client.app)
-    refused = browser.post("/ui/login", data={"sleutel": "vsv_niet-goed"})
+PAGE = "https://testserver"  # the in-process client is no loopback connection: its cookies are Secure, so HTTPS
+FORM_TOKEN = re.compile(r'<input type="hidden" name="csrf" value="([0-9a-f]{64})">')
+
+
+def form_token_on(browser: TestClient, path: str) -> str:
+    return FORM_TOKEN.search(browser.get(path).text).group(1)
+
+
+def post_form(browser: TestClient, path: str, data: dict, token_from: str = "/ui/"):
+    """A form as the page's own browser sends it: from the page's origin, with the form token it was given."""
+    return browser.post(path, data=data | {"csrf": form_token_on(browser, token_from)}, headers={"Origin": PAGE},
+                        follow_redirects=False)
+
+
+def test_login_opens_a_server_side_session_in_a_secure_httponly_strict_cookie(asgi_client, api_keys):
+    browser = TestClient(asgi_client.app, base_url=PAGE)
+    refused = post_form(browser, "/ui/login", {"sleutel": "vsv_niet-goed"}, "/ui/login")
     assert refused.status_code == 401 and "Deze sleutel is onbekend." in refused.text
-    assert "set-cookie" not in refused.headers
-    response = browser.post("/ui/login", data={"sleutel": api_keys["keys"]["officer"]}, follow_redirects=False)
-    assert response.status_code == 303
+    assert "vsv_sessie" not in refused.headers.get("set-cookie", "")
+    response = post_form(browser, "/ui/login", {"sleutel": api_keys["keys"]["officer"]}, "/ui/login")
+    assert (response.status_code, response.headers["location"]) == (303, "/ui/")  # relative, never from the Host header
     cookie = response.headers["set-cookie"]
-    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/ui" in cookie
-    assert api_keys["keys"]["officer"] not in cookie
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/ui" in cookie and "Secure" in cookie
+    token = browser.cookies["vsv_sessie"]
+    assert api_keys["keys"]["officer"] not in cookie and hash_key(api_keys["keys"]["officer"])[:16] not in token
     page = browser.get("/ui/")
     assert page.status_code == 200 and "Ingelogd als <strong>test-officer</strong>" in page.text
+    assert FORM_TOKEN.search(page.text).group(1) == form_token(token) != token  # the forms carry the session's token
     assert browser.post("/score", json=BODIES["/score"]).status_code == 401  # the API never accepts the page's cookie
-    browser.post("/ui/logout")
+    assert post_form(browser, "/ui/logout", {}).headers["location"] == "/ui/login"
     assert browser.get("/ui/", follow_redirects=False).status_code == 303
+    replayed = TestClient(asgi_client.app, base_url=PAGE, cookies={"vsv_sessie": token})  # the cookie, kept after logout
+    assert replayed.get("/ui/", follow_redirects=False).headers["location"] == "/ui/login"
 
 
-def test_a_session_is_refused_when_tampered_expired_or_its_key_replaced(tmp_path):
+def test_a_session_ends_when_it_expires_is_ended_or_its_key_is_replaced(tmp_path):
     path = tmp_path / "keys.txt"
-    key = add_key(path, "officer", "fay")
-    ring, secret = KeyRing(path), b"s" * 32
-    cookie = sign_session(Principal("fay", "officer"), key, secret, now=1_000_000)
-    assert read_session(cookie, secret, ring, now=1_000_000) == Principal("fay", "officer")
-    assert key not in cookie and hash_key(key) not in cookie
-    payload, signature = cookie.rsplit(".", 1)
-    forged = sign_session(Principal("fay", "admin"), key, b"other", now=1_000_000)
-    assert read_session(forged, secret, ring, now=1_000_000) is None
-    assert read_session(payload + "." + "0" * len(signature), secret, ring, now=1_000_000) is None
-    assert read_session(cookie, secret, ring, now=1_000_000 + 8 * 3600 + 1) is None  # expired after 8 hours
-    assert read_session("garbage", secret, ring) is None
-    assert read_session(sign_session(Principal("fay", "admin"), key, secret, now=1_000_000), secret, ring, now=1_000_000) is None
-    unbound = base64.urlsafe_b64encode(json.dumps({"n": "fay", "r": "officer", "e": 2_000_000}).encode()).decode()
-    assert read_session(f"{unbound}.{hmac.new(secret, unbound.encode(), hashlib.sha256).hexdigest()}", secret, ring,
-                        now=1_000_000) is None  # a cookie of the old format names no key: no session
+    key, other = add_key(path, "officer", "fay"), add_key(path, "officer", "gus")
+    ring, store = KeyRing(path), SessionStore(create_engine(f"sqlite:///{tmp_path / 'vsv.db'}"))
+    token = store.open(Principal("fay", "officer"), key, "192.0.2.7", now=1_000_000)
+    kept = store.open(Principal("gus", "officer"), other, "192.0.2.8", now=1_000_000)
+    assert store.find(token, ring, now=1_000_000).principal == Principal("fay", "officer")
+    assert store.find(token, ring, now=1_000_000 + SESSION_SECONDS - 1) is not None
+    assert store.find(token, ring, now=1_000_000 + SESSION_SECONDS) is None  # ended by itself after 8 hours
+    assert store.find(token[:-1] + ("A" if token[-1] != "A" else "B"), ring, now=1_000_000) is None  # another token
+    assert store.find("garbage", ring, now=1_000_000) is None and store.find(None, ring) is None
+    with store.engine.connect() as connection:  # the database holds the token's hash, never the token or the key
+        stored = " ".join(str(v) for row in connection.exec_driver_sql("select * from page_sessions") for v in row)
+    assert token not in stored and key not in stored and hash_key(key) not in stored
     add_key(path, "officer", "fay", replace=True)  # a new key for the same name and role
-    assert read_session(cookie, secret, ring, now=1_000_000) is None
+    assert store.find(token, ring, now=1_000_000) is None
+    store.end(kept, now=1_000_001)
+    store.end(kept, now=1_000_002)  # ended twice: still one end
+    assert store.find(kept, ring, now=1_000_001) is None
+
+
+def test_login_failures_are_limited_per_client_address(tmp_path):
+    store = SessionStore(create_engine(f"sqlite:///{tmp_path / 'vsv.db'}"))
+    for second in range(LOGIN_FAILURES - 1):
+        store.note_failure("192.0.2.7", now=1_000_000 + second)
+    assert store.seconds_refused("192.0.2.7", now=1_000_100) == 0
+    store.note_failure("192.0.2.7", now=1_000_100)
+    assert store.seconds_refused("192.0.2.7", now=1_000_100) == 800  # until the first failure is 15 minutes old
+    assert store.seconds_refused("192.0.2.7", now=1_000_000 + 15 * 60 - 1) == 1
+    assert store.seconds_refused("192.0.2.7", now=1_000_000 + 15 * 60) == 0
+    assert store.seconds_refused("192.0.2.8", now=1_000_100) == 0  # another address
 
 
 @pytest.fixture
@@ -221,8 +242,8 @@ def revoke(path, name: str) -> None:
 
 
 def logged_in(app, key: str) -> TestClient:
-    browser = TestClient(app)
-    assert browser.post("/ui/login", data={"sleutel": key}, follow_redirects=False).status_code == 303
+    browser = TestClient(app, base_url=PAGE)
+    assert post_form(browser, "/ui/login", {"sleutel": key}, "/ui/login").status_code == 303
     return browser
 
 
@@ -256,11 +277,12 @@ def test_request_logs_hold_ids_status_and_latency_never_keys_or_youth_data(anony
     lines = [record.getMessage() for record in caplog.records if record.name == "vsv.requests"]
     assert len(lines) == 4
     entries = [json.loads(line) for line in lines]
-    assert [set(e) for e in entries] == [{"ts", "request_id", "method", "path", "status", "latency_ms", "key_name"}] * 4
+    assert [set(e) for e in entries] == [{"ts", "request_id", "method", "path", "status", "latency_ms", "client", "key_name"}] * 4
     assert entries[0]["request_id"] == answered.headers["x-request-id"] and len(entries[0]["request_id"]) == 16
-    assert [(e["path"], e["status"], e["key_name"]) for e in entries] == [
-        ("/score", 200, "test-officer"), ("/score", 401, None), ("/ui/jongere/{youth_id}", 404, "test-officer"),
-        ("/ui/jongere/{youth_id}", 404, "test-officer")]
+    assert [(e["path"], e["status"], e["key_name"], e["client"]) for e in entries] == [
+        ("/score", 200, "test-officer", "testclient"), ("/score", 401, None, "testclient"),
+        ("/ui/jongere/{youth_id}", 404, "test-officer", "testclient"),
+        ("(other)", 404, "test-officer", "testclient")]  # no route answers an id with a slash: the page's 404
     everything = "\n".join(caplog.text.splitlines() + lines)
     for secret in [*api_keys["keys"].values(), "vsv_a-wrong-key", "GEHEIM-123", "DEEL-2", "2001-02-03"]:
         assert secret not in everything
@@ -270,3 +292,4 @@ def test_the_monitoring_page_is_for_analysts_and_the_other_pages_for_officers():
     assert required_role("/ui/monitor") == "analyst"
     assert [required_role(p) for p in ("/ui/", "/ui/jongere/J1", "/ui/nieuw")] == ["officer"] * 3
     assert required_role("/ui/login") is None and required_role("/reload") == "admin"
+    assert required_role("/metrics") == "analyst"  # the metrics name no one, but say what the service does

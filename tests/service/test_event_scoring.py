@@ -26,7 +26,8 @@ from features.build import build_event_table
 from features.office_events import EVENT_KINDS, office_events
 from serving.batch import KEY_COLUMNS, score_dataset, score_events
 from serving.errors import RequestError
-from serving.page import EXAMPLE_YOUTH, listed_kind
+from serving.listed import listed_kind
+from serving.page import EXAMPLE_YOUTH
 from serving.schemas import YouthInput
 from serving.scoring import score
 from tests.builders import feature_values, request_youth, with_event_kinds
@@ -168,7 +169,9 @@ def test_a_scores_file_of_events_scored_again_keeps_each_events_kind(scored, kin
 
     path = write_frame(scored.frame, tmp_path / "events.parquet")
     source = ScoresSource(path)
-    assert source.rescore(kinded) == len(scored.frame)
+    rescored = source.rescored(kinded)
+    assert len(rescored) == len(scored.frame)
+    source.replace(rescored)
     again = pd.read_parquet(path).sort_values(["as_of", "youth_id", "kind", "report_id"]).reset_index(drop=True)
     before = plain_columns(scored.frame).sort_values(["as_of", "youth_id", "kind", "report_id"]).reset_index(drop=True)
     assert list(again.columns) == list(before.columns)

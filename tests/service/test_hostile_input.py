@@ -171,3 +171,62 @@ def test_structurally_wrong_bodies_are_400_naming_the_field(asgi_client, body):
     response = post(asgi_client, json.dumps(body).encode())
     assert response.status_code == 400, response.text
     assert response.json()["error"].startswith("youths")
+
+
+# --- no personal number in any field --------------------------------------------------------------------------
+
+BSN = "123456782"  # passes the 11-test
+FULL_HISTORY = {"birth_date": "2000-05-01",
+                "enrollments": [{"school_id": "25LH00", "school_municipality": "Dordrecht", "education_type": "mbo-2",
+                                 "learning_path": "BOL", "start_date": "2016-08-15", "end_date": "2018-02-01"}],
+                "diplomas": [{"diploma_date": "2016-07-01", "level": "vmbo-bb"}],
+                "absence_reports": [{"report_date": "2019-08-01", "school_id": "25LH00", "kind": "18plus", "hours": 34,
+                                     "report_id": "M1"}]}
+# Every identifier and code of a record, where a BSN might be typed or pasted by mistake (tests/e2e sends them too).
+BSN_FIELDS = [("enrollments", "school_id"), ("enrollments", "school_municipality"), ("enrollments", "education_type"),
+              ("enrollments", "learning_path"), ("diplomas", "level"), ("absence_reports", "school_id"),
+              ("absence_reports", "kind"), ("absence_reports", "report_id")]
+
+
+def youth_with(table: str, field: str, value: str) -> dict:
+    history = json.loads(json.dumps(FULL_HISTORY))
+    history[table][0][field] = value
+    return {"youth_id": "J1", "as_of": "2019-10-01", "history": history}
+
+
+def bsn_refusal(table: str, field: str) -> str:
+    return (f"youths[0].history.{table}[0].{field}: looks like a BSN (9 digits that pass the 11-test): only pseudonymous "
+            "ids are allowed, never a citizen service number (the value is not repeated here)")
+
+
+@pytest.mark.parametrize(("table", "field"), BSN_FIELDS)
+def test_a_bsn_in_any_field_of_a_record_is_422_naming_the_field_never_the_value(asgi_client, scored_current, table, field):
+    from tests.service.test_audit import audit_rows
+
+    before = len(audit_rows(scored_current["database"]))
+    response = asgi_client.post("/score", json={"youths": [youth_with(table, field, BSN)]})
+    assert (response.status_code, response.json()["error"]) == (422, bsn_refusal(table, field))
+    assert BSN not in response.text and len(audit_rows(scored_current["database"])) == before
+
+
+def test_an_unknown_code_is_named_but_not_repeated(asgi_client):
+    result = asgi_client.post("/score", json={"youths": [youth_with("diplomas", "level", "MAVO-X 123456789")]}).json()
+    assert result["results"][0]["warnings"] == [
+        "diplomas[0].level is unknown (the value is not repeated here): counted as 'onbekend'"]
+    assert "MAVO" not in json.dumps(result)
+
+
+def test_validation_errors_carry_what_is_wrong_never_what_was_sent(asgi_client):
+    response = asgi_client.post("/score", json={"youths": [youth_with("enrollments", "start_date", f"{BSN}-x")]})
+    assert response.status_code == 400 and BSN not in response.text and '"input"' not in response.text
+    assert response.json()["detail"] == [{"loc": "youths[0].history.enrollments[0].start_date",
+                                          "msg": "Input should be a valid date or datetime, invalid date separator, expected `-`"}]
+
+
+def test_a_youth_given_twice_in_one_request_is_400_naming_both_positions(asgi_client):
+    other = youth_with("absence_reports", "hours", 80)
+    twice = [youth_with("diplomas", "level", "vmbo-bb"), dict(other, youth_id="J2"), other]
+    response = asgi_client.post("/score", json={"youths": twice})
+    assert response.status_code == 400
+    assert response.json()["error"] == ("youths[2].youth_id: the same youth_id as youths[0]: give each youth once per "
+                                        "request (the value is not repeated here)")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from serving.page import features_of
+from serving.listed import features_of
 from tests.builders import request_youth
 from vsv_model.policy import APPROACH_NOTES_NL, RISK_CATEGORY_LABELS_NL, RiskCategories
 

@@ -115,8 +115,9 @@ def test_unknown_values_are_kept_and_reported(client):
     messy = history(reports=[{"report_date": "2019-08-01", "kind": "ziekte", "hours": 3}],
                     enrollments=[enrolment("2018-08-01", education_type="mbo 2")])
     result = client.post("/score", json={"youths": [request_youth(history=messy)]}).json()["results"][0]
-    assert any("'ziekte' is unknown" in w for w in result["warnings"])
-    assert any("'mbo 2' is unknown" in w for w in result["warnings"])
+    assert result["warnings"] == [  # the field named, never the value (a BSN typed into it would come back)
+        "enrollments[0].education_type is unknown (the value is not repeated here): counted as 'onbekend'",
+        "absence_reports[0].kind is unknown (the value is not repeated here): counted as 'onbekend'"]
     assert result["warnings_nl"] == [  # Dutch for the page: the record and field, never the unknown value itself
         "Inschrijving 1: het soort opleiding is onbekend; de inschrijving telt wel mee.",
         "Melding van verzuim 1: de soort melding is onbekend en telt als gewone melding."]
@@ -141,6 +142,25 @@ def test_records_after_the_reference_date_change_nothing(client):
     assert after["probability"] == before["probability"]
     assert any("2 record(s) dated after the reference date were ignored" in w for w in after["warnings"])
     assert "Er zijn 2 inschrijvingen, diploma's of meldingen van na de peildatum niet meegeteld." in after["warnings_nl"]
+
+
+@pytest.mark.parametrize(("changed", "code", "concept"), [
+    ({"enrollments": [enrolment("1900-08-15", "2018-02-01")]}, "enrolment_date_implausible", "schoolloopbaan"),
+    ({"reports": [{"report_date": "0001-01-01", "kind": "18plus", "hours": 34}]}, "report_date_implausible", "verzuim"),
+    ({"diplomas": [{"diploma_date": "1999-07-01", "level": "vmbo-bb"}]}, "diploma_date_implausible", "diploma"),
+    ({"enrollments": [enrolment("1999-08-15", "2018-02-01")]}, "enrolment_date_implausible", "schoolloopbaan"),
+])
+def test_a_record_dated_before_1990_or_before_the_birth_is_a_data_quality_warning(client, changed, code, concept):
+    parts = {"enrollments": [enrolment("2016-08-15", "2018-02-01")], "diplomas": [{"diploma_date": "2016-07-01", "level": "vmbo-bb"}],
+             "reports": [{"report_date": "2019-08-01", "kind": "18plus", "hours": 34}]} | changed
+    response = client.post("/score", json={"youths": [request_youth(history=history(**parts))]})  # born 2000-05-01
+    assert response.status_code == 200, response.text
+    result = response.json()["results"][0]
+    warning = next(w for w in result["data_quality"] if w["code"] == code)
+    assert warning["concept"] == concept and "vóór 1990 of vóór de geboortedatum" in warning["message_nl"]
+    assert concept not in [r["concept"] for r in result["reasons"]]  # flagged: never read out as a reason
+    normal = client.post("/score", json={"youths": [request_youth(history=TYPICAL)]}).json()["results"][0]
+    assert not any(w["code"].endswith("_date_implausible") for w in normal["data_quality"])
 
 
 # --- bad input: always a 4xx that names the field --------------------------------------
