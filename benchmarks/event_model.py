@@ -11,8 +11,9 @@ design:
   same held-out rows of `--data` (the AUC an ample world reaches with the same features).
 
 It prints, per kind of moment and per model on the same held-out rows: rows, AUC, Brier, ECE and
-observed/expected with 95% intervals over youths, the AUC within each age, the truth's AUC, and what the absence
-history adds; the report-day AUC against the reference model (paired interval); then the high tier's composition
+observed/expected with 95% intervals over youths, the AUC within each age, the truth's AUC, the truth's split of
+the observed/expected (the outcomes' luck x the model's bias) and the ECE floor (a perfect model's ECE on the same
+rows by chance), and what the absence history adds; the report-day AUC against the reference model (paired interval); then the high tier's composition
 by age and school status and the share of places (high and medium) going to youths whose true chance is at least
 0.9, for the 1-October model on the 1 October list (before) and the event model on the last year's events (after).
 The floor: the truth's own AUC on the same rows.
@@ -103,6 +104,10 @@ def print_figures(table: pd.DataFrame) -> None:
                     if c.startswith("auc_age_") and pd.notna(row.get(c, np.nan))]
             if ages:
                 print("  " + " " * 22 + "  AUC within age " + " ".join(ages))
+            if pd.notna(row.get("truth_observed_expected", np.nan)):
+                print("  " + " " * 22 + f"  truth: O/E = the outcomes' luck {row['truth_observed_expected']:.3f} (a perfect model's O/E) x "
+                      f"the model's bias {row['truth_expected']:.3f}; the truth's own ECE {row['truth_ece']:.3f}, a perfect "
+                      f"model's ECE here by chance {row['ece_floor_truth']:.3f} (the floor)")
             if pd.notna(row.get("absence_gain", np.nan)):
                 print("  " + " " * 22 + f"  without the absence history AUC {row['auc_without_absence']:.3f}: the history adds "
                       f"{row['absence_gain']:+.3f} [{row['absence_gain_low']:+.3f}, {row['absence_gain_high']:+.3f}]")

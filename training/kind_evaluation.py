@@ -6,7 +6,9 @@ year; the test cohort for the stock) are scored with that kind's calibration, an
   is resampled as one: its rows are not independent; the ECE's is the basic interval, as in training/bootstrap.py),
   and the ECE a perfectly calibrated model would show on the same rows by chance;
 - the AUC within each age (does the model rank youths of the same age, or only sort the ages);
-- the truth's AUC on the same rows (synthetic data: how far the model is from the best any model could do);
+- the truth's AUC on the same rows (synthetic data: how far the model is from the best any model could do), and
+  the truth's own calibration on them: its observed/expected and ECE, and the ECE a perfect model shows there by
+  chance (`truth_figures`: what part of a miss is these rows' luck, what part the model);
 - what the absence history adds: the AUC of the same booster settings fitted without the absence features, and
   the difference with its paired interval, said in one line.
 
@@ -63,6 +65,22 @@ def ece_if_calibrated(p: np.ndarray, samples: int, seed: int) -> float:
     return float(gaps.sum(axis=1).mean() / len(p))
 
 
+def truth_figures(y: np.ndarray, p: np.ndarray, truth: np.ndarray, samples: int, seed: int) -> dict[str, float]:
+    """What the truth (synthetic data) says about these rows' calibration, apart from the outcomes' luck:
+    - `truth_observed_expected`: outcomes / sum of the true chances, the luck of these rows' outcomes (a perfect
+      model's observed/expected); the model's observed/expected is this times `truth_expected`;
+    - `truth_expected`: sum of the true chances / sum of the model's, the model's own bias;
+    - `truth_ece`: the truth's ECE against these outcomes, and `ece_floor_truth` the ECE a perfect model (p =
+      p_true) shows on average on these rows by chance alone (outcomes drawn from p_true): an ECE target below it
+      is out of any model's reach;
+    - `ece_against_truth`: the model's ECE with the true chances as outcomes (its miscalibration without noise)."""
+    full = np.ones((1, len(y)))
+    return {"truth_auc": float(auc_of(y, truth, full)[0]), "truth_mean": float(truth.mean()),
+            "truth_observed_expected": float(y.sum() / truth.sum()), "truth_expected": float(truth.sum() / p.sum()),
+            "truth_ece": float(ece_of(y, truth, full)[0]), "ece_floor_truth": ece_if_calibrated(truth, samples, seed),
+            "ece_against_truth": float(ece_of(truth, p, full)[0])}
+
+
 def auc_by_age(y: np.ndarray, p: np.ndarray, age: np.ndarray) -> dict[str, float]:
     figures = {}
     for a in AGES:
@@ -92,8 +110,7 @@ def kind_figures(model: RiskModel, frame: pd.DataFrame, kind: str, samples: int,
         row |= {name: float(value), f"{name}_low": low, f"{name}_high": high}
     row |= auc_by_age(y, p, frame["age"].to_numpy())
     if "p_true" in frame and frame["p_true"].notna().all():
-        truth = frame["p_true"].to_numpy(dtype=np.float64)
-        row |= {"truth_auc": float(auc_of(y, truth, full)[0]), "truth_mean": float(truth.mean())}
+        row |= truth_figures(y, p, frame["p_true"].to_numpy(dtype=np.float64), samples, seed)
     if without_absence is not None:
         q = without_absence.probability(encode_frame(frame), num_threads=2)
         gain = auc_of(y, p, counts) - auc_of(y, q, counts)

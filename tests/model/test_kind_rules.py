@@ -34,7 +34,7 @@ def test_each_kind_gets_its_own_platt_scaling_and_a_small_kind_the_stocks():
     assert calibrations["stock"].intercept == pytest.approx(0.0, abs=0.05)
     assert calibrations["report_first"].intercept == pytest.approx(-1.0, abs=0.05)
     assert calibrations["report_first"].slope == pytest.approx(1.0, abs=0.05)
-    assert calibrations["report_first"].method == "platt, cross-fitted on report_first rows"
+    assert calibrations["report_first"].method == "platt, cross-fitted on report_first rows (40,000, every fit year)"
     small = calibrations["new_leaver"]
     assert (small.slope, small.intercept) == (calibrations["stock"].slope, calibrations["stock"].intercept)
     assert small.method == f"the stock's (only {MIN_KIND_ROWS - 1} new_leaver rows)"
@@ -128,3 +128,18 @@ def test_the_ece_a_calibrated_model_shows_by_chance_shrinks_with_the_rows():
     few, many = (ece_if_calibrated(np.full(n, 0.3), samples=200, seed=0) for n in (100, 10_000))
     assert few == pytest.approx(np.sqrt(0.21 / 100) * np.sqrt(2 / np.pi), rel=0.15)  # E|mean - p| of one bin
     assert many < few / 5
+
+
+def test_the_truth_splits_a_kinds_miss_into_the_rows_luck_and_the_models_bias():
+    from training.kind_evaluation import truth_figures
+
+    y, p = np.array([1.0, 0.0, 1.0, 0.0]), np.array([0.5, 0.5, 0.25, 0.25])
+    truth = np.array([0.6, 0.2, 0.4, 0.2])
+    figures = truth_figures(y, p, truth, samples=50, seed=0)
+    assert figures["truth_auc"] == 1.0
+    assert figures["truth_observed_expected"] == pytest.approx(2 / 1.4)  # the outcomes' luck
+    assert figures["truth_expected"] == pytest.approx(1.4 / 1.5)  # the model's bias: O/E = luck x bias
+    assert figures["truth_observed_expected"] * figures["truth_expected"] == pytest.approx(2 / 1.5)
+    assert figures["truth_ece"] == pytest.approx((0.4 + 0.4 + 0.6) / 4)  # bins 0.6 | 0.2, 0.2 | 0.4
+    assert figures["ece_against_truth"] == pytest.approx((0.2 + 0.1) / 4)  # bins of p: 0.5, 0.5 | 0.25, 0.25
+    assert truth_figures(y[:2], p[:2], np.array([1.0, 0.0]), 50, 0)["ece_floor_truth"] == 0.0
