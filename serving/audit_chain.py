@@ -143,3 +143,22 @@ def link_problem(row, running: str, chain_started: bool) -> str:
     if row["row_hash"] != row_hash(running, row):
         return "its content was changed after it was written: its hash does not match"
     return ""
+
+
+TAIL_RECORDS = 1000  # what a starting service checks: the newest records, in a few milliseconds
+
+
+def verify_tail(engine: Engine, records: int = TAIL_RECORDS) -> str:
+    """The chain's newest `records` links, checked as a service starts ('' when they hold, else the first broken
+    record and why). A record's link to the one before the tail is checked too; the whole log: `verify`."""
+    newest = (sa.select(audit_table).where(audit_table.c.row_hash.is_not(None))
+              .order_by(audit_table.c.id.desc()).limit(records + 1))
+    with engine.connect() as connection:
+        rows = list(reversed(connection.execute(newest).mappings().all()))
+    for before, row in zip(rows, rows[1:]):
+        problem = link_problem(row, before["row_hash"], chain_started=True)
+        if problem:
+            return f"audit record {row['id']}: {problem}"
+    if len(rows) == 1 and rows[0]["row_hash"] != row_hash(rows[0]["prev_hash"], rows[0]):
+        return f"audit record {rows[0]['id']}: its content was changed after it was written: its hash does not match"
+    return ""

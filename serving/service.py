@@ -28,6 +28,7 @@ from casework.model import CaseworkRules
 from casework.store import CaseStore
 from serving import model_store, scoring
 from serving.audit import AuditLog, AuditUnavailable, records
+from serving.audit_chain import verify_tail
 from serving.auth import OFFICER_MAX_YOUTHS, KeyRing, Principal
 from serving.case_events import receive_deliveries
 from serving.database import open_database
@@ -102,6 +103,7 @@ class VsvRisk:
         self.served = model_store.load_tag(self.served_tag, self.settings)  # refused unless the run and checksum match
         engine = open_database(self.settings.database_url)
         self.audit = AuditLog(engine)
+        self.chain_problem = chain_tail_problem(engine)  # a chain broken behind the service: not ready, said in the log
         self.cases = CaseStore(engine, clock=office_clock(self.settings))
         self.case_rules = CaseworkRules.from_toml(self.settings.region_config)
         keys = KeyRing(Path(self.settings.api_keys_file))
@@ -123,7 +125,7 @@ class VsvRisk:
     def __is_ready__(self) -> bool:
         """BentoML's /readyz: ready only while the database is the one this worker opened, and answers (no advice
         without a record)."""
-        problem = database_problem(self.audit.engine)
+        problem = database_problem(self.audit.engine) or self.chain_problem or None
         if problem is not None:
             log.warning("not ready: %s", problem)
         return problem is None
@@ -230,6 +232,19 @@ class VsvRisk:
         """Audit records from a date on (analyst); `vsv audit export` writes them to a file."""
         frame = await anyio.to_thread.run_sync(self.audit.export, since)
         return AuditExport(records=frame.astype(object).where(frame.notna(), None).to_dict("records"))
+
+
+def chain_tail_problem(engine) -> str:
+    """The audit chain's newest links, checked once at start-up ('' when they hold). A broken link keeps the worker
+    from being ready (`/readyz` 503) and is logged: `vsv audit verify` then names every detail."""
+    try:
+        problem = verify_tail(engine)
+    except sa.exc.SQLAlchemyError as error:  # an unreadable database is the readiness check's to report
+        log.warning("the audit chain's tail was not checked: %s", type(error).__name__)
+        return ""
+    if problem:
+        log.error("the audit log's hash chain is broken (%s): not ready; run `vsv audit verify`", problem)
+    return problem
 
 
 def office_clock(settings: Settings):

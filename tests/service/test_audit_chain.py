@@ -241,3 +241,20 @@ def test_verify_cli_exits_0_with_counts_and_1_naming_the_record(tmp_path):
     broken = subprocess.run(command, env=env, capture_output=True, text=True)
     assert broken.returncode == 1, broken.stdout + broken.stderr
     assert f"BROKEN at audit record id {target}: its content was changed" in broken.stderr
+
+
+def test_the_tail_a_starting_service_checks_names_an_edited_or_deleted_record(url):
+    from serving.audit_chain import verify_tail
+
+    write_some(url)
+    records = stored(url)
+    assert verify_tail(open_database(url)) == ""
+    drop_triggers(url)
+    with sa.create_engine(url).begin() as connection:
+        connection.execute(sa.text("update audit_log set tier = 'low' where id = :id"), {"id": records[-1]["id"]})
+    assert verify_tail(open_database(url)) == (f"audit record {records[-1]['id']}: its content was changed after it "
+                                               "was written: its hash does not match")
+    drop_triggers(url)  # opening the database put them back
+    with sa.create_engine(url).begin() as connection:
+        connection.execute(sa.text("delete from audit_log where id = :id"), {"id": records[1]["id"]})
+    assert verify_tail(open_database(url)).startswith(f"audit record {records[2]['id']}: the record before it is missing")
