@@ -122,7 +122,7 @@ def check_records(deliveries: list[Delivery], histories: list[History], days: li
     """The contract's value rules on every delivery's records (serving.history), with the fields named: 400."""
     youths = [YouthInput(youth_id=d.youth_id, as_of=day, history=h) for d, h, day in zip(deliveries, histories, days)]
     as_of = np.array([day_number(day) for day in days], dtype=np.int64)
-    matrix, problems, _ = history_rows(youths, list(range(len(youths))), as_of, served.group)
+    matrix, problems, _, _ = history_rows(youths, list(range(len(youths))), as_of, served.group)
     if matrix is None:
         raise RequestError(400, [Problem(delivered_field(p.loc, deliveries, histories), p.msg, p.code) for p in problems])
 

@@ -142,7 +142,6 @@ def refuse_unknown_kinds(youths: list[YouthInput], served: ServedModel) -> None:
 def prepare(youths: list[YouthInput], today: dt.date, group: TargetGroup) -> Prepared:
     """Validate and turn a request's youths into the booster matrix (request order)."""
     refuse_citizen_numbers(youths)
-    refuse_repeated_youths(youths)
     as_of = [y.as_of or today for y in youths]
     matrix = np.empty((len(youths), len(FEATURE_NAMES)))
     warnings: list[list[str]] = [[] for _ in youths]

@@ -161,6 +161,7 @@ class VsvRisk:
             return refused(ctx, 403, f"more than {OFFICER_MAX_YOUTHS} youths in one request is batch scoring: the analyst role")
         self.refresh_model()
         try:
+            scoring.refuse_repeated_youths(youths)  # one answer per youth (DUO's deliveries may repeat a youth)
             results = scoring.score(self.served, youths, dt.date.today())
             await self.audited("score", youths, results, ctx)
         except RequestError as error:

@@ -90,11 +90,11 @@ def test_an_officer_takes_a_new_report_from_the_inbox_to_a_closed_case(site, bro
     page.screenshot(path=str(ARTIFACTS / "casework-case.png"), full_page=True)
 
     # the letter: previewed (not stored), then made and stored; its text speaks to the youth, never of the model
-    preview = page.request.get(page.locator("#voorbeeld-informatiebrief").get_attribute("href"))
+    preview = page.request.get(site["url"] + page.locator("#voorbeeld-informatiebrief").get_attribute("href"))
     assert preview.status == 200 and preview.headers["content-type"] == "application/pdf"
     page.locator("#brief-informatie button").click()
     assert page.locator("#opgeslagen").is_visible()
-    stored = page.request.get(page.locator("#brieven a").first.get_attribute("href"))
+    stored = page.request.get(site["url"] + page.locator("#brieven a").first.get_attribute("href"))
     text = pdf_text(stored.body())
     (ARTIFACTS / "casework-letter.txt").write_text(text, encoding="utf-8")
     assert YOUTH in text and "Je school heeft ons laten weten" in text
