@@ -16,6 +16,7 @@ import time
 import uuid
 from http.cookies import SimpleCookie
 
+import anyio
 import sqlalchemy as sa
 
 from serving.auth import ROUTE_ROLES, SESSION_COOKIE, KeyFileError, KeyRing, Principal, required_role
@@ -191,7 +192,7 @@ class Authentication:
             return await self.app(scope, receive, send)
         self._setup()
         try:
-            principal = self.identify(scope)
+            principal = await self.identify(scope)
         except KeyFileError:
             if needed is None:
                 return await self.app(scope, receive, send)
@@ -214,14 +215,16 @@ class Authentication:
         state_of(scope)["principal"] = principal
         return await self.app(scope, receive, send)
 
-    def identify(self, scope) -> Principal | None:
-        """The key's owner (Bearer), or on the page the owner of a live session (kept in `state["session"]`)."""
+    async def identify(self, scope) -> Principal | None:
+        """The key's owner (Bearer), or on the page the owner of a live session (kept in `state["session"]`; looked
+        up in a worker thread: the event loop never waits on the database)."""
         headers = dict(scope.get("headers", []))
         authorization = headers.get(b"authorization", b"").decode("latin-1")
         if authorization.lower().startswith("bearer "):
             return self.keys.authenticate(authorization[7:].strip())
-        if scope["path"].startswith("/ui") and b"cookie" in headers:
-            session = self.sessions.find(session_cookie(headers[b"cookie"]), self.keys)
+        token = session_cookie(headers[b"cookie"]) if scope["path"].startswith("/ui") and b"cookie" in headers else None
+        if token is not None:
+            session = await anyio.to_thread.run_sync(self.sessions.find, token, self.keys)
             if session is not None:
                 state_of(scope)["session"] = session
                 return session.principal

@@ -95,10 +95,24 @@ def login_form(request: Request):
     return render(request, "login.html", problem=None)
 
 
+def sessions_unavailable(request: Request) -> HTMLResponse:
+    return render(request, "message.html", status=503, title="Inloggen nu niet mogelijk",
+                  message="De sessies kunnen nu niet worden gelezen of vastgelegd. Probeer het later opnieuw of meld het "
+                          "bij de beheerder.")
+
+
 @page_app.post("/login", response_class=HTMLResponse)
 def login(request: Request, sleutel: str = Form(""), context: PageContext = Depends(page_context)):
-    """Open a server-side session for a known key. Failures are counted per client address (the request log has the
-    address and the 401); after too many the address waits (429)."""
+    """Open a server-side session for a known key (503 when the sessions cannot be written)."""
+    try:
+        return open_session(request, sleutel.strip(), context)
+    except sa.exc.SQLAlchemyError:
+        return sessions_unavailable(request)
+
+
+def open_session(request: Request, key: str, context: PageContext) -> HTMLResponse:
+    """Failures are counted per client address (the request log has the address and the 401); after too many the
+    address waits (429)."""
     client = client_address(request.scope) or "onbekend"
     wait = context.sessions.seconds_refused(client)
     if wait:
@@ -106,7 +120,6 @@ def login(request: Request, sleutel: str = Form(""), context: PageContext = Depe
                                                                     f"over {-(-wait // 60)} minuten opnieuw.")
         response.headers["retry-after"] = str(wait)
         return response
-    key = sleutel.strip()
     principal = context.keys.authenticate(key)
     if principal is None:
         context.sessions.note_failure(client)
@@ -119,8 +132,11 @@ def login(request: Request, sleutel: str = Form(""), context: PageContext = Depe
 
 @page_app.post("/logout")
 def logout(request: Request, context: PageContext = Depends(page_context)):
-    """End the session on the server: the cookie, replayed, opens nothing any more."""
-    context.sessions.end(request.cookies.get(SESSION_COOKIE))
+    """End the session on the server: the cookie, replayed, opens nothing any more (503 when it cannot be ended)."""
+    try:
+        context.sessions.end(request.cookies.get(SESSION_COOKIE))
+    except sa.exc.SQLAlchemyError:
+        return sessions_unavailable(request)
     response = redirect(request, "login_form")
     response.delete_cookie(SESSION_COOKIE, path="/ui", httponly=True, samesite="strict",
                            secure=secure_cookies(request.scope, context.cookie_secure))

@@ -68,12 +68,17 @@ def test_login_refuses_a_wrong_key_and_sets_a_strict_httponly_cookie(site, brows
     page.get_by_role("button", name="Inloggen").click()
     assert page.locator("h1").inner_text() == "Jongeren op volgorde van risico"
     assert "Ingelogd als test-officer" in page.locator("header").inner_text()
-    (cookie,) = page.context.cookies()
-    assert (cookie["httpOnly"], cookie["sameSite"], cookie["path"]) == (True, "Strict", "/ui")
-    assert api_keys["keys"]["officer"] not in cookie["value"]
+    cookies = {c["name"]: c for c in page.context.cookies()}
+    assert set(cookies) == {"vsv_sessie", "vsv_formulier"}  # the session, and the login form's own token
+    for cookie in cookies.values():
+        assert (cookie["httpOnly"], cookie["sameSite"], cookie["path"], cookie["secure"]) == (True, "Strict", "/ui", False)
+    assert api_keys["keys"]["officer"] not in cookies["vsv_sessie"]["value"]
     assert page.evaluate("document.cookie") == ""  # out of reach of scripts
     page.get_by_role("button", name="Uitloggen").click()
     assert page.locator("h1").inner_text() == "Inloggen"
+    page.goto(f"{site['url']}/ui/")
+    assert page.url.endswith("/ui/login")
+    page.context.add_cookies([cookies["vsv_sessie"]])  # the session's cookie, kept and replayed after logout
     page.goto(f"{site['url']}/ui/")
     assert page.url.endswith("/ui/login")
 
