@@ -29,7 +29,7 @@ from casework.projection import CaseNotFound, CaseRefused
 from casework.queries import UNASSIGNED, InboxQuery
 from casework.store import CaseStore
 from features.office_events import EVENT_KINDS
-from serving.page_base import PageContext, officer_of, page_context, redirect, render
+from serving.page_base import PageContext, local_url, officer_of, page_context, redirect, render
 from vsv_model.contract import contains_bsn
 from vsv_model.policy import DECISION_ROUTES, RISK_CATEGORIES, approach_note_nl
 
@@ -87,7 +87,7 @@ def inbox(request: Request, status: str = "", consulent: str = "", soort: str = 
 def inbox_link(request: Request, params: dict[str, str]):
     def link(**changes) -> str:
         wanted = {k: v for k, v in (params | changes).items() if v not in ("", None)}
-        return str(request.url_for("inbox").include_query_params(**wanted).replace(scheme="", netloc=""))
+        return local_url(request, "inbox", wanted)
     return link
 
 

@@ -205,8 +205,7 @@ def main_reasons(rows) -> list[str]:
 def list_link(request: Request, params: dict[str, str]) -> Callable[..., str]:
     """A link to the list with the current question, some of it changed (`link(pagina=3)`); empty values left out."""
     def link(**changes) -> str:
-        wanted = {k: v for k, v in (params | changes).items() if v not in ("", None)}
-        return str(request.url_for("population").include_query_params(**wanted).replace(scheme="", netloc=""))
+        return local_url(request, "population", params | changes)
     return link
 
 

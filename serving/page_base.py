@@ -80,22 +80,21 @@ def render(request: Request, name: str, status: int = 200, **values) -> HTMLResp
                         "route_of": {t: route_for(t).code for t in TIERS}, "user": user, **values}, status_code=status)
 
 
-def local_url(request: Request, name: str, **path_params) -> str:
-    """A route's address on this server as a path, never built from the Host header a client sent."""
-    return request.url_for(name, **path_params).path
+def local_url(request: Request, name: str, query: dict | None = None, **path_params) -> str:
+    """A route's address on this server as a path (with `query`, empty values left out), never built from the Host
+    header a client sent."""
+    query = {k: v for k, v in (query or {}).items() if v not in ("", None)}
+    return str(request.url_for(name, **path_params).include_query_params(**query).replace(scheme="", netloc=""))
 
 
 def redirect(request: Request, name: str, query: dict | None = None, **path_params) -> RedirectResponse:
     """A 303 to a route of the page, relative (`Location: /ui/...`)."""
-    target = local_url(request, name, **path_params)
-    query = {k: v for k, v in (query or {}).items() if v not in ("", None)}
-    if query:
-        target = str(request.url_for(name, **path_params).include_query_params(**query).replace(scheme="", netloc=""))
-    return RedirectResponse(target, status_code=303)
+    return RedirectResponse(local_url(request, name, query, **path_params), status_code=303)
 
 
 @pass_context
 def relative_url_for(context, name: str, /, **path_params) -> str:
+    """The templates' `url_for`: relative, like every link and redirect of the page."""
     return local_url(context["request"], name, **path_params)
 
 
