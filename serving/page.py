@@ -43,6 +43,7 @@ from serving.middleware import client_address
 from serving.page_base import (
     PageContext,
     audit_unavailable,
+    local_url,
     officer_of,
     page_app,
     page_context,
