@@ -107,9 +107,10 @@ def serial_sequence(connection: Connection, table: sa.Table) -> str | None:
 def grant_service_role(url: str, role: str) -> list[str]:
     """As the owner (`url` connects as it): create the tables, then give `role` exactly what the service needs.
     Returns the statements run; raises GrantRefused when the role cannot be restricted."""
+    backend = sa.engine.make_url(url).get_backend_name()
+    if backend != "postgresql":
+        raise GrantRefused(f"roles exist on PostgreSQL only, not on {backend}")
     engine = create_all_tables(url)
-    if engine.dialect.name != "postgresql":
-        raise GrantRefused(f"roles exist on PostgreSQL only, not on {engine.dialect.name}")
     with engine.begin() as connection:
         problems = refusals(connection, role)
         if problems:

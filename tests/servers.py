@@ -90,6 +90,7 @@ def kill_tree(process: subprocess.Popen) -> int:
     as a crash or an OOM kill would; returns how many processes were killed."""
     import psutil
 
+    unwatch_log(getattr(process, "log_path", ""))
     parent = psutil.Process(process.pid)
     victims = [parent, *parent.children(recursive=True)]
     for victim in victims:

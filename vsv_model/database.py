@@ -118,6 +118,8 @@ def remember_identity(engine: Engine, dbapi_connection) -> None:
         return
     try:
         identity = read_identity(engine, dbapi_connection)
+        if engine.dialect.name == "postgresql":
+            dbapi_connection.rollback()  # the query opened a transaction: hand the connection over without one
     except Exception as exc:  # noqa: BLE001 - any reason, named in the log
         log.warning("database %s: not identified (%s); commits are not checked against it",
                     engine.url.render_as_string(hide_password=True), exc)
@@ -137,7 +139,7 @@ def require_same_database(engine: Engine, connection: Connection | None = None) 
         now = identity_now(engine, connection)
     except FileNotFoundError:
         raise replaced(engine, f"{opened.where} is gone (deleted or moved) since this process opened it") from None
-    if now != opened:
+    if now is None or now.key != opened.key:
         raise replaced(engine, f"{opened.where} is not the database this process opened "
                                f"(now {now.key if now else None}, opened {opened.key})")
 
@@ -167,9 +169,8 @@ def database_problem(engine: Engine) -> str | None:
     or not reachable at all; None when it is the one opened and answers."""
     try:
         require_same_database(engine)
-        if engine.dialect.name != "postgresql":  # PostgreSQL answered the identity query already
-            with engine.connect() as connection:
-                connection.exec_driver_sql("SELECT 1")
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
     except DatabaseReplaced as exc:
         return str(exc)
     except sa.exc.SQLAlchemyError as exc:

@@ -105,6 +105,12 @@ def test_a_role_that_could_act_as_the_owner_is_refused(roles, postgres_server):
     assert grant(roles["owner"], "nobody_here").stderr.startswith("error: there is no role 'nobody_here'")
 
 
+def test_sqlite_has_no_roles_to_grant(tmp_path):
+    done = grant(f"sqlite:///{tmp_path / 'vsv.db'}", SERVICE)
+    assert done.returncode == 2 and "roles exist on PostgreSQL only, not on sqlite" in done.stderr
+    assert not (tmp_path / "vsv.db").exists()
+
+
 def test_the_service_starts_and_audits_as_the_restricted_role(roles, champion_store, scored_current, api_keys, tmp_path):
     assert grant(roles["owner"], SERVICE).returncode == 0
     env = isolated_env(tmp_path, champion_store, scored_current, api_keys, database=roles["service"])
