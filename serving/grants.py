@@ -31,6 +31,14 @@ SERVICE_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "letters": READ_APPEND,
     "case_syncs": READ_APPEND,
     "case_outcomes": READ_APPEND,
+    # the page's server-side sessions: a session, its end and each failed login are rows appended
+    "page_sessions": READ_APPEND,
+    "page_session_ends": READ_APPEND,
+    "login_failures": READ_APPEND,
+    # the youths' keys (created on a youth's first record; retention, as the owner, destroys them) and the
+    # retention runs (run by the owner: `docs/retention.md`)
+    "youth_keys": READ_APPEND,
+    "retention_runs": READ_APPEND,
 }
 
 
@@ -43,8 +51,12 @@ def service_tables() -> dict[str, sa.Table]:
     from casework.tables import metadata as casework_metadata
     from serving.archive import archive_metadata
     from serving.database import metadata as service_metadata
+    from serving.retention import retention_metadata
+    from serving.sessions import sessions_metadata
+    from vsv_model.youth_keys import keys_metadata
 
-    return {**service_metadata.tables, **archive_metadata.tables, **casework_metadata.tables}
+    return {name: table for metadata in (service_metadata, archive_metadata, casework_metadata, sessions_metadata,
+                                         retention_metadata, keys_metadata) for name, table in metadata.tables.items()}
 
 
 def create_all_tables(url: str) -> Engine:
@@ -52,10 +64,13 @@ def create_all_tables(url: str) -> Engine:
     from casework.tables import APPEND_ONLY
     from casework.tables import metadata as casework_metadata
     from serving.archive import open_archive
+    from serving.retention import retention_metadata
+    from serving.sessions import sessions_metadata
     from vsv_model.database import install_append_only
 
-    engine = open_archive(url)
-    casework_metadata.create_all(engine)
+    engine = open_archive(url)  # the service's tables (the youths' keys with them) and the archive's
+    for metadata in (casework_metadata, sessions_metadata, retention_metadata):
+        metadata.create_all(engine)
     with engine.begin() as connection:
         install_append_only(connection, APPEND_ONLY, ("UPDATE",))  # retention deletes a youth's case records
     return engine
