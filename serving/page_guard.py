@@ -243,13 +243,13 @@ class FormGuard:
         if scope["type"] != "http" or not is_page(scope["path"]) or scope["path"].startswith(STATIC_PREFIX):
             return await self.app(scope, receive, send)
         self.settings = self.settings or Settings.from_env()
-        token, set_cookie = form_token_of(scope, self.settings.cookie_secure)
-        state_of(scope)["form_token"] = token
+        by_key = has_api_key(scope)
+        token, set_cookie = ("", None) if by_key else form_token_of(scope, self.settings.cookie_secure)
+        state_of(scope)["form_token"] = token  # a client with a key posts without one: it gets none
         if set_cookie is not None:
             send = with_header(send, set_cookie)
         if scope["method"] not in UNSAFE_METHODS:
             return await self.app(scope, receive, send)
-        by_key = has_api_key(scope)
         if not by_key and not same_origin(scope, self.settings.public_origins):
             return await send_page(send, 403, "Formulier geweigerd", FORM_REFUSED_NL)
         body = await read_body(receive)
