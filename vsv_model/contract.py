@@ -180,11 +180,13 @@ def is_bsn(value) -> bool:
     return (sum(w * d for w, d in zip(range(9, 1, -1), digits[:8])) - digits[8]) % 11 == 0
 
 
-# Nine digits in free text, alone or as a BSN is written in groups ("123456782", "1234.56.782", "123 456 782"),
+# Nine digits in free text, alone or as a BSN is written in groups ("123456782", "1234.56.782", "123 456 782",
+# "12.34.56.782"),
 # never part of a longer number (a phone number has ten digits, "0.123456782" is a fraction) nor of a word: an
 # identifier such as "J123456782" is judged whole, by `is_bsn`, wherever it is an identifier.
 NINE_DIGITS_IN_TEXT = re.compile(r"(?<![0-9A-Za-z_-])(?<![0-9][.,])(?:[0-9]{9}|[0-9]{4}([ .-])[0-9]{2}\1[0-9]{3}"
-                                 r"|[0-9]{3}([ .-])[0-9]{3}\2[0-9]{3})(?![0-9A-Za-z_-])(?![.,][0-9])")
+                                 r"|[0-9]{3}([ .-])[0-9]{3}\2[0-9]{3}|[0-9]{2}([ .-])[0-9]{2}\3[0-9]{2}\3[0-9]{3})"
+                                 r"(?![0-9A-Za-z_-])(?![.,][0-9])")
 
 
 def contains_bsn(text) -> bool:
