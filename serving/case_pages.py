@@ -9,8 +9,9 @@ free text; the store checks each against the stored case, and refuses a BSN-shap
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from casework.letters import INVITATION, TEMPLATE_LABELS_NL, WARNING, letter_pdf, render_letter, store_letter
@@ -34,6 +35,9 @@ from vsv_model.contract import contains_bsn
 from vsv_model.policy import DECISION_ROUTES, RISK_CATEGORIES, approach_note_nl
 
 case_router = APIRouter()
+MAX_ID = 2**31 - 1  # ids are database integers: a larger number is a bad address (400), never a server error
+CaseId = Annotated[int, Path(ge=1, le=MAX_ID)]
+LetterId = Annotated[int, Path(ge=1, le=MAX_ID)]
 WHAT_THE_MODEL_CANNOT_KNOW_NL = (
     "Het model kent alleen de inschrijvingen, diploma's en meldingen die het Doorstroompunt krijgt. Het weet niet hoe "
     "het thuis gaat, of de jongere ziek is, werkt, zorg krijgt of plannen heeft. Praat met de jongere en de school. "
@@ -92,7 +96,7 @@ def inbox_link(request: Request, params: dict[str, str]):
 
 
 @case_router.get("/zaak/{case_id}", response_class=HTMLResponse)
-def case_page(request: Request, case_id: int, opgeslagen: str = "", context: PageContext = Depends(page_context)):
+def case_page(request: Request, case_id: CaseId, opgeslagen: str = "", context: PageContext = Depends(page_context)):
     return show_case(request, context, case_id, saved=opgeslagen)
 
 
@@ -131,7 +135,7 @@ def parse_day(value: str) -> dt.date | None:
 
 
 @case_router.post("/zaak/{case_id}/besluit", response_class=HTMLResponse)
-def decide(request: Request, case_id: int, keuze: str = Form(""), route: str = Form(""), andere_route: str = Form(""),
+def decide(request: Request, case_id: CaseId, keuze: str = Form(""), route: str = Form(""), andere_route: str = Form(""),
            reden: str = Form(""), vervolg: str = Form(""), notitie: str = Form(""),
            context: PageContext = Depends(page_context)):
     """One decision: follow the stored advice, or choose another route and say which and why."""
@@ -150,7 +154,7 @@ def decide(request: Request, case_id: int, keuze: str = Form(""), route: str = F
 
 
 @case_router.post("/zaak/{case_id}/status", response_class=HTMLResponse)
-def change_status(request: Request, case_id: int, naar: str = Form(""), uitkomst: str = Form(""), reden: str = Form(""),
+def change_status(request: Request, case_id: CaseId, naar: str = Form(""), uitkomst: str = Form(""), reden: str = Form(""),
                   context: PageContext = Depends(page_context)):
     """The next status in the method; closing needs an outcome."""
     form = {"naar": naar, "uitkomst": uitkomst, "reden": reden}
@@ -166,7 +170,7 @@ def change_status(request: Request, case_id: int, naar: str = Form(""), uitkomst
 
 
 @case_router.post("/zaak/{case_id}/toewijzen", response_class=HTMLResponse)
-def assign(request: Request, case_id: int, consulent: str = Form(""), context: PageContext = Depends(page_context)):
+def assign(request: Request, case_id: CaseId, consulent: str = Form(""), context: PageContext = Depends(page_context)):
     """Put the case on an officer's name ("mij": the one logged in; empty: nobody)."""
     me = officer_name(request)
     target = me if consulent.strip() == "mij" else (consulent.strip() or None)
@@ -178,7 +182,7 @@ def assign(request: Request, case_id: int, consulent: str = Form(""), context: P
 
 
 @case_router.post("/zaak/{case_id}/notitie", response_class=HTMLResponse)
-def add_note(request: Request, case_id: int, notitie: str = Form(""), context: PageContext = Depends(page_context)):
+def add_note(request: Request, case_id: CaseId, notitie: str = Form(""), context: PageContext = Depends(page_context)):
     try:
         store_of(context).add_note(case_id, officer_name(request), notitie)
     except CaseRefused as error:
@@ -187,7 +191,7 @@ def add_note(request: Request, case_id: int, notitie: str = Form(""), context: P
 
 
 @case_router.post("/zaak/{case_id}/correctie", response_class=HTMLResponse)
-def correct(request: Request, case_id: int, regel: int = Form(...), reden: str = Form(""), route: str = Form(""),
+def correct(request: Request, case_id: CaseId, regel: Annotated[int, Form(ge=1, le=MAX_ID)], reden: str = Form(""), route: str = Form(""),
             uitkomst: str = Form(""), vervolg: str = Form(""), context: PageContext = Depends(page_context)):
     """A correction of one earlier record of this case: a new record naming it; the original stays."""
     form = {"regel": str(regel), "reden": reden}
@@ -215,7 +219,7 @@ def corrected_fields(original: dict, route: str, outcome: str, follow_up: str) -
 
 
 @case_router.get("/zaak/{case_id}/brief/{template}", response_class=HTMLResponse)
-def letter_preview(request: Request, case_id: int, template: str, datum: str = "", tijd: str = "", plaats: str = "",
+def letter_preview(request: Request, case_id: CaseId, template: str, datum: str = "", tijd: str = "", plaats: str = "",
                    context: PageContext = Depends(page_context)):
     """The letter as it would be sent, not stored: to read before printing."""
     try:
@@ -228,7 +232,7 @@ def letter_preview(request: Request, case_id: int, template: str, datum: str = "
 
 
 @case_router.post("/zaak/{case_id}/brief", response_class=HTMLResponse)
-def letter_make(request: Request, case_id: int, sjabloon: str = Form(""), datum: str = Form(""), tijd: str = Form(""),
+def letter_make(request: Request, case_id: CaseId, sjabloon: str = Form(""), datum: str = Form(""), tijd: str = Form(""),
                 plaats: str = Form(""), context: PageContext = Depends(page_context)):
     """Render the letter, store it with the case (its template version is part of the treatment), and show the case."""
     try:
@@ -262,7 +266,7 @@ def letter_for(context: PageContext, case_id: int, template: str, day: str, time
 
 
 @case_router.get("/brief/{letter_id}.pdf")
-def letter_file(letter_id: int, context: PageContext = Depends(page_context)):
+def letter_file(letter_id: LetterId, context: PageContext = Depends(page_context)):
     """A stored letter, as it was made."""
     try:
         pdf, template, _version = letter_pdf(store_of(context).engine, letter_id)
