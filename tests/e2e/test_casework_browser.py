@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import sys
-from pathlib import Path
 
 import httpx
 import pytest
@@ -19,9 +17,6 @@ from tests.builders import api_record, enrolment, history, report
 from tests.servers import ARTIFACTS, free_port, running_server
 
 pytestmark = pytest.mark.slow
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 YOUTH, REPORT_ID = "WALK-01", "MELD-2026-0917"
 FORBIDDEN = ("risico", "kans", "model", "%", "matchmaker", "reden")  # a letter speaks to the youth, not about the model
 
@@ -45,18 +40,6 @@ def site(scored_current, tmp_path_factory, api_keys):
         assert (answer["status"], answer["kind"], answer["deadline"]) == ("opened", "report_first", "2026-10-06")
         yield {"url": url, "database": database, "case_id": answer["case_id"], "advised": answer["advised_route"]}
 
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: .ci/run installs Debian's chromium package")
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
-        launched.close()
 
 
 def pdf_text(content: bytes) -> str:

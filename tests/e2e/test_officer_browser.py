@@ -5,9 +5,7 @@ reason is refused, with one it is stored and shows in the history. Screenshots g
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -17,9 +15,6 @@ from serving.decisions import DecisionStore
 from tests.servers import ARTIFACTS, free_port, running_server
 
 pytestmark = pytest.mark.slow
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
@@ -32,18 +27,6 @@ def site(scored_current, tmp_path_factory):
                         log_path=root / "serve.log") as url:
         yield {"url": url, "database": database}
 
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: .ci/run installs Debian's chromium package")
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
-        launched.close()
 
 
 def log_in(browser, site, key: str, **options):
