@@ -1,4 +1,5 @@
-"""`vsv demo` (`make run`): the main job on the embedded defaults, generate -> train -> promote -> score -> serve."""
+"""`vsv demo` (`make run`): the main job on the embedded defaults, generate -> train -> promote -> score -> the work
+queue's cases -> serve."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from vsv_cli.cases import sync as sync_cases
 from vsv_cli.data import generate
 from vsv_cli.model import promote, train
 from vsv_cli.scores import score
@@ -23,7 +25,8 @@ def demo(
     port: Annotated[int, typer.Option()] = 3000,
     serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Start the service at the end.")] = True,
 ) -> None:
-    """The main job on the embedded defaults: generate -> train -> promote -> score -> serve."""
+    """The main job on the embedded defaults: generate -> train -> promote -> score -> make the work queue's cases of
+    the last events (`vsv cases sync`) -> serve."""
     from serving.auth import add_key
     from vsv_model.settings import Settings
 
@@ -38,6 +41,7 @@ def demo(
         if exc.exit_code:
             raise
     score(data=data, as_of=DATA_END, out=Path("data/scores/latest.parquet"), explain=True, version=None, max_age=None)
+    sync_cases(data=data, since=None, config=None, version=None)
     key = add_key(Path(Settings.from_env().api_keys_file), "officer", "demo-officer", replace=True)
     typer.echo(f"A local officer key (shown once; log in at /ui/ with it, or export VSV_KEY={key}):\n  {key}")
     if serve_after:
