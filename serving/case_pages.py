@@ -223,11 +223,9 @@ def letter_preview(request: Request, case_id: CaseId, template: str, datum: str 
                    context: PageContext = Depends(page_context)):
     """The letter as it would be sent, not stored: to read before printing."""
     try:
-        rendered = letter_for(context, case_id, template, datum, tijd, plaats)
+        _youth_id, rendered = letter_for(context, case_id, template, datum, tijd, plaats)
     except (CaseRefused, ValueError) as error:
-        problems = error.problems if isinstance(error, CaseRefused) else [str(error)]
-        return show_case(request, context, case_id, problems=problems, status=422,
-                         form={"datum": datum, "tijd": tijd, "plaats": "" if contains_bsn(plaats) else plaats})
+        return letter_refused(request, context, case_id, error, datum, tijd, plaats)
     return pdf_response(rendered.pdf, f"voorbeeld-{template}-zaak-{case_id}.pdf")
 
 
@@ -236,18 +234,24 @@ def letter_make(request: Request, case_id: CaseId, sjabloon: str = Form(""), dat
                 plaats: str = Form(""), context: PageContext = Depends(page_context)):
     """Render the letter, store it with the case (its template version is part of the treatment), and show the case."""
     try:
-        rendered = letter_for(context, case_id, sjabloon, datum, tijd, plaats)
-        youth_id = store_of(context).case(case_id, context.today()).case["youth_id"]
+        youth_id, rendered = letter_for(context, case_id, sjabloon, datum, tijd, plaats)
         store_letter(context.cases.engine, case_id, youth_id, officer_name(request), rendered)
     except (CaseRefused, ValueError) as error:
-        problems = error.problems if isinstance(error, CaseRefused) else [str(error)]
-        return show_case(request, context, case_id, problems=problems, status=422,
-                         form={"datum": datum, "tijd": tijd, "plaats": "" if contains_bsn(plaats) else plaats})
+        return letter_refused(request, context, case_id, error, datum, tijd, plaats)
     return saved_at(request, case_id, "brief")
 
 
+def letter_refused(request: Request, context: PageContext, case_id: int, error: Exception, day: str, time: str,
+                   place: str) -> HTMLResponse:
+    """The case page again with why the letter was not made; the typed place comes back unless it holds a BSN."""
+    problems = error.problems if isinstance(error, CaseRefused) else [str(error)]
+    return show_case(request, context, case_id, problems=problems, status=422,
+                     form={"datum": day, "tijd": time, "plaats": "" if contains_bsn(place) else place})
+
+
 def letter_for(context: PageContext, case_id: int, template: str, day: str, time: str, place: str):
-    """The letter for the case's youth and first event; the invitation with the conversation's day, time and place."""
+    """(the case's youth, the letter for its latest event); the invitation with the conversation's day, time and
+    place."""
     if template not in (WARNING, INVITATION):
         raise CaseRefused(["Kies een brief: een informatiebrief of een uitnodiging voor een gesprek."])
     view = store_of(context).case(case_id, context.today())
@@ -262,7 +266,7 @@ def letter_for(context: PageContext, case_id: int, template: str, day: str, time
         except ValueError:
             raise CaseRefused(["De tijd is geen geldige tijd (UU:MM)."]) from None
         values["place"] = place.strip() or None
-    return render_letter(template, values, office=context.office)
+    return view.case["youth_id"], render_letter(template, values, office=context.office)
 
 
 @case_router.get("/brief/{letter_id}.pdf")
