@@ -24,7 +24,8 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 SESSION_COOKIE = "vsv_sessie"
 FORM_COOKIE = "vsv_formulier"  # before login: the browser's own token for the login form
 FINGERPRINT_CHARS = 16  # of the key's SHA-256 in a session's row: 64 bits, never the key
-OPEN_PATHS = ("/livez", "/readyz", "/healthz", "/ui/login", "/ui/static/")
+# Open to all: the probes, the login, and the pages' and BentoML's API documentation's own static files (no data).
+OPEN_PATHS = ("/livez", "/readyz", "/healthz", "/ui/login", "/ui/static/", "/static_content/")
 DOC_PATHS = ("/", "/docs", "/docs.json")
 # /events is DUO's machine link: the analyst role, which already covers batch work (admin would add /reload).
 ROUTE_ROLES = {"/score": "officer", "/explain": "officer", "/model": "analyst", "/audit_export": "analyst",

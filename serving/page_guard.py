@@ -39,6 +39,14 @@ FORM_FIELD, FORM_HEADER = "csrf", b"x-csrf-token"
 UNCHECKED_FIELDS = frozenset({FORM_FIELD, "sleutel"})  # the form token and the key: never a personal number
 CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
                            "frame-ancestors 'none'; base-uri 'none'")
+# BentoML's API documentation (`/`, `/docs`, its `/static_content/`): Swagger's own scripts from the service, its
+# inline style attributes; no inline script, so the Google Tag Manager snippet BentoML ships in that page never runs
+# and no request leaves for a third party.
+DOCS_CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                                "img-src 'self' data:; connect-src 'self'; form-action 'none'; frame-src 'none'; "
+                                "frame-ancestors 'none'; base-uri 'none'")
+DOCS_PATHS = ("/", "/docs")
+DOCS_STATIC_PREFIX = "/static_content/"
 BASE_HEADERS = [(b"x-frame-options", b"DENY"), (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
 BSN_TITLE_NL = "Geen burgerservicenummer"
 BSN_MESSAGE_NL = ("{where} staat een nummer dat op een burgerservicenummer (BSN) lijkt. Gebruik nooit een BSN, alleen het "
@@ -281,10 +289,12 @@ def with_header(send, extra: tuple[bytes, bytes]):
 def security_headers(path: str) -> list[tuple[bytes, bytes]]:
     """The headers every answer gets; the page also its content security policy, and all but its static files
     `no-store` (pages, API answers and exports hold personal data). BentoML's API documentation (`/`, `/docs`)
-    runs inline script of its own: it gets no content security policy."""
+    gets a policy of its own (`DOCS_CONTENT_SECURITY_POLICY`)."""
     headers = list(BASE_HEADERS)
     if is_page(path):
         headers.append((b"content-security-policy", CONTENT_SECURITY_POLICY.encode()))
+    elif path in DOCS_PATHS or path.startswith(DOCS_STATIC_PREFIX):
+        headers.append((b"content-security-policy", DOCS_CONTENT_SECURITY_POLICY.encode()))
     if not path.startswith(STATIC_PREFIX):
         headers.append((b"cache-control", b"no-store"))
     return headers

@@ -8,7 +8,7 @@ from __future__ import annotations
 import typer
 
 from vsv_cli import audit, cases, data, db, demo, events, keys, model, monitor, retention, scores, service
-from vsv_cli.common import quiet_libraries
+from vsv_cli.common import quiet_libraries, quiet_mlflow
 
 app = typer.Typer(help="vsv-risk: early-school-leaving risk for the Doorstroompunt Zuid-Holland Zuid.", no_args_is_help=True, rich_markup_mode=None)
 app.command()(data.generate)
@@ -38,4 +38,7 @@ def root() -> None:
 
 
 def main() -> None:
+    import os
+
+    quiet_mlflow(os.environ)
     app()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import warnings
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -82,13 +81,22 @@ def read_checked(directory: Path):
         return None, str(exc)
 
 
+# Read by MLflow, not by this project: no download bars, and MLflow leaves its loggers to us.
+MLFLOW_QUIET = {"MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false", "MLFLOW_CONFIGURE_LOGGING": "false"}
+
+
+def quiet_mlflow(environ: dict) -> None:
+    """MLflow's switches for a `vsv` process (unless set): called by the entry point only, so a command run
+    in-process (the tests) leaves the caller's environment as it was."""
+    for name, value in MLFLOW_QUIET.items():
+        environ.setdefault(name, value)
+
+
 def quiet_libraries(settings: Settings) -> Path:
     """Send the libraries' warnings and log lines (MLflow's schema notes, alembic's migrations, BentoML's
     start-up) to `<log_dir>/vsv.log` instead of the console, and switch MLflow's download progress bars off:
-    the console keeps the figures a user needs. Returns the log file."""
-    # Read by MLflow, not by this project: no download bars, and MLflow leaves its loggers to us.
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    os.environ.setdefault("MLFLOW_CONFIGURE_LOGGING", "false")
+    the console keeps the figures a user needs (MLflow's own switches are set by `quiet_mlflow`, at the process's
+    start only). Returns the log file."""
     settings.log_dir.mkdir(parents=True, exist_ok=True)
     log_file = (settings.log_dir / "vsv.log").resolve()
     handler = log_handler(log_file)

@@ -8,7 +8,9 @@ the requests of one worker stalled behind the other's commits (a p99 of 100-180 
 
 Before each commit `writing` checks that the database is still the one the engine first opened
 (`DatabaseIdentity`): the same file (device and inode) still at its path for SQLite, the same server
-(`system_identifier`) and database (its oid) for PostgreSQL. A worker holding a deleted SQLite file open
+(`system_identifier`) and database (its oid) for PostgreSQL. For SQLite the first identity a process sees at a path
+holds for every engine of that process (a worker's page sessions have an engine of their own, which may connect
+only after a deletion), and no engine re-creates a deleted file at the path. A worker holding a deleted SQLite file open
 would otherwise go on committing into a file nobody will ever read again: every record acknowledged after
 the deletion would be lost without a sign.
 """
@@ -37,6 +39,7 @@ def create_engine(url: str) -> Engine:
     connection remembers which database it reached (`writing` checks every commit against it)."""
     engine = sa.create_engine(url, future=True, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "do_connect", lambda _dialect, _record, _args, _kwargs: refuse_a_new_file(engine))
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     sa.event.listen(engine, "connect", lambda connection, _record: remember_identity(engine, connection))
     return engine
@@ -111,9 +114,29 @@ def read_identity(engine: Engine, dbapi_connection=None) -> DatabaseIdentity | N
     return DatabaseIdentity(str(path), (stat.st_dev, stat.st_ino))
 
 
+def refuse_a_new_file(engine: Engine) -> None:
+    """Before SQLite opens a file of a database this process has opened (through any engine still alive): when the
+    file is gone, refuse, for SQLite would create a new, empty one at the path, and an engine opened later (a
+    worker's second engine, a readiness probe) would take that file for the database."""
+    path = sqlite_file(engine)
+    if path is None or path.exists():
+        return
+    opened = earlier_identity(str(path))
+    if opened is not None:
+        raise replaced(engine, f"{opened.where} is gone (deleted or moved) since this process opened it")
+
+
+def earlier_identity(where: str) -> DatabaseIdentity | None:
+    """The identity under which a SQLite file at `where` was first opened by an engine of this process still alive."""
+    with _OPENED_LOCK:
+        return next((known for known in _OPENED.values() if known.where == where), None)
+
+
 def remember_identity(engine: Engine, dbapi_connection) -> None:
-    """On the engine's first connection: the database it opened. One that cannot be identified is not checked
-    (logged): the connection itself must not fail for it."""
+    """On the engine's first connection: the database it opened. A SQLite file that another engine of this process
+    (still alive) opened before keeps that first identity, so a file put in its place is refused by every engine,
+    however late it connects. One that cannot be identified is not checked (logged): the connection itself must
+    not fail for it."""
     if engine in _OPENED:
         return
     try:
@@ -124,6 +147,8 @@ def remember_identity(engine: Engine, dbapi_connection) -> None:
         log.warning("database %s: not identified (%s); commits are not checked against it",
                     engine.url.render_as_string(hide_password=True), exc)
         return
+    if identity is not None and engine.dialect.name == "sqlite":
+        identity = earlier_identity(identity.where) or identity
     with _OPENED_LOCK:
         if identity is not None and engine not in _OPENED:
             _OPENED[engine] = identity
@@ -132,7 +157,7 @@ def remember_identity(engine: Engine, dbapi_connection) -> None:
 def require_same_database(engine: Engine, connection: Connection | None = None) -> None:
     """Raise DatabaseReplaced unless the engine still reaches the database it first opened (PostgreSQL asks
     through `connection`, or a connection of its own)."""
-    opened = _OPENED.get(engine)
+    opened = opened_identity(engine)
     if opened is None:
         return
     try:
@@ -142,6 +167,14 @@ def require_same_database(engine: Engine, connection: Connection | None = None) 
     if now is None or now.key != opened.key:
         raise replaced(engine, f"{opened.where} is not the database this process opened "
                                f"(now {now.key if now else None}, opened {opened.key})")
+
+
+def opened_identity(engine: Engine) -> DatabaseIdentity | None:
+    """What the engine opened; for a SQLite engine that has not connected yet, what another engine of this process
+    opened at the same path."""
+    opened = _OPENED.get(engine)
+    path = sqlite_file(engine) if opened is None else None
+    return earlier_identity(str(path)) if path is not None else opened
 
 
 def identity_now(engine: Engine, connection: Connection | None) -> DatabaseIdentity | None:

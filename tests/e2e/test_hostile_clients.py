@@ -352,3 +352,25 @@ def test_a_list_shown_and_a_list_scored_again_are_in_the_audit_log(site):
     (run,) = site.rows("select youths, as_of, model_run_id from score_runs order by archived_at desc limit 1")
     assert site.count("score_runs") == runs_before + 1
     assert run == (len(site.listed), str(site.listed["as_of"].iloc[0])[:10], site.listed["model_run_id"].iloc[0])
+
+
+def test_the_api_documentation_renders_with_its_policy_and_calls_no_third_party(site, browser):
+    page = browser.new_page()
+    hosts = []
+    page.on("response", lambda response: hosts.append(response.url.split("/")[2]))  # a request the policy let out
+    messages = []
+    page.on("console", lambda message: messages.append(message.text))
+    page.on("pageerror", lambda error: messages.append(str(error)))
+    answer = page.goto(f"{site.url}/")  # BentoML's Swagger page
+    try:
+        page.wait_for_selector(".opblock", timeout=30_000)  # Swagger drew the service's operations
+    except Exception as exc:
+        raise AssertionError(f"Swagger did not draw the operations: {messages}") from exc
+    refused = [text for text in messages if "Content Security Policy" in text]
+    policy = answer.headers["content-security-policy"]
+    operations = page.locator(".opblock-summary-path").all_inner_texts()
+    page.close()
+    assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy
+    assert "/score" in " ".join(operations)
+    assert set(hosts) == {site.url.split("/")[2]}  # no tag manager, no badge: nothing reached a third party
+    assert any("inline script" in text for text in refused), refused

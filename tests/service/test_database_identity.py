@@ -5,8 +5,10 @@ commit (`DatabaseReplaced`, a database error: the service answers 503) and readi
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
+import sqlite3
 
 import pytest
 import sqlalchemy as sa
@@ -64,10 +66,31 @@ def test_the_same_sqlite_file_goes_on_and_a_fresh_engine_takes_the_new_one(tmp_p
     engine = opened(f"sqlite:///{path}")
     write(engine, "second")
     assert database_problem(engine) is None
+    engine.dispose()
+    del engine  # a restarted service: no engine of this process holds the old file any more
+    gc.collect()
     path.unlink()
     fresh = opened(f"sqlite:///{path}")  # a restarted service opens the database that is there now
     write(fresh, "second")
     assert texts(f"sqlite:///{path}") == ["first", "second"]
+
+
+def test_an_engine_opened_after_the_deletion_neither_creates_a_file_nor_takes_one(tmp_path):
+    path = tmp_path / "vsv.db"
+    first = opened(f"sqlite:///{path}")
+    for name in ("vsv.db", "vsv.db-wal", "vsv.db-shm"):
+        (tmp_path / name).unlink(missing_ok=True)
+    late = create_engine(f"sqlite:///{path}")  # a worker's second engine (its page sessions) connecting only now
+    assert database_problem(late).endswith("vsv.db is gone (deleted or moved) since this process opened it")
+    assert not path.exists()
+    with sqlite3.connect(path) as other:  # somebody else puts a database with the same table at the path
+        other.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text VARCHAR(20))")
+    assert path.exists()
+    assert "is not the database this process opened" in database_problem(late)
+    assert "is not the database this process opened" in database_problem(first)
+    with pytest.raises(DatabaseReplaced):
+        write(late, "lost")
+    assert texts(f"sqlite:///{path}") == []
 
 
 def test_a_read_only_uri_and_memory_still_open(tmp_path):

@@ -78,6 +78,8 @@ def test_every_answer_gets_the_headers_and_the_page_its_policy():
     assert page[b"x-frame-options"] == api[b"x-frame-options"] == style[b"x-frame-options"] == b"DENY"
     assert page[b"cache-control"] == api[b"cache-control"] == b"no-store" and b"cache-control" not in style
     assert b"script-src" not in page[b"content-security-policy"] and b"content-security-policy" not in api
+    docs = dict(security_headers("/docs"))[b"content-security-policy"].decode()
+    assert "script-src 'self';" in docs and "frame-ancestors 'none'" in docs and "googletagmanager" not in docs
 
 
 def day(date: str) -> int:
