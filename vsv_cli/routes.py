@@ -54,3 +54,18 @@ def evaluate(
         fail(str(exc))
     typer.echo(result.text)
     typer.echo(f"\nMLflow run {result.run_id}" + (f"; summary written to {out}" if out else ""))
+
+
+@routes_app.command()
+def promote(
+    data: Annotated[Path, typer.Option(help="Data directory: the four tables and office_cases.csv.")],
+    from_: Annotated[str, typer.Option("--from", help="First case date, YYYY-MM-DD.")],
+    to: Annotated[str, typer.Option(help="Last case date, YYYY-MM-DD.")],
+    outcome: Annotated[str, typer.Option(help="school_365 or no_sq_by_23.", callback=outcome_name)] = "school_365",
+    seed: Annotated[int, typer.Option(help="Seed of the folds, econml and the bootstrap.")] = 0,
+    depth: Annotated[int, typer.Option(min=1, max=3, help="Depth of the benefit policy tree.")] = 2,
+    out: Annotated[Path | None, typer.Option(help="JSON summary file (aggregates only).")] = None,
+) -> None:
+    """`evaluate --promote`: the benefit policy becomes vsv-route-policy@champion only when its value, stability and
+    groups gates pass; otherwise it says which gate failed and the tier advice stands."""
+    evaluate(data, from_, to, outcome, seed, depth, out, promote=True)
