@@ -112,3 +112,17 @@ def test_bad_rows_and_periods_are_named(office_dir, tmp_path):
     recorded = read_office_cases(office_dir)
     with pytest.raises(CasesError, match="no case dated from 2030-01-01"):
         cases_of_period(recorded, None, pd.Timestamp("2030-01-01").date(), pd.Timestamp("2030-12-31").date())
+
+
+def test_promote_without_effects_says_which_gate_failed_and_registers_nothing(tmp_path, tracking):
+    cases, chances = known_effect_cases(1500, 21, {})
+    directory = write_office_dir(tmp_path / "data", cases, chances, truth=False)
+    from vsv_cli.app import app
+
+    done = CliRunner().invoke(app, ["routes", "promote", "--data", str(directory), "--from", PERIOD[0], "--to", PERIOD[1]])
+    assert done.exit_code == 0, done.output
+    assert "Not promoted: the gate(s) value" in done.output and "The tier advice stands." in done.output
+    assert "Against the world's truth" not in done.output
+    from registry.route_policy import champion_route_policy
+
+    assert champion_route_policy(tracking, tmp_path / "download") is None
