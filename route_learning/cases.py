@@ -24,6 +24,7 @@ OFFICE_CASES_FILE = "office_cases.csv"
 OFFICE_CASE_COLUMNS = ("youth_id", "event_date", "kind", "report_id", "score", "risk_category", "advised_route",
                        "route", "randomised", "draw_propensity", "refused", "refusal_reason", "policy",
                        "medium_cutoff", "high_cutoff")
+MIN_CASES, MIN_PER_ROUTE = 200, 20  # below these, cross-fitting and a policy tree's leaves have too little to learn from
 CODED = {"kind": EVENT_KINDS, "risk_category": RISK_CATEGORIES, "advised_route": ROUTE_CODES, "route": ROUTE_CODES}
 
 
@@ -100,4 +101,15 @@ def cases_of_period(recorded: pd.DataFrame, data: DataSet, start: dt.date, end: 
     known = period["outcome"].notna()
     exact = (period["randomised"] == 1) & (period["refused"] == 0)
     period = period.assign(known_propensity=np.where(exact, period["draw_propensity"], np.nan))
-    return Cases(period[known].reset_index(drop=True), int((~known).sum()))
+    return require_enough(Cases(period[known].reset_index(drop=True), int((~known).sum())))
+
+
+def require_enough(cases: Cases) -> Cases:
+    """Refuse, naming the counts, a set too small to learn routes from."""
+    counts = cases.frame["route"].value_counts().reindex(list(ROUTE_CODES), fill_value=0)
+    if cases.n < MIN_CASES or (counts < MIN_PER_ROUTE).any():
+        taken = ", ".join(f"{route} {count}" for route, count in counts.items())
+        raise CasesError(f"too few cases with a known outcome to learn routes from: {cases.n} ({taken}; "
+                         f"{cases.dropped_unknown} more not known yet). Needed: at least {MIN_CASES}, and "
+                         f"{MIN_PER_ROUTE} per route; take a longer period.")
+    return cases

@@ -55,9 +55,26 @@ def test_the_policy_features_have_one_definition():
 
 
 @pytest.fixture(scope="module")
-def office_dir(tmp_path_factory):
+def office_world(tmp_path_factory):
     cases, chances = known_effect_cases(3000, 5, TARGETED)
-    return write_office_dir(tmp_path_factory.mktemp("office"), cases, chances)
+    return write_office_dir(tmp_path_factory.mktemp("office"), cases, chances), cases, chances
+
+
+@pytest.fixture
+def office_dir(office_world):
+    return office_world[0]
+
+
+def true_tier_value(cases, chances) -> float:
+    """The checker's own tier policy on the later half (cases are in date order): the most matchmakers the office
+    gave there to the highest scores, then its conversations; the truth's chance under the route given."""
+    later = np.arange(cases.n // 2, cases.n)
+    t, score, truth = cases.frame["t"].to_numpy()[later], cases.frame["score"].to_numpy()[later], chances[later]
+    by_score = np.argsort(-score, kind="stable")
+    route = np.zeros(len(later), int)
+    route[by_score[:(t == 2).sum()]] = 2
+    route[by_score[(t == 2).sum():(t == 2).sum() + (t == 1).sum()]] = 1
+    return float(truth[np.arange(len(later)), route].mean())
 
 
 def invoke(*args):
@@ -77,7 +94,8 @@ def all_text_in_store(root: Path) -> str:
     return "\n".join(texts)
 
 
-def test_a_targeted_effect_is_promoted_registered_and_the_store_holds_no_youth_id(office_dir, tracking, tmp_path):
+def test_a_targeted_effect_is_promoted_registered_and_the_store_holds_no_youth_id(office_world, tracking, tmp_path):
+    office_dir, cases, chances = office_world
     out = tmp_path / "summary.json"
     done = invoke("--data", str(office_dir), "--from", PERIOD[0], "--to", PERIOD[1], "--out", str(out), "--promote")
     assert done.exit_code == 0, done.output
@@ -85,6 +103,8 @@ def test_a_targeted_effect_is_promoted_registered_and_the_store_holds_no_youth_i
     assert [g["passed"] for g in summary["gates"]] == [True, True, True], done.output
     assert summary["promoted_version"] == "1"
     assert "covered" in done.output and summary["truth"]["covered_share_cells"] >= 0.8
+    tier = next(p for p in summary["truth"]["policies"] if p["policy"] == "tier")
+    assert tier["true"] == pytest.approx(true_tier_value(cases, chances), abs=1e-12)
     from registry.route_policy import champion_route_policy
 
     policy = champion_route_policy(tracking, tmp_path / "download")
@@ -110,6 +130,11 @@ def test_bad_rows_and_periods_are_named(office_dir, tmp_path):
     with pytest.raises(CasesError, match="route 'bellen' on row 5 is none of waarschuwingsbrief, gesprek, matchmaker"):
         read_office_cases(tmp_path)
     recorded = read_office_cases(office_dir)
+    from vsv_model.reader import read_data_dir
+
+    with pytest.raises(CasesError, match=r"too few cases with a known outcome to learn routes from: \d+ \(waarschuwingsbrief"):
+        cases_of_period(recorded, read_data_dir(office_dir), pd.Timestamp("2020-01-01").date(),
+                        pd.Timestamp("2020-01-20").date())
     with pytest.raises(CasesError, match="no case dated from 2030-01-01"):
         cases_of_period(recorded, None, pd.Timestamp("2030-01-01").date(), pd.Timestamp("2030-12-31").date())
 
