@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from vsv_cli import audit, cases, data, db, demo, events, keys, model, monitor, retention, scores, service
+from vsv_cli import audit, cases, data, db, demo, events, keys, model, monitor, retention, routes, scores, service
 from vsv_cli.common import quiet_libraries, quiet_mlflow
 
 app = typer.Typer(help="vsv-risk: early-school-leaving risk for the Doorstroompunt Zuid-Holland Zuid.", no_args_is_help=True, rich_markup_mode=None)
@@ -27,6 +27,7 @@ app.add_typer(keys.keys_app, name="keys")
 app.add_typer(audit.audit_app, name="audit")
 app.add_typer(cases.cases_app, name="cases")
 app.add_typer(db.db_app, name="db")
+app.add_typer(routes.routes_app, name="routes")
 
 
 @app.callback()

@@ -20,11 +20,12 @@ ALLOWED = {
     "registry": {"vsv_model"},
     "training": {"vsv_model", "features", "registry"},
     "casework": {"vsv_model", "features"},
+    "route_learning": {"vsv_model", "features", "registry"},
     "serving": {"vsv_model", "features", "registry", "casework"},
     "monitoring": {"vsv_model", "features", "registry", "serving"},
     "spark_jobs": {"vsv_model", "features", "registry", "serving"},
     "vsv_cli": {"vsv_model", "features", "data_synthetic", "registry", "training", "serving", "monitoring", "spark_jobs",
-                "casework"},
+                "casework", "route_learning"},
 }
 PROJECT = set(ALLOWED)
 

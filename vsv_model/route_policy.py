@@ -1,0 +1,66 @@
+"""A promoted route policy as the service reads it: the tree's rules, its leaves' estimated gains, the per-cell
+evidence table for the case page and the value figures. Plain data and JSON only (no numpy, no econml), so serving
+may load it (downloaded by `registry/route_policy.py`) without the training stack.
+
+The policy's features of a case are defined here once (`case_feature_values`); `route_learning/doubly_robust.py`'s
+vectorised `case_features` is held to it by a test.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+POLICY_FILE = "route_policy.json"
+FEATURE_NAMES = ("score", "score_logit", "risk_medium", "risk_high", "kind_report_repeat", "kind_new_leaver")
+EVIDENCE_COLUMNS = ("kind", "risk_category", "route", "cases", "effect", "low", "high")
+
+
+def case_feature_values(score: float, risk_category: str, kind: str) -> list[float]:
+    """One case's features in FEATURE_NAMES order: never gender or origin."""
+    p = min(max(float(score), 1e-4), 1 - 1e-4)
+    return [float(score), math.log(p / (1 - p)), float(risk_category == "medium"), float(risk_category == "high"),
+            float(kind == "report_repeat"), float(kind == "new_leaver")]
+
+
+@dataclass(frozen=True)
+class RoutePolicy:
+    """What was promoted. `tree` is nested dicts: a split {feature, threshold, left, right} (left: value <= threshold)
+    or a leaf {route, gains: [letter 0, conversation, matchmaker]}."""
+
+    outcome: str
+    period: list[str]
+    tree: dict
+    rules: list[str]
+    evidence: list[dict]  # rows with EVIDENCE_COLUMNS
+    values: dict  # per policy: value, low, high; and the difference benefit - tier
+    gates: list[dict]
+    capacity: dict
+    feature_names: list[str] = field(default_factory=lambda: list(FEATURE_NAMES))
+
+    def leaf_of(self, score: float, risk_category: str, kind: str) -> dict:
+        values = dict(zip(self.feature_names, case_feature_values(score, risk_category, kind), strict=True))
+        node = self.tree
+        while "route" not in node:
+            node = node["left"] if values[node["feature"]] <= node["threshold"] else node["right"]
+        return node
+
+    def evidence_for(self, risk_category: str, kind: str) -> list[dict]:
+        """The evidence rows of the cell a case belongs to, for the case page."""
+        return [row for row in self.evidence if row["risk_category"] == risk_category and row["kind"] == kind]
+
+    def save(self, directory: Path) -> Path:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / POLICY_FILE
+        path.write_text(json.dumps(asdict(self), ensure_ascii=False, indent=1), encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, path: Path) -> RoutePolicy:
+        path = Path(path)
+        if path.is_dir():
+            path = path / POLICY_FILE
+        return cls(**json.loads(path.read_text(encoding="utf-8")))
