@@ -182,3 +182,14 @@ def test_a_draw_cannot_be_refused_after_the_decision(store, plenty):
     with pytest.raises(CaseRefused) as late:
         store.refuse_draw(1, "Consulent B", "te laat")
     assert late.value.problems[0].startswith("Er is al een besluit vastgelegd.")
+
+
+def test_the_share_band_and_salt_are_regional_settings(tmp_path):
+    region = tmp_path / "region.toml"
+    region.write_text('[casework]\nrandom_share = 0.2\nrandom_band = 0.03\ndraw_salt = "zhz"\n', encoding="utf-8")
+    rules = CaseworkRules.from_toml(region)
+    assert (rules.random_share, rules.random_band, rules.draw_salt) == (0.2, 0.03, "zhz")
+    assert (CaseworkRules().random_share, CaseworkRules().random_band) == (0.10, 0.05)
+    region.write_text("[casework]\nrandom_share = 1.5\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="random_share must lie between 0 and 1, got 1.5"):
+        CaseworkRules.from_toml(region)
