@@ -209,6 +209,8 @@ def corrected_values(original: dict, changes: dict, today: dt.date) -> tuple[dic
     """The values a correction records: the original's correctable fields with `changes` applied, checked as the
     original's own change would be (except the order of statuses: a correction may go back)."""
     action = original["action"]
+    if action == "refusal":
+        return {}, ["Een geweigerde loting blijft geweigerd: beslis nu zelf, en leg uit waarom."]
     if action not in CORRECTABLE:
         return {}, ["Deze regel is door het systeem gemaakt en kan niet worden gecorrigeerd."]
     unknown = sorted(set(changes) - set(CORRECTABLE[action]))

@@ -193,3 +193,12 @@ def test_the_share_band_and_salt_are_regional_settings(tmp_path):
     region.write_text("[casework]\nrandom_share = 1.5\n", encoding="utf-8")
     with pytest.raises(ValueError, match="random_share must lie between 0 and 1, got 1.5"):
         CaseworkRules.from_toml(region)
+
+
+def test_a_refusal_cannot_be_corrected_away(store, plenty):
+    ingest(store, dataclasses.replace(plenty, random_share=1.0), borderline_event("H1"))
+    record_id = store.refuse_draw(1, "Consulent C", "Past niet bij de jongere.")
+    with pytest.raises(CaseRefused) as kept:
+        store.correct(record_id, "Consulent C", "vergist")
+    assert kept.value.problems == ["Een geweigerde loting blijft geweigerd: beslis nu zelf, en leg uit waarom."]
+    assert store.case(1, day("2026-03-02")).case["draw_refused"] is True
