@@ -9,7 +9,8 @@ an ingest opens cases with:
   scored rows); an event without them is never drawn;
 - the routes with places left are the inbox's figures at the ingest (`casework.queries.read_capacity` for the
   store's today: this ISO week's conversations and this month's matchmaker places against the region's places);
-  the letter has no limit;
+  the letter has no limit. They are read once per ingest: the draws of one batch do not take places from each
+  other (a batch of a day's events draws a handful at most; the inbox then shows any case beyond the places);
 - the draw's two numbers come from the event's key and the region's salt (`uniform_of`), so anyone with the salt
   can repeat it.
 
