@@ -19,12 +19,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from casework.model import ESCALATION, CaseworkRules, add_working_days
-from casework.wording import escalated_why, opened_why, repeat_prefix
+from casework.draws import with_draws
+from casework.model import ESCALATION, POLICIES, TIER_POLICY, CaseworkRules, add_working_days
+from casework.wording import drawn_why, escalated_why, opened_why, repeat_prefix
 from features.office_events import EVENT_KINDS, NEW_LEAVER
 
 INGEST_COLUMNS = ("youth_id", "event_date", "kind", "report_id", "probability", "risk_category", "tier", "route",
                   "reasons", "model_version", "model_fingerprint", "municipality", "leaves_group_on")
+# Optional columns and their value when absent: the kind's tier cut-offs that day (without them an event is never
+# drawn: `casework.draws`) and the policy whose advice `route` is.
+OPTIONAL_COLUMNS = {"medium_cutoff": np.nan, "high_cutoff": np.nan, "policy": TIER_POLICY}
 LADDER = {route: step for step, route in enumerate(ESCALATION)}
 TOP = len(ESCALATION) - 1
 CASE = ["youth_id", "segment"]  # a case of the plan: the youth and the chain's segment (0: the open case found)
@@ -53,9 +57,12 @@ def prepared_events(scored: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise ValueError(f"the scored events lack the column(s) {', '.join(missing)}")
     frame = scored.loc[:, list(INGEST_COLUMNS)].reset_index(drop=True).copy()
+    for column, absent in OPTIONAL_COLUMNS.items():
+        frame[column] = scored[column].to_numpy() if column in scored else absent
+    frame["policy"] = frame["policy"].fillna(TIER_POLICY)
     frame["event_date"] = pd.to_datetime(frame["event_date"], errors="coerce").astype("datetime64[s]").dt.normalize()
     frame["leaves_group_on"] = pd.to_datetime(frame["leaves_group_on"], errors="coerce").astype("datetime64[s]")
-    for column, allowed in (("kind", EVENT_KINDS), ("route", ESCALATION)):
+    for column, allowed in (("kind", EVENT_KINDS), ("route", ESCALATION), ("policy", POLICIES)):
         unknown = sorted(set(frame[column].astype(str)) - set(allowed))
         if unknown:
             raise ValueError(f"unknown {column}(s) {', '.join(unknown)} in the scored events; known: {', '.join(allowed)}")
@@ -68,14 +75,17 @@ def prepared_events(scored: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def plan_ingest(new: pd.DataFrame, open_cases: pd.DataFrame, rules: CaseworkRules) -> Plan:
+def plan_ingest(new: pd.DataFrame, open_cases: pd.DataFrame, rules: CaseworkRules,
+                places: Callable[[], np.ndarray] | None = None) -> Plan:
     """The cases the new events make or extend. `open_cases`: per youth at most one open case (case_id, youth_id,
-    last_event_on, advised_route, deadline, events, first_kind): the one with the latest event."""
+    last_event_on, advised_route, deadline, events, first_kind): the one with the latest event. `places()`: the
+    routes with places left (letter, conversation, matchmaker) for the randomised share; None: nothing is drawn."""
     events = chained(new, open_cases.set_index("youth_id"), rules.repeat_days)
-    events = with_advice(events)
+    events = with_advice(with_draws(events, rules, places))
     events["own_deadline"] = own_deadlines(events, rules)
     events["case_deadline"] = case_deadlines(events)
     events["advice_why"] = advice_sentences(events, rules.repeat_days)
+    events["model_advised_route"] = events["model_route"].where(events["randomised"], events["advice"])
     return Plan(events.sort_values(["event_date", "pos"], kind="stable").reset_index(drop=True), case_states(events))
 
 
@@ -138,12 +148,15 @@ def advice_sentences(events: pd.DataFrame, repeat_days: int) -> pd.Series:
         reports=np.where(events["on_open"], events["open_events"].fillna(0).to_numpy(np.int64) + events["step"],
                          events["step"] + 1))
 
-    def sentence(attached, kind, advice, before, route, reports, first_kind) -> str:
+    def sentence(attached, kind, advice, before, route, reports, first_kind, randomised, model_route) -> str:
+        if randomised:
+            return drawn_why(kind, advice, model_route)
         if not attached:
             return opened_why(kind, advice)
         return escalated_why(repeat_prefix(int(reports), first_kind, repeat_days), before, advice, route)
 
-    return per_distinct(events, ["attached", "kind", "advice", "advice_before", "route", "reports", "first_kind"], sentence)
+    return per_distinct(events, ["attached", "kind", "advice", "advice_before", "route", "reports", "first_kind",
+                                 "randomised", "model_route"], sentence)
 
 
 def case_states(events: pd.DataFrame) -> pd.DataFrame:
@@ -160,7 +173,9 @@ def case_states(events: pd.DataFrame) -> pd.DataFrame:
         "deadline": last["case_deadline"], "probability": last["probability"], "risk_category": last["risk_category"],
         "tier": last["tier"], "advised_route": last["advice"], "advice_why": last["advice_why"],
         "escalation": last["escalation"], "model_version": last["model_version"],
-        "model_fingerprint": last["model_fingerprint"],
+        "model_fingerprint": last["model_fingerprint"], "policy": last["policy"],
+        "randomised": first["randomised"], "draw_propensity": first["draw_propensity"],
+        "model_advised_route": first["model_advised_route"],
         "municipality": events[events["municipality"].notna()].groupby(CASE, sort=False)["municipality"].last()
         .reindex(last.index), "leaves_group_on": last["leaves_group_on"], "open_last_event_on": last["open_last_event_on"],
     })

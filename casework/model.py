@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from vsv_model.policy import EVENT_CAPACITY, ROUTES
+from vsv_model.route_draws import DrawRules
 
 # The method's statuses, in order (MAS: signal -> investigate -> plan -> act -> evaluate).
 NEW, IN_PROGRESS, CONTACT_MADE, ROUTE_CHOSEN, TRAJECTORY, CLOSED = (
@@ -30,10 +31,17 @@ OUTCOME_LABELS_NL = {"back_in_school": "terug naar school (mbo)", "back_in_secon
 ESCALATION = (ROUTES["low"].code, ROUTES["medium"].code, ROUTES["high"].code)
 
 # What a case's history records (one append-only row each).
-ACTIONS = ("opened", "event", "escalated", "status", "assigned", "decision", "follow_up", "note", "letter", "correction")
+ACTIONS = ("opened", "event", "escalated", "status", "assigned", "decision", "follow_up", "note", "letter", "correction",
+           "refusal")
 ACTION_LABELS_NL = {"opened": "zaak geopend", "event": "nieuwe melding", "escalated": "nieuwe melding, advies zwaarder",
                     "status": "status", "assigned": "toegewezen", "decision": "besluit", "follow_up": "vervolgdatum",
-                    "note": "notitie", "letter": "brief gemaakt", "correction": "correctie"}
+                    "note": "notitie", "letter": "brief gemaakt", "correction": "correctie",
+                    "refusal": "loting geweigerd"}
+
+# Which advice was in force when a case got its advice: the tier policy (risk group) or, once a route policy is
+# promoted, the estimated benefit. Stored on every case and event.
+TIER_POLICY, BENEFIT_POLICY = "tier", "benefit"
+POLICIES = (TIER_POLICY, BENEFIT_POLICY)
 
 # The youth's state at a fixed horizon after the event, from later registrations.
 HORIZONS_DAYS = (30, 90, 365)
@@ -51,6 +59,16 @@ class CaseworkRules:
     retention_years: int = 2              # after the youth leaves the target group (the max-age birthday)
     conversations_per_week: int = EVENT_CAPACITY["conversations_per_week"]
     matchmaker_places_per_month: int = EVENT_CAPACITY["matchmaker_places_per_month"]
+    random_share: float = 0.10            # of the borderline new cases, the share that gets a route drawn by lot
+    random_band: float = 0.05             # borderline: within this many probability points of a tier cut-off
+    draw_salt: str = ""                   # the region's salt of the draws (`vsv_model.route_draws.uniform_of`)
+
+    def __post_init__(self):
+        self.draw_rules()  # refuses a share or band out of range, by name
+
+    def draw_rules(self) -> DrawRules:
+        """The randomised share's settings, checked (`vsv_model.route_draws`)."""
+        return DrawRules(share=float(self.random_share), band=float(self.random_band))
 
     @classmethod
     def from_toml(cls, path: Path | None) -> CaseworkRules:

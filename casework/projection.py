@@ -30,12 +30,14 @@ MAX_OTHER_ROUTE = 200
 MAX_NAME = 128
 OTHER = "anders"
 MATCHMAKER = ROUTES["high"].code
-TEXT_NAMES_NL = {"why": "De toelichting", "note": "De notitie", "other_route": "De andere route"}
+TEXT_NAMES_NL = {"why": "De toelichting", "note": "De notitie", "other_route": "De andere route",
+                 "refusal": "De reden van de weigering"}
 # What a correction may change, per action of the record it corrects.
 CORRECTABLE = {"status": ("status_to", "outcome"), "assigned": ("assigned_to",),
                "decision": ("chosen_route", "other_route", "follow_up_on", "note"),
                "follow_up": ("follow_up_on",), "note": ("note",)}
-STATE_FIELDS = ("status", "officer", "chosen_route", "decided_on", "follow_up_on", "outcome", "closed_on")
+STATE_FIELDS = ("status", "officer", "chosen_route", "decided_on", "follow_up_on", "outcome", "closed_on",
+                "draw_refused")
 
 
 class CaseRefused(ValueError):
@@ -187,12 +189,28 @@ def apply(state: dict, record: dict) -> None:
             state["follow_up_on"] = record["follow_up_on"]
     elif action == "follow_up":
         state["follow_up_on"] = record["follow_up_on"]
+    elif action == "refusal":
+        state["draw_refused"] = True
+
+
+def refusal_problems(case: dict) -> list[str]:
+    """A draw can be refused once, on a drawn case, before the officer's decision."""
+    if not case.get("randomised"):
+        return ["Deze zaak is niet ingeloot: er is geen loting om te weigeren."]
+    if case.get("draw_refused"):
+        return ["De loting van deze zaak is al geweigerd."]
+    if case["chosen_route"] is not None:
+        return ["Er is al een besluit vastgelegd. Een loting weigert u vóór het besluit; klopt het besluit niet, "
+                "corrigeer het dan."]
+    return []
 
 
 def corrected_values(original: dict, changes: dict, today: dt.date) -> tuple[dict, list[str]]:
     """The values a correction records: the original's correctable fields with `changes` applied, checked as the
     original's own change would be (except the order of statuses: a correction may go back)."""
     action = original["action"]
+    if action == "refusal":
+        return {}, ["Een geweigerde loting blijft geweigerd: beslis nu zelf, en leg uit waarom."]
     if action not in CORRECTABLE:
         return {}, ["Deze regel is door het systeem gemaakt en kan niet worden gecorrigeerd."]
     unknown = sorted(set(changes) - set(CORRECTABLE[action]))

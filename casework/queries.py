@@ -29,7 +29,7 @@ MAX_PAGE_SIZE = 500
 CONVERSATION, MATCHMAKER = ROUTES["medium"].code, ROUTES["high"].code
 INBOX_COLUMNS = ("id", "youth_id", "status", "officer", "first_kind", "last_kind", "events", "opened_on",
                  "last_event_on", "last_report_id", "deadline", "probability", "risk_category", "advised_route",
-                 "escalation", "chosen_route", "follow_up_on", "municipality")
+                 "escalation", "chosen_route", "follow_up_on", "municipality", "randomised", "draw_refused")
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,8 @@ class InboxRow:
     chosen_route: str | None
     follow_up_on: dt.date | None
     municipality: str | None
+    randomised: bool | None = None    # the advice was drawn by lot
+    draw_refused: bool | None = None
 
 
 @dataclass

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from casework.chain import CASE, plan_ingest, prepared_events
+from casework.draws import available_routes
 from casework.model import CLOSED, NEW, STATUSES, CaseworkRules
 from casework.projection import (
     CaseNotFound,
@@ -38,6 +39,7 @@ from casework.projection import (
     name_problems,
     open_problems,
     outcome_problems,
+    refusal_problems,
     root_of,
     status_problems,
     text_problems,
@@ -51,6 +53,7 @@ from casework.tables import (
     cases_table,
     metadata,
 )
+from casework.wording import refused_why
 from vsv_model.database import install_append_only, writing
 
 __all__ = ["CaseNotFound", "CaseRefused", "CaseStore", "IngestResult", "create_schema"]
@@ -66,11 +69,25 @@ def utc_now() -> dt.datetime:
 
 
 def create_schema(engine: Engine) -> Engine:
-    """The work queue's tables (those missing) and the trigger that refuses UPDATE of `case_records`."""
+    """The work queue's tables (those missing, and their columns added since) and the trigger that refuses UPDATE
+    of `case_records`."""
     metadata.create_all(engine)
     with engine.begin() as connection:
+        add_missing_columns(connection, (cases_table, case_events_table))
         install_append_only(connection, APPEND_ONLY, ("UPDATE",))  # checked only, by a role that does not own them
     return engine
+
+
+def add_missing_columns(connection: Connection, tables) -> None:
+    """Columns added to the tables after a database was created (the draws, the policy), as nullable columns:
+    existing rows keep what they had."""
+    inspector = sa.inspect(connection)
+    for table in tables:
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present and column.nullable:
+                kind = column.type.compile(dialect=connection.dialect)
+                connection.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}")
 
 
 @dataclass
@@ -128,7 +145,8 @@ class CaseStore:
         outcomes = stored
         opened = attached = escalated = 0
         if len(new):
-            plan = plan_ingest(new, open_cases_of(connection, new["youth_id"].unique()), rules)
+            plan = plan_ingest(new, open_cases_of(connection, new["youth_id"].unique()), rules,
+                               places=lambda: available_routes(read_capacity(connection, self.today(), rules)))
             events = self._write_plan(connection, plan)
             outcomes = pd.concat([stored, events[list(OUTCOME_COLUMNS)]], ignore_index=True)
             opened, attached = int((events["status"] == OPENED).sum()), int((events["status"] == ATTACHED).sum())
@@ -219,6 +237,19 @@ class CaseStore:
                     open_problems(case) + follow_up_problems(follow_up_on, self.today()) + text_problems("why", why))
         return self._change(case_id, officer, build)
 
+    def refuse_draw(self, case_id: int, officer: str, why: str) -> int:
+        """The officer refuses the route drawn by lot, with a reason (required): a "refusal" record, after which the
+        case's advice is the policy's own again (`model_advised_route`) and the officer decides as usual."""
+        def build(case):
+            problems = open_problems(case) or refusal_problems(case)
+            return ({"action": "refusal", "advised_route": case["model_advised_route"], "why": why},
+                    problems + text_problems("refusal", why, required=True))
+
+        def fall_back(connection: Connection, case: dict) -> None:
+            connection.execute(cases_table.update().where(cases_table.c.id == case["id"]).values(
+                advised_route=case["model_advised_route"], advice_why=refused_why(case["model_advised_route"])))
+        return self._change(case_id, officer, build, then=fall_back)
+
     def correct(self, record_id: int, officer: str, why: str, **corrected) -> int:
         """A new record naming the one it corrects (`corrects`), with the corrected values; the original stays and
         the case follows the correction. Correcting a correction corrects the same change again."""
@@ -240,8 +271,10 @@ class CaseStore:
             reproject(connection, case["id"], self.clock())
             return new_id
 
-    def _change(self, case_id: int, officer: str, build: Callable[[dict], tuple[dict, list[str]]]) -> int:
-        """One change: checked against the stored case (locked), appended as a record, and the case re-folded."""
+    def _change(self, case_id: int, officer: str, build: Callable[[dict], tuple[dict, list[str]]],
+                then: Callable[[Connection, dict], None] | None = None) -> int:
+        """One change: checked against the stored case (locked), appended as a record, and the case re-folded
+        (`then` changes the case further in the same transaction)."""
         with writing(self.engine) as connection:
             case = locked_case(connection, case_id)
             values, problems = build(case)
@@ -249,6 +282,8 @@ class CaseStore:
             if problems:
                 raise CaseRefused(problems)
             record_id = self._append(connection, case, officer, values)
+            if then is not None:
+                then(connection, case)
             reproject(connection, case_id, self.clock())
             return record_id
 
@@ -354,14 +389,16 @@ def db_rows(frame: pd.DataFrame, columns: dict[str, str]) -> list[dict]:
 CASE_STATE = {name: name for name in (
     "last_kind", "last_event_on", "last_report_id", "events", "deadline", "probability", "risk_category", "tier",
     "advised_route", "advice_why", "escalation", "model_version", "model_fingerprint", "municipality",
-    "leaves_group_on")}
+    "leaves_group_on", "policy")}
+DRAW_STATE = ("randomised", "draw_propensity", "model_advised_route")  # set when a case opens, never by a repeat
 
 
 def insert_cases(connection: Connection, cases: pd.DataFrame, now: dt.datetime) -> list[int]:
     """New cases (status new, unassigned) in the frame's order; returns their ids in that order."""
     if cases.empty:
         return []
-    rows = db_rows(cases, {"youth_id": "youth_id", "opened_on": "opened_on", "first_kind": "first_kind", **CASE_STATE})
+    rows = db_rows(cases, {"youth_id": "youth_id", "opened_on": "opened_on", "first_kind": "first_kind", **CASE_STATE,
+                           **{name: name for name in DRAW_STATE}})
     rows = [row | {"status": NEW, "created_at": now, "updated_at": now} for row in rows]
     inserted = connection.execute(cases_table.insert().returning(cases_table.c.id, sort_by_parameter_order=True), rows)
     return [row[0] for row in inserted]
@@ -385,7 +422,8 @@ def insert_events(connection: Connection, events: pd.DataFrame, now: dt.datetime
                             "event_date": "event_date", "report_id": "report_id", "probability": "probability",
                             "risk_category": "risk_category", "tier": "tier", "advised_route": "advice",
                             "reasons": "reasons", "model_version": "model_version",
-                            "model_fingerprint": "model_fingerprint"})
+                            "model_fingerprint": "model_fingerprint", "medium_cutoff": "medium_cutoff",
+                            "high_cutoff": "high_cutoff", "policy": "policy", **{name: name for name in DRAW_STATE}})
     connection.execute(case_events_table.insert(), [row | {"received_at": now} for row in rows])
 
 

@@ -12,6 +12,7 @@
 - `case_outcomes`: the youths' states at fixed horizons after their events, as counts per route, risk category and
   kind of event (aggregates only, kept after retention).
 
+Columns added after a database was created are nullable and added by `casework.store.create_schema`.
 Retention deletes a youth's rows from the first four; nothing else deletes.
 """
 
@@ -49,6 +50,13 @@ cases_table = sa.Table(
     sa.Column("outcome", sa.String(24), nullable=True),
     sa.Column("closed_on", sa.Date, nullable=True),
     sa.Column("leaves_group_on", sa.Date, nullable=True),       # the max-age birthday: retention counts from it
+    # The randomised share (`casework.draws`): a drawn case's advice is the route drawn by lot; the advice of the
+    # policy in force for its opening event is kept beside it (`model_advised_route`), and a refusal falls back to it.
+    sa.Column("policy", sa.String(16), nullable=True),          # the advice in force: tier | benefit (null: tier)
+    sa.Column("randomised", sa.Boolean, nullable=True),         # true: the advice was drawn by lot
+    sa.Column("draw_propensity", sa.Float, nullable=True),      # the drawn route's chance (1 / routes with places)
+    sa.Column("model_advised_route", sa.String(32), nullable=True),  # the policy's own advice at the opening event
+    sa.Column("draw_refused", sa.Boolean, nullable=True),       # folded from a "refusal" record
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("ix_cases_queue", "deadline", "probability"),      # the inbox's order
@@ -71,6 +79,12 @@ case_events_table = sa.Table(
     sa.Column("reasons", sa.Text, nullable=False),              # JSON: the Dutch reasons as shown that day
     sa.Column("model_version", sa.String(32), nullable=False),
     sa.Column("model_fingerprint", sa.String(64), nullable=False),
+    sa.Column("medium_cutoff", sa.Float, nullable=True),        # the kind's tier cut-offs in force that day
+    sa.Column("high_cutoff", sa.Float, nullable=True),
+    sa.Column("policy", sa.String(16), nullable=True),          # tier | benefit (null: tier, before it was stored)
+    sa.Column("model_advised_route", sa.String(32), nullable=True),  # the policy's advice without a draw
+    sa.Column("randomised", sa.Boolean, nullable=True),         # this event's route was drawn by lot
+    sa.Column("draw_propensity", sa.Float, nullable=True),
 )
 
 case_records_table = sa.Table(

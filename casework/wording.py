@@ -54,3 +54,38 @@ def escalated_why(prefix: str, before: str, after: str, model_route: str) -> str
         return f"{prefix}: het advies is één stap zwaarder, {route_phrase(after)} in plaats van {route_phrase(before)}."
     return (f"{prefix}: het model adviseert nu zelf {route_phrase(model_route)} in plaats van "
             f"{route_phrase(before)}.")
+
+
+# --- the randomised share and the advice in force ------------------------------------------------------------------
+
+POLICY_NL = {"tier": "Advies volgens de risicogroep (tier)", "benefit": "Advies volgens het verwachte effect"}
+POLICY_EXPLAINED_NL = {
+    "tier": "Het advies hangt af van de kans dat de jongere geen startkwalificatie haalt: hoe hoger de kans, hoe "
+            "zwaarder de route, zolang er plaats is.",
+    "benefit": "Het advies hangt af van het verwachte effect: de route waarvan jongeren zoals deze het meest hebben "
+               "gehad, in eerdere zaken van dit bureau. Dit advies is pas gebruikt toen bleek dat het beter werkt "
+               "dan het advies volgens de risicogroep.",
+}
+DRAW_EXPLAINED_NL = (
+    "Deze route is door loting gekozen. Het Doorstroompunt weet nog niet goed welke aanpak het beste werkt voor welke "
+    "jongere. Daarom krijgt een klein deel van de zaken waarbij het advies net zo goed anders had kunnen uitvallen, "
+    "een route die door het lot is bepaald. Zo kunnen we later eerlijk vergelijken wat een brief, een gesprek en een "
+    "matchmaker opleveren. U mag de loting weigeren als deze route niet past bij deze jongere. Geef dan een reden: "
+    "dan geldt weer het advies van het model en beslist u zoals altijd. Een weigering wordt bewaard en meegeteld, "
+    "zodat we weten hoe vaak en waarom de loting niet past.")
+
+
+def policy_nl(policy: str | None) -> str:
+    """Which advice was in force (a case stored before the policy was stored had the tier advice)."""
+    return POLICY_NL.get(policy or "tier", POLICY_NL["tier"])
+
+
+def drawn_why(kind: str, drawn: str, model_route: str) -> str:
+    """A case whose route was drawn by lot: the drawn route, and the model's own advice beside it."""
+    return (f"{OPENED_NL.get(kind, 'Nieuwe melding')}: deze zaak is ingeloot. De route {route_phrase(drawn)} is door "
+            f"loting gekozen; het model adviseert {route_phrase(model_route)}.")
+
+
+def refused_why(model_route: str) -> str:
+    """After a refused draw: the model's own advice holds again."""
+    return f"De loting is geweigerd: het advies is weer dat van het model, {route_phrase(model_route)}."

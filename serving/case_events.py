@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from casework.chain import INGEST_COLUMNS, event_keys
-from casework.model import CaseworkRules
+from casework.model import TIER_POLICY, CaseworkRules
 from casework.store import CaseStore
 from features.office_events import NEW_LEAVER, EventRules, office_events
 from serving.audit import AuditLog, records
@@ -52,6 +52,21 @@ def reason_sentences(frame: pd.DataFrame) -> list[list[str]]:
     return [[s for s in row if s is not None] for row in stacked]
 
 
+def kind_cutoffs(served: ServedModel, kinds) -> pd.DataFrame:
+    """Per kind of event, the tier cut-offs it was scored with (`medium_cutoff`, `high_cutoff`): the randomised
+    share's borderline is judged against them (`casework.draws`)."""
+    cutoffs = {kind: served.for_kind(kind).model.cutoffs for kind in pd.unique(pd.Series(kinds, dtype=object))}
+    return pd.DataFrame({"medium_cutoff": {k: c.medium for k, c in cutoffs.items()},
+                         "high_cutoff": {k: c.high for k, c in cutoffs.items()}})
+
+
+def with_cutoffs(rows: pd.DataFrame, served: ServedModel) -> pd.DataFrame:
+    """The rows with their kind's tier cut-offs and the policy whose advice `route` is (the tier policy)."""
+    table = kind_cutoffs(served, rows["kind"])
+    return rows.assign(medium_cutoff=rows["kind"].map(table["medium_cutoff"]).astype(float),
+                       high_cutoff=rows["kind"].map(table["high_cutoff"]).astype(float), policy=TIER_POLICY)
+
+
 def case_rows(scored: pd.DataFrame, birth_dates: pd.Series, max_age: int) -> pd.DataFrame:
     """`serving.batch.score_events` output (with `--explain`) as the case store's rows; `birth_dates` per row."""
     return pd.DataFrame({
@@ -71,7 +86,8 @@ def case_scorer(served: ServedModel):
         data = data.of_youths(events["youth_id"].unique())  # their features read their own records only
         frame = score_events(served, data, events, explain=True).frame
         births = data.youths.set_index("youth_id")["birth_date"]
-        return case_rows(frame, births.reindex(frame["youth_id"].to_numpy()).to_numpy(), served.group.max_age)
+        rows = case_rows(frame, births.reindex(frame["youth_id"].to_numpy()).to_numpy(), served.group.max_age)
+        return with_cutoffs(rows, served)
     return scored_events
 
 
@@ -206,7 +222,7 @@ def scored_rows(served: ServedModel, youths: list[YouthInput], today: dt.date, p
         "municipality": [r.features.get("school_municipality") for r in results],
         "leaves_group_on": max_age_birthdays([y.history.birth_date for y in youths], served.group.max_age).to_numpy(),
     })
-    return rows, results
+    return with_cutoffs(rows, served), results
 
 
 def located(loc: str, positions: list[int]) -> str:

@@ -23,12 +23,14 @@ from casework.model import (
     OUTCOMES,
     STATUS_LABELS_NL,
     STATUSES,
+    TIER_POLICY,
 )
 from casework.outcomes import latest_outcomes
-from casework.oversight import MIN_DECISIONS, follow_shares
+from casework.oversight import MIN_DECISIONS, draw_report, follow_shares
 from casework.projection import CaseNotFound, CaseRefused
 from casework.queries import UNASSIGNED, InboxQuery
 from casework.store import CaseStore
+from casework.wording import DRAW_EXPLAINED_NL, POLICY_EXPLAINED_NL, policy_nl
 from features.office_events import EVENT_KINDS
 from serving.page_base import PageContext, local_url, officer_of, page_context, redirect, render
 from vsv_model.contract import contains_bsn
@@ -42,7 +44,13 @@ WHAT_THE_MODEL_CANNOT_KNOW_NL = (
     "Het model kent alleen de inschrijvingen, diploma's en meldingen die het Doorstroompunt krijgt. Het weet niet hoe "
     "het thuis gaat, of de jongere ziek is, werkt, zorg krijgt of plannen heeft. Praat met de jongere en de school. "
     "U beslist, niet het model: u mag het advies volgen of een andere route kiezen.")
-TEXT_FIELDS = ("reden", "notitie", "andere_route")
+TEXT_FIELDS = ("reden", "notitie", "andere_route", "weiger_reden")
+
+
+def policy_in_force(context: PageContext) -> str:
+    """The advice the service gives new cases now: the tier policy, until a promoted route policy beats it (issue 26,
+    item 4: the lead wires the promoted policy here)."""
+    return TIER_POLICY
 
 
 def store_of(context: PageContext) -> CaseStore:
@@ -85,7 +93,7 @@ def inbox(request: Request, status: str = "", consulent: str = "", soort: str = 
     return render(request, "inbox.html", status=400 if problems else 200, page=page, params=params, problems=problems,
                   capacity=store.capacity(today, context.rules), today=today, statuses=OPEN_STATUSES,
                   status_nl=STATUS_LABELS_NL, kinds=EVENT_KINDS, categories=RISK_CATEGORIES, unassigned=UNASSIGNED,
-                  link=inbox_link(request, params))
+                  link=inbox_link(request, params), policy=policy_nl(policy_in_force(context)))
 
 
 def inbox_link(request: Request, params: dict[str, str]):
@@ -111,7 +119,16 @@ def show_case(request: Request, context: PageContext, case_id: int, saved: str =
                   outcomes=OUTCOMES, outcome_nl=OUTCOME_LABELS_NL, closed=CLOSED, today=context.today(),
                   cannot_know=WHAT_THE_MODEL_CANNOT_KNOW_NL, letter_nl=TEMPLATE_LABELS_NL,
                   letter_templates=(WARNING, INVITATION), action_nl=ACTION_LABELS_NL,
-                  approach_note="" if view.case["escalation"] else approach_note_nl(view.case["risk_category"], view.case["tier"]))
+                  approach_note=case_approach_note(view.case), policy=policy_nl(view.case["policy"]),
+                  policy_explained=POLICY_EXPLAINED_NL.get(view.case["policy"] or TIER_POLICY, ""),
+                  draw_explained=DRAW_EXPLAINED_NL)
+
+
+def case_approach_note(case: dict) -> str:
+    """Why the model's tier advice is lighter or heavier than the risk: not for an escalated or a drawn advice."""
+    if case["escalation"] or (case["randomised"] and not case["draw_refused"]):
+        return ""
+    return approach_note_nl(case["risk_category"], case["tier"])
 
 
 def refused(request: Request, context: PageContext, case_id: int, error: CaseRefused, form: dict) -> HTMLResponse:
@@ -151,6 +168,16 @@ def decide(request: Request, case_id: CaseId, keuze: str = Form(""), route: str 
     except CaseRefused as error:
         return refused(request, context, case_id, error, form)
     return saved_at(request, case_id, "besluit")
+
+
+@case_router.post("/zaak/{case_id}/loting-weigeren", response_class=HTMLResponse)
+def refuse_draw(request: Request, case_id: CaseId, reden: str = Form(""), context: PageContext = Depends(page_context)):
+    """Refuse the route drawn by lot, with a reason: the model's own advice holds again."""
+    try:
+        store_of(context).refuse_draw(case_id, officer_name(request), reden)
+    except CaseRefused as error:
+        return refused(request, context, case_id, error, {"weiger_reden": reden})
+    return saved_at(request, case_id, "loting-geweigerd")
 
 
 @case_router.post("/zaak/{case_id}/status", response_class=HTMLResponse)
@@ -287,7 +314,8 @@ def pdf_response(pdf: bytes, filename: str) -> Response:
 @case_router.get("/analyse", response_class=HTMLResponse)
 def analysis(request: Request, context: PageContext = Depends(page_context)):
     """For analysts: the youths' states 30, 90 and 365 days after their case's first event, per route and risk
-    category, and how often the advice is followed, per officer and risk category (a check on automation bias)."""
+    category, how often the advice is followed, per officer and risk category (a check on automation bias), and how
+    often a route drawn by lot was refused, and why."""
     engine = store_of(context).engine
     return render(request, "analysis.html", outcomes=latest_outcomes(engine), shares=follow_shares(engine),
-                  min_decisions=MIN_DECISIONS, outcome_nl=OUTCOME_LABELS_NL)
+                  min_decisions=MIN_DECISIONS, outcome_nl=OUTCOME_LABELS_NL, draws=draw_report(engine))

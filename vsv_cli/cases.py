@@ -1,5 +1,6 @@
 """`vsv cases`: the officers' work queue. `sync` makes cases of the office's events since the last sync (scored by
-the champion, each as of its own day); `list` counts the cases per status and kind. Counts only: no youth ids."""
+the champion, each as of its own day); `list` counts the cases per status and kind (and the draws by lot); `export`
+writes the recorded cases for `vsv routes evaluate`. Counts only on the screen: no youth ids."""
 
 from __future__ import annotations
 
@@ -96,7 +97,8 @@ def list_cases(
 
     settings = Settings.from_env()
     today = settings.current_date()
-    counts = CaseStore(open_database(settings.database_url)).counts(today)
+    store = CaseStore(open_database(settings.database_url))
+    counts = store.counts(today)
     column = "overdue" if overdue else "cases"
     counts = counts[counts[column] > 0]
     typer.echo(f"{int(counts[column].sum()):,} {'overdue ' if overdue else ''}case(s) on {today}"
@@ -104,6 +106,44 @@ def list_cases(
     for row in counts.itertuples(index=False):
         extra = "" if overdue else f" ({row.overdue:,} overdue)"
         typer.echo(f"  {STATUS_LABELS_NL[row.status]:<16} {row.last_kind:<14} {getattr(row, column):>7,}{extra}")
+    if not overdue:
+        typer.echo(draw_line(store))
+
+
+def draw_line(store) -> str:
+    """The randomised share in one line: cases drawn by lot, and how many draws the officers refused."""
+    from casework.oversight import draw_report
+
+    report = draw_report(store.engine)
+    share = f" ({report.share_refused:.0%})" if report.draws else ""
+    return f"Drawn by lot: {report.draws:,} case(s), of which {report.refused:,} refused{share}."
+
+
+@cases_app.command("export")
+def export(
+    out: Annotated[Path, typer.Option(help="The file to write (.csv or .parquet), in the layout of office_cases.csv.")],
+    since: Annotated[str | None, typer.Option("--from", help="First event day, YYYY-MM-DD (default: the first).")] = None,
+    until: Annotated[str | None, typer.Option("--to", help="Last event day, YYYY-MM-DD (default: the last).")] = None,
+) -> None:
+    """Write the office's recorded cases: one row per event of a case with a decided route (letter, conversation,
+    matchmaker), with its score, the advice of the policy in force, the route taken, and the draw (randomised, its
+    chance, refused and why). Safe to open in a spreadsheet. Holds pseudonymous youth ids: keep it with the cases."""
+    from casework.export import office_cases
+    from serving.database import open_database
+    from vsv_model.settings import Settings
+    from vsv_model.table_io import write_frame
+
+    first, last = (parse_date(day) if day else None for day in (since, until))
+    if first and last and first > last:
+        fail(f"--from {first} lies after --to {last}")
+    try:
+        result = office_cases(open_database(Settings.from_env().database_url), first, last)
+        write_frame(result.frame, out)
+    except ValueError as exc:
+        fail(str(exc))
+    typer.echo(f"Wrote {len(result.frame):,} event(s) of decided cases to {out} "
+               f"({int(result.frame['randomised'].sum()):,} drawn by lot, {int(result.frame['refused'].sum()):,} refused); "
+               f"not written: {result.undecided:,} of undecided cases, {result.other_route:,} with another route or none.")
 
 
 @cases_app.command("outcomes")

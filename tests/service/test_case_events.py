@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from casework.chain import INGEST_COLUMNS
+from casework.chain import INGEST_COLUMNS, OPTIONAL_COLUMNS
 from casework.model import ESCALATION, CaseworkRules, escalate
 from casework.store import CaseStore
 from casework.sync import sync_cases
@@ -84,7 +84,7 @@ def test_events_all_outside_the_models_group_score_to_no_rows(champion_store, po
     young = office_events(data, dt.date(2025, 10, 1), dt.date(2026, 9, 30), EventRules(min_age=16, max_age=18))
     assert len(young) > 0
     rows = case_scorer(champion_store["served"])(data, young)
-    assert rows.empty and list(rows.columns) == list(INGEST_COLUMNS)
+    assert rows.empty and list(rows.columns) == [*INGEST_COLUMNS, *OPTIONAL_COLUMNS]
 
 
 def test_vsv_cases_sync_prints_counts_and_is_idempotent(champion_store, population_dir, tmp_path, monkeypatch):
