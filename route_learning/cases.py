@@ -16,14 +16,12 @@ import pandas as pd
 
 from features.office_events import EVENT_KINDS
 from features.route_outcomes import SCHOOL_365, event_outcomes
+from vsv_model.office_cases import OFFICE_CASE_COLUMNS
 from vsv_model.policy import RISK_CATEGORIES
 from vsv_model.reader import DataSet
 from vsv_model.route_draws import ROUTE_CODES
 
 OFFICE_CASES_FILE = "office_cases.csv"
-OFFICE_CASE_COLUMNS = ("youth_id", "event_date", "kind", "report_id", "score", "risk_category", "advised_route",
-                       "route", "randomised", "draw_propensity", "refused", "refusal_reason", "policy",
-                       "medium_cutoff", "high_cutoff")
 MIN_CASES, MIN_PER_ROUTE = 200, 20  # below these, cross-fitting and a policy tree's leaves have too little to learn from
 CODED = {"kind": EVENT_KINDS, "risk_category": RISK_CATEGORIES, "advised_route": ROUTE_CODES, "route": ROUTE_CODES}
 

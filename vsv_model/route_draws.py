@@ -52,10 +52,13 @@ class Draws:
     propensity: np.ndarray
 
 
+BAND_TOLERANCE = 1e-9  # 0.65 lies within 0.05 of 0.60, though in floating point |0.65 - 0.60| = 0.05000000000000004
+
+
 def is_borderline(probability: np.ndarray, medium: float, high: float, band: float) -> np.ndarray:
     """Within `band` of either tier cut-off (both sides included)."""
-    p = np.asarray(probability, dtype=float)
-    return (np.abs(p - medium) <= band) | (np.abs(p - high) <= band)
+    p, reach = np.asarray(probability, dtype=float), band + BAND_TOLERANCE
+    return (np.abs(p - medium) <= reach) | (np.abs(p - high) <= reach)
 
 
 def draw_routes(take: np.ndarray, pick: np.ndarray, borderline: np.ndarray, available: np.ndarray,
