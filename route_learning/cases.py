@@ -1,4 +1,5 @@
-"""The office's recorded cases (`office_cases.csv`), checked, cut to a period and joined to their observed outcome.
+"""The office's recorded cases (`office_cases.csv`), checked, cut to a period and joined to the youth's state on
+the event's day (`event_features`) and their observed outcome.
 
 The layout is the lead's interface (issue 26; its owner is `vsv_model/office_cases.py`, written by the office's
 world): one row per office event the office reacted to. Only these recorded columns and the registrations are read
@@ -16,6 +17,7 @@ import pandas as pd
 
 from features.office_events import EVENT_KINDS
 from features.route_outcomes import SCHOOL_365, event_outcomes
+from route_learning.event_features import event_features
 from vsv_model.office_cases import OFFICE_CASE_COLUMNS
 from vsv_model.policy import RISK_CATEGORIES
 from vsv_model.reader import DataSet
@@ -94,6 +96,8 @@ def cases_of_period(recorded: pd.DataFrame, data: DataSet, start: dt.date, end: 
     period = period.sort_values("event_date", kind="stable").reset_index(drop=True)
     if period.empty:
         raise CasesError(f"{OFFICE_CASES_FILE} has no case dated from {start} to {end}")
+    state = event_features(data, period)  # the youth's state on each event's day, from the registrations
+    period = pd.concat([period.drop(columns=list(state.columns), errors="ignore"), state], axis=1)
     period = period.assign(outcome=event_outcomes(data, period, outcome),
                            t=pd.Index(ROUTE_CODES).get_indexer(period["route"]))
     known = period["outcome"].notna()

@@ -22,10 +22,13 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from features.office_events import EVENT_KINDS
 from vsv_model.policy import RISK_CATEGORIES
 from vsv_model.route_draws import ROUTE_CODES
+from vsv_model.route_policy import EVENT_FEATURES
 
 Z95 = 1.959963984540054
 MIN_PROPENSITY = 0.02  # estimated chances are clipped here (a route hardly ever taken must not weigh a case 1000x)
@@ -55,14 +58,18 @@ def mean_interval(values: np.ndarray) -> Estimate:
 
 
 def case_features(frame: pd.DataFrame) -> np.ndarray:
-    """What a route policy and the outcome models see of a case: its score and its logit, its risk category and its
-    kind (one-hot, low and report_first the base). Never gender or origin."""
+    """What a route policy and the outcome models see of a case (`vsv_model.route_policy.FEATURE_NAMES`): its score
+    and its logit, its risk category and its kind (one-hot, low and report_first the base), and the youth's state
+    on the event's day (EVENT_FEATURES, columns `route_learning.event_features` added). Never gender or origin."""
+    missing = [name for name in EVENT_FEATURES if name not in frame.columns]
+    if missing:
+        raise ValueError(f"the cases lack the event feature(s) {', '.join(missing)} (route_learning.event_features)")
     score = frame["score"].to_numpy(dtype=float)
     clipped = np.clip(score, 1e-4, 1 - 1e-4)
     category = pd.Index(RISK_CATEGORIES).get_indexer(frame["risk_category"])
     kind = pd.Index(EVENT_KINDS).get_indexer(frame["kind"])
     return np.column_stack([score, np.log(clipped / (1 - clipped)), category == 1, category == 2,
-                            kind == 1, kind == 2]).astype(float)
+                            kind == 1, kind == 2, frame[list(EVENT_FEATURES)].to_numpy(float)]).astype(float)
 
 
 def propensity_features(frame: pd.DataFrame) -> np.ndarray:
@@ -100,7 +107,7 @@ def probability_model(x: np.ndarray, y: np.ndarray, classes: int):
     if len(present) < 2 or len(y) < 10:
         shares = np.bincount(y.astype(int), minlength=classes) / max(len(y), 1)
         return lambda new: np.tile(shares, (len(new), 1))
-    model = LogisticRegression(C=1.0, max_iter=2000).fit(x, y.astype(int))
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000)).fit(x, y.astype(int))
     columns = model.classes_.astype(int)
 
     def predict(new):

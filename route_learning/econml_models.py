@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from vsv_model.route_draws import ROUTE_CODES
 
@@ -80,8 +82,9 @@ def recorded_w(t: np.ndarray, e_taken: np.ndarray) -> np.ndarray:
 
 
 def nuisance_models(n_features: int, discrete: bool) -> dict:
-    outcome = (ClassifierWithoutColumns(LogisticRegression(max_iter=2000), start=n_features, count=2) if discrete
-               else WithoutColumns(Ridge(alpha=1.0), start=n_features, count=2))
+    outcome = (ClassifierWithoutColumns(make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)),
+                                        start=n_features, count=2) if discrete
+               else WithoutColumns(make_pipeline(StandardScaler(), Ridge(alpha=1.0)), start=n_features, count=2))
     return {"model_propensity": RecordedPropensity(), "model_regression": outcome}
 
 

@@ -31,7 +31,8 @@ from route_learning.qini import Qini, qini_curve
 from vsv_model.route_draws import LETTER, ROUTE_CODES
 
 ALL = "all"
-POLICIES = ("tier", "benefit", "random")
+POLICIES = ("tier", "benefit", "random", "all_letter")
+PLACED = ("tier", "benefit", "random")  # the policies that give places; all_letter is the base of their value
 BOOTSTRAPS = 1000
 
 
@@ -55,6 +56,8 @@ class PolicyJudgement:
     values: dict[str, Estimate]
     difference: Estimate  # benefit - tier
     bootstrap_share_above_zero: float
+    places: dict[str, Estimate]  # the value of the places: each policy's value minus the all-letter policy's
+    places_gain: Estimate  # (benefit - all_letter) / (tier - all_letter) - 1: benefit over tier in the places' value
     assignments: dict[str, np.ndarray] = field(repr=False)  # per judged case: route codes, or probabilities (random)
     judged_rows: np.ndarray = field(repr=False)
     tree: object = field(repr=False)
@@ -148,12 +151,26 @@ def judge_policies(scored: Scored, fit_rows: np.ndarray, judge_rows: np.ndarray,
     capacity = Capacity.of(judged_t)
     assignments = {"tier": tier_policy(score, capacity),
                    "benefit": benefit_policy(tree_gains(tree, scored.x[judge_rows]), score, capacity),
-                   "random": random_policy(len(judge_rows), capacity)}
+                   "random": random_policy(len(judge_rows), capacity),
+                   "all_letter": np.full(len(judge_rows), LETTER)}
     gamma = scored.gamma[judge_rows]
     per_case = {name: policy_values(gamma, a) for name, a in assignments.items()}
     difference = per_case["benefit"] - per_case["tier"]
+    places = {name: per_case[name] - per_case["all_letter"] for name in PLACED}
     return PolicyJudgement(names[0], names[1], capacity, {k: mean_interval(v) for k, v in per_case.items()},
-                           mean_interval(difference), bootstrap_share(difference, seed), assignments, judge_rows, tree)
+                           mean_interval(difference), bootstrap_share(difference, seed),
+                           {k: mean_interval(v) for k, v in places.items()},
+                           ratio_gain(places["benefit"], places["tier"]), assignments, judge_rows, tree)
+
+
+def ratio_gain(benefit: np.ndarray, tier: np.ndarray) -> Estimate:
+    """mean(benefit) / mean(tier) - 1 of per-case values (the places' value), with the delta method's 95% interval:
+    the per-case influence (benefit_i - (1 + g) tier_i) / mean(tier)."""
+    base = float(np.mean(tier))
+    gain = float(np.mean(benefit)) / base - 1
+    influence = (np.asarray(benefit) - (1 + gain) * np.asarray(tier)) / base
+    spread = mean_interval(influence)
+    return Estimate(gain, gain - (spread.value - spread.low), gain + (spread.high - spread.value), len(tier))
 
 
 def bootstrap_share(difference: np.ndarray, seed: int) -> float:

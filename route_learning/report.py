@@ -11,6 +11,9 @@ import pandas as pd
 from route_learning.evaluate import ALL, RouteEvaluation
 from route_learning.gates import Gate
 
+PLACES_NOTE = ("The value of the places: a policy's value minus the all-letter policy's (everyone the lightest "
+               "reaction), in the same outcome. The Done-when's 'benefit at least 15% above tier' is judged on this "
+               "value: (benefit - all_letter) / (tier - all_letter) - 1.")
 INTERVAL_NOTE = ("95% intervals: mean +- 1.96 sd/sqrt(n) of the per-case doubly robust (AIPW) scores (the influence "
                  "function; outcome models and the propensity cross-fitted over 5 folds)")
 
@@ -41,6 +44,10 @@ def policies_text(evaluation: RouteEvaluation) -> str:
         d = judged.difference
         lines.append(f"  benefit - tier {interval(d.value, d.low, d.high)}; above zero in "
                      f"{judged.bootstrap_share_above_zero:.0%} of bootstrap resamples")
+        lines += [f"  value of the places, {name:<8} {interval(e.value, e.low, e.high)}" for name, e in
+                  judged.places.items()]
+        g = judged.places_gain
+        lines.append(f"  benefit over tier in the places' value {g.value:+.1%} [{g.low:+.1%}, {g.high:+.1%}]")
     return "\n".join(lines)
 
 
@@ -51,9 +58,17 @@ def truth_text(comparison: dict) -> str:
               f"true {r.true:+.3f} {'covered' if r.covered else 'NOT covered'}" for r in cells.itertuples()]
     lines += [f"  policy {r.policy:<19} estimate {interval(r.value, r.low, r.high)} true {r.true:+.3f} "
               f"{'covered' if r.covered else 'NOT covered'}" for r in policies.itertuples()]
+    lines += [f"  places {r.policy:<23} estimate {interval(r.value, r.low, r.high)} true {r.true:+.3f} "
+              f"{'covered' if r.covered else 'NOT covered'}" for r in comparison["places"].itertuples()]
+    oracle = comparison["oracle"]
     lines.append(f"  cells (kind x risk category) covered: {comparison['covered_share_cells']:.0%}; route x risk "
-                 f"category covered: {comparison['covered_share_route_by_category']:.0%}; true value of the benefit "
-                 f"policy over the tier policy: {comparison['true_gain_benefit_over_tier']:+.1%}")
+                 f"category covered: {comparison['covered_share_route_by_category']:.0%}")
+    lines.append(f"  benefit over tier, true: {comparison['true_gain_benefit_over_tier']:+.1%} of the outcome rate, "
+                 f"{comparison['true_places_gain_benefit_over_tier']:+.1%} of the places' value (the Done-when's "
+                 "measure: at least +15%)")
+    lines.append(f"  oracle (the same places by the true gains; context only): value {oracle['value']:.3f}, places "
+                 f"{oracle['places']:+.3f}; over tier {oracle['gain_over_tier']:+.1%} of the rate, "
+                 f"{oracle['places_gain_over_tier']:+.1%} of the places' value")
     return "\n".join(lines)
 
 
@@ -64,7 +79,7 @@ def report_text(evaluation: RouteEvaluation, rules: list[str], gates: list[Gate]
              f"outcome ({e.dropped_unknown} not known yet), {e.randomised} randomised, {e.refused} draws refused.",
              INTERVAL_NOTE, "", "Effects per cell (AIPW):", cells_text(e.cells), "",
              f"Qini area of econml's DRLearner ranking (fitted on half A, judged on B): {e.qini.area:+.4f}", "",
-             "Policies at equal capacity (doubly robust off-policy value):", policies_text(e), "",
+             "Policies at equal capacity (doubly robust off-policy value):", PLACES_NOTE, policies_text(e), "",
              "Benefit policy tree (econml DRPolicyTree, fitted on half A):", *[f"  {r}" for r in rules], "",
              "Groups (judged half):", groups.to_string(index=False, float_format=lambda v: f"{v:+.3f}"), "",
              "Gates:", *[f"  {g.name}: {'passed' if g.passed else 'FAILED'} - {g.why}" for g in gates], "", decision]
@@ -89,7 +104,9 @@ def summary(evaluation: RouteEvaluation, rules: list[str], gates: list[Gate], gr
     e = evaluation
     judged = {j.fitted_on + "->" + j.judged_on: {"capacity": vars(j.capacity),
               "values": {k: v.to_dict() for k, v in j.values.items()}, "benefit_minus_tier": j.difference.to_dict(),
-              "bootstrap_share_above_zero": j.bootstrap_share_above_zero} for j in (e.held_out, e.swapped)}
+              "bootstrap_share_above_zero": j.bootstrap_share_above_zero,
+              "places": {k: v.to_dict() for k, v in j.places.items()}, "places_gain_benefit_over_tier":
+              j.places_gain.to_dict()} for j in (e.held_out, e.swapped)}
     out = {"outcome": e.outcome, "period": list(e.period), "cases": e.cases, "dropped_unknown": e.dropped_unknown,
            "randomised": e.randomised, "refused": e.refused, "interval_method": INTERVAL_NOTE,
            "cells": e.cells.to_dict("records"), "drlearner_cells": e.drlearner_cells.to_dict("records"),

@@ -33,13 +33,19 @@ def run_metrics(evaluation: RouteEvaluation, summary: dict) -> dict[str, float]:
         metrics |= {f"{key}.benefit_minus_tier": judged.difference.value,
                     f"{key}.benefit_minus_tier.low": judged.difference.low,
                     f"{key}.benefit_minus_tier.high": judged.difference.high,
-                    f"{key}.bootstrap_share_above_zero": judged.bootstrap_share_above_zero}
+                    f"{key}.bootstrap_share_above_zero": judged.bootstrap_share_above_zero,
+                    f"{key}.places_gain_benefit_over_tier": judged.places_gain.value,
+                    f"{key}.places_gain_benefit_over_tier.low": judged.places_gain.low,
+                    f"{key}.places_gain_benefit_over_tier.high": judged.places_gain.high}
+        metrics |= {f"{key}.places.{name}": value.value for name, value in judged.places.items()}
     for r in e.cells[(e.cells["kind"] == ALL) & (e.cells["route"] != "waarschuwingsbrief")].itertuples():
         metrics[f"effect.{r.risk_category}.{r.route}"] = r.effect
     truth = summary.get("truth")
     if truth:
         metrics |= {f"truth.{k}": truth[k] for k in ("covered_share_cells", "covered_share_route_by_category",
-                                                     "true_gain_benefit_over_tier") if truth.get(k) is not None}
+                                                     "true_gain_benefit_over_tier",
+                                                     "true_places_gain_benefit_over_tier") if truth.get(k) is not None}
+        metrics |= {f"truth.oracle.{k}": v for k, v in (truth.get("oracle") or {}).items() if v is not None}
     return {metric_name(k): float(v) for k, v in metrics.items() if v is not None and np.isfinite(v)}
 
 

@@ -3,7 +3,9 @@ only to say whether each interval covers the true value. It never feeds an estim
 
 The true value of a cell is the mean, over the cell's cases, of the world's chance of the outcome under each route
 (`p_school_365_<route>`; for `no_sq_by_23`, one minus `p_true_<route>`: higher is better); a policy's true value is
-that chance under the route it gives, averaged over the judged cases.
+that chance under the route it gives, averaged over the judged cases. The value of the places, as the office means
+it, is a policy's value minus the all-letter policy's (everyone the lightest reaction); the oracle (the same places
+given by the true gains) shows the best possible at equal capacity, for context.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pandas as pd
 
 from features.route_outcomes import SCHOOL_365
 from route_learning.evaluate import ALL, RouteEvaluation, cell_masks
+from route_learning.policies import benefit_policy
 from vsv_model.route_draws import ROUTE_CODES
 
 TRUTH_FILE = "truth_events.csv"
@@ -57,18 +60,44 @@ def cell_coverage(evaluation: RouteEvaluation, chances: np.ndarray) -> pd.DataFr
     return pd.DataFrame(rows)
 
 
-def policy_coverage(evaluation: RouteEvaluation, chances: np.ndarray) -> pd.DataFrame:
-    """Per policy on the judged half (and benefit - tier): estimate, interval, true value, covered."""
+def true_policy_values(evaluation: RouteEvaluation, chances: np.ndarray) -> dict[str, float]:
+    """Per policy on the judged half: the truth's mean chance of the outcome under the routes it gives; and the
+    oracle's, which gives the same places by the true gains (`benefit_policy` on the truth): the best possible at
+    equal capacity, for context only."""
     judged = evaluation.held_out
     truth = chances[judged.judged_rows]
-    truth_values = {}
+    values = {}
     for name, assignment in judged.assignments.items():
         weights = assignment if assignment.ndim == 2 else np.eye(len(ROUTE_CODES))[assignment]
-        truth_values[name] = float(np.nanmean((truth * weights).sum(axis=1)))
-    truth_values["benefit_minus_tier"] = truth_values["benefit"] - truth_values["tier"]
+        values[name] = float(np.nanmean((truth * weights).sum(axis=1)))
+    known = ~np.isnan(truth).any(axis=1)
+    score = evaluation.scored.frame["score"].to_numpy(float)[judged.judged_rows]
+    oracle = benefit_policy(np.nan_to_num(truth[:, 1:] - truth[:, [0]], nan=-1.0), score, judged.capacity)
+    values["oracle"] = float(truth[np.arange(len(truth)), oracle][known].mean())
+    return values
+
+
+def row(name: str, estimate, true: float) -> dict:
+    return {"policy": name, "value": estimate.value, "low": estimate.low, "high": estimate.high, "true": true,
+            "covered": bool(estimate.low <= true <= estimate.high)}
+
+
+def policy_coverage(evaluation: RouteEvaluation, truth: dict[str, float]) -> pd.DataFrame:
+    """Per policy on the judged half (and benefit - tier): estimate, interval, true value, covered."""
+    judged = evaluation.held_out
     estimates = judged.values | {"benefit_minus_tier": judged.difference}
-    return pd.DataFrame([{"policy": name, "value": e.value, "low": e.low, "high": e.high, "true": truth_values[name],
-                          "covered": bool(e.low <= truth_values[name] <= e.high)} for name, e in estimates.items()])
+    truth = truth | {"benefit_minus_tier": truth["benefit"] - truth["tier"]}
+    return pd.DataFrame([row(name, e, truth[name]) for name, e in estimates.items()])
+
+
+def places_coverage(evaluation: RouteEvaluation, truth: dict[str, float]) -> pd.DataFrame:
+    """The value of the places (a policy's value minus the all-letter policy's) per policy, and benefit over tier
+    in that value (a share), each estimated and true."""
+    judged = evaluation.held_out
+    places = {name: truth[name] - truth["all_letter"] for name in (*judged.places, "oracle")}
+    rows = [row(name, e, places[name]) for name, e in judged.places.items()]
+    rows.append(row("benefit_over_tier_share", judged.places_gain, places["benefit"] / places["tier"] - 1))
+    return pd.DataFrame(rows)
 
 
 def compare_with_truth(directory: Path, evaluation: RouteEvaluation) -> dict | None:
@@ -76,13 +105,17 @@ def compare_with_truth(directory: Path, evaluation: RouteEvaluation) -> dict | N
     chances = true_chances(directory, evaluation)
     if chances is None:
         return None
-    cells, policies = cell_coverage(evaluation, chances), policy_coverage(evaluation, chances)
+    truth = true_policy_values(evaluation, chances)
+    cells, policies = cell_coverage(evaluation, chances), policy_coverage(evaluation, truth)
     inner = cells[(cells["kind"] != ALL) & (cells["risk_category"] != ALL)]
     by_category = cells[(cells["kind"] == ALL) & (cells["risk_category"] != ALL)]
-    tier = policies.set_index("policy").loc["tier", "true"]
-    return {"cells": cells, "policies": policies, "cases_without_truth": int(np.isnan(chances).any(axis=1).sum()),
+    places_tier = truth["tier"] - truth["all_letter"]
+    return {"cells": cells, "policies": policies, "places": places_coverage(evaluation, truth),
+            "cases_without_truth": int(np.isnan(chances).any(axis=1).sum()),
             "covered_share_cells": float(inner["covered"].mean()) if len(inner) else np.nan,
             "covered_share_route_by_category": float(by_category["covered"].mean()) if len(by_category) else np.nan,
-            "true_gain_benefit_over_tier": float(policies.set_index("policy").loc["benefit", "true"] / tier - 1)}
-
-
+            "true_gain_benefit_over_tier": truth["benefit"] / truth["tier"] - 1,
+            "true_places_gain_benefit_over_tier": (truth["benefit"] - truth["all_letter"]) / places_tier - 1,
+            "oracle": {"value": truth["oracle"], "places": truth["oracle"] - truth["all_letter"],
+                       "gain_over_tier": truth["oracle"] / truth["tier"] - 1,
+                       "places_gain_over_tier": (truth["oracle"] - truth["all_letter"]) / places_tier - 1}}

@@ -15,6 +15,7 @@ import pandas as pd
 
 from features.office_events import EVENT_KINDS
 from route_learning.cases import Cases
+from vsv_model.office_cases import OFFICE_CASE_COLUMNS
 from vsv_model.policy import RISK_CATEGORIES
 from vsv_model.route_draws import ROUTE_CODES
 
@@ -34,15 +35,27 @@ def case_frame(n: int, seed: int, randomised: float = 0.3, follow: float = 0.7) 
     follows = rng.random(n) < follow
     t = np.where(drawn, rng.integers(0, 3, n), np.where(follows, category, other))
     dates = pd.Timestamp("2020-01-01") + pd.to_timedelta(np.sort(rng.integers(0, 730, n)), unit="D")
+    kinds = np.array(EVENT_KINDS, dtype=object)[rng.integers(0, 3, n)]
     return pd.DataFrame({
         "youth_id": [f"Y{i:05d}" for i in range(n)], "event_date": dates,
-        "kind": np.array(EVENT_KINDS, dtype=object)[rng.integers(0, 3, n)], "report_id": "",
+        "kind": kinds, "report_id": "",
         "score": score, "risk_category": np.array(RISK_CATEGORIES, dtype=object)[category],
         "advised_route": np.array(ROUTE_CODES, dtype=object)[category],
         "route": np.array(ROUTE_CODES, dtype=object)[t], "randomised": drawn.astype(int),
         "draw_propensity": np.where(drawn, 1 / 3, np.nan), "refused": 0, "refusal_reason": "", "policy": "tier",
         "medium_cutoff": MEDIUM, "high_cutoff": HIGH, "t": t,
-        "known_propensity": np.where(drawn, 1 / 3, np.nan)})
+        "known_propensity": np.where(drawn, 1 / 3, np.nan)} | event_state(kinds, rng))
+
+
+def event_state(kinds: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Plausible EVENT_FEATURES (`vsv_model.route_policy`) of the cases: a report's youth is in school, a new
+    leaver out for a month or more."""
+    n = len(kinds)
+    enrolled = (kinds != "new_leaver").astype(float)
+    return {"age_years": rng.uniform(18, 23, n), "enrolled": enrolled,
+            "months_not_enrolled": np.where(enrolled == 1, 0.0, rng.integers(1, 24, n)),
+            "dropout_episodes": rng.integers(0, 3, n).astype(float), "diploma_level": rng.integers(0, 5, n).astype(float),
+            "absence_hours_13w": enrolled * rng.integers(0, 80, n)}
 
 
 def true_chances(frame: pd.DataFrame, effects: dict, base: float = 0.7) -> np.ndarray:
@@ -78,7 +91,7 @@ def write_office_dir(directory, cases: Cases, chances: np.ndarray, truth: bool =
     end = (frame["event_date"].max() + pd.Timedelta(days=730)).strftime("%Y-%m-%d")
     write_data_dir(directory, youths=youths + [youth("END", "2002-01-01")],
                    enrollments=enrolled + [enrolment(end, None, youth_id="END")])
-    recorded = frame.drop(columns=["t", "known_propensity", "outcome"]).assign(event_date=days)
+    recorded = frame[list(OFFICE_CASE_COLUMNS)].assign(event_date=days)  # the recorded columns only
     recorded.to_csv(directory / "office_cases.csv", index=False)
     if truth:
         table = frame[["youth_id", "kind", "report_id"]].assign(event_date=days, route=frame["route"])

@@ -3,26 +3,38 @@ evidence table for the case page and the value figures. Plain data and JSON only
 may load it (downloaded by `registry/route_policy.py`) without the training stack.
 
 The policy's features of a case are defined here once (`case_feature_values`); `route_learning/doubly_robust.py`'s
-vectorised `case_features` is held to it by a test.
+vectorised `case_features` is held to it by a test. Besides the score, its risk category and the kind of event, they
+hold the youth's state on the event's day from the registrations (EVENT_FEATURES, computed by
+`route_learning/event_features.py` from the records dated on or before that day): the route effects differ by age,
+time out of school, being in school or not, earlier dropouts and level. Never gender or origin (audit only).
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 POLICY_FILE = "route_policy.json"
-FEATURE_NAMES = ("score", "score_logit", "risk_medium", "risk_high", "kind_report_repeat", "kind_new_leaver")
+EVENT_FEATURES = ("age_years", "enrolled", "months_not_enrolled", "dropout_episodes", "diploma_level",
+                  "absence_hours_13w")
+FEATURE_NAMES = ("score", "score_logit", "risk_medium", "risk_high", "kind_report_repeat", "kind_new_leaver",
+                 *EVENT_FEATURES)
+MONTHS_OUT_CAP = 60.0  # months_not_enrolled is capped here; never enrolled counts as the cap (out for years)
+# diploma_level: the last diploma's step on one ordered scale (geen 0 .. wo 11); onbekend -1 (a tree can split it off)
+DIPLOMA_RANKS = {"geen": 0, "vmbo-bb": 1, "vmbo-kb": 2, "vmbo-gt": 3, "mbo-1": 4, "mbo-2": 5, "havo": 6, "mbo-3": 7,
+                 "mbo-4": 8, "vwo": 9, "hbo": 10, "wo": 11, "onbekend": -1}
 EVIDENCE_COLUMNS = ("kind", "risk_category", "route", "cases", "effect", "low", "high")
 
 
-def case_feature_values(score: float, risk_category: str, kind: str) -> list[float]:
-    """One case's features in FEATURE_NAMES order: never gender or origin."""
+def case_feature_values(score: float, risk_category: str, kind: str, event: Mapping[str, float]) -> list[float]:
+    """One case's features in FEATURE_NAMES order: never gender or origin. `event` holds EVENT_FEATURES as
+    `route_learning.event_features` gives them (months_not_enrolled already capped, diploma_level a rank)."""
     p = min(max(float(score), 1e-4), 1 - 1e-4)
     return [float(score), math.log(p / (1 - p)), float(risk_category == "medium"), float(risk_category == "high"),
-            float(kind == "report_repeat"), float(kind == "new_leaver")]
+            float(kind == "report_repeat"), float(kind == "new_leaver"), *(float(event[name]) for name in EVENT_FEATURES)]
 
 
 @dataclass(frozen=True)
@@ -40,8 +52,8 @@ class RoutePolicy:
     capacity: dict
     feature_names: list[str] = field(default_factory=lambda: list(FEATURE_NAMES))
 
-    def leaf_of(self, score: float, risk_category: str, kind: str) -> dict:
-        values = dict(zip(self.feature_names, case_feature_values(score, risk_category, kind), strict=True))
+    def leaf_of(self, score: float, risk_category: str, kind: str, event: Mapping[str, float]) -> dict:
+        values = dict(zip(self.feature_names, case_feature_values(score, risk_category, kind, event), strict=True))
         node = self.tree
         while "route" not in node:
             node = node["left"] if values[node["feature"]] <= node["threshold"] else node["right"]

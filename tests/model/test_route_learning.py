@@ -17,7 +17,7 @@ from route_learning.doubly_robust import case_features
 from route_learning.evaluate import evaluate_routes
 from route_learning.gates import judge_gates
 from tests.route_world import case_frame, known_effect_cases, write_office_dir
-from vsv_model.route_policy import FEATURE_NAMES, RoutePolicy, case_feature_values
+from vsv_model.route_policy import EVENT_FEATURES, FEATURE_NAMES, RoutePolicy, case_feature_values
 
 PERIOD = ("2020-01-01", "2021-12-31")
 TARGETED = {1: 0.0, 2: lambda f: np.where(f["kind"] == "new_leaver", 0.35, -0.10)}
@@ -48,8 +48,9 @@ def test_no_policy_passes_the_gates_when_routes_have_no_effect(seed):
 
 def test_the_policy_features_have_one_definition():
     frame = case_frame(50, 0)
-    by_row = np.array([case_feature_values(s, c, k) for s, c, k in
-                       zip(frame["score"], frame["risk_category"], frame["kind"], strict=True)])
+    events = frame[list(EVENT_FEATURES)].to_dict("records")
+    by_row = np.array([case_feature_values(s, c, k, e) for s, c, k, e in
+                       zip(frame["score"], frame["risk_category"], frame["kind"], events, strict=True)])
     np.testing.assert_allclose(case_features(frame), by_row)
     assert len(FEATURE_NAMES) == by_row.shape[1]
 
@@ -108,7 +109,10 @@ def test_a_targeted_effect_is_promoted_registered_and_the_store_holds_no_youth_i
     from registry.route_policy import champion_route_policy
 
     policy = champion_route_policy(tracking, tmp_path / "download")
-    assert isinstance(policy, RoutePolicy) and policy.leaf_of(0.2, "low", "new_leaver")["route"] == "matchmaker"
+    never_enrolled = {"age_years": 19.0, "enrolled": 0.0, "months_not_enrolled": 60.0, "dropout_episodes": 0.0,
+                      "diploma_level": 0.0, "absence_hours_13w": 0.0}  # the state of every youth of this directory
+    assert isinstance(policy, RoutePolicy)
+    assert policy.leaf_of(0.2, "low", "new_leaver", never_enrolled)["route"] == "matchmaker"
     assert {"kind", "risk_category", "route", "cases", "effect", "low", "high"} <= set(policy.evidence[0])
     youth_ids = pd.read_csv(office_dir / "office_cases.csv", dtype=str)["youth_id"]
     stored = all_text_in_store(Path(tracking.tracking_uri.removeprefix("sqlite:///")).parent)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from route_learning.doubly_robust import Z95, dr_scores, mean_interval, policy_values
+from route_learning.evaluate import ratio_gain
 from route_learning.policies import Capacity, benefit_policy, random_policy, tier_policy
 
 # y, route taken, mu (letter, conversation, matchmaker), the taken route's propensity
@@ -63,3 +64,29 @@ def test_the_difference_of_two_policies_per_case():
     d = policy_values(GAMMA, benefit) - policy_values(GAMMA, tier)
     np.testing.assert_allclose(d, [0, 0, 1.8, 0, -0.5, 0], atol=1e-12)
     assert mean_interval(d).value == pytest.approx(1.3 / 6)
+
+
+def test_the_value_of_the_places_by_hand():
+    """The places' value (a policy minus the all-letter policy) and benefit over tier in that value, with the delta
+    method's interval, worked out by hand on the six cases."""
+    all_letter = policy_values(GAMMA, np.zeros(6, int))  # Gamma's letter column: 1.5 + 0.4 + 0.2 + 0.5 - 0.2 + 0.1
+    assert all_letter.sum() == pytest.approx(2.5)
+    tier, benefit = np.array([2, 2, 0, 1, 1, 0]), np.array([1, 0, 2, 0, 2, 0])
+    # tier: 0.7 + 0.6 + 0.2 + 1.05 + 0.3 + 0.1 = 2.95, places (2.95 - 2.5) / 6 = 0.075
+    # benefit: 0.6 + 0.4 + 2.0 + 0.5 + 0.3 + 0.1 = 3.9, places (3.9 - 2.5) / 6 = 1.4 / 6
+    places_tier = policy_values(GAMMA, tier) - all_letter
+    places_benefit = policy_values(GAMMA, benefit) - all_letter
+    np.testing.assert_allclose(places_tier, [-0.8, 0.2, 0.0, 0.55, 0.5, 0.0], atol=1e-12)
+    np.testing.assert_allclose(places_benefit, [-0.9, 0.0, 1.8, 0.0, 0.5, 0.0], atol=1e-12)
+    assert mean_interval(places_tier).value == pytest.approx(0.075)
+    assert mean_interval(places_benefit).value == pytest.approx(1.4 / 6)
+    got = ratio_gain(places_benefit, places_tier)
+    assert got.value == pytest.approx(1.4 / 0.45 - 1)  # +211%: benefit's places are worth 3.11 times tier's
+    # delta method by hand: influence_i = (b_i - (1 + g) t_i) / mean(t), half-width 1.96 sd(influence) / sqrt(6)
+    g, mean_t = 1.4 / 0.45 - 1, 0.45 / 6
+    b, t = [-0.9, 0.0, 1.8, 0.0, 0.5, 0.0], [-0.8, 0.2, 0.0, 0.55, 0.5, 0.0]
+    influence = [(bi - (1 + g) * ti) / mean_t for bi, ti in zip(b, t, strict=True)]
+    centre = sum(influence) / 6
+    sd = math.sqrt(sum((v - centre) ** 2 for v in influence) / 5)
+    assert got.high - got.value == pytest.approx(1.959964 * sd / math.sqrt(6), rel=1e-6)
+    assert got.value - got.low == pytest.approx(got.high - got.value)
