@@ -69,7 +69,7 @@ def world_lines(name: str, w: dict) -> list[str]:
     p = judged.places
     lines.append(f"  estimated: benefit - tier {d.value:+.4f} [{d.low:+.4f}, {d.high:+.4f}] of the rate; places' "
                  f"value tier {p['tier'].value:+.4f} benefit {p['benefit'].value:+.4f}, benefit over tier "
-                 f"{g.value:+.1%} [{g.low:+.1%}, {g.high:+.1%}]")
+                 f"{g.value:+.1%} [{g.low:+.1%}, {g.high:+.1%}]; Qini area {e.qini.area:+.4f}")
     if c is None:
         return [*lines, "  (no truth for this outcome in the directory: nothing to judge against)"]
     t = c["policies"].set_index("policy")["true"]
