@@ -13,6 +13,8 @@ import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 POLICY_FILE = "route_policy.json"
 FEATURE_NAMES = ("score", "score_logit", "risk_medium", "risk_high", "kind_report_repeat", "kind_new_leaver")
 EVIDENCE_COLUMNS = ("kind", "risk_category", "route", "cases", "effect", "low", "high")
@@ -23,6 +25,16 @@ def case_feature_values(score: float, risk_category: str, kind: str) -> list[flo
     p = min(max(float(score), 1e-4), 1 - 1e-4)
     return [float(score), math.log(p / (1 - p)), float(risk_category == "medium"), float(risk_category == "high"),
             float(kind == "report_repeat"), float(kind == "new_leaver")]
+
+
+def case_feature_columns(score, risk_category, kind) -> dict[str, np.ndarray]:
+    """`case_feature_values` for whole arrays of cases: one column per feature name (no loop per case)."""
+    score = np.asarray(score, dtype=float)
+    p = np.clip(score, 1e-4, 1 - 1e-4)
+    category, kind = np.asarray(risk_category, dtype=object), np.asarray(kind, dtype=object)
+    return {"score": score, "score_logit": np.log(p / (1 - p)), "risk_medium": (category == "medium").astype(float),
+            "risk_high": (category == "high").astype(float), "kind_report_repeat": (kind == "report_repeat").astype(float),
+            "kind_new_leaver": (kind == "new_leaver").astype(float)}
 
 
 @dataclass(frozen=True)
@@ -46,6 +58,20 @@ class RoutePolicy:
         while "route" not in node:
             node = node["left"] if values[node["feature"]] <= node["threshold"] else node["right"]
         return node
+
+    def routes_of(self, score, risk_category, kind) -> np.ndarray:
+        """The preferred route of each case (its leaf's), for whole arrays: one pass per node of the tree."""
+        columns = case_feature_columns(score, risk_category, kind)
+        routes = np.empty(len(columns["score"]), dtype=object)
+        pending = [(self.tree, np.arange(len(routes)))]
+        while pending:
+            node, rows = pending.pop()
+            if "route" in node:
+                routes[rows] = node["route"]
+                continue
+            left = columns[node["feature"]][rows] <= node["threshold"]
+            pending += [(node["left"], rows[left]), (node["right"], rows[~left])]
+        return routes
 
     def evidence_for(self, risk_category: str, kind: str) -> list[dict]:
         """The evidence rows of the cell a case belongs to, for the case page."""
