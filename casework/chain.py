@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from casework.draws import with_draws
-from casework.model import ESCALATION, POLICIES, TIER_POLICY, CaseworkRules, add_working_days
-from casework.wording import drawn_why, escalated_why, opened_why, repeat_prefix
+from casework.model import BENEFIT_POLICY, ESCALATION, POLICIES, TIER_POLICY, CaseworkRules, add_working_days
+from casework.wording import benefit_opened_why, drawn_why, escalated_why, opened_why, repeat_prefix
 from features.office_events import EVENT_KINDS, NEW_LEAVER
 
 INGEST_COLUMNS = ("youth_id", "event_date", "kind", "report_id", "probability", "risk_category", "tier", "route",
@@ -80,13 +80,42 @@ def plan_ingest(new: pd.DataFrame, open_cases: pd.DataFrame, rules: CaseworkRule
     """The cases the new events make or extend. `open_cases`: per youth at most one open case (case_id, youth_id,
     last_event_on, advised_route, deadline, events, first_kind): the one with the latest event. `places()`: the
     routes with places left (letter, conversation, matchmaker) for the randomised share; None: nothing is drawn."""
+    places = read_once(places)
     events = chained(new, open_cases.set_index("youth_id"), rules.repeat_days)
-    events = with_advice(with_draws(events, rules, places))
+    events = with_advice(with_draws(within_places(events, places), rules, places))
     events["own_deadline"] = own_deadlines(events, rules)
     events["case_deadline"] = case_deadlines(events)
     events["advice_why"] = advice_sentences(events, rules.repeat_days)
     events["model_advised_route"] = events["model_route"].where(events["randomised"], events["advice"])
     return Plan(events.sort_values(["event_date", "pos"], kind="stable").reset_index(drop=True), case_states(events))
+
+
+def read_once(places: Callable[[], np.ndarray] | None) -> Callable[[], np.ndarray] | None:
+    """`places()` asked at most once per ingest (the step-down and the draws read the same figures)."""
+    if places is None:
+        return None
+    seen: list[np.ndarray] = []
+
+    def once() -> np.ndarray:
+        if not seen:
+            seen.append(np.asarray(places(), dtype=bool))
+        return seen[0]
+    return once
+
+
+def within_places(events: pd.DataFrame, places: Callable[[], np.ndarray] | None) -> pd.DataFrame:
+    """The benefit policy's route within the places left, as the tier advice is within its capacity: a route whose
+    places are taken steps down to the next lighter one with a place (the letter always has). `wanted_route` keeps
+    the policy's own route for the sentence why. Tier rows are left as they are (their capacity is in the cut-offs)."""
+    events = events.assign(wanted_route=events["route"])
+    benefit = (events["policy"] == BENEFIT_POLICY).to_numpy()
+    if places is None or not benefit.any():
+        return events
+    available = np.asarray(places(), dtype=bool)
+    heaviest = np.maximum.accumulate(np.where(available, np.arange(len(ESCALATION)), 0))  # per route: best with a place
+    wanted = events["route"].map(LADDER).to_numpy(np.int64)
+    stepped = np.where(benefit, heaviest[wanted], wanted)
+    return events.assign(route=np.array(ESCALATION, dtype=object)[stepped])
 
 
 def chained(new: pd.DataFrame, found: pd.DataFrame, repeat_days: int) -> pd.DataFrame:
@@ -148,15 +177,18 @@ def advice_sentences(events: pd.DataFrame, repeat_days: int) -> pd.Series:
         reports=np.where(events["on_open"], events["open_events"].fillna(0).to_numpy(np.int64) + events["step"],
                          events["step"] + 1))
 
-    def sentence(attached, kind, advice, before, route, reports, first_kind, randomised, model_route) -> str:
+    def sentence(attached, kind, advice, before, route, reports, first_kind, randomised, model_route, policy,
+                 wanted) -> str:
         if randomised:
             return drawn_why(kind, advice, model_route)
+        if not attached and policy == BENEFIT_POLICY:
+            return benefit_opened_why(kind, advice, wanted)
         if not attached:
             return opened_why(kind, advice)
         return escalated_why(repeat_prefix(int(reports), first_kind, repeat_days), before, advice, route)
 
     return per_distinct(events, ["attached", "kind", "advice", "advice_before", "route", "reports", "first_kind",
-                                 "randomised", "model_route"], sentence)
+                                 "randomised", "model_route", "policy", "wanted_route"], sentence)
 
 
 def case_states(events: pd.DataFrame) -> pd.DataFrame:

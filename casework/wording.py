@@ -89,3 +89,78 @@ def drawn_why(kind: str, drawn: str, model_route: str) -> str:
 def refused_why(model_route: str) -> str:
     """After a refused draw: the model's own advice holds again."""
     return f"De loting is geweigerd: het advies is weer dat van het model, {route_phrase(model_route)}."
+
+
+# --- the advice in force and what is known of each route (issue 26, item 4) ----------------------------------------
+
+ADVICE_IN_FORCE_NL = {"tier": "Het advies volgt de risicogroep.",
+                      "benefit": "Het advies volgt wat voor jongeren zoals deze het beste werkte."}
+STILL_LEARNING_NL = (
+    "Het Doorstroompunt leert nog welke route voor welke jongere het beste werkt. Daarom krijgt een klein deel van "
+    "de zaken ({share} van de zaken die net zo goed een ander advies hadden kunnen krijgen) een route door loting. "
+    "Zo kunnen we later eerlijk vergelijken wat een brief, een gesprek en een matchmaker opleveren. Pas als blijkt "
+    "dat een advies op basis van die kennis beter werkt, gaat het advies dat volgen.")
+OFFICER_DECIDES_NL = "U beslist, niet het model."
+# What the outcome of a route policy is, as "<number> van de 100 jongeren <phrase>" (the outcome: higher is better).
+OUTCOME_PHRASES_NL = {"school_365": "terug op school of met een startkwalificatie na een jaar",
+                      "no_sq_by_23": "met een startkwalificatie op hun 23e"}
+MIN_EVIDENCE_CASES = 20  # below this many cases that took a route, nothing is said about its effect
+CERTAINTY_NL = {"few": "te weinig zaken om iets te zeggen", "unsure": "nog onzeker: het kan ook geen effect zijn",
+                "sure": "zeker genoeg", "base": "vergelijkingspunt"}
+
+
+def outcome_phrase(outcome: str) -> str:
+    return OUTCOME_PHRASES_NL.get(outcome, "met een goede afloop")
+
+
+def per_hundred(share: float) -> int:
+    return int(round(100 * float(share)))
+
+
+def benefit_checked_nl(values: dict, outcome: str) -> str:
+    """How the promoted route policy was checked: its held-out value against the tier policy's, in words."""
+    benefit, tier, difference = values["benefit"], values["tier"], values["benefit_minus_tier"]
+    return (f"Dit is gecontroleerd op {int(difference['n'])} eerdere zaken die niet gebruikt zijn om dit advies te "
+            f"maken. Met dit advies zijn naar schatting {per_hundred(benefit['value'])} van de 100 jongeren "
+            f"{outcome_phrase(outcome)}; met het advies volgens de risicogroep {per_hundred(tier['value'])} van de 100. "
+            f"Het verschil is ongeveer {per_hundred(difference['value'])} van de 100 (tussen "
+            f"{per_hundred(difference['low'])} en {per_hundred(difference['high'])}).")
+
+
+def effect_nl(route: str, effect: float, outcome: str) -> str:
+    """A route's estimated effect against the letter, per 100 youths."""
+    if route == LETTER:
+        return "de brief is het vergelijkingspunt voor de andere routes"
+    number = per_hundred(effect)
+    if number == 0:
+        return f"ongeveer even veel jongeren {outcome_phrase(outcome)} als met een brief"
+    more = "meer" if number > 0 else "minder"
+    return f"ongeveer {abs(number)} van de 100 jongeren {more} {outcome_phrase(outcome)} dan met een brief"
+
+
+def certainty_key(route: str, cases: int, low: float, high: float) -> str:
+    """How sure the estimate is: too few cases, an interval that holds zero, or sure enough."""
+    if cases < MIN_EVIDENCE_CASES:
+        return "few"
+    if route == LETTER:
+        return "base"
+    return "unsure" if low <= 0 <= high else "sure"
+
+
+def benefit_opened_why(kind: str, route: str, wanted: str) -> str:
+    """A new case advised by the promoted route policy: the route that worked best for youths like this one, or the
+    next lighter one when its places are taken."""
+    start = OPENED_NL.get(kind, "Nieuwe melding")
+    if route == wanted:
+        return f"{start}: voor jongeren zoals deze werkte {route_phrase(route)} het beste."
+    return (f"{start}: voor jongeren zoals deze werkte {route_phrase(wanted)} het beste, maar daarvoor is nu geen "
+            f"plaats meer. Daarom is het advies {route_phrase(route)}.")
+
+
+def youth_page_advice_nl(policy: str) -> str:
+    """The youth page's advice is the risk group's (the route policy advises cases made from events, not a page);
+    with a promoted route policy the page says where that advice is used."""
+    if policy != "benefit":
+        return ADVICE_IN_FORCE_NL["tier"]
+    return (f"{ADVICE_IN_FORCE_NL['tier']} Voor nieuwe zaken in de werkbak (meldingen van verzuim en jongeren die net "
+            "gestopt zijn met school) volgt het advies wat voor jongeren zoals deze het beste werkte.")

@@ -32,6 +32,28 @@ def register_route_policy(run_id: str, settings: Settings, tags: dict[str, str])
     return str(version)
 
 
+def route_policy_version(settings: Settings) -> str | None:
+    """The version the `champion` alias names; None when no route policy was ever promoted (or the store holds no
+    registry yet: a SQLite store that does not exist is not created by asking)."""
+    db = settings.sqlite_path()
+    if db is not None and not db.exists():
+        return None
+    try:
+        return str(client_for(settings).get_model_version_by_alias(ROUTE_POLICY_MODEL, CHAMPION).version)
+    except MlflowException as exc:
+        if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+            return None
+        raise
+
+
+def load_route_policy(settings: Settings, version: str, scratch: Path) -> RoutePolicy:
+    """One registered version's route policy; raises (MLflow's error, a JSON or field error) when it cannot be read."""
+    with using_store(settings), contextlib.redirect_stderr(io.StringIO()):
+        path = mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{ROUTE_POLICY_MODEL}/{version}",
+                                                   dst_path=str(scratch))
+    return RoutePolicy.load(Path(path))
+
+
 def champion_route_policy(settings: Settings, scratch: Path) -> RoutePolicy | None:
     """The champion route policy, or None when none was ever promoted (then the tier advice stands)."""
     try:

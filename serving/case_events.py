@@ -14,13 +14,14 @@ import numpy as np
 import pandas as pd
 
 from casework.chain import INGEST_COLUMNS, event_keys
-from casework.model import TIER_POLICY, CaseworkRules
+from casework.model import CaseworkRules
 from casework.store import CaseStore
 from features.office_events import NEW_LEAVER, EventRules, office_events
 from serving.audit import AuditLog, records
 from serving.batch import score_events
 from serving.errors import Problem, RequestError
 from serving.history import day_number, history_rows
+from serving.route_advice import TIER_ADVICE, AdviceInForce
 from serving.schemas import Delivery, DeliveryAnswer, History, YouthInput
 from serving.scoring import ServedModel, refuse_unknown_kinds, score
 from vsv_model.concepts import CONCEPTS_BY_NAME
@@ -60,11 +61,12 @@ def kind_cutoffs(served: ServedModel, kinds) -> pd.DataFrame:
                          "high_cutoff": {k: c.high for k, c in cutoffs.items()}})
 
 
-def with_cutoffs(rows: pd.DataFrame, served: ServedModel) -> pd.DataFrame:
-    """The rows with their kind's tier cut-offs and the policy whose advice `route` is (the tier policy)."""
+def with_cutoffs(rows: pd.DataFrame, served: ServedModel, advice: AdviceInForce = TIER_ADVICE) -> pd.DataFrame:
+    """The rows with their kind's tier cut-offs, and the advice in force as `route` with its `policy` (the tier's
+    route and `tier` unless a route policy is promoted: `serving.route_advice`)."""
     table = kind_cutoffs(served, rows["kind"])
-    return rows.assign(medium_cutoff=rows["kind"].map(table["medium_cutoff"]).astype(float),
-                       high_cutoff=rows["kind"].map(table["high_cutoff"]).astype(float), policy=TIER_POLICY)
+    return advice.advised(rows.assign(medium_cutoff=rows["kind"].map(table["medium_cutoff"]).astype(float),
+                                      high_cutoff=rows["kind"].map(table["high_cutoff"]).astype(float)))
 
 
 def case_rows(scored: pd.DataFrame, birth_dates: pd.Series, max_age: int) -> pd.DataFrame:
@@ -80,14 +82,15 @@ def case_rows(scored: pd.DataFrame, birth_dates: pd.Series, max_age: int) -> pd.
     })[list(INGEST_COLUMNS)]
 
 
-def case_scorer(served: ServedModel):
-    """`casework.sync`'s scorer: the events as of their own days by the served model, with reasons."""
+def case_scorer(served: ServedModel, advice: AdviceInForce = TIER_ADVICE):
+    """`casework.sync`'s scorer: the events as of their own days by the served model, with reasons and the advice in
+    force."""
     def scored_events(data: DataSet, events: pd.DataFrame) -> pd.DataFrame:
         data = data.of_youths(events["youth_id"].unique())  # their features read their own records only
         frame = score_events(served, data, events, explain=True).frame
         births = data.youths.set_index("youth_id")["birth_date"]
         rows = case_rows(frame, births.reindex(frame["youth_id"].to_numpy()).to_numpy(), served.group.max_age)
-        return with_cutoffs(rows, served)
+        return with_cutoffs(rows, served, advice)
     return scored_events
 
 
@@ -205,7 +208,8 @@ def not_an_event(delivery: Delivery, day: dt.date, today: dt.date, event: pd.Ser
                           message=text.format(days=rules.restart_days, group=group))
 
 
-def scored_rows(served: ServedModel, youths: list[YouthInput], today: dt.date, positions: list[int]):
+def scored_rows(served: ServedModel, youths: list[YouthInput], today: dt.date, positions: list[int],
+                advice: AdviceInForce = TIER_ADVICE):
     """The events scored through the history form with their kinds (`/score`'s path, with reasons): the store's
     rows and the results for the audit. A problem names the delivery it is about."""
     refuse_unknown_kinds(youths, served)
@@ -222,7 +226,7 @@ def scored_rows(served: ServedModel, youths: list[YouthInput], today: dt.date, p
         "municipality": [r.features.get("school_municipality") for r in results],
         "leaves_group_on": max_age_birthdays([y.history.birth_date for y in youths], served.group.max_age).to_numpy(),
     })
-    return with_cutoffs(rows, served), results
+    return with_cutoffs(rows, served, advice), results
 
 
 def located(loc: str, positions: list[int]) -> str:
@@ -235,7 +239,7 @@ def located(loc: str, positions: list[int]) -> str:
 
 def receive_deliveries(served: ServedModel, store: CaseStore, audit: AuditLog, rules: CaseworkRules,
                        deliveries: list[Delivery], today: dt.date, request_id: str | None,
-                       key_name: str | None) -> list[DeliveryAnswer]:
+                       key_name: str | None, advice: AdviceInForce = TIER_ADVICE) -> list[DeliveryAnswer]:
     """Each delivery's event scored as of its day and made into a case (or found known), with an audit record per
     scored event written in the same transaction as the cases: no case without a record."""
     refuse_citizen_numbers(deliveries)
@@ -251,14 +255,15 @@ def receive_deliveries(served: ServedModel, store: CaseStore, audit: AuditLog, r
     if pending:
         office = pd.DataFrame([events[i] for i in pending]).reset_index(drop=True)
         outcomes = event_outcomes(served, store, audit, rules, office, [(deliveries[i], histories[i]) for i in pending],
-                                  today, (request_id, key_name), pending)
+                                  today, (request_id, key_name), pending, advice)
         for k, i in enumerate(pending):
             answers[i] = case_answer(deliveries[i].youth_id, days[i], outcomes[k])
     return answers
 
 
 def event_outcomes(served: ServedModel, store: CaseStore, audit: AuditLog, rules: CaseworkRules, office: pd.DataFrame,
-                   delivered: list[tuple[Delivery, History]], today: dt.date, caller: tuple, positions: list[int]) -> list:
+                   delivered: list[tuple[Delivery, History]], today: dt.date, caller: tuple, positions: list[int],
+                   advice: AdviceInForce = TIER_ADVICE) -> list:
     """Per event its case's outcome: stored before (known, not scored again), or scored now and ingested with the
     scores' audit records in the same transaction."""
     keys = event_keys(office["youth_id"], office["event_date"], office["kind"], office["report_id"])
@@ -269,7 +274,7 @@ def event_outcomes(served: ServedModel, store: CaseStore, audit: AuditLog, rules
         return outcomes
     youths = [YouthInput(youth_id=delivered[k][0].youth_id, as_of=office["event_date"][k].date(), kind=office["kind"][k],
                          history=delivered[k][1]) for k in to_score]
-    rows, results = scored_rows(served, youths, today, [positions[k] for k in to_score])
+    rows, results = scored_rows(served, youths, today, [positions[k] for k in to_score], advice)
     rows["report_id"] = office["report_id"].iloc[to_score].to_numpy()
     audit_rows = records("event", results, *caller, [delivered[k][0].model_dump_json() for k in to_score])
     ingested = store.ingest(rows, rules, "post", alongside=lambda connection: audit.append(audit_rows, connection))

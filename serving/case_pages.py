@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from casework.letters import INVITATION, TEMPLATE_LABELS_NL, WARNING, letter_pdf, render_letter, store_letter
 from casework.model import (
     ACTION_LABELS_NL,
+    BENEFIT_POLICY,
     CLOSED,
     OPEN_STATUSES,
     OUTCOME_LABELS_NL,
@@ -33,6 +34,7 @@ from casework.store import CaseStore
 from casework.wording import DRAW_EXPLAINED_NL, POLICY_EXPLAINED_NL, policy_nl
 from features.office_events import EVENT_KINDS
 from serving.page_base import PageContext, local_url, officer_of, page_context, redirect, render
+from serving.route_advice import advice_words, route_evidence
 from vsv_model.contract import contains_bsn
 from vsv_model.policy import DECISION_ROUTES, RISK_CATEGORIES, approach_note_nl
 
@@ -48,9 +50,9 @@ TEXT_FIELDS = ("reden", "notitie", "andere_route", "weiger_reden")
 
 
 def policy_in_force(context: PageContext) -> str:
-    """The advice the service gives new cases now: the tier policy, until a promoted route policy beats it (issue 26,
-    item 4: the lead wires the promoted policy here)."""
-    return TIER_POLICY
+    """The advice the service gives new cases now: the tier policy, until a promoted route policy beats it
+    (`serving.route_advice`)."""
+    return context.advice.name
 
 
 def store_of(context: PageContext) -> CaseStore:
@@ -121,12 +123,13 @@ def show_case(request: Request, context: PageContext, case_id: int, saved: str =
                   letter_templates=(WARNING, INVITATION), action_nl=ACTION_LABELS_NL,
                   approach_note=case_approach_note(view.case), policy=policy_nl(view.case["policy"]),
                   policy_explained=POLICY_EXPLAINED_NL.get(view.case["policy"] or TIER_POLICY, ""),
-                  draw_explained=DRAW_EXPLAINED_NL)
+                  draw_explained=DRAW_EXPLAINED_NL, in_force=advice_words(context.advice, context.rules),
+                  evidence=route_evidence(context.advice, view.case["risk_category"], view.case["last_kind"]))
 
 
 def case_approach_note(case: dict) -> str:
     """Why the model's tier advice is lighter or heavier than the risk: not for an escalated or a drawn advice."""
-    if case["escalation"] or (case["randomised"] and not case["draw_refused"]):
+    if case["escalation"] or (case["randomised"] and not case["draw_refused"]) or case["policy"] == BENEFIT_POLICY:
         return ""
     return approach_note_nl(case["risk_category"], case["tier"])
 

@@ -27,6 +27,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
+from casework.wording import youth_page_advice_nl
 from serving import scoring
 from serving.archive import archive_rescored, latest_report
 from serving.audit import AuditUnavailable, record
@@ -298,6 +299,7 @@ def show_youth(request: Request, context: PageContext, youth: YouthInput, source
                   as_of_age=days_ago_nl(result.as_of, today),
                   history=context.decisions.history(youth.youth_id), routes=DECISION_ROUTES, problems=problems or [],
                   form=form or {}, served=context.served, youth_json=youth.model_dump_json(),
+                  advice_in_force=youth_page_advice_nl(context.advice.name),
                   trained_at=context.served.model.info.get("trained_at", "")[:10], listed=listed)
 
 

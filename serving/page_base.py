@@ -33,6 +33,7 @@ from serving.decisions import DecisionStore
 from serving.feature_words import last_report_nl, value_nl
 from serving.freshness import dutch_date
 from serving.page_guard import FORM_FIELD
+from serving.route_advice import TIER_ADVICE, AdviceInForce
 from serving.scores import ScoresSource
 from serving.sessions import SessionStore
 from vsv_model.database import DatabaseReplaced, require_same_database
@@ -60,6 +61,7 @@ class PageContext:
     cases: CaseStore | None = None  # the work queue (in the same database); None: the page shows no work queue
     rules: CaseworkRules = field(default_factory=CaseworkRules)
     office: OfficeSettings = field(default_factory=OfficeSettings)
+    advice: AdviceInForce = TIER_ADVICE  # which advice new cases get (`serving.route_advice`)
 
 
 def page_context() -> PageContext:

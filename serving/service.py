@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse
 from casework.letters import OfficeSettings
 from casework.model import CaseworkRules
 from casework.store import CaseStore
-from serving import model_store, scoring
+from serving import model_store, route_advice, scoring
 from serving.audit import AuditLog, AuditUnavailable, records
 from serving.audit_chain import verify_tail
 from serving.auth import OFFICER_MAX_YOUTHS, KeyRing, Principal
@@ -101,6 +101,10 @@ class VsvRisk:
         self.marker = model_store.ServedMarker.for_this_server()
         self.served_tag = str(bentoml.models.get(self.starting_tag()).tag)
         self.served = model_store.load_tag(self.served_tag, self.settings)  # refused unless the run and checksum match
+        # The advice in force: this server's /reload's, else the registry's promoted route policy, else the tier's
+        # (a missing or unreadable policy is logged and never keeps the worker from being ready).
+        self.advice_marker = route_advice.AdviceMarker.for_this_server()
+        self.advice = self.advice_marker.advice() or route_advice.load_advice(self.settings)
         engine = open_database(self.settings.database_url)
         self.audit = AuditLog(engine)
         self.chain_problem = chain_tail_problem(engine)  # a chain broken behind the service: not ready, said in the log
@@ -110,7 +114,7 @@ class VsvRisk:
         self.page = PageContext(self.served, ScoresSource(Path(self.settings.scores_path)), DecisionStore(engine), self.audit,
                                 keys, SessionStore(engine), self.settings.cookie_secure,
                                 self.settings.current_date, cases=self.cases, rules=self.case_rules,
-                                office=OfficeSettings.from_toml(self.settings.region_config))
+                                office=OfficeSettings.from_toml(self.settings.region_config), advice=self.advice)
         # Retention once a day, shortly after the start and then hourly checks; the day's first worker does it.
         self.retention = RetentionSchedule(self.settings).start() if self.settings.retention else None
         # Everything loaded so far lives as long as the worker: keep it out of the garbage collector's
@@ -143,6 +147,9 @@ class VsvRisk:
         if tag is not None and tag != self.served_tag:
             self.served = self.page.served = model_store.load_tag(tag, self.settings)
             self.served_tag = tag
+        advice = self.advice_marker.advice()
+        if advice is not None and advice is not self.advice:
+            self.advice = self.page.advice = advice
 
     async def audited(self, event: str, youths: list[YouthInput], results: list, ctx: bentoml.Context) -> None:
         state = ctx.request.state
@@ -199,7 +206,8 @@ class VsvRisk:
         try:
             answers = await anyio.to_thread.run_sync(
                 receive_deliveries, self.served, self.cases, self.audit, self.case_rules, deliveries,
-                self.settings.current_date(), getattr(state, "request_id", None), principal.name if principal else None)
+                self.settings.current_date(), getattr(state, "request_id", None), principal.name if principal else None,
+                self.advice)
         except RequestError as error:
             return refused(ctx, error.status, error.body())
         except AuditUnavailable as error:
@@ -217,7 +225,8 @@ class VsvRisk:
 
     @bentoml.api(route="/reload")
     async def reload(self) -> ReloadResult:
-        """Serve the registry's current champion (admin). Requests keep the old model until the swap."""
+        """Serve the registry's current champion (admin), and its promoted route policy if any (else the tier
+        advice). Requests keep the old model until the swap."""
         previous = self.served.version
         try:
             tag = await anyio.to_thread.run_sync(model_store.import_champion, self.settings)
@@ -225,6 +234,7 @@ class VsvRisk:
             return refused(None, 503, f"the champion cannot be loaded, still serving version {previous}: {error}")
         if tag != self.marker.tag():
             self.marker.mark(tag)
+        self.advice_marker.mark(await anyio.to_thread.run_sync(route_advice.load_advice, self.settings))
         self.refresh_model()
         return ReloadResult(previous_version=previous, version=self.served.version)
 

@@ -49,6 +49,7 @@ def sync(
     from features.office_events import EventRules
     from serving.case_events import case_scorer
     from serving.database import open_database
+    from serving.route_advice import load_advice
     from vsv_cli.scores import load_scoring_model
     from vsv_model.settings import Settings
 
@@ -60,10 +61,11 @@ def sync(
         served = loading.result()
     if problem is not None:
         fail(problem)
+    advice = load_advice(settings)  # a promoted route policy, else the tier advice (the log says which, and why)
     started = time.perf_counter()
     event_rules = EventRules(repeat_days=rules.repeat_days, min_age=served.group.min_age, max_age=served.group.max_age)
     try:
-        result = sync_cases(open_database(settings.database_url), dataset, case_scorer(served), rules,
+        result = sync_cases(open_database(settings.database_url), dataset, case_scorer(served, advice), rules,
                             since=parse_date(since) if since else None, event_rules=event_rules)
     except ValueError as exc:
         fail(str(exc))
@@ -71,7 +73,7 @@ def sync(
         typer.echo(f"No new days: the last sync already reached the data's end ({result.until}).")
         return
     typer.echo(f"Synced the events from {result.since} to {result.until} with model version {served.version} "
-               f"({served.fingerprint}) in {time.perf_counter() - started:.1f} s:")
+               f"({served.fingerprint}) in {time.perf_counter() - started:.1f} s, advice: {advice_line(advice)}:")
     for line in sync_lines(result):
         typer.echo(line)
 
@@ -171,3 +173,10 @@ def outcomes(
         at = counts[counts["horizon_days"] == horizon].groupby("state")["youths"].sum()
         states = ", ".join(f"{state} {int(count):,}" for state, count in at.items()) or "no case has reached it yet"
         typer.echo(f"  after {horizon:>3} days: {states}")
+
+
+def advice_line(advice) -> str:
+    """Which advice new cases got: the tier's, or the promoted route policy's (by estimated benefit)."""
+    if advice.policy is None:
+        return f"by risk group (tier; {advice.reason})"
+    return f"by estimated benefit (route policy version {advice.version})"

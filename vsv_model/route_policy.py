@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 POLICY_FILE = "route_policy.json"
 EVENT_FEATURES = ("age_years", "enrolled", "months_not_enrolled", "dropout_episodes", "diploma_level",
                   "absence_hours_13w")
@@ -35,6 +37,16 @@ def case_feature_values(score: float, risk_category: str, kind: str, event: Mapp
     p = min(max(float(score), 1e-4), 1 - 1e-4)
     return [float(score), math.log(p / (1 - p)), float(risk_category == "medium"), float(risk_category == "high"),
             float(kind == "report_repeat"), float(kind == "new_leaver"), *(float(event[name]) for name in EVENT_FEATURES)]
+
+
+def case_feature_columns(score, risk_category, kind) -> dict[str, np.ndarray]:
+    """`case_feature_values` for whole arrays of cases: one column per feature name (no loop per case)."""
+    score = np.asarray(score, dtype=float)
+    p = np.clip(score, 1e-4, 1 - 1e-4)
+    category, kind = np.asarray(risk_category, dtype=object), np.asarray(kind, dtype=object)
+    return {"score": score, "score_logit": np.log(p / (1 - p)), "risk_medium": (category == "medium").astype(float),
+            "risk_high": (category == "high").astype(float), "kind_report_repeat": (kind == "report_repeat").astype(float),
+            "kind_new_leaver": (kind == "new_leaver").astype(float)}
 
 
 @dataclass(frozen=True)
@@ -58,6 +70,20 @@ class RoutePolicy:
         while "route" not in node:
             node = node["left"] if values[node["feature"]] <= node["threshold"] else node["right"]
         return node
+
+    def routes_of(self, score, risk_category, kind) -> np.ndarray:
+        """The preferred route of each case (its leaf's), for whole arrays: one pass per node of the tree."""
+        columns = case_feature_columns(score, risk_category, kind)
+        routes = np.empty(len(columns["score"]), dtype=object)
+        pending = [(self.tree, np.arange(len(routes)))]
+        while pending:
+            node, rows = pending.pop()
+            if "route" in node:
+                routes[rows] = node["route"]
+                continue
+            left = columns[node["feature"]][rows] <= node["threshold"]
+            pending += [(node["left"], rows[left]), (node["right"], rows[~left])]
+        return routes
 
     def evidence_for(self, risk_category: str, kind: str) -> list[dict]:
         """The evidence rows of the cell a case belongs to, for the case page."""

@@ -1,0 +1,75 @@
+"""A hand-made route policy with known evidence and values, and its registration in a real MLflow store (as
+`vsv routes promote` registers one), for the tests of the advice in force."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import mlflow
+
+from registry.mlflow_registry import experiment_id, using_store
+from registry.route_policy import ARTIFACT_PATH, register_route_policy
+from vsv_model.route_policy import POLICY_FILE, RoutePolicy
+from vsv_model.settings import Settings
+
+LETTER, TALK, MATCH = "waarschuwingsbrief", "gesprek", "matchmaker"
+# New leavers: a letter; reports: a matchmaker when the risk is high, else a conversation.
+TREE = {"feature": "kind_new_leaver", "threshold": 0.5,
+        "left": {"feature": "risk_high", "threshold": 0.5,
+                 "left": {"route": TALK, "gains": [0.0, 0.05, 0.01], "cases": 300},
+                 "right": {"route": MATCH, "gains": [0.0, 0.02, 0.08], "cases": 120}},
+        "right": {"route": LETTER, "gains": [0.0, -0.01, -0.02], "cases": 90}}
+
+
+def expected_route(risk_category: str, kind: str) -> str:
+    """The tree above, read by hand."""
+    if kind == "new_leaver":
+        return LETTER
+    return MATCH if risk_category == "high" else TALK
+
+
+def evidence_row(kind, category, route, cases, effect, low, high) -> dict:
+    return {"kind": kind, "risk_category": category, "route": route, "cases": cases, "effect": effect, "low": low,
+            "high": high}
+
+
+# Per risk category of first reports: (cases, effect, low, high) of the letter, the conversation and the matchmaker.
+EVIDENCE = {
+    "low": ((300, 0.0, 0.0, 0.0), (120, 0.062, 0.021, 0.103), (45, 0.031, -0.04, 0.102)),
+    "medium": ((200, 0.0, 0.0, 0.0), (80, 0.048, -0.01, 0.106), (15, 0.2, 0.05, 0.35)),
+    "high": ((150, 0.0, 0.0, 0.0), (60, -0.035, -0.07, -0.004), (30, 0.114, 0.052, 0.176)),
+}
+VALUES = {"tier": {"value": 0.371, "low": 0.33, "high": 0.41, "n": 640},
+          "benefit": {"value": 0.412, "low": 0.37, "high": 0.45, "n": 640},
+          "random": {"value": 0.35, "low": 0.31, "high": 0.39, "n": 640},
+          "benefit_minus_tier": {"value": 0.041, "low": 0.012, "high": 0.07, "n": 640}}
+
+
+def hand_made_policy() -> RoutePolicy:
+    evidence = [evidence_row("report_first", category, route, *figures)
+                for category, rows in EVIDENCE.items() for route, figures in zip((LETTER, TALK, MATCH), rows)]
+    return RoutePolicy(outcome="school_365", period=["2024-01-01", "2025-12-31"], tree=TREE,
+                       rules=["if kind_new_leaver > 0.5: waarschuwingsbrief"], evidence=evidence, values=VALUES,
+                       gates=[{"name": "value", "verdict": "pass"}], capacity={"matchmakers": 20, "conversations": 50,
+                                                                                "cases": 640})
+
+
+def register_policy_files(settings: Settings, write) -> str:
+    """A run whose `route_policy` artifact is what `write(directory)` puts there, registered and made champion."""
+    with using_store(settings), tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp) / "policy"
+        directory.mkdir()
+        write(directory)
+        with mlflow.start_run(experiment_id=experiment_id(settings), run_name="hand-made route policy") as run:
+            mlflow.log_artifacts(str(directory), ARTIFACT_PATH)
+    return register_route_policy(run.info.run_id, settings, {"outcome": "school_365"})
+
+
+def register_hand_made(settings: Settings, policy: RoutePolicy | None = None) -> str:
+    return register_policy_files(settings, lambda directory: (policy or hand_made_policy()).save(directory))
+
+
+def register_broken(settings: Settings) -> str:
+    return register_policy_files(settings, lambda directory: (directory / POLICY_FILE).write_text("{not json",
+                                                                                                 encoding="utf-8"))

@@ -1,0 +1,95 @@
+"""The advice in force in the whole service (in-process, the session's champion store): without a promoted route
+policy new cases get the tier advice and the pages say so; after a hand-made policy is promoted and `/reload` read
+it, a delivered event's case stores `policy="benefit"` and the policy's route, the case page says which advice is
+in force, how it was checked and the artifact's evidence for youths like this one. The policy's alias is removed
+and the service reloaded afterwards, so the other tests see the tier advice again."""
+
+from __future__ import annotations
+
+import pytest
+
+from registry.mlflow_registry import CHAMPION, client_for
+from registry.route_policy import ROUTE_POLICY_MODEL
+from serving.case_events import case_scorer
+from tests.builders import report
+from tests.route_policies import EVIDENCE, LETTER, MATCH, TALK, expected_route, register_hand_made
+from tests.service.test_case_events import cases, delivery, post
+
+TIER_SENTENCE = "Het advies volgt de risicogroep."
+BENEFIT_SENTENCE = "Het advies volgt wat voor jongeren zoals deze het beste werkte."
+
+
+def reload(client, api_keys):
+    response = client.post("/reload", json={}, headers=api_keys["headers"]["admin"])
+    assert response.status_code == 200, response.text
+
+
+@pytest.fixture
+def promoted(asgi_client, api_keys, champion_store):
+    settings = champion_store["settings"]
+    version = register_hand_made(settings)
+    reload(asgi_client, api_keys)
+    yield version
+    client_for(settings).delete_registered_model_alias(ROUTE_POLICY_MODEL, CHAMPION)
+    reload(asgi_client, api_keys)
+
+
+def opened_case(client, api_keys, youth_id: str, report_id: str) -> dict:
+    given = report("2026-09-15", report_id=report_id, youth_id="X")
+    response = post(client, api_keys, delivery(youth_id, report=given))
+    assert response.status_code == 200, response.text
+    return response.json()["results"][0]
+
+
+def test_without_a_promoted_policy_the_pages_say_the_tier_advice_is_in_force(asgi_client, api_keys, scored_current):
+    answer = opened_case(asgi_client, api_keys, "RA-T1", "MELD-RA-01")
+    case = cases(scored_current).case(answer["case_id"]).case
+    assert case["policy"] == "tier"
+    page = asgi_client.get(f"/ui/zaak/{answer['case_id']}").text
+    section = page.split('id="routes-bewijs"')[1].split("</section>")[0]
+    assert TIER_SENTENCE in section and "leert nog welke route" in section and "(10% van de zaken" in section
+    assert "U beslist, niet het model." in section and 'id="routes-tabel"' not in section
+    youth = scored_current["frame"]["youth_id"].iloc[0]
+    assert f'<p class="meta" id="advies-in-gebruik">{TIER_SENTENCE}</p>' in asgi_client.get(f"/ui/jongere/{youth}").text
+
+
+def test_a_promoted_policy_advises_new_cases_and_the_case_page_shows_its_evidence(asgi_client, api_keys,
+                                                                                 scored_current, promoted):
+    answer = opened_case(asgi_client, api_keys, "RA-B1", "MELD-RA-02")
+    view = cases(scored_current).case(answer["case_id"])
+    case = view.case
+    assert not case["randomised"]
+    assert case["policy"] == "benefit" and view.events[0]["policy"] == "benefit"
+    assert answer["advised_route"] == case["advised_route"] == expected_route(case["risk_category"], "report_first")
+    page = asgi_client.get(f"/ui/zaak/{answer['case_id']}").text
+    section = page.split('id="routes-bewijs"')[1].split("</section>")[0]
+    assert BENEFIT_SENTENCE in section and TIER_SENTENCE not in section
+    assert "Het verschil is ongeveer 4 van de 100 (tussen 1 en 7)." in section and "640 eerdere zaken" in section
+    assert "U beslist, niet het model." in section
+    for route, (count, effect, low, high) in zip((LETTER, TALK, MATCH), EVIDENCE[case["risk_category"]]):
+        row = section.split(f'id="route-{route}"')[1].split("</tr>")[0]
+        assert f'<td class="zaken">{count}</td>' in row
+        if count < 20:
+            assert "te weinig zaken om iets te zeggen" in row
+        elif route != LETTER:
+            number = round(100 * effect)
+            assert f"ongeveer {abs(number)} van de 100 jongeren {'meer' if number > 0 else 'minder'}" in row
+            assert f"tussen {round(100 * low)} en {round(100 * high)} van de 100" in row
+            assert ("nog onzeker" if low <= 0 <= high else "zeker genoeg") in row
+    youth = scored_current["frame"]["youth_id"].iloc[0]
+    assert "volgt het advies wat voor jongeren zoals deze het beste werkte" in asgi_client.get(f"/ui/jongere/{youth}").text
+
+
+def test_the_sync_path_gives_the_policys_route(champion_store, population_dir):
+    import pandas as pd
+
+    from features.office_events import office_events
+    from serving.route_advice import AdviceInForce
+    from tests.route_policies import hand_made_policy
+    from vsv_model.reader import read_data_dir
+
+    data = read_data_dir(population_dir)
+    events = office_events(data, pd.Timestamp("2026-06-01").date(), pd.Timestamp("2026-06-30").date()).head(40)
+    rows = case_scorer(champion_store["served"], AdviceInForce(hand_made_policy(), "1", ""))(data, events)
+    assert len(rows) and set(rows["policy"]) == {"benefit"}
+    assert list(rows["route"]) == [expected_route(c, k) for c, k in zip(rows["risk_category"], rows["kind"])]
