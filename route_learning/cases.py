@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from features.event_state import event_features
 from features.office_events import EVENT_KINDS
 from features.route_outcomes import SCHOOL_365, event_outcomes
-from route_learning.event_features import event_features
 from vsv_model.office_cases import OFFICE_CASE_COLUMNS
 from vsv_model.policy import RISK_CATEGORIES
 from vsv_model.reader import DataSet

@@ -60,10 +60,10 @@ def mean_interval(values: np.ndarray) -> Estimate:
 def case_features(frame: pd.DataFrame) -> np.ndarray:
     """What a route policy and the outcome models see of a case (`vsv_model.route_policy.FEATURE_NAMES`): its score
     and its logit, its risk category and its kind (one-hot, low and report_first the base), and the youth's state
-    on the event's day (EVENT_FEATURES, columns `route_learning.event_features` added). Never gender or origin."""
+    on the event's day (EVENT_FEATURES, columns `features.event_state` added). Never gender or origin."""
     missing = [name for name in EVENT_FEATURES if name not in frame.columns]
     if missing:
-        raise ValueError(f"the cases lack the event feature(s) {', '.join(missing)} (route_learning.event_features)")
+        raise ValueError(f"the cases lack the event feature(s) {', '.join(missing)} (features.event_state)")
     score = frame["score"].to_numpy(dtype=float)
     clipped = np.clip(score, 1e-4, 1 - 1e-4)
     category = pd.Index(RISK_CATEGORIES).get_indexer(frame["risk_category"])

@@ -16,12 +16,13 @@ import pandas as pd
 from casework.chain import INGEST_COLUMNS, event_keys
 from casework.model import CaseworkRules
 from casework.store import CaseStore
+from features.events import Events
 from features.office_events import NEW_LEAVER, EventRules, office_events
 from serving.audit import AuditLog, records
 from serving.batch import score_events
 from serving.errors import Problem, RequestError
-from serving.history import day_number, history_rows
-from serving.route_advice import TIER_ADVICE, AdviceInForce
+from serving.history import day_number, history_events, history_rows
+from serving.route_advice import TIER_ADVICE, AdviceInForce, state_on_event_days
 from serving.schemas import Delivery, DeliveryAnswer, History, YouthInput
 from serving.scoring import ServedModel, refuse_unknown_kinds, score
 from vsv_model.concepts import CONCEPTS_BY_NAME
@@ -61,12 +62,15 @@ def kind_cutoffs(served: ServedModel, kinds) -> pd.DataFrame:
                          "high_cutoff": {k: c.high for k, c in cutoffs.items()}})
 
 
-def with_cutoffs(rows: pd.DataFrame, served: ServedModel, advice: AdviceInForce = TIER_ADVICE) -> pd.DataFrame:
+def with_cutoffs(rows: pd.DataFrame, served: ServedModel, advice: AdviceInForce = TIER_ADVICE,
+                 data: DataSet | Events | None = None) -> pd.DataFrame:
     """The rows with their kind's tier cut-offs, and the advice in force as `route` with its `policy` (the tier's
-    route and `tier` unless a route policy is promoted: `serving.route_advice`)."""
+    route and `tier` unless a route policy is promoted: `serving.route_advice`, which reads the youth's state on
+    each event's day from `data`)."""
     table = kind_cutoffs(served, rows["kind"])
+    state = state_on_event_days(rows, data) if advice.policy is not None else None
     return advice.advised(rows.assign(medium_cutoff=rows["kind"].map(table["medium_cutoff"]).astype(float),
-                                      high_cutoff=rows["kind"].map(table["high_cutoff"]).astype(float)))
+                                      high_cutoff=rows["kind"].map(table["high_cutoff"]).astype(float)), state)
 
 
 def case_rows(scored: pd.DataFrame, birth_dates: pd.Series, max_age: int) -> pd.DataFrame:
@@ -90,7 +94,7 @@ def case_scorer(served: ServedModel, advice: AdviceInForce = TIER_ADVICE):
         frame = score_events(served, data, events, explain=True).frame
         births = data.youths.set_index("youth_id")["birth_date"]
         rows = case_rows(frame, births.reindex(frame["youth_id"].to_numpy()).to_numpy(), served.group.max_age)
-        return with_cutoffs(rows, served, advice)
+        return with_cutoffs(rows, served, advice, data)
     return scored_events
 
 
@@ -226,7 +230,8 @@ def scored_rows(served: ServedModel, youths: list[YouthInput], today: dt.date, p
         "municipality": [r.features.get("school_municipality") for r in results],
         "leaves_group_on": max_age_birthdays([y.history.birth_date for y in youths], served.group.max_age).to_numpy(),
     })
-    return with_cutoffs(rows, served, advice), results
+    histories = history_events(youths) if advice.policy is not None else None  # the advice reads the youth's state
+    return with_cutoffs(rows, served, advice, histories), results
 
 
 def located(loc: str, positions: list[int]) -> str:

@@ -14,7 +14,7 @@ import datetime as dt
 import numpy as np
 
 from features.build import compute_features
-from features.events import assemble_events
+from features.events import Events, assemble_events
 from features.scope import scope_reasons
 from serving.errors import Problem
 from serving.schemas import YouthInput
@@ -155,9 +155,7 @@ def history_rows(youths: list[YouthInput], positions: list[int], as_of_days: np.
         return None, problems, [], None
     kept = [drop_repeated(records, columns, len(positions)) for records, columns in zip(flat, raw, strict=True)]
     flat, raw = tuple(k[0] for k in kept), [k[1] for k in kept]
-    normalised = [normalise_columns(schema, cols) for schema, cols in zip((ENROLLMENTS, DIPLOMAS, ABSENCE_REPORTS), raw)]
-    births = np.array([day_number(youths[i].history.birth_date) for i in positions], dtype=np.int64)
-    events = assemble_events(np.array([youths[i].youth_id for i in positions], dtype=object), births, *normalised)
+    births, events, normalised = assembled(youths, positions, raw)
     cut = events.as_of(as_of_days)
     reasons = scope_reasons(cut, as_of_days, group)
     problems = out_of_scope_problems(positions, reasons, completed_years(births, as_of_days), as_of_days, group)
@@ -166,6 +164,24 @@ def history_rows(youths: list[YouthInput], positions: list[int], as_of_days: np.
     dated = dict(zip(RECORD_TABLES, ((c["youth"], c["start"] if "start" in c else c["day"]) for c in raw), strict=True))
     return (matrix, problems, record_warnings(flat, raw, normalised, kept, events, as_of_days),
             record_date_flags(dated, births))
+
+
+def assembled(youths: list[YouthInput], positions: list[int], raw: list[dict]):
+    """(birth days, Events, normalised columns) of the history-form youths' records (`raw`: their columns)."""
+    normalised = [normalise_columns(schema, cols) for schema, cols in zip((ENROLLMENTS, DIPLOMAS, ABSENCE_REPORTS), raw)]
+    births = np.array([day_number(youths[i].history.birth_date) for i in positions], dtype=np.int64)
+    events = assemble_events(np.array([youths[i].youth_id for i in positions], dtype=object), births, *normalised)
+    return births, events, normalised
+
+
+def history_events(youths: list[YouthInput]) -> Events:
+    """The youths' histories as the builders' Events (one youth per request position, repeated records once): what
+    the advice in force reads the youth's state on the event's day from (`serving.route_advice`)."""
+    positions = list(range(len(youths)))
+    flat = tuple(all_records(youths, positions, table) for table in RECORD_TABLES)
+    _, *raw = history_columns(flat)
+    raw = [drop_repeated(records, columns, len(positions))[1] for records, columns in zip(flat, raw, strict=True)]
+    return assembled(youths, positions, raw)[1]
 
 
 def record_warnings(flat, raw, normalised, kept, events, as_of_days) -> list[tuple[list[str], list[str]]]:

@@ -35,9 +35,12 @@ from casework.wording import (
     per_hundred,
     route_phrase,
 )
+from features.event_state import event_features
+from features.events import Events
 from features.office_events import EVENT_KINDS
+from vsv_model.reader import DataSet
 from vsv_model.route_draws import ROUTE_CODES
-from vsv_model.route_policy import RoutePolicy
+from vsv_model.route_policy import EVENT_FEATURES, RoutePolicy
 from vsv_model.settings import Settings
 
 log = logging.getLogger("vsv.route_advice")
@@ -55,19 +58,29 @@ class AdviceInForce:
     def name(self) -> str:
         return TIER_POLICY if self.policy is None else BENEFIT_POLICY
 
-    def advised(self, rows: pd.DataFrame) -> pd.DataFrame:
+    def advised(self, rows: pd.DataFrame, state: pd.DataFrame | None = None) -> pd.DataFrame:
         """Scored event rows (`probability`, `risk_category`, `kind`, the tier's `route`) with the advice in force:
-        under a route policy each event's route is its leaf's route and `policy` is benefit; else unchanged, tier."""
+        under a route policy each event's route is its leaf's route, read with the youth's state on the event's day
+        (`state`: EVENT_FEATURES per row, `state_on_event_days`), and `policy` is benefit; else unchanged, tier."""
         if self.policy is None or rows.empty:
             return rows.assign(policy=TIER_POLICY)
+        if state is None:
+            raise ValueError("a route policy advises from the youth's state on the event's day: none was given")
         events = rows["kind"].isin(EVENT_KINDS).to_numpy()
         routes = self.policy.routes_of(rows["probability"].to_numpy(float), rows["risk_category"].to_numpy(object),
-                                       rows["kind"].to_numpy(object))
+                                       rows["kind"].to_numpy(object), {n: state[n].to_numpy(float) for n in EVENT_FEATURES})
         return rows.assign(route=np.where(events, routes, rows["route"].to_numpy(object)),
                            policy=np.where(events, BENEFIT_POLICY, TIER_POLICY))
 
 
 TIER_ADVICE = AdviceInForce()
+
+
+def state_on_event_days(rows: pd.DataFrame, data: DataSet | Events) -> pd.DataFrame:
+    """The youth's state on each row's event day (EVENT_FEATURES) from the records the rows were scored from: a data
+    set, or a request's histories as Events (one per row, in the rows' order)."""
+    cases = rows[["youth_id", "event_date"]]
+    return event_features(None, cases, data) if isinstance(data, Events) else event_features(data, cases)
 
 
 def load_advice(settings: Settings) -> AdviceInForce:
@@ -104,7 +117,7 @@ def checked(policy: RoutePolicy) -> RoutePolicy:
     for name in ("benefit", "tier", "benefit_minus_tier"):
         if not {"value", "low", "high", "n"} <= set(policy.values.get(name, {})):
             raise ValueError(f"the values lack {name!r} with value, low, high and n")
-    policy.routes_of([0.5], ["medium"], [EVENT_KINDS[0]])
+    policy.routes_of([0.5], ["medium"], [EVENT_KINDS[0]], {name: [0.0] for name in EVENT_FEATURES})
     return policy
 
 

@@ -5,7 +5,7 @@ may load it (downloaded by `registry/route_policy.py`) without the training stac
 The policy's features of a case are defined here once (`case_feature_values`); `route_learning/doubly_robust.py`'s
 vectorised `case_features` is held to it by a test. Besides the score, its risk category and the kind of event, they
 hold the youth's state on the event's day from the registrations (EVENT_FEATURES, computed by
-`route_learning/event_features.py` from the records dated on or before that day): the route effects differ by age,
+`features/event_state.py` from the records dated on or before that day): the route effects differ by age,
 time out of school, being in school or not, earlier dropouts and level. Never gender or origin (audit only).
 """
 
@@ -33,20 +33,25 @@ EVIDENCE_COLUMNS = ("kind", "risk_category", "route", "cases", "effect", "low", 
 
 def case_feature_values(score: float, risk_category: str, kind: str, event: Mapping[str, float]) -> list[float]:
     """One case's features in FEATURE_NAMES order: never gender or origin. `event` holds EVENT_FEATURES as
-    `route_learning.event_features` gives them (months_not_enrolled already capped, diploma_level a rank)."""
+    `features.event_state` gives them (months_not_enrolled already capped, diploma_level a rank)."""
     p = min(max(float(score), 1e-4), 1 - 1e-4)
     return [float(score), math.log(p / (1 - p)), float(risk_category == "medium"), float(risk_category == "high"),
             float(kind == "report_repeat"), float(kind == "new_leaver"), *(float(event[name]) for name in EVENT_FEATURES)]
 
 
-def case_feature_columns(score, risk_category, kind) -> dict[str, np.ndarray]:
-    """`case_feature_values` for whole arrays of cases: one column per feature name (no loop per case)."""
+def case_feature_columns(score, risk_category, kind, event: Mapping[str, object]) -> dict[str, np.ndarray]:
+    """`case_feature_values` for whole arrays of cases: one column per feature name (no loop per case). `event`
+    holds the EVENT_FEATURES columns (`features.event_state.event_features`); a missing one is named."""
+    missing = [name for name in EVENT_FEATURES if name not in event]
+    if missing:
+        raise ValueError(f"the cases lack the event state {', '.join(missing)} (features.event_state)")
     score = np.asarray(score, dtype=float)
     p = np.clip(score, 1e-4, 1 - 1e-4)
     category, kind = np.asarray(risk_category, dtype=object), np.asarray(kind, dtype=object)
     return {"score": score, "score_logit": np.log(p / (1 - p)), "risk_medium": (category == "medium").astype(float),
             "risk_high": (category == "high").astype(float), "kind_report_repeat": (kind == "report_repeat").astype(float),
-            "kind_new_leaver": (kind == "new_leaver").astype(float)}
+            "kind_new_leaver": (kind == "new_leaver").astype(float),
+            **{name: np.asarray(event[name], dtype=float) for name in EVENT_FEATURES}}
 
 
 @dataclass(frozen=True)
@@ -71,9 +76,9 @@ class RoutePolicy:
             node = node["left"] if values[node["feature"]] <= node["threshold"] else node["right"]
         return node
 
-    def routes_of(self, score, risk_category, kind) -> np.ndarray:
+    def routes_of(self, score, risk_category, kind, event: Mapping[str, object]) -> np.ndarray:
         """The preferred route of each case (its leaf's), for whole arrays: one pass per node of the tree."""
-        columns = case_feature_columns(score, risk_category, kind)
+        columns = case_feature_columns(score, risk_category, kind, event)
         routes = np.empty(len(columns["score"]), dtype=object)
         pending = [(self.tree, np.arange(len(routes)))]
         while pending:

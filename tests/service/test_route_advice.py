@@ -20,19 +20,23 @@ from tests.route_policies import (
     register_broken,
     register_hand_made,
 )
+from vsv_model.route_policy import EVENT_FEATURES
 
 CASES = pd.DataFrame({"probability": [0.12, 0.45, 0.81, 0.81, 0.5], "risk_category": ["low", "medium", "high", "high", "medium"],
                       "kind": ["report_first", "report_repeat", "report_first", "new_leaver", "stock"],
                       "route": [LETTER, TALK, MATCH, MATCH, TALK]})
+STATE = pd.DataFrame({name: [0.0] * len(CASES) for name in EVENT_FEATURES}).assign(age_years=[19.0, 22.0, 20.0, 21.0, 19.0])
 
 
 def test_the_policys_route_per_case_is_the_trees_read_by_hand_and_the_stock_list_keeps_the_tier():
-    advised = AdviceInForce(hand_made_policy(), "3", "").advised(CASES)
+    advised = AdviceInForce(hand_made_policy(), "3", "").advised(CASES, STATE)
     assert list(advised["route"]) == [TALK, TALK, MATCH, LETTER, TALK]
     assert list(advised["policy"]) == ["benefit"] * 4 + ["tier"]
     policy = hand_made_policy()
     for row in CASES.iloc[:4].itertuples():
-        assert policy.leaf_of(row.probability, row.risk_category, row.kind)["route"] == expected_route(row.risk_category, row.kind)
+        state = STATE.iloc[row.Index]
+        assert policy.leaf_of(row.probability, row.risk_category, row.kind, state)["route"] == expected_route(
+            row.risk_category, row.kind, state["age_years"])
 
 
 def test_without_a_policy_the_rows_keep_the_tier_route():

@@ -92,4 +92,7 @@ def test_the_sync_path_gives_the_policys_route(champion_store, population_dir):
     events = office_events(data, pd.Timestamp("2026-06-01").date(), pd.Timestamp("2026-06-30").date()).head(40)
     rows = case_scorer(champion_store["served"], AdviceInForce(hand_made_policy(), "1", ""))(data, events)
     assert len(rows) and set(rows["policy"]) == {"benefit"}
-    assert list(rows["route"]) == [expected_route(c, k) for c, k in zip(rows["risk_category"], rows["kind"])]
+    births = pd.to_datetime(data.youths.set_index("youth_id")["birth_date"]).reindex(rows["youth_id"]).to_numpy()
+    ages = (pd.to_datetime(rows["event_date"]).to_numpy() - births) / pd.Timedelta(days=1) / 365.25
+    assert {"new_leaver", "report_first"} <= set(rows["kind"]) and (ages <= 20.5).any() and (ages > 20.5).any()
+    assert list(rows["route"]) == [expected_route(c, k, a) for c, k, a in zip(rows["risk_category"], rows["kind"], ages)]

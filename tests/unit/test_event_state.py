@@ -1,4 +1,4 @@
-"""The youth's state on each case's event day (route_learning.event_features) on a hand-made data directory: exact
+"""The youth's state on each case's event day (features.event_state) on a hand-made data directory: exact
 values, worked out by hand from the records dated on or before each day; a later record (an enrolment start, a
 diploma, a report after the day) never shows."""
 
@@ -9,7 +9,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from route_learning.event_features import event_features
+from features.event_state import event_features
 from tests.builders import diploma, enrolment, report, write_data_dir, youth
 from vsv_model.reader import read_data_dir
 

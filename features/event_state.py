@@ -24,11 +24,17 @@ DAYS_PER_YEAR = 365.25
 RANK_OF_CODE = np.array([DIPLOMA_RANKS[c] for c in LAST_DIPLOMA_CATEGORIES], dtype=float)
 
 
-def event_features(data: DataSet, cases: pd.DataFrame, events: Events | None = None) -> pd.DataFrame:
+def event_features(data: DataSet | None, cases: pd.DataFrame, events: Events | None = None) -> pd.DataFrame:
     """EVENT_FEATURES of every case (`youth_id`, `event_date`), one row per case in the cases' order (the index
-    kept). A case of a youth missing from the youths table is an error, named."""
+    kept), from `data` or from its `events` already assembled (a request's histories). A case of a youth missing
+    from the youths is an error, named."""
     events = events if events is not None else events_from_dataset(data)
-    rows = positions_in(cases["youth_id"].to_numpy(dtype=object), events.youth_ids)
+    if events is not None and data is None and len(events.youth_ids) == len(cases):
+        rows = np.arange(len(cases))  # a request's histories: one per case, in the cases' order (a youth may repeat)
+        if not (events.youth_ids == cases["youth_id"].to_numpy(dtype=object)).all():
+            raise ValueError("the histories are not in the cases' order")
+    else:
+        rows = positions_in(cases["youth_id"].to_numpy(dtype=object), events.youth_ids)
     if (rows < 0).any():
         missing = cases["youth_id"].to_numpy(dtype=object)[rows < 0]
         raise ValueError(f"{len(missing)} case(s) of youths not in youths.csv, e.g. {missing[0]!r}")
