@@ -3,8 +3,11 @@ sentence (B1). One owner for them: the store writes them into `cases.advice_why`
 
 from __future__ import annotations
 
+import datetime as dt
+
 from casework.model import ESCALATION
 from features.office_events import NEW_LEAVER, REPORT_FIRST, REPORT_REPEAT
+from vsv_model.wording import dutch_period
 
 LETTER, CONVERSATION, MATCHMAKER = ESCALATION
 ROUTE_PHRASES_NL = {LETTER: "een brief", CONVERSATION: "een gesprek", MATCHMAKER: "begeleiding door een matchmaker"}
@@ -145,6 +148,30 @@ def certainty_key(route: str, cases: int, low: float, high: float) -> str:
     if route == LETTER:
         return "base"
     return "unsure" if low <= 0 <= high else "sure"
+
+
+# The evidence of the latest evaluation, shown while no route policy is promoted: where the figures come from, why
+# they do not set the advice, and which check is not yet passed (the gates of `route_learning/gates.py`, in words).
+EVALUATED_ONLY_NL = "Deze cijfers komen uit de laatste evaluatie (periode {period})."
+NOT_PROVEN_NL = ("Die route-keuze is nog niet goed genoeg bewezen om het advies te bepalen: het advies volgt de "
+                 "risicogroep.")
+PASSED_NOT_IN_USE_NL = ("Die route-keuze heeft alle controles doorstaan, maar is nog niet in gebruik genomen: het advies "
+                        "volgt de risicogroep.")
+CHECK_FAILED_NL = {"value": "het verschil met het advies volgens de risicogroep is nog te onzeker",
+                   "stability": "het voordeel is niet in zowel de eerdere als de latere zaken te zien",
+                   "groups": "voor een groep jongeren zou het advies slechter uitpakken dan het advies volgens de "
+                             "risicogroep"}
+OTHER_CHECK_FAILED_NL = "een andere controle is niet gehaald"
+
+
+def evaluated_only_nl(period: list[str], gates: list[dict]) -> str:
+    """Why the evidence of the latest evaluation does not set the advice: each check it did not pass, in words."""
+    first, last = (dt.date.fromisoformat(day) for day in period)
+    failed = [CHECK_FAILED_NL.get(g["name"], OTHER_CHECK_FAILED_NL) for g in gates if not g["passed"]]
+    where = EVALUATED_ONLY_NL.format(period=dutch_period(first, last).removeprefix("van "))
+    if not failed:
+        return f"{where} {PASSED_NOT_IN_USE_NL}"
+    return f"{where} {NOT_PROVEN_NL} Waarom nog niet: {'; '.join(dict.fromkeys(failed))}."
 
 
 def benefit_opened_why(kind: str, route: str, wanted: str) -> str:

@@ -1,5 +1,6 @@
-"""`vsv routes evaluate` as one call: read, estimate, judge the gates, (optionally) promote, compare with the truth,
-report. The truth is read only after every estimate and gate is fixed."""
+"""`vsv routes evaluate` as one call: read, estimate, judge the gates, register the evaluation (alias `evaluated`)
+and (optionally) promote it, compare with the truth, report. The truth is read only after every estimate and gate
+is fixed."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from features.route_outcomes import SCHOOL_365
 from route_learning.cases import cases_of_period, read_office_cases
 from route_learning.evaluate import evaluate_routes
 from route_learning.gates import AUDIT_COLUMNS, judge_gates
-from route_learning.promotion import route_policy, rules_of, tree_dict
+from route_learning.promotion import route_policy
 from route_learning.report import report_text, summary, write_summary
 from route_learning.tracking import log_route_run
 from route_learning.truth import compare_with_truth
@@ -25,14 +26,17 @@ class RoutesRun:
     summary: dict
     run_id: str
     promoted_version: str | None
+    evaluated_version: str
 
 
-def decision_text(gates, promote: bool, passed: bool) -> str:
+def decision_text(gates, promote: bool, passed: bool, version: str) -> str:
     failed = [g.name for g in gates if not g.passed]
+    registered = (f"The evaluation is registered as vsv-route-policy version {version}, alias evaluated (the case "
+                  "page shows its evidence while no policy is promoted).")
     if passed:
-        return ("All gates passed: the benefit policy is promoted (vsv-route-policy, alias champion)." if promote else
-                "All gates passed: run with --promote to make this policy the champion.")
-    return f"Not promoted: the gate(s) {', '.join(failed)} failed (see above). The tier advice stands."
+        return registered + (" All gates passed: the benefit policy is promoted (alias champion)." if promote else
+                             " All gates passed: run with --promote to make this policy the champion.")
+    return f"{registered} Not promoted: the gate(s) {', '.join(failed)} failed (see above). The tier advice stands."
 
 
 def run_routes(directory: Path, data: DataSet, start: dt.date, end: dt.date, settings: Settings,
@@ -43,13 +47,12 @@ def run_routes(directory: Path, data: DataSet, start: dt.date, end: dt.date, set
     audit = data.youths[["youth_id", *[c for c in AUDIT_COLUMNS if c in data.youths]]]
     gates, groups = judge_gates(evaluation, audit)
     passed = all(g.passed for g in gates)
-    policy = route_policy(evaluation, gates) if passed and promote else None
-    rules = rules_of(tree_dict(evaluation.held_out.tree))
+    policy = route_policy(evaluation, gates)  # registered as `evaluated` whatever the gates say
     comparison = compare_with_truth(directory, evaluation)  # after the estimate: judging only
-    result = summary(evaluation, rules, gates, groups, comparison, None)
-    run_id, version = log_route_run(evaluation, result, settings, policy)
-    result["promoted_version"] = version
+    result = summary(evaluation, policy.rules, gates, groups, comparison, None)
+    run_id, version = log_route_run(evaluation, result, settings, policy, promoted=passed and promote)
+    result |= {"promoted_version": version if passed and promote else None, "evaluated_version": version}
     if out is not None:
         write_summary(result, out)
-    text = report_text(evaluation, rules, gates, groups, comparison, decision_text(gates, promote, passed))
-    return RoutesRun(text, result, run_id, version)
+    text = report_text(evaluation, policy.rules, gates, groups, comparison, decision_text(gates, promote, passed, version))
+    return RoutesRun(text, result, run_id, result["promoted_version"], version)

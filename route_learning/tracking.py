@@ -1,6 +1,7 @@
 """A `vsv routes evaluate` run in MLflow: aggregates (values, intervals, coverage, gates), the JSON summary and two
-plots (the Qini curve, the effects per cell); never a youth row. A passed promotion logs the route policy's files
-and registers them (`registry/route_policy.py`)."""
+plots (the Qini curve, the effects per cell); never a youth row. Every run logs the route policy's files (its
+evidence per cell, values, gates with their verdicts, the tree) and registers them as `vsv-route-policy@evaluated`;
+a passed promotion also makes that version the champion (`registry/route_policy.py`)."""
 
 from __future__ import annotations
 
@@ -85,25 +86,23 @@ def effects_figure(evaluation: RouteEvaluation):
     return figure
 
 
-def log_route_run(evaluation: RouteEvaluation, summary: dict, settings: Settings,
-                  policy: RoutePolicy | None) -> tuple[str, str | None]:
-    """One MLflow run in the project's experiment; the registered version when a policy is promoted."""
+def log_route_run(evaluation: RouteEvaluation, summary: dict, settings: Settings, policy: RoutePolicy,
+                  promoted: bool) -> tuple[str, str]:
+    """One MLflow run in the project's experiment, its route policy registered (alias `evaluated`, and `champion`
+    when `promoted`): the run's id and the registered version."""
     with (registry.using_store(settings),
           mlflow.start_run(experiment_id=registry.experiment_id(settings),
                            run_name=f"routes {evaluation.period[0]}..{evaluation.period[1]}") as run):
         mlflow.set_tags({"vsv.stage": "routes", "vsv.outcome": evaluation.outcome,
                          "vsv.period": f"{evaluation.period[0]}..{evaluation.period[1]}",
-                         "vsv.route_policy_promoted": str(policy is not None).lower()})
+                         "vsv.route_policy_promoted": str(promoted).lower()})
         mlflow.log_metrics(run_metrics(evaluation, summary))
         mlflow.log_dict(summary, "routes/summary.json")
         for name, figure in (("qini.png", qini_figure(evaluation)), ("effects.png", effects_figure(evaluation))):
             mlflow.log_figure(figure, f"routes/{name}")
-        if policy is not None:
-            with tempfile.TemporaryDirectory() as tmp:
-                mlflow.log_artifacts(str(policy.save(Path(tmp) / "policy").parent), ARTIFACT_PATH)
-    version = None
-    if policy is not None:
-        tags = {"outcome": evaluation.outcome, "period": f"{evaluation.period[0]}..{evaluation.period[1]}",
-                "benefit_minus_tier": f"{evaluation.held_out.difference.value:+.4f}"}
-        version = register_route_policy(run.info.run_id, settings, tags)
-    return run.info.run_id, version
+        with tempfile.TemporaryDirectory() as tmp:
+            mlflow.log_artifacts(str(policy.save(Path(tmp) / "policy").parent), ARTIFACT_PATH)
+    tags = {"outcome": evaluation.outcome, "period": f"{evaluation.period[0]}..{evaluation.period[1]}",
+            "benefit_minus_tier": f"{evaluation.held_out.difference.value:+.4f}",
+            "gates_passed": str(all(g["passed"] for g in policy.gates)).lower(), "promoted": str(promoted).lower()}
+    return run.info.run_id, register_route_policy(run.info.run_id, settings, tags, promoted)

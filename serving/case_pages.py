@@ -34,7 +34,7 @@ from casework.store import CaseStore
 from casework.wording import DRAW_EXPLAINED_NL, POLICY_EXPLAINED_NL, policy_nl
 from features.office_events import EVENT_KINDS
 from serving.page_base import PageContext, local_url, officer_of, page_context, redirect, render
-from serving.route_advice import advice_words, route_evidence
+from serving.route_advice import advice_words, evidence_note, route_evidence
 from vsv_model.contract import contains_bsn
 from vsv_model.policy import DECISION_ROUTES, RISK_CATEGORIES, approach_note_nl
 
@@ -124,7 +124,8 @@ def show_case(request: Request, context: PageContext, case_id: int, saved: str =
                   approach_note=case_approach_note(view.case), policy=policy_nl(view.case["policy"]),
                   policy_explained=POLICY_EXPLAINED_NL.get(view.case["policy"] or TIER_POLICY, ""),
                   draw_explained=DRAW_EXPLAINED_NL, in_force=advice_words(context.advice, context.rules),
-                  evidence=route_evidence(context.advice, view.case["risk_category"], view.case["last_kind"]))
+                  evidence=route_evidence(context.advice, view.case["risk_category"], view.case["last_kind"]),
+                  evidence_note=evidence_note(context.advice))
 
 
 def case_approach_note(case: dict) -> str:

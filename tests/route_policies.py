@@ -1,5 +1,6 @@
 """A hand-made route policy with known evidence and values, and its registration in a real MLflow store (as
-`vsv routes promote` registers one), for the tests of the advice in force."""
+`vsv routes evaluate` registers one: alias `evaluated`, and `champion` when promoted), for the tests of the advice
+in force and of the evidence the case page shows."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import tempfile
 from pathlib import Path
 
 import mlflow
+from mlflow.exceptions import MlflowException
 
-from registry.mlflow_registry import experiment_id, using_store
-from registry.route_policy import ARTIFACT_PATH, register_route_policy
+from registry.mlflow_registry import CHAMPION, client_for, experiment_id, using_store
+from registry.route_policy import ARTIFACT_PATH, EVALUATED, ROUTE_POLICY_MODEL, register_route_policy
 from vsv_model.route_policy import POLICY_FILE, RoutePolicy
 from vsv_model.settings import Settings
 
@@ -51,30 +53,49 @@ VALUES = {"tier": {"value": 0.371, "low": 0.33, "high": 0.41, "n": 640},
           "benefit_minus_tier": {"value": 0.041, "low": 0.012, "high": 0.07, "n": 640}}
 
 
-def hand_made_policy() -> RoutePolicy:
+GATES = ("value", "stability", "groups")
+
+
+def gate_verdicts(failed: tuple[str, ...] = ()) -> list[dict]:
+    """The gates as `route_learning.gates.Gate.to_dict` writes them, those named in `failed` not passed."""
+    return [{"name": name, "passed": name not in failed, "why": f"hand-made: {name}"} for name in GATES]
+
+
+def hand_made_policy(failed: tuple[str, ...] = ()) -> RoutePolicy:
     evidence = [evidence_row("report_first", category, route, *figures)
                 for category, rows in EVIDENCE.items() for route, figures in zip((LETTER, TALK, MATCH), rows)]
     return RoutePolicy(outcome="school_365", period=["2024-01-01", "2025-12-31"], tree=TREE,
                        rules=["if kind_new_leaver > 0.5: waarschuwingsbrief"], evidence=evidence, values=VALUES,
-                       gates=[{"name": "value", "verdict": "pass"}], capacity={"matchmakers": 20, "conversations": 50,
-                                                                                "cases": 640})
+                       gates=gate_verdicts(failed), capacity={"matchmakers": 20, "conversations": 50, "cases": 640})
 
 
-def register_policy_files(settings: Settings, write) -> str:
-    """A run whose `route_policy` artifact is what `write(directory)` puts there, registered and made champion."""
+def register_policy_files(settings: Settings, write, promoted: bool = True) -> str:
+    """A run whose `route_policy` artifact is what `write(directory)` puts there, registered as `evaluated` and,
+    when `promoted`, made champion."""
     with using_store(settings), tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp) / "policy"
         directory.mkdir()
         write(directory)
         with mlflow.start_run(experiment_id=experiment_id(settings), run_name="hand-made route policy") as run:
             mlflow.log_artifacts(str(directory), ARTIFACT_PATH)
-    return register_route_policy(run.info.run_id, settings, {"outcome": "school_365"})
+    return register_route_policy(run.info.run_id, settings, {"outcome": "school_365"}, promoted)
 
 
-def register_hand_made(settings: Settings, policy: RoutePolicy | None = None) -> str:
-    return register_policy_files(settings, lambda directory: (policy or hand_made_policy()).save(directory))
+def register_hand_made(settings: Settings, policy: RoutePolicy | None = None, promoted: bool = True) -> str:
+    return register_policy_files(settings, lambda directory: (policy or hand_made_policy()).save(directory), promoted)
 
 
-def register_broken(settings: Settings) -> str:
+def register_broken(settings: Settings, promoted: bool = True) -> str:
     return register_policy_files(settings, lambda directory: (directory / POLICY_FILE).write_text("{not json",
-                                                                                                 encoding="utf-8"))
+                                                                                                 encoding="utf-8"),
+                                 promoted)
+
+
+def remove_route_aliases(settings: Settings) -> None:
+    """Take `champion` and `evaluated` off the route policy (a shared store back to no route policy at all)."""
+    client = client_for(settings)
+    for alias in (CHAMPION, EVALUATED):
+        try:
+            client.delete_registered_model_alias(ROUTE_POLICY_MODEL, alias)
+        except MlflowException:
+            pass  # that alias names no version

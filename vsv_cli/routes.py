@@ -38,7 +38,8 @@ def evaluate(
                                           "every gate passes.")] = False,
 ) -> None:
     """Effects per route and cell, econml's heterogeneous effects and Qini, three policies' values at equal capacity,
-    the promotion gates; to stdout, the JSON summary and MLflow (never a youth row)."""
+    the promotion gates; to stdout, the JSON summary and MLflow (never a youth row). The evaluation is registered as
+    vsv-route-policy@evaluated (its evidence is what the case page shows while no policy is promoted)."""
     from route_learning.cases import CasesError
     from route_learning.run import run_routes
     from vsv_model.settings import Settings

@@ -1,6 +1,9 @@
 """One officer, one new report, end to end in headless Chromium against a real `vsv serve`: DUO's link delivers an
 18+ absence report (`POST /events`), and the officer goes inbox → case → letter (PDF, its text extracted and
-checked) → decision → status → closing with an outcome. Screenshots of the inbox and the case page, and the
+checked) → decision → status → closing with an outcome. The registry holds the hand-made route policy
+(`tests/route_policies.py`) as the latest evaluation only (alias `evaluated`, its value check failed): the advice
+stays the risk group's and the case page shows that evaluation's evidence, checked as visible text. Screenshots of
+the inbox, the case page and its route evidence (`casework-route-evidence.png`, kept in docs/screenshots/), and the
 letter's text, go to test-artifacts/."""
 
 from __future__ import annotations
@@ -14,6 +17,15 @@ import pytest
 import sqlalchemy as sa
 
 from tests.builders import api_record, enrolment, history, report
+from tests.route_policies import (
+    EVIDENCE,
+    LETTER,
+    MATCH,
+    TALK,
+    hand_made_policy,
+    register_hand_made,
+    remove_route_aliases,
+)
 from tests.servers import ARTIFACTS, free_port, running_server
 
 pytestmark = pytest.mark.slow
@@ -22,7 +34,16 @@ FORBIDDEN = ("risico", "kans", "model", "%", "matchmaker", "reden")  # a letter 
 
 
 @pytest.fixture(scope="module")
-def site(scored_current, tmp_path_factory, api_keys):
+def evaluated_route_policy(champion_store):
+    """The hand-made route policy as the registry's latest evaluation (not promoted) while this module's server runs;
+    the session's store has no route policy again afterwards."""
+    settings = champion_store["settings"]
+    yield register_hand_made(settings, hand_made_policy(failed=("value",)), promoted=False)
+    remove_route_aliases(settings)
+
+
+@pytest.fixture(scope="module")
+def site(scored_current, tmp_path_factory, api_keys, evaluated_route_policy):
     """A real server (today: Thursday 1 October 2026) with one delivered report: Tuesday 29 September."""
     root = tmp_path_factory.mktemp("casework-browser")
     database = f"sqlite:///{root / 'vsv.db'}"
@@ -48,11 +69,44 @@ def pdf_text(content: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
 
 
-def test_an_officer_takes_a_new_report_from_the_inbox_to_a_closed_case(site, browser, api_keys):
+def logged_in_page(site, browser, api_keys):
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     page.goto(f"{site['url']}/ui/werkbak")
     page.fill("#sleutel", api_keys["keys"]["officer"])
     page.get_by_role("button", name="Inloggen").click()
+    return page
+
+
+def test_the_case_page_shows_the_latest_evaluations_route_evidence(site, browser, api_keys):
+    with sa.create_engine(site["database"]).connect() as connection:
+        category, policy = connection.execute(sa.text("select risk_category, policy from cases where id = :case"),
+                                              {"case": site["case_id"]}).one()
+    assert policy == "tier"  # an evaluation that is not promoted never advises
+    page = logged_in_page(site, browser, api_keys)
+    page.goto(f"{site['url']}/ui/zaak/{site['case_id']}")
+    section = page.locator("#routes-bewijs")
+    section.scroll_into_view_if_needed()
+    assert section.is_visible() and page.locator("#routes-tabel").is_visible()
+    for route, (count, effect, low, high) in zip((LETTER, TALK, MATCH), EVIDENCE[category]):
+        row = page.locator(f"#route-{route}")
+        assert row.is_visible() and row.locator(".zaken").inner_text() == str(count)
+        if count >= 20 and route != LETTER:
+            shown = row.locator(".effect").inner_text()
+            assert f"ongeveer {abs(round(100 * effect))} van de 100 jongeren" in shown
+            assert f"tussen {round(100 * low)} en {round(100 * high)} van de 100" in shown
+    note = page.locator("#routes-herkomst")
+    assert note.is_visible() and note.inner_text().startswith(
+        "Deze cijfers komen uit de laatste evaluatie (periode 1 januari 2024 tot en met 31 december 2025).")
+    assert "het verschil met het advies volgens de risicogroep is nog te onzeker" in note.inner_text()
+    assert page.locator("#u-beslist").inner_text() == "U beslist, niet het model."
+    box = section.bounding_box()
+    page.screenshot(path=str(ARTIFACTS / "casework-route-evidence.png"), full_page=True,
+                    clip={"x": 0, "y": 0, "width": 1280, "height": box["y"] + box["height"] + 24})
+    page.close()
+
+
+def test_an_officer_takes_a_new_report_from_the_inbox_to_a_closed_case(site, browser, api_keys):
+    page = logged_in_page(site, browser, api_keys)
     page.goto(f"{site['url']}/ui/werkbak")
 
     # inbox: the new case, unassigned, with its deadline; found again by its report number

@@ -1,6 +1,7 @@
 """Route learning on known-effect case sets (`tests/route_world.py`): the effect estimator recovers a planted
 effect within its interval, no policy passes the gates when routes have no effect, a strong and targeted effect is
-promoted and registered, the MLflow run holds no youth id, and the CLI names its bad input."""
+promoted and registered, every evaluation is registered as `evaluated` (and `champion` only when promoted), the
+MLflow store holds no youth id, and the CLI names its bad input."""
 
 from __future__ import annotations
 
@@ -102,7 +103,10 @@ def test_a_targeted_effect_is_promoted_registered_and_the_store_holds_no_youth_i
     assert done.exit_code == 0, done.output
     summary = json.loads(out.read_text())
     assert [g["passed"] for g in summary["gates"]] == [True, True, True], done.output
-    assert summary["promoted_version"] == "1"
+    assert summary["promoted_version"] == summary["evaluated_version"] == "1"
+    from registry.route_policy import EVALUATED, route_policy_version
+
+    assert route_policy_version(tracking) == route_policy_version(tracking, EVALUATED) == "1"
     assert "covered" in done.output and summary["truth"]["covered_share_cells"] >= 0.8
     tier = next(p for p in summary["truth"]["policies"] if p["policy"] == "tier")
     assert tier["true"] == pytest.approx(true_tier_value(cases, chances), abs=1e-12)
@@ -143,15 +147,36 @@ def test_bad_rows_and_periods_are_named(office_dir, tmp_path):
         cases_of_period(recorded, None, pd.Timestamp("2030-01-01").date(), pd.Timestamp("2030-12-31").date())
 
 
-def test_promote_without_effects_says_which_gate_failed_and_registers_nothing(tmp_path, tracking):
+def test_promote_without_effects_registers_the_evaluation_not_the_champion(tmp_path, tracking):
     cases, chances = known_effect_cases(1500, 21, {})
     directory = write_office_dir(tmp_path / "data", cases, chances, truth=False)
     from vsv_cli.app import app
 
-    done = CliRunner().invoke(app, ["routes", "promote", "--data", str(directory), "--from", PERIOD[0], "--to", PERIOD[1]])
+    out = tmp_path / "summary.json"
+    done = CliRunner().invoke(app, ["routes", "promote", "--data", str(directory), "--from", PERIOD[0], "--to", PERIOD[1],
+                                    "--out", str(out)])
     assert done.exit_code == 0, done.output
     assert "Not promoted: the gate(s) value" in done.output and "The tier advice stands." in done.output
+    assert "registered as vsv-route-policy version 1, alias evaluated" in done.output
     assert "Against the world's truth" not in done.output
-    from registry.route_policy import champion_route_policy
+    summary = json.loads(out.read_text())
+    assert (summary["promoted_version"], summary["evaluated_version"]) == (None, "1")
+    from registry.route_policy import EVALUATED, champion_route_policy, route_policy_version
 
-    assert champion_route_policy(tracking, tmp_path / "download") is None
+    assert champion_route_policy(tracking, tmp_path / "download") is None and route_policy_version(tracking) is None
+    assert route_policy_version(tracking, EVALUATED) == "1"
+    evaluated = champion_route_policy(tracking, tmp_path / "evaluated", alias=EVALUATED)
+    assert evaluated.period == list(PERIOD) and evaluated.gates == summary["gates"]
+    assert not next(g for g in evaluated.gates if g["name"] == "value")["passed"]
+    expected = pd.DataFrame(summary["cells"])
+    expected = expected[(expected["kind"] != "all") & (expected["risk_category"] != "all")]
+    assert len(evaluated.evidence) == len(expected) > 0
+    assert sum(row["cases"] for row in evaluated.evidence) == summary["cases"]  # each case: one route in one cell
+    from serving.route_advice import evidence_note, load_advice
+
+    advice = load_advice(tracking)
+    assert advice.name == "tier" and advice.evaluated == evaluated
+    assert "het verschil met het advies volgens de risicogroep is nog te onzeker" in evidence_note(advice)
+    youth_ids = cases.frame["youth_id"]
+    stored = all_text_in_store(Path(tracking.tracking_uri.removeprefix("sqlite:///")).parent)
+    assert "evidence" in stored and not [y for y in youth_ids if y in stored]
