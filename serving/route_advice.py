@@ -112,6 +112,7 @@ def load_advice(settings: Settings) -> AdviceInForce:
 
 
 def load_champion(settings: Settings) -> AdviceInForce:
+    """The champion route policy, or the tier advice with the reason (none promoted, or it cannot be used)."""
     from registry.route_policy import load_route_policy, route_policy_version
 
     try:

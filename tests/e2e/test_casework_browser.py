@@ -99,9 +99,9 @@ def test_the_case_page_shows_the_latest_evaluations_route_evidence(site, browser
         "Deze cijfers komen uit de laatste evaluatie (periode 1 januari 2024 tot en met 31 december 2025).")
     assert "het verschil met het advies volgens de risicogroep is nog te onzeker" in note.inner_text()
     assert page.locator("#u-beslist").inner_text() == "U beslist, niet het model."
-    box = section.bounding_box()
+    bottom = section.evaluate("element => element.getBoundingClientRect().bottom + window.scrollY")
     page.screenshot(path=str(ARTIFACTS / "casework-route-evidence.png"), full_page=True,
-                    clip={"x": 0, "y": 0, "width": 1280, "height": box["y"] + box["height"] + 24})
+                    clip={"x": 0, "y": 0, "width": 1280, "height": bottom + 24})  # the page down to the evidence
     page.close()
 
 
