@@ -61,7 +61,7 @@ def escalated_why(prefix: str, before: str, after: str, model_route: str) -> str
 
 # --- the randomised share and the advice in force ------------------------------------------------------------------
 
-POLICY_NL = {"tier": "Advies volgens de risicogroep (tier)", "benefit": "Advies volgens het verwachte effect"}
+POLICY_NL = {"tier": "Advies volgens de risicogroep", "benefit": "Advies volgens het verwachte effect"}
 POLICY_EXPLAINED_NL = {
     "tier": "Het advies hangt af van de kans dat de jongere geen startkwalificatie haalt: hoe hoger de kans, hoe "
             "zwaarder de route, zolang er plaats is.",
