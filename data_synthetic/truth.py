@@ -41,7 +41,7 @@ from functools import cached_property
 import numpy as np
 
 from data_synthetic.calendar import first_day, month_of_year
-from data_synthetic.kernels import ADULT, Rules, career_groups, life_event_outcomes
+from data_synthetic.kernels import ADULT, SUPPORT_END, Rules, career_groups, life_event_outcomes
 from data_synthetic.state import (
     ABROAD,
     BUCKET_NEVER,
@@ -65,6 +65,7 @@ from data_synthetic.state import (
     VMBO_KB,
     VSO,
     VWO,
+    N_SUPPORT,
     State,
     pack,
     unpack,
@@ -104,11 +105,14 @@ def _positions() -> list[dict]:
     return rows
 
 
-def state_space(origin_in_state: bool) -> State:
-    """All states of the chain (sorted by key), hidden traits, life event and origin group included."""
+def state_space(origin_in_state: bool, office: bool = False) -> State:
+    """All states of the chain (sorted by key), hidden traits, life event and origin group included; with the
+    office, every route's support too."""
     positions = _positions()
     groups = (0, 1) if origin_in_state else (0,)
-    combos = [p | dict(burden=b, group=g, event=e) for p in positions for b in range(4) for g in groups for e in (0, 1)]
+    supports = range(N_SUPPORT) if office else (0,)
+    combos = [p | dict(burden=b, group=g, event=e, support=r) for p in positions for b in range(4) for g in groups
+              for e in (0, 1) for r in supports]
     state = {name: np.array([c[name] for c in combos], dtype=np.int8) for name in combos[0]}
     return unpack(np.unique(pack(state)))
 
@@ -175,6 +179,8 @@ class MonthStep:
     career: list[tuple[np.ndarray, list[tuple[np.ndarray | None, np.ndarray, np.ndarray]]]]  # (live rows, p, target)
     event_toggle: np.ndarray  # rows × bands
     toggle_index: np.ndarray
+    support_end: np.ndarray | None = None  # per row: the chance its route ends after the month (None: no office)
+    unsupported: np.ndarray | None = None  # per row: the same state without support
 
 
 def evaluate_month(space: State, keys: np.ndarray, month: int, rules: Rules) -> MonthStep:
@@ -198,7 +204,10 @@ def evaluate_month(space: State, keys: np.ndarray, month: int, rules: Rules) -> 
             elif len(live):
                 items.append((live, p[live], target[live]))
         career.append((rows, items))
-    return MonthStep(career, toggle, flipped)
+    if not rules.office:
+        return MonthStep(career, toggle, flipped)
+    unsupported = index_of(pack(with_changes(space, {"support": 0})), keys)
+    return MonthStep(career, toggle, flipped, SUPPORT_END[space["support"]], unsupported)
 
 
 def _check_targets(target: np.ndarray, nxt: State, p: np.ndarray) -> None:
@@ -223,7 +232,10 @@ def backward_month(value: np.ndarray, step: MonthStep, columns: Columns) -> np.n
 
 def propagate(step: MonthStep, older: np.ndarray, band: int) -> np.ndarray:
     """One month backwards for columns of one year of age: the career's outcomes, then the life event's.
-    `older` holds the next month's values already moved to the columns one month older."""
+    `older` holds the next month's values already moved to the columns one month older. With the office, a route
+    ends after the month's step with its fixed chance (`kernels.SUPPORT_END`): that mixes `older` first."""
+    if step.support_end is not None:
+        older = older + step.support_end[:, None] * (np.take(older, step.unsupported, axis=0) - older)
     result = np.empty_like(older)
     for rows, items in step.career:
         acc = np.zeros((len(rows), older.shape[1]))
@@ -293,7 +305,7 @@ def induce(rules: Rules, origin_in_state: bool, reference_months: tuple[int, ...
     """Backward induction: the stationary calendar after the data's end, then month by month back to the
     first reference month (or the first month `reads` asks for, when earlier). Returns the reference months'
     tables and the reads."""
-    space = state_space(origin_in_state)
+    space = state_space(origin_in_state, rules.office)
     keys, columns = pack(space), Columns.build()
     months = reads.months if reads else frozenset()
     stored, done = {}, {}
