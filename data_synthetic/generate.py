@@ -47,6 +47,7 @@ import pandas as pd
 from data_synthetic.absence import ABSENCE_FACTOR, youth_factors
 from data_synthetic.calendar import KNOWN_SHIFTS, Calendar, effects_table, first_day, month_of_date
 from data_synthetic.kernels import Rules
+from data_synthetic.office import Office, OfficeSettings, score_tables
 from data_synthetic.population import (
     FIRST_BIRTH,
     GENDERS,
@@ -57,7 +58,6 @@ from data_synthetic.population import (
     cohort_sizes,
     draw_youths,
 )
-from data_synthetic.office import Office, OfficeSettings, score_tables
 from data_synthetic.realism import CAPACITY, realism_table
 from data_synthetic.region import (
     SchoolChoice,

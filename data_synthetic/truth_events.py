@@ -50,17 +50,17 @@ import numpy as np
 import pandas as pd
 
 from data_synthetic.calendar import months_of_days
+from data_synthetic.kernels import Rules, career_groups, life_event_outcomes
 from data_synthetic.population import Youths
 from data_synthetic.simulate import EventStates
-from data_synthetic.kernels import Rules, career_groups, life_event_outcomes
 from data_synthetic.state import SQ, pack, take, unpack, with_changes
 from data_synthetic.truth import MonthReads, ValueTables, birthday_fraction, index_of, lookup_keys
-from vsv_model.route_draws import ROUTE_CODES
 from data_synthetic.truth_table import LAW_CHANGE, TODAY, label
 from features.office_events import EventRules, office_events
 from vsv_model.contract import EVENT_TABLES, TABLES, normalise_columns
 from vsv_model.dates import MISSING_DAY, completed_years, to_days
 from vsv_model.reader import DataSet
+from vsv_model.route_draws import ROUTE_CODES
 
 RULES = EventRules()  # the office's default settings: the events `vsv events` derives without options
 LEAVER_MONTHS = 2  # a new leaver (an end plus 31 days) is dated at most two months after the end's month
