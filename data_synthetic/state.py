@@ -106,6 +106,9 @@ def pack(state: State) -> np.ndarray:
     """One int64 key per row (mixed radix in KEY_ORDER, event the last digit)."""
     key = np.zeros(len(state["prog"]), dtype=np.int64)
     for name in KEY_ORDER:
+        if name == "support" and name not in state:  # a state made without the office's component: no support
+            key = key * RADIX[name]
+            continue
         key = key * RADIX[name] + state[name].astype(np.int64)
     return key
 
