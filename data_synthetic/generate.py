@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from data_synthetic.absence import ABSENCE_FACTOR, youth_factors
-from data_synthetic.calendar import KNOWN_SHIFTS, Calendar, effects_table, first_day, month_of_date
+from data_synthetic.calendar import KNOWN_SHIFTS, Calendar, effects_table, first_day, month_of_date, months_of_days
 from data_synthetic.kernels import Rules
 from data_synthetic.office import Office, OfficeSettings, score_tables
 from data_synthetic.population import (
@@ -64,6 +64,7 @@ from data_synthetic.region import (
     absence_multiplier,
     build_schools,
 )
+from data_synthetic.school_365 import HORIZON_DAYS, school_365
 from data_synthetic.simulate import Emitters, Simulation, simulate
 from data_synthetic.state import burden_of
 from data_synthetic.tables import contract_tables
@@ -73,12 +74,14 @@ from data_synthetic.truth_events import (
     event_ages,
     event_truth_frame,
     events_of,
+    positions,
     state_reads,
     state_truth,
     tables_as_read,
 )
 from data_synthetic.truth_table import truth_frame
 from data_synthetic.writer import write_tables, write_truth, write_truth_events
+from vsv_model.dates import to_days
 from vsv_model.office_cases import FILE_NAME as OFFICE_CASES_FILE
 from vsv_model.office_cases import OFFICE_CASE_COLUMNS, check_office_cases
 from vsv_model.policy import RISK_CUTOFFS
@@ -237,12 +240,21 @@ class World:
                                   int(first_day(month_of_date(self.config.data_end))))
         if sim.office is None:
             return frame
-        cases = self.office_cases()
-        key = ["youth_id", "event_date", "kind", "report_id"]
-        routes = cases.assign(report_id=cases["report_id"].fillna("")).set_index(key)["route"]
-        keys = pd.MultiIndex.from_frame(frame[key].assign(report_id=frame["report_id"].fillna("")))
-        frame.insert(4, "route", routes.reindex(keys).fillna("").to_numpy())
-        return frame
+        frame.insert(4, "route", routes_of_events(sim.office.log.arrays(), frame, sim.youths.youth_id))
+        return frame.join(self.school_365_columns(frame))
+
+    def school_365_columns(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """p_school_365_<r> at each event of `frame` (`school_365.py`), from its youth's kept state at the 1st of its
+        month; its own random stream (the seed's), so the rest of the world does not depend on it."""
+        sim = self.hidden.simulation
+        youth = pd.Index(sim.youths.youth_id).get_indexer(frame["youth_id"].to_numpy())
+        day = to_days(pd.to_datetime(frame["event_date"]).to_numpy())
+        month = months_of_days(day)
+        keys = kept_keys(sim.event_states, month, youth, len(sim.youths))
+        age = month - sim.youths.birth_month[youth]
+        rng = np.random.default_rng(np.random.SeedSequence([self.config.seed, HORIZON_DAYS]))
+        p = school_365(keys, month, age, day, self.hidden.rules, rng)
+        return pd.DataFrame({f"p_school_365_{code}": p[:, r] for r, code in enumerate(ROUTE_CODES)}, index=frame.index)
 
     def office_cases(self) -> pd.DataFrame:
         """office_cases.csv's rows (`vsv_model.office_cases`): each reaction of the world's office joined to the
@@ -321,6 +333,29 @@ def generate_world(config: WorldConfig) -> World:
     events = events_of(tables_as_read(keyed, youths.youth_id))
     return World(config, tables, truth, realism_table(keyed, config.data_end), effects, events, aggregates, hidden)
 
+
+
+def routes_of_events(log: dict, frame: pd.DataFrame, youth_ids: np.ndarray) -> np.ndarray:
+    """The route the office took at each event's youth and month ("" where it did not react then): the office reacts
+    to a youth's events of a month at the month's end, so every event of that youth-month carries the route
+    (office_cases.csv holds one row per reaction, at the month's first event)."""
+    n = np.int64(len(youth_ids))
+    reacted = log["month"].astype(np.int64) * n + log["youth"].astype(np.int64)
+    order = np.argsort(reacted)
+    day = to_days(pd.to_datetime(frame["event_date"]).to_numpy())
+    wanted = months_of_days(day) * n + pd.Index(youth_ids).get_indexer(frame["youth_id"].to_numpy())
+    at = np.searchsorted(reacted[order], wanted).clip(max=max(len(order) - 1, 0))
+    found = reacted[order][at] == wanted if len(order) else np.zeros(len(wanted), bool)
+    codes = np.array(ROUTE_CODES, dtype=object)[log["route"].astype(int)[order][at]] if len(order) else ""
+    return np.where(found, codes, "")
+
+
+def kept_keys(event_states: dict, month: np.ndarray, youth: np.ndarray, n: int) -> np.ndarray:
+    """The packed state kept (`simulate.EventStates`) for each (month, youth); an error when one was not kept."""
+    months = sorted(event_states)
+    index = np.concatenate([m * np.int64(n) + event_states[m].rows for m in months])
+    keys = np.concatenate([event_states[m].keys for m in months]).astype(np.int64)
+    return keys[positions(StateTruth(index, keys, keys), month, youth, n)]
 
 
 def make_office(config: WorldConfig, rules: Rules, origin_in_state: bool, youths: Youths) -> Office | None:

@@ -219,6 +219,7 @@ def office_month(sim: Simulation, month: int, candidates, left_event, reported: 
         return
     rows, keys, _ = candidates
     age = month - sim.youths.birth_month[rows]
+    left_event = office_world.still_a_leaver(sim.current, rows, left_event, sim.youths.birth_day[rows])
     met = office_world.met_this_month(sim.office, rows, left_event, reported, age)
     office_world.react(sim.office, sim.state, month, rows[met], keys[met], age[met])
 

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+from scipy import sparse
 
 from data_synthetic.calendar import first_day, month_of_year
 from data_synthetic.kernels import ADULT, SUPPORT_END, Rules, career_groups, life_event_outcomes
@@ -179,8 +180,7 @@ class MonthStep:
     career: list[tuple[np.ndarray, list[tuple[np.ndarray | None, np.ndarray, np.ndarray]]]]  # (live rows, p, target)
     event_toggle: np.ndarray  # rows × bands
     toggle_index: np.ndarray
-    support_end: np.ndarray | None = None  # per row: the chance its route ends after the month (None: no office)
-    unsupported: np.ndarray | None = None  # per row: the same state without support
+    matrices: tuple | None = None  # with the office: per band, the whole month as one sparse matrix (`month_matrices`)
 
 
 def evaluate_month(space: State, keys: np.ndarray, month: int, rules: Rules) -> MonthStep:
@@ -206,8 +206,35 @@ def evaluate_month(space: State, keys: np.ndarray, month: int, rules: Rules) -> 
         career.append((rows, items))
     if not rules.office:
         return MonthStep(career, toggle, flipped)
+    ends = SUPPORT_END[space["support"]]
     unsupported = index_of(pack(with_changes(space, {"support": 0})), keys)
-    return MonthStep(career, toggle, flipped, SUPPORT_END[space["support"]], unsupported)
+    return MonthStep([], toggle, flipped, month_matrices(career, toggle, flipped, ends, unsupported))
+
+
+def month_matrices(career: list, toggle: np.ndarray, flipped: np.ndarray, ends: np.ndarray,
+                   unsupported: np.ndarray) -> tuple:
+    """With the office (4 times the states): per band, the month as one sparse matrix E @ C @ S, applied to the next
+    month's values in one product (about twice as fast as `propagate`'s gathers, equal to 1e-15): S ends a route
+    after the step (row j: 1 - end_j at j, end_j at j without support), C the career's outcomes, E the life event
+    (row i: 1 - toggle_i at i, toggle_i at the state with the event flipped)."""
+    n = len(flipped)
+    rows, targets, p = [], [], []
+    for group, items in career:
+        for live, probability, target in items:
+            rows.append(group if live is None else group[live])
+            targets.append(target)
+            p.append(probability)
+    rows, targets, p = np.concatenate(rows), np.concatenate(targets), np.concatenate(p)
+    diagonal = np.arange(n)
+    support = sparse.csr_matrix((np.concatenate([1 - ends, ends]), (np.tile(diagonal, 2),
+                                                                      np.concatenate([diagonal, unsupported]))), (n, n))
+    matrices = []
+    for band in range(toggle.shape[1]):
+        event = sparse.csr_matrix((np.concatenate([1 - toggle[:, band], toggle[:, band]]),
+                                   (np.tile(diagonal, 2), np.concatenate([diagonal, flipped]))), (n, n))
+        steps = sparse.csr_matrix((p[:, band], (rows, targets)), (n, n))
+        matrices.append((event @ steps @ support).tocsr())
+    return tuple(matrices)
 
 
 def _check_targets(target: np.ndarray, nxt: State, p: np.ndarray) -> None:
@@ -233,9 +260,10 @@ def backward_month(value: np.ndarray, step: MonthStep, columns: Columns) -> np.n
 def propagate(step: MonthStep, older: np.ndarray, band: int) -> np.ndarray:
     """One month backwards for columns of one year of age: the career's outcomes, then the life event's.
     `older` holds the next month's values already moved to the columns one month older. With the office, a route
-    ends after the month's step with its fixed chance (`kernels.SUPPORT_END`): that mixes `older` first."""
-    if step.support_end is not None:
-        older = older + step.support_end[:, None] * (np.take(older, step.unsupported, axis=0) - older)
+    ends after the month's step with its fixed chance (`kernels.SUPPORT_END`); the month is then one sparse
+    matrix per band (`month_matrices`)."""
+    if step.matrices is not None:
+        return np.asarray(step.matrices[band] @ older)
     result = np.empty_like(older)
     for rows, items in step.career:
         acc = np.zeros((len(rows), older.shape[1]))

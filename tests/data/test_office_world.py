@@ -122,9 +122,34 @@ def test_truth_events_carry_the_route_taken_and_each_routes_truth(small_world):
     _, directory = small_world
     truth = pd.read_csv(directory / "truth_events.csv", keep_default_na=False, na_values={"p_true": [""]})
     cases = read_office_cases(directory / "office_cases.csv")
-    assert (truth["route"] != "").sum() == len(cases)
+    key = ["youth_id", "event_date", "kind", "report_id"]
+    truth["report_id"] = truth["report_id"].astype(str)
+    joined = cases.assign(report_id=cases["report_id"].fillna("").astype(str)).merge(truth, on=key,
+                                                                                     suffixes=("", "_truth"))
+    assert len(joined) == len(cases) and (joined["route"] == joined["route_truth"]).all()
+    routed = truth[truth["route"] != ""]  # every event of a reacted youth-month carries the route, one case each
+    assert routed.groupby(["youth_id", routed["event_date"].str[:7]]).ngroups == len(cases)
+    assert (routed.groupby(["youth_id", routed["event_date"].str[:7]])["route"].nunique() == 1).all()
     for code in ROUTE_CODES:
-        assert f"p_true_{code}" in truth.columns
+        assert f"p_true_{code}" in truth.columns and f"p_school_365_{code}" in truth.columns
+        assert truth[f"p_school_365_{code}"].between(0, 1).all()
+
+
+def test_the_office_meets_a_new_leaver_only_as_the_events_count_one():
+    """Back in school by the end + 31 days: no new leaver; the ages are completed years at the end, by day."""
+    from data_synthetic.office import still_a_leaver
+    from data_synthetic.records import Current
+    from vsv_model.dates import day_of
+    current = Current.empty(4)
+    current.last_end[:] = day_of("2021-03-10")
+    current.edu[1], current.start[1] = 3, day_of("2021-04-10")  # started on the event day: back in time
+    current.edu[2], current.start[2] = 3, day_of("2021-04-11")  # a day later: a new leaver all the same
+    births = np.array([day_of(b) for b in ("2002-03-10", "2000-01-01", "2000-01-01", "1998-03-11")])
+    # row 0 turned 19 on the end's day; row 3 was 22 at the end (23 the day after)
+    left = still_a_leaver(current, np.arange(4), np.ones(4, bool), births)
+    assert left.tolist() == [True, False, True, True]
+    births[3] = day_of("1998-03-10")  # 23 on the end's day: outside the target group's ages
+    assert not still_a_leaver(current, np.arange(4), np.ones(4, bool), births)[3]
 
 
 def test_route_values_with_the_support_unchanged_equal_the_induction(small_world):

@@ -39,7 +39,7 @@ def test_one_seed_gives_byte_identical_files(tmp_path, fmt):
     b = written(tmp_path, "b", WorldConfig(youths=1500, seed=3), fmt)
     assert digest(a) == digest(b)
     assert set(digest(a)) == {f"{t.name}.{fmt}" for t in TABLES} | {"truth.csv", "truth_events.csv", "realism.csv",
-                                                                    "generation_summary.json"}
+                                                                    "generation_summary.json", "office_cases.csv"}
 
 
 def test_another_seed_gives_another_world():
@@ -65,7 +65,9 @@ def test_no_hidden_state_is_written(small_dir):
         assert list(pd.read_csv(small_dir / f"{schema.name}.csv", nrows=0).columns) == list(schema.column_names)
     summary = json.loads((small_dir / "generation_summary.json").read_text())
     assert set(summary) == {"rows", "youths", "seed", "data_end", "drift", "mess_rate", "shifts", "shift_start",
-                            "planted_bias", "exemptions", "truth_method", "calendar_effects", "reference_dates", "cohorts_at"}
+                            "planted_bias", "exemptions", "truth_method", "calendar_effects", "reference_dates", "cohorts_at",
+                            "office", "route_effects", "office_settings", "office_reactions"}  # the office: aggregates
+    assert set(summary["office_reactions"]) == {"cases", "randomised", "refused", "by_route", "without_event"}
     assert summary["calendar_effects"][3] == {"name": "school_closure_all", "start": "2020-03-16", "end": "2020-06-01",
                                               "changes": "absence reports", "size": 0.1, "in_force": True}
     assert summary["truth_method"] == "exact: backward induction over the simulator's own state"
@@ -104,8 +106,10 @@ def closure_ratio(world) -> float:
     return reports_in(world.tables, "2020-03-16", "2020-06-01") / before
 
 
-def test_the_school_closures_show_as_a_dip_in_reports_that_is_gone_without_drift(small_world, no_drift_world):
-    assert closure_ratio(small_world) <= 0.3
+def test_the_school_closures_show_as_a_dip_in_reports_that_is_gone_without_drift(default_world, no_drift_world):
+    # at 1:1 (seed 1) about 0.28 with or without the office; at 8,000 youths the span holds some 50 reports a year,
+    # so the ratio there moves by about 0.08 with any change of the random path (0.24 without the office, 0.40 with)
+    assert closure_ratio(default_world) <= 0.35
     assert 0.7 <= closure_ratio(no_drift_world) <= 1.35
 
 
