@@ -12,7 +12,8 @@ Each month, after its step and its reports (`simulate.run_month`):
    per youth: a youth it has reacted to before keeps that case (later events are repeats of the open case, no new
    route). That is what makes the truth exact: after the reaction nothing but the chain decides the outcome.
 3. The office's model scores each youth: the exact P(no startkwalificatie by 23 | the state at the month's start,
-   no reaction) of the value tables (`truth.py`), plus normal noise of `score_noise` (sigma) in log-odds.
+   no reaction) of the value tables (`truth.py`), plus normal noise of `score_noise` (sigma) in log-odds; of the
+   world without its injected shifts (the model cannot see a shift coming; the calendar's own effects it knows).
 4. The tier advice ranks the month's scores: the top `matchmakers_per_month` get the matchmaker, the next
    `conversations_per_month` a conversation, the rest a letter; the cut-offs are the scores at those ranks.
 5. The randomised share (`vsv_model.route_draws`, the same rule as casework): a borderline case (within the band of a
@@ -224,10 +225,12 @@ def score_tables(rules, origin_in_state: bool, months) -> ScoreTables:
     """The office model's tables for `months`: P(no startkwalificatie by 23 | state without support, no reaction).
     Without a reaction the support stays 0, so these states never reach the others: their values are those of the
     world without the office (the routes' effects are 0 without support), computed in one backward pass over that
-    4 times smaller space (before the simulation: the office scores inside it), and memoised per dynamics."""
+    4 times smaller space (before the simulation: the office scores inside it), and memoised per dynamics. The model
+    does not know the injected shifts (`--drift NAME=SIZE`): it is made before they happen, so a shift leaves every
+    reaction before its start as it was."""
     from data_synthetic.truth import MonthReads, read_months
 
-    plain = replace(rules, office=False, route_effects=0.0)
+    plain = replace(rules, calendar=replace(rules.calendar, shifts=()), office=False, route_effects=0.0)
     key = (plain.key(), origin_in_state)
     months = frozenset(months)
     hit = _SCORE_MEMO.get(key)

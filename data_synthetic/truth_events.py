@@ -67,6 +67,9 @@ LEAVER_MONTHS = 2  # a new leaver (an end plus 31 days) is dated at most two mon
 EARLIEST = dt.date(1900, 1, 1)  # before any birth: every event of the data
 EVENT_TRUTH_COLUMNS = ("youth_id", "event_date", "kind", "report_id", "p_true", TODAY.label,
                        f"p_true_{LAW_CHANGE.outcome_age}", LAW_CHANGE.label)
+# With the office: the route taken after the event's key, each route's truth at the end (docs/office-world.md).
+OFFICE_EVENT_TRUTH_COLUMNS = (*EVENT_TRUTH_COLUMNS[:4], "route", *EVENT_TRUTH_COLUMNS[4:],
+                              *(f"p_true_{code}" for code in ROUTE_CODES), *(f"p_school_365_{code}" for code in ROUTE_CODES))
 
 
 def event_ages(rules: EventRules = RULES) -> tuple[int, int]:

@@ -155,12 +155,16 @@ def test_the_absence_level_shift_raises_absence_from_its_start_and_changes_nothi
     """Size 1 doubles the rate of new absence; spells already running go on as they were, so a year's reports
     rise by less than double."""
     shifted = shift_world(shifts=(("absence_level", 1.0),))
-    pd.testing.assert_frame_equal(frame(shifted, "enrollments"), frame(shift_base, "enrollments"))
+    # with the office a report brings a reaction, which changes the chain: only what lies before the start is the same
+    pd.testing.assert_frame_equal(before(shifted, "enrollments", "start_date"),
+                                  before(shift_base, "enrollments", "start_date"))
     pd.testing.assert_frame_equal(before(shifted, "absence_reports", "report_date"),
                                   before(shift_base, "absence_reports", "report_date"))
     counts = [reports_in(w.tables, "2025-10-01", "2026-09-30") for w in (shift_base, shifted)]
     assert 1.3 <= counts[1] / counts[0] <= 2.2, counts
-    pd.testing.assert_frame_equal(shifted.truth, shift_base.truth)  # an emission: the truth is the same
+    assert shifted.hidden.rules.key() == shift_base.hidden.rules.key()  # an emission: the truth's dynamics are the same
+    earlier = [w.truth[w.truth["as_of"] < "2025-10-01"].reset_index(drop=True) for w in (shifted, shift_base)]
+    pd.testing.assert_frame_equal(*earlier)
 
 
 def test_the_reporting_stop_silences_the_largest_mbo_location_from_its_start(shift_base):
@@ -217,7 +221,9 @@ def test_planted_under_reporting_cuts_the_reports_of_one_group_only(shift_base):
     ratio = report_rate_by_origin(harmed) / report_rate_by_origin(shift_base)
     assert 0.3 <= ratio["buiten_europa"] <= 0.5, ratio
     assert 0.9 <= ratio["nederland"] <= 1.1, ratio
-    pd.testing.assert_frame_equal(harmed.truth, shift_base.truth)  # reports are emissions: the truth is the same
+    # reports are emissions: the truth's dynamics are the same (with the office, fewer reports bring fewer reactions,
+    # so the youths' states, and truth.csv, differ where the office reacted otherwise)
+    assert harmed.hidden.rules.key() == shift_base.hidden.rules.key()
 
 
 def test_a_planted_hidden_gap_raises_one_group_s_risk_through_a_path_no_table_shows(shift_base):
