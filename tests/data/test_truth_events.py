@@ -174,5 +174,5 @@ def test_mean_p_true_equals_the_outcome_rate_on_the_event_rows(mid_dir, p, y):
     """Per kind of event and over all, on the labelled rows whose truth is that of what happened: a z-test at 1%."""
     events = exact_rows(read_truth_events(mid_dir), p).dropna(subset=[p, y])
     z = {kind: clustered_z(events[events["kind"] == kind], p, y) for kind in EVENT_KINDS} | {"all": clustered_z(events, p, y)}
-    assert (events.groupby("kind").size() >= 90).all()
+    assert (events.groupby("kind").size() >= (90 if p == "p_true" else 80)).all()  # by 27: no reacted month
     assert all(abs(v) < Z_1_PERCENT for v in z.values()), z

@@ -261,7 +261,12 @@ def test_a_hidden_gap_planted_in_a_named_group_raises_the_truth_of_that_group_on
     harmed = shift_world(planted_bias=(("hidden_gap", 1.0),), hidden_gap_group=("gender", "V"))
     rise = mean_truth_by(harmed, "gender") - mean_truth_by(shift_base, "gender")
     assert rise["V"] > 0.02, rise
-    assert abs(rise["M"]) < 0.002, rise
+    # the office's capacity is shared: V's higher scores move its reactions to M too, and p_true (no reaction from
+    # the date on) reads the state a reaction changed, so M's truth stays as it was only without the office
+    plain = [shift_world(office=False, **settings) for settings in
+             ({}, {"planted_bias": (("hidden_gap", 1.0),), "hidden_gap_group": ("gender", "V")})]
+    rise = mean_truth_by(plain[1], "gender") - mean_truth_by(plain[0], "gender")
+    assert rise["V"] > 0.02 and abs(rise["M"]) < 0.002, rise
     assert harmed.summary()["hidden_gap_group"] == "gender=V"
 
 
