@@ -12,6 +12,7 @@ import numpy as np
 
 from data_synthetic.calendar import day_in_month, months_of_days
 from data_synthetic.kernels import Rules
+from data_synthetic.office import end_support
 from data_synthetic.simulate import step_states
 from data_synthetic.state import SQ, State
 from vsv_model.dates import birthday_days
@@ -31,6 +32,8 @@ def share_without_startkwalificatie(states: State, age: np.ndarray, month: int, 
         rows = np.flatnonzero(live)
         step = {name: values[rows] for name, values in s.items()}
         step_states(step, month, ages[rows], rules, rng.random((2, len(rows))))
+        if rules.office:  # a route ends after the month's step, as in the simulation (no new reactions)
+            end_support(step, rng)
         for name in s:
             s[name][rows] = step[name]
         passed = rows[step["prog"] == SQ]

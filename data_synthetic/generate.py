@@ -45,8 +45,9 @@ import numpy as np
 import pandas as pd
 
 from data_synthetic.absence import ABSENCE_FACTOR, youth_factors
-from data_synthetic.calendar import KNOWN_SHIFTS, Calendar, effects_table, first_day, month_of_date
+from data_synthetic.calendar import KNOWN_SHIFTS, Calendar, effects_table, first_day, month_of_date, months_of_days
 from data_synthetic.kernels import Rules
+from data_synthetic.office import Office, OfficeSettings, score_tables
 from data_synthetic.population import (
     FIRST_BIRTH,
     GENDERS,
@@ -54,6 +55,7 @@ from data_synthetic.population import (
     ORIGINS,
     Youths,
     born_in_target_group,
+    cohort_sizes,
     draw_youths,
 )
 from data_synthetic.realism import CAPACITY, realism_table
@@ -62,6 +64,7 @@ from data_synthetic.region import (
     absence_multiplier,
     build_schools,
 )
+from data_synthetic.school_365 import HORIZON_DAYS, school_365
 from data_synthetic.simulate import Emitters, Simulation, simulate
 from data_synthetic.state import burden_of
 from data_synthetic.tables import contract_tables
@@ -71,12 +74,18 @@ from data_synthetic.truth_events import (
     event_ages,
     event_truth_frame,
     events_of,
+    positions,
     state_reads,
     state_truth,
     tables_as_read,
 )
 from data_synthetic.truth_table import truth_frame
 from data_synthetic.writer import write_tables, write_truth, write_truth_events
+from vsv_model.dates import to_days
+from vsv_model.office_cases import FILE_NAME as OFFICE_CASES_FILE
+from vsv_model.office_cases import OFFICE_CASE_COLUMNS, check_office_cases
+from vsv_model.policy import RISK_CUTOFFS
+from vsv_model.route_draws import ROUTE_CODES
 from vsv_model.target_group import CURRENT_LAW
 
 HARM_DEFAULTS = {"underreporting": 0.6, "hidden_gap": 1.5}
@@ -105,6 +114,9 @@ class WorldConfig:
     shift_start: dt.date = dt.date(2025, 10, 1)
     cohorts_at: dt.date | None = None
     hidden_gap_group: tuple[str, str] = DEFAULT_GAP_GROUP
+    office: bool = True  # the office reacts inside the world (`data_synthetic/office.py`); False: today's world
+    route_effects: float = 1.0  # the size of every route's effect (0: routes do nothing)
+    office_settings: OfficeSettings = field(default_factory=OfficeSettings)
 
     def __post_init__(self):
         if self.youths is not None and self.youths < 1:
@@ -122,6 +134,8 @@ class WorldConfig:
         check_ranges(dict(self.shifts), {"reporting_stop": (0, 1), "mbo_mix": (0, 1), "absence_level": (-1, math.inf)})
         check_ranges(dict(self.planted_bias), {"underreporting": (0, 1)})
         check_gap_group(self.hidden_gap_group)
+        if not math.isfinite(self.route_effects) or self.route_effects < 0:
+            raise ValueError(f"route_effects must be a finite size of at least 0, got {self.route_effects}")
 
 
 def check_gap_group(group: tuple[str, str]) -> None:
@@ -197,7 +211,7 @@ class Hidden:
         """p_true at every kept event state: read in generation's own pass of the induction, or else (its tables
         were memoised) in a pass of its own, once."""
         if self.state_truth is None:
-            reads = state_reads(self.simulation.event_states, self.simulation.youths)
+            reads = state_reads(self.simulation.event_states, self.simulation.youths, self.rules)
             read = read_months(self.rules, self.origin_in_state, reads)
             self.state_truth = state_truth(self.simulation.event_states, self.simulation.youths, read)
         return self.state_truth
@@ -218,16 +232,47 @@ class World:
     hidden: Hidden | None = field(default=None, repr=False)
 
     def truth_events(self) -> pd.DataFrame:
-        """truth_events.csv's rows: the exact truth at every office event (`truth_events.py`)."""
+        """truth_events.csv's rows: the exact truth at every office event (`truth_events.py`); with the office, the
+        route taken (`office_cases`) and each route's truth."""
         sim = self.hidden.simulation
-        return event_truth_frame(self.events, sim.youths.youth_id, sim.youths.birth_day,
-                                 self.hidden.truth_at_event_states(), sim.sq_day,
-                                 int(first_day(month_of_date(self.config.data_end))))
+        frame = event_truth_frame(self.events, sim.youths.youth_id, sim.youths.birth_day,
+                                  self.hidden.truth_at_event_states(), sim.sq_day,
+                                  int(first_day(month_of_date(self.config.data_end))))
+        if sim.office is None:
+            return frame
+        frame.insert(4, "route", routes_of_events(sim.office.log.arrays(), frame, sim.youths.youth_id))
+        return frame.join(self.school_365_columns(frame))
+
+    def school_365_columns(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """p_school_365_<r> at each event of `frame` (`school_365.py`), from its youth's kept state at the 1st of its
+        month; its own random stream (the seed's), so the rest of the world does not depend on it."""
+        sim = self.hidden.simulation
+        youth = pd.Index(sim.youths.youth_id).get_indexer(frame["youth_id"].to_numpy())
+        day = to_days(pd.to_datetime(frame["event_date"]).to_numpy())
+        month = months_of_days(day)
+        keys = kept_keys(sim.event_states, month, youth, len(sim.youths))
+        age = month - sim.youths.birth_month[youth]
+        rng = np.random.default_rng(np.random.SeedSequence([self.config.seed, HORIZON_DAYS]))
+        p = school_365(keys, month, age, day, self.hidden.rules, rng)
+        return pd.DataFrame({f"p_school_365_{code}": p[:, r] for r, code in enumerate(ROUTE_CODES)}, index=frame.index)
+
+    def office_cases(self) -> pd.DataFrame:
+        """office_cases.csv's rows (`vsv_model.office_cases`): each reaction of the world's office joined to the
+        office event it reacted to, by youth and the event's month (`office_cases_frame`)."""
+        if "office_cases" not in self.aggregates.get("_cache", {}):
+            sim = self.hidden.simulation
+            frame, unmatched = office_cases_frame(sim.office.log.arrays(), self.events, sim.youths.youth_id)
+            self.aggregates.setdefault("_cache", {})["office_cases"] = frame
+            self.aggregates["office_reactions"]["without_event"] = unmatched
+        return self.aggregates["_cache"]["office_cases"]
 
     def summary(self) -> dict:
         """generation_summary.json: rows per table, settings, and per reference date the group and the truth."""
         rows = {name: len(table["youth_id"]) for name, table in self.tables.items()}
-        return {"rows": rows, **self.aggregates, "reference_dates": describe_dates(self.truth)}
+        if self.hidden is not None and self.hidden.simulation.office is not None:
+            self.office_cases()
+        aggregates = {k: v for k, v in self.aggregates.items() if k != "_cache"}
+        return {"rows": rows, **aggregates, "reference_dates": describe_dates(self.truth)}
 
 
 def world_rules(config: WorldConfig) -> tuple[Rules, bool]:
@@ -235,7 +280,8 @@ def world_rules(config: WorldConfig) -> tuple[Rules, bool]:
     calendar = Calendar(config.drift, tuple(config.shifts), month_of_date(config.shift_start),
                         month_of_date(config.data_end) - 1)
     harms = dict(config.planted_bias)
-    return Rules(calendar, harms.get("hidden_gap", 0.0)), "hidden_gap" in harms
+    effects = config.route_effects if config.office else 0.0
+    return Rules(calendar, harms.get("hidden_gap", 0.0), effects, config.office), "hidden_gap" in harms
 
 
 def build_emitters(youths: Youths, config: WorldConfig) -> Emitters:
@@ -269,13 +315,15 @@ def generate_world(config: WorldConfig) -> World:
     youths = draw_youths(np.random.default_rng(population_seed), config.youths, rules.calendar, born_within(config))
     emitters = build_emitters(youths, config)
     months = reference_months(config.data_end)
+    office = make_office(config, rules, origin_in_state, youths)
     sim = simulate(youths, rules, emitters, gap_members(youths, config), rules.calendar.last_month, months, simulation_seed,
-                   event_ages())
+                   event_ages(), office)
     records = {name: sim.records.arrays(name) for name in ("enrolments", "diplomas", "reports")}
     end_day = int(first_day(month_of_date(config.data_end)))
     tables, keyed = contract_tables(np.random.default_rng(mess_seed), youths, emitters.schools, records, end_day,
                                     config.mess_rate)
-    values, at_states = value_tables_and_reads(rules, origin_in_state, months, state_reads(sim.event_states, youths))
+    values, at_states = value_tables_and_reads(rules, origin_in_state, months,
+                                               state_reads(sim.event_states, youths, rules))
     truth = truth_frame(sim.captures, values, youths.youth_id, youths.birth_day, sim.sq_day, end_day,
                         {m: int(first_day(m)) for m in months})
     effects = pd.DataFrame(effects_table(rules.calendar))
@@ -287,6 +335,42 @@ def generate_world(config: WorldConfig) -> World:
 
 
 
+def routes_of_events(log: dict, frame: pd.DataFrame, youth_ids: np.ndarray) -> np.ndarray:
+    """The route the office took at each event's youth and month ("" where it did not react then): the office reacts
+    to a youth's events of a month at the month's end, so every event of that youth-month carries the route
+    (office_cases.csv holds one row per reaction, at the month's first event)."""
+    n = np.int64(len(youth_ids))
+    reacted = log["month"].astype(np.int64) * n + log["youth"].astype(np.int64)
+    order = np.argsort(reacted)
+    day = to_days(pd.to_datetime(frame["event_date"]).to_numpy())
+    wanted = months_of_days(day) * n + pd.Index(youth_ids).get_indexer(frame["youth_id"].to_numpy())
+    at = np.searchsorted(reacted[order], wanted).clip(max=max(len(order) - 1, 0))
+    found = reacted[order][at] == wanted if len(order) else np.zeros(len(wanted), bool)
+    codes = np.array(ROUTE_CODES, dtype=object)[log["route"].astype(int)[order][at]] if len(order) else ""
+    return np.where(found, codes, "")
+
+
+def kept_keys(event_states: dict, month: np.ndarray, youth: np.ndarray, n: int) -> np.ndarray:
+    """The packed state kept (`simulate.EventStates`) for each (month, youth); an error when one was not kept."""
+    months = sorted(event_states)
+    index = np.concatenate([m * np.int64(n) + event_states[m].rows for m in months])
+    keys = np.concatenate([event_states[m].keys for m in months]).astype(np.int64)
+    return keys[positions(StateTruth(index, keys, keys), month, youth, n)]
+
+
+def make_office(config: WorldConfig, rules: Rules, origin_in_state: bool, youths: Youths) -> Office | None:
+    """The world's office: its model's tables (one backward pass before the simulation), its capacity scaled to the
+    world's size, and its own random stream (so `--no-office` leaves every other draw as it was)."""
+    if not config.office:
+        return None
+    first, last = int(youths.birth_month.min()) + event_ages()[0], rules.calendar.last_month
+    scores = score_tables(rules, origin_in_state, range(max(first, 0), last + 1))
+    expected = cohort_sizes(rules.calendar, born_within(config)).sum()
+    scale = 1.0 if config.youths is None else config.youths / expected
+    rng = np.random.default_rng(np.random.SeedSequence(config.seed).spawn(4)[3])
+    return Office(config.office_settings, scores, scale, rng, np.zeros(len(youths), bool))
+
+
 def describe_settings(config: WorldConfig, youths: Youths, sim: Simulation) -> dict:
     return {
         "youths": len(youths), "seed": config.seed, "data_end": config.data_end.isoformat(), "drift": config.drift,
@@ -295,7 +379,52 @@ def describe_settings(config: WorldConfig, youths: Youths, sim: Simulation) -> d
         **({"hidden_gap_group": "=".join(config.hidden_gap_group)} if "hidden_gap" in dict(config.planted_bias) else {}),
         "cohorts_at": config.cohorts_at.isoformat() if config.cohorts_at else None, "exemptions": int(sim.exempted.sum()),
         "truth_method": "exact: backward induction over the simulator's own state",
+        **describe_office(config, sim),
     }
+
+
+def office_cases_frame(log: dict, events: pd.DataFrame, youth_ids: np.ndarray) -> tuple[pd.DataFrame, int]:
+    """The reactions joined to the office events (`features.office_events` on the written tables). The world's office
+    reacts at most once per youth and month, to a report of that month or a new leaver dated in it; the event it
+    answers is the youth's first event of that month (by date, then the events' order). A reaction without such an
+    event (its report lost to the mess, a leaver back in school before day 31, an age the events count otherwise)
+    is not written: it changed the youth's future, but the office's data do not show it. Returns the rows and how
+    many reactions found no event."""
+    month = (pd.DatetimeIndex(events["event_date"]).year - 1970) * 12 + pd.DatetimeIndex(events["event_date"]).month - 1
+    first = events.assign(_month=month.to_numpy()).drop_duplicates(["youth_id", "_month"], keep="first")
+    reactions = pd.DataFrame({"youth_id": youth_ids[log["youth"].astype(np.int64)], "_month": log["month"].astype(np.int64)})
+    joined = reactions.reset_index().merge(first, on=["youth_id", "_month"], how="inner").sort_values("index")
+    at = joined["index"].to_numpy()
+    score = log["score"][at].astype(float)
+    frame = pd.DataFrame({
+        "youth_id": joined["youth_id"].to_numpy(),
+        "event_date": pd.DatetimeIndex(joined["event_date"]).strftime("%Y-%m-%d"),
+        "kind": joined["kind"].to_numpy(), "report_id": joined["report_id"].to_numpy(),
+        "score": score, "risk_category": np.select([score >= RISK_CUTOFFS["high"], score >= RISK_CUTOFFS["medium"]],
+                                                   ["high", "medium"], "low"),
+        "advised_route": np.array(ROUTE_CODES)[log["advised"][at].astype(int)],
+        "route": np.array(ROUTE_CODES)[log["route"][at].astype(int)],
+        "randomised": log["randomised"][at].astype(int), "draw_propensity": log["propensity"][at].astype(float),
+        "refused": log["refused"][at].astype(int), "refusal_reason": log["reason"][at].astype(str),
+        "policy": "tier", "medium_cutoff": log["medium_cutoff"][at].astype(float),
+        "high_cutoff": log["high_cutoff"][at].astype(float)})
+    frame = frame.sort_values(["event_date", "youth_id"], kind="stable").reset_index(drop=True)
+    return frame[list(OFFICE_CASE_COLUMNS)], int(len(reactions) - len(frame))
+
+
+def describe_office(config: WorldConfig, sim: Simulation) -> dict:
+    """The office's settings and what it did (aggregates only)."""
+    if not config.office:
+        return {"office": False}
+    s = config.office_settings
+    cases = sim.office.log.arrays()
+    return {"office": True, "route_effects": config.route_effects, "office_settings": {
+        "follow": s.follow, "score_noise_sigma_logit": s.score_noise, "refuse": s.refuse, "random_share": s.draws.share,
+        "random_band": s.draws.band, "conversations_per_month": round(s.conversations_per_month * sim.office.scale, 3),
+        "matchmakers_per_month": round(s.matchmakers_per_month * sim.office.scale, 3)},
+        "office_reactions": {"cases": len(cases["route"]), "randomised": int(cases["randomised"].sum()),
+                             "refused": int(cases["refused"].sum()),
+                             "by_route": {code: int((cases["route"] == r).sum()) for r, code in enumerate(ROUTE_CODES)}}}
 
 
 def describe_effects(effects: pd.DataFrame) -> list[dict]:
@@ -349,6 +478,11 @@ def write_world(directory: Path, world: World, fmt: str = "csv") -> list[Path]:
     paths = write_tables(directory, world.tables, fmt)
     paths.append(write_truth(directory, world.truth))
     paths.append(write_truth_events(directory, world.truth_events()))
+    if world.hidden is not None and world.hidden.simulation.office is not None:
+        cases = world.office_cases()
+        check_office_cases(cases)
+        paths.append(directory / OFFICE_CASES_FILE)
+        cases.to_csv(paths[-1], index=False, lineterminator="\n")
     realism = directory / "realism.csv"
     world.realism.to_csv(realism, index=False, lineterminator="\n")
     summary = directory / "generation_summary.json"

@@ -90,9 +90,11 @@ class Rules:
 
     calendar: Calendar
     hidden_gap: float = 0.0  # the `hidden_gap` harm: dropout log-odds + size for group 1 in mbo
+    route_effects: float = 0.0  # the size every route effect is multiplied by (`route_effect`); 0: routes do nothing
+    office: bool = False  # the office reacts: the state's `support` can be on (the truth's state space holds it)
 
     def key(self) -> tuple:
-        return (self.calendar.dynamics_key(), self.hidden_gap)
+        return (self.calendar.dynamics_key(), self.hidden_gap, self.route_effects, self.office)
 
 
 def sigmoid(x):
@@ -118,6 +120,40 @@ def hidden_risk(s: State, weights: tuple[float, float]) -> np.ndarray:
     """The hidden burden's and life event's contribution to a process's log-odds."""
     per_trait, event = weights
     return per_trait * s["burden"] + event * s["event"]
+
+
+# --- the office's routes -------------------------------------------------------------------------
+# A route runs while the state's `support` is on (1 letter, 2 conversation, 3 matchmaker) and ends each month, after
+# the career's step, with a fixed chance (memoryless, so the chain stays Markov and the truth exact): mean durations
+# 2, 4 and 8 months. Its effect adds to a process's log-odds, times `Rules.route_effects`; see docs/office-world.md.
+SUPPORT_END = np.array([0.0, 1 / 2, 1 / 4, 1 / 8])
+LETTER_SUPPORT, CONVERSATION_SUPPORT, MATCHMAKER_SUPPORT = 1, 2, 3
+
+
+def route_dropout_effect(s: State) -> np.ndarray:
+    """Leaving school (in school, every month and at the rollover): a letter stops a slip (no hidden burden, no life
+    event) and barely anyone else; a conversation helps moderately, less with a heavy burden; a matchmaker helps all."""
+    light = (s["event"] == 0) & (s["burden"] <= 1)
+    letter = np.where(light, np.where(s["burden"] == 0, -1.2, -0.5), 0.0)
+    conversation = np.where(s["burden"] <= 1, -0.7, -0.4)
+    return np.select([s["support"] == LETTER_SUPPORT, s["support"] == CONVERSATION_SUPPORT,
+                      s["support"] == MATCHMAKER_SUPPORT], [letter, conversation, -0.9], 0.0)
+
+
+def route_return_effect(s: State, age) -> np.ndarray:
+    """Returning to school (out of school): a letter only nudges a slip just out (months-out bucket 0, no burden); a
+    conversation helps those out under a year; a matchmaker helps most the young ones who still have time (up to 20),
+    less at 21, little from 22, and half as much after a year out."""
+    years = age_years(age)
+    bucket = np.minimum(s["year"], 2)
+    letter = np.where((bucket == 0) & (s["burden"] == 0), 0.4, 0.0)
+    conversation = np.where(bucket <= 1, 0.6, 0.2)
+    matchmaker = np.select([years <= 20, years == 21], [1.4, 1.0], 0.4) * np.where(bucket == 2, 0.5, 1.0)
+    return np.select([s["support"] == LETTER_SUPPORT, s["support"] == CONVERSATION_SUPPORT,
+                      s["support"] == MATCHMAKER_SUPPORT], [letter, conversation, matchmaker], 0.0)
+
+
+ROUTE_PASS_EFFECT = np.array([0.0, 0.0, 0.2, 0.4])  # the final exam: a conversation or a matchmaker helps a little
 
 
 def age_years(age) -> np.ndarray:
@@ -148,6 +184,8 @@ def personal_leaving_logit(s: State, month: int, age, rules: Rules) -> np.ndarra
     mbo = IS_MBO[s["prog"]]
     logit = hidden_risk(s, DROPOUT_WEIGHTS) + DROPOUT_PER_DROP * s["drops"] + DROPOUT_BBL * (s["path"] == BBL)
     logit = logit + FIRST_YEAR_MBO * (mbo & (s["year"] == 1)) + DROPOUT_AGE[years]
+    if rules.route_effects:
+        logit = logit + rules.route_effects * route_dropout_effect(s)
     return logit + rules.calendar.dynamics_at(month).dropout + rules.hidden_gap * (mbo & (s["group"] == 1))
 
 
@@ -199,16 +237,18 @@ PASS_BASE = _by_prog({VMBO_BB: 2.8, VMBO_KB: 3.0, VMBO_GT: 3.0, HAVO: 2.2, VWO: 
                       MBO1: 1.5, MBO2: 1.5, MBO3: 1.7, MBO4: 1.9})
 
 
-def pass_probability(s: State) -> np.ndarray:
+def pass_probability(s: State, rules: Rules | None = None) -> np.ndarray:
     candidate = HAS_EXAM[s["prog"]] & (s["year"] == DURATION[s["prog"]])
     logit = PASS_BASE[s["prog"]] + hidden_risk(s, PASS_WEIGHTS) - 0.3 * s["drops"] + 0.2 * (s["path"] == BBL)
+    if rules is not None and rules.route_effects:
+        logit = logit + rules.route_effects * ROUTE_PASS_EFFECT[s["support"]]
     return sigmoid(logit) * candidate
 
 
 def exam_outcomes(s: State, month: int, age, rules: Rules) -> list[Outcome]:
     """June: final-year students pass their exam (a diploma; a startkwalificatie ends the chain)."""
     drop = dropout_probability(s, month, age, rules)
-    passed = (1.0 - drop) * pass_probability(s)
+    passed = (1.0 - drop) * pass_probability(s, rules)
     sq = EXAM_IS_SQ[s["prog"]]
     after = {"prog": np.where(sq, SQ, s["prog"]), "year": 0, "dipl": np.maximum(s["dipl"], DIPLOMA_ACCESS[s["prog"]])}
     return [Outcome(EXAM_PASS, passed, after), *leaving_outcomes(s, month, age, rules, drop, DROPOUT),
@@ -353,6 +393,8 @@ def return_probability(s: State, month: int, age, rules: Rules) -> np.ndarray:
     years = np.clip(age_years(age) - 18, 0, 7)
     logit = (RETURN_BASE + RETURN_BUCKET[np.minimum(s["year"], 2)] - 0.6 * s["work"] + RETURN_AGE[years]
              + hidden_risk(s, RETURN_WEIGHTS) - 0.2 * np.maximum(s["drops"] - 1, 0) + RETURN_SEASON[month % 12 + 1])
+    if rules.route_effects:
+        logit = logit + rules.route_effects * route_return_effect(s, age)
     return sigmoid(logit + rules.calendar.dynamics_at(month).return_)
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from data_synthetic import absence
+from data_synthetic import office as office_world
 from data_synthetic.calendar import AUGUST, JULY, day_in_month, days_in, first_day, month_of_year
 from data_synthetic.kernels import (
     ADULT,
@@ -141,6 +142,7 @@ class Simulation:
     spell: np.ndarray = None  # per youth: absent last month and still in a spell (an emission, not the state)
     captures: dict = field(default_factory=dict)
     event_states: dict = field(default_factory=dict)  # month -> EventStates
+    office: office_world.Office | None = None  # the office reacting inside the world (None: `--no-office`)
 
 
 def initial_state(youths: Youths, gap_members: np.ndarray | None) -> State:
@@ -162,11 +164,12 @@ def primary_start(youths: Youths) -> np.ndarray:
 
 def simulate(youths: Youths, rules: Rules, emitters: Emitters, gap_members: np.ndarray | None, last_month: int,
              reference_months: tuple[int, ...], seed_sequence: np.random.SeedSequence,
-             event_ages: tuple[int, int] | None = None) -> Simulation:
+             event_ages: tuple[int, int] | None = None, office: office_world.Office | None = None) -> Simulation:
     """Run every month from the first primary-school start to `last_month`, read the reference dates and, with
     `event_ages` (the ages in months, both included, at which an office event can fall), the event states."""
     state_rng, emit_rng, absence_rng = (np.random.default_rng(s) for s in seed_sequence.spawn(3))
-    sim = Simulation(youths, rules, emitters, initial_state(youths, gap_members), Current.empty(len(youths)))
+    sim = Simulation(youths, rules, emitters, initial_state(youths, gap_members), Current.empty(len(youths)),
+                     office=office)
     sim.sq_day = np.full(len(youths), MISSING_DAY, np.int64)
     sim.exempted = np.zeros(len(youths), bool)
     sim.spell = np.zeros(len(youths), bool)
@@ -193,6 +196,8 @@ def run_month(sim: Simulation, month: int, starts: np.ndarray, streams: tuple, r
     if month in reference_months:
         capture(sim, month)
     candidates = event_candidates(sim, month, window) if window else None
+    met = office_world.month_start(sim.office, sim.current, month, candidates[0], first_day) \
+        if sim.office is not None and candidates is not None else None
     changed = step_chain(sim, month, state_rng, emit_rng)
     if month_of_year(month) == AUGUST:  # after the chain's step: a new pupil starts in year 1
         start_primary(sim, month, starts, emit_rng)
@@ -203,6 +208,20 @@ def run_month(sim: Simulation, month: int, starts: np.ndarray, streams: tuple, r
         reported = emit_absence(sim, month, pupils, absence_rng)
     if candidates is not None:
         keep_event_states(sim, month, candidates, reported)
+    if sim.office is not None:
+        office_month(sim, month, candidates, met, reported)
+
+
+def office_month(sim: Simulation, month: int, candidates, left_event, reported: np.ndarray) -> None:
+    """After the month's step and reports: running routes may end, then the office reacts to the month's events."""
+    office_world.end_support(sim.state, sim.office.rng)
+    if candidates is None or month not in sim.office.scores.at_month:
+        return
+    rows, keys, _ = candidates
+    age = month - sim.youths.birth_month[rows]
+    left_event = office_world.still_a_leaver(sim.current, rows, left_event, sim.youths.birth_day[rows])
+    met = office_world.met_this_month(sim.office, rows, left_event, reported, age)
+    office_world.react(sim.office, sim.state, month, rows[met], keys[met], age[met])
 
 
 # --- reference dates ----------------------------------------------------------------------------------

@@ -18,6 +18,9 @@ A state is a dict of equal-length int8 arrays, one per component:
   low motivation) a youth has, 0–3. The dynamics read the traits only through this count; the
   absence emissions read each trait (they live beside the state, see `population.py`).
 - `event`: a hidden life event (family crisis, debts, young parenthood, a health episode), on or off.
+- `support`: the office's route still running (0 none, 1 letter, 2 conversation, 3 matchmaker; see
+  `data_synthetic/office.py`): it changes later hazards and ends each month with a fixed chance. Always 0 in a world
+  without the office (`--no-office`), whose state space then leaves it out.
 - `group`: 1 for youths of origin `buiten_europa` only when a planted harm makes a hazard depend on
   origin (then the truth must condition on it); 0 otherwise.
 
@@ -41,9 +44,11 @@ BUCKET_NEVER = 3  # `year` of OUT: arrived as a newcomer and never enrolled
 DIPL_NONE, DIPL_BASIC, DIPL_MIDDLE = 0, 1, 2
 HOME, HEALTH, MOTIVATION = 1, 2, 4  # trait bits (per youth, beside the state)
 
-COMPONENTS = ("prog", "year", "path", "work", "dipl", "drops", "burden", "event", "group")
-RADIX = {"prog": N_PROG, "year": 7, "path": 3, "work": 2, "dipl": 3, "drops": 3, "burden": 4, "group": 2, "event": 2}
-KEY_ORDER = ("prog", "year", "path", "work", "dipl", "drops", "burden", "group", "event")  # event last: a toggle is ±1
+COMPONENTS = ("prog", "year", "path", "work", "dipl", "drops", "burden", "event", "group", "support")
+RADIX = {"prog": N_PROG, "year": 7, "path": 3, "work": 2, "dipl": 3, "drops": 3, "burden": 4, "group": 2, "event": 2,
+         "support": 4}
+KEY_ORDER = ("prog", "year", "path", "work", "dipl", "drops", "burden", "group", "support", "event")  # event last: a toggle is ±1
+N_SUPPORT = 4  # no support and the three routes (1 + the route code of `vsv_model.route_draws`)
 
 State = dict[str, np.ndarray]
 
@@ -101,6 +106,9 @@ def pack(state: State) -> np.ndarray:
     """One int64 key per row (mixed radix in KEY_ORDER, event the last digit)."""
     key = np.zeros(len(state["prog"]), dtype=np.int64)
     for name in KEY_ORDER:
+        if name == "support" and name not in state:  # a state made without the office's component: no support
+            key = key * RADIX[name]
+            continue
         key = key * RADIX[name] + state[name].astype(np.int64)
     return key
 

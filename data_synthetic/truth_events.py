@@ -50,20 +50,26 @@ import numpy as np
 import pandas as pd
 
 from data_synthetic.calendar import months_of_days
+from data_synthetic.kernels import Rules, career_groups, life_event_outcomes
 from data_synthetic.population import Youths
 from data_synthetic.simulate import EventStates
-from data_synthetic.truth import MonthReads, ValueTables, birthday_fraction, lookup_keys
+from data_synthetic.state import SQ, pack, take, unpack, with_changes
+from data_synthetic.truth import MonthReads, ValueTables, birthday_fraction, index_of, lookup_keys
 from data_synthetic.truth_table import LAW_CHANGE, TODAY, label
 from features.office_events import EventRules, office_events
 from vsv_model.contract import EVENT_TABLES, TABLES, normalise_columns
 from vsv_model.dates import MISSING_DAY, completed_years, to_days
 from vsv_model.reader import DataSet
+from vsv_model.route_draws import ROUTE_CODES
 
 RULES = EventRules()  # the office's default settings: the events `vsv events` derives without options
 LEAVER_MONTHS = 2  # a new leaver (an end plus 31 days) is dated at most two months after the end's month
 EARLIEST = dt.date(1900, 1, 1)  # before any birth: every event of the data
 EVENT_TRUTH_COLUMNS = ("youth_id", "event_date", "kind", "report_id", "p_true", TODAY.label,
                        f"p_true_{LAW_CHANGE.outcome_age}", LAW_CHANGE.label)
+# With the office: the route taken after the event's key, each route's truth at the end (docs/office-world.md).
+OFFICE_EVENT_TRUTH_COLUMNS = (*EVENT_TRUTH_COLUMNS[:4], "route", *EVENT_TRUTH_COLUMNS[4:],
+                              *(f"p_true_{code}" for code in ROUTE_CODES), *(f"p_school_365_{code}" for code in ROUTE_CODES))
 
 
 def event_ages(rules: EventRules = RULES) -> tuple[int, int]:
@@ -110,17 +116,78 @@ def as_datetimes(days: np.ndarray) -> np.ndarray:
 @dataclass
 class StateTruth:
     """p_true and p_true_27 at every kept event state, ordered by month and youth (`index`: month * youths + youth).
-    p_true is NaN from the month after the 23rd birthday's month on (no event there is under 23)."""
+    p_true is NaN from the month after the 23rd birthday's month on (no event there is under 23). With the office,
+    `p_routes` (states x 3): P(no startkwalificatie by 23 | the state, the month's step as it is, then route r's
+    support from the month's end; no later reaction) — see `route_values`."""
 
     index: np.ndarray
     p_today: np.ndarray
     p_later: np.ndarray
+    p_routes: np.ndarray | None = None
 
 
-def state_reads(event_states: dict[int, EventStates], youths: Youths) -> MonthReads:
-    """The reads of the induction's pass that give `StateTruth`: each month's kept states."""
-    return MonthReads(frozenset(event_states), lambda month, tables: truth_at_states(tables, month, event_states[month],
-                                                                                      youths))
+def state_reads(event_states: dict[int, EventStates], youths: Youths, rules: Rules | None = None) -> MonthReads:
+    """The reads of the induction's pass that give `StateTruth`: each month's kept states; with the office (`rules`
+    given with `office` on) also, at the month after each, the routes' values of that month's states."""
+    if rules is None or not rules.office:
+        return MonthReads(frozenset(event_states),
+                          lambda month, tables: truth_at_states(tables, month, event_states[month], youths))
+    months = frozenset(event_states) | frozenset(m + 1 for m in event_states)
+
+    def read(month, tables):
+        out = {}
+        if month in event_states:
+            out["base"] = truth_at_states(tables, month, event_states[month], youths)
+        if month - 1 in event_states:
+            out["routes"] = routes_at_states(tables, month - 1, event_states[month - 1], youths, rules)
+        return out
+    return MonthReads(months, read)
+
+
+def routes_at_states(tables: ValueTables, month: int, states: EventStates, youths: Youths, rules: Rules) -> np.ndarray:
+    """`route_values` of one month's kept states for each route (states x 3; NaN past the 23rd birthday's month)."""
+    births, age = youths.birth_day[states.rows], month - youths.birth_month[states.rows]
+    out = np.full((len(age), len(ROUTE_CODES)), np.nan)
+    open_today = np.flatnonzero(age <= TODAY.outcome_age * 12)
+    s = unpack(states.keys[open_today].astype(np.int64))
+    f = birthday_fraction(births[open_today], TODAY.outcome_age)
+    for r in range(len(ROUTE_CODES)):
+        out[open_today, r] = route_values(tables, month, s, age[open_today], f, rules, r + 1)
+    return out
+
+
+def route_values(tables: ValueTables, month: int, s: dict, age: np.ndarray, f: np.ndarray, rules: Rules,
+                 support: int) -> np.ndarray:
+    """P(no startkwalificatie by 23) for states `s` at the start of `month`: the month's step (the life event, then
+    the career, with the state's own support), then `support` set at the month's end, then the chain; exact: the
+    month's outcomes summed against the value table of the next month (`tables` holds it)."""
+    total = np.zeros(len(age))
+    for event in life_event_outcomes(s, month, age, rules):
+        after_event = with_changes(s, event.next) if event.next else s
+        p_event = np.broadcast_to(event.p, age.shape)
+        for rows, outcomes in career_groups(after_event, month, age, rules):
+            sub = take(after_event, rows)
+            for outcome in outcomes:
+                nxt = with_changes(sub, outcome.next | {"support": support})
+                p = p_event[rows] * np.broadcast_to(outcome.p, rows.shape)
+                live = np.flatnonzero(p > 0)  # an impossible outcome may name a state outside the space
+                total[rows[live]] += p[live] * next_values(tables, month + 1, take(nxt, live), age[rows[live]] + 1,
+                                                           f[rows[live]])
+    return total
+
+
+def next_values(tables: ValueTables, month: int, s: dict, age: np.ndarray, f: np.ndarray) -> np.ndarray:
+    """V at `month` by 23 (0 with a startkwalificatie; the birthday month's f as in `truth.lookup`)."""
+    deadline = TODAY.outcome_age
+    out = np.zeros(len(age))
+    live = np.flatnonzero(s["prog"] != SQ)
+    keys = index_of(pack(take(s, live)), tables.keys)
+    value = tables.at_month[month]
+    v1 = value[keys, tables.columns.of(deadline, 1, age[live])]
+    past = age[live] > deadline * 12  # the step passed the deadline's month start: V0 was decided (1) there
+    v0 = np.where(past, 1.0, value[keys, tables.columns.of(deadline, 0, np.minimum(age[live], deadline * 12))])
+    out[live] = (1.0 - f[live]) * v0 + f[live] * v1
+    return out
 
 
 def truth_at_states(tables: ValueTables, month: int, states: EventStates, youths: Youths) -> tuple[np.ndarray, np.ndarray]:
@@ -140,6 +207,10 @@ def state_truth(event_states: dict[int, EventStates], youths: Youths, read: dict
     if not months:
         return StateTruth(np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
     index = np.concatenate([m * np.int64(len(youths)) + event_states[m].rows for m in months])
+    if isinstance(read[months[0]], dict):  # with the office
+        base = [read[m]["base"] for m in months]
+        return StateTruth(index, np.concatenate([b[0] for b in base]), np.concatenate([b[1] for b in base]),
+                          np.concatenate([read[m + 1]["routes"] for m in months]))
     return StateTruth(index, np.concatenate([read[m][0] for m in months]), np.concatenate([read[m][1] for m in months]))
 
 
@@ -167,10 +238,16 @@ def event_truth_frame(events: pd.DataFrame, youth_ids: np.ndarray, birth_days: n
     at = positions(truth, months_of_days(day), youth, len(youth_ids))
     births = birth_days[youth]
     open_today = completed_years(births, day) < TODAY.outcome_age
-    return pd.DataFrame({
+    routes = {} if truth.p_routes is None else route_truth_columns(truth, at, open_today)
+    return pd.DataFrame(routes | {
         "youth_id": events["youth_id"].to_numpy(), "event_date": pd.DatetimeIndex(events["event_date"]).strftime("%Y-%m-%d"),
         "kind": events["kind"].to_numpy(), "report_id": events["report_id"].to_numpy(),
         "p_true": np.where(open_today, truth.p_today[at], np.nan),
         TODAY.label: np.where(open_today, label(sq_day[youth], births, TODAY.outcome_age, data_end), np.nan),
         EVENT_TRUTH_COLUMNS[6]: truth.p_later[at], LAW_CHANGE.label: label(sq_day[youth], births, LAW_CHANGE.outcome_age, data_end),
-    })[list(EVENT_TRUTH_COLUMNS)]
+    })[[*EVENT_TRUTH_COLUMNS, *routes]]
+
+
+def route_truth_columns(truth: StateTruth, at: np.ndarray, open_today: np.ndarray) -> dict:
+    """p_true_<r> for each route (empty where p_true is)."""
+    return {f"p_true_{code}": np.where(open_today, truth.p_routes[at, r], np.nan) for r, code in enumerate(ROUTE_CODES)}

@@ -16,16 +16,14 @@ import numpy as np
 import pandas as pd
 
 from features.event_state import event_features
-from features.office_events import EVENT_KINDS
 from features.route_outcomes import SCHOOL_365, event_outcomes
-from vsv_model.office_cases import OFFICE_CASE_COLUMNS
-from vsv_model.policy import RISK_CATEGORIES
+from vsv_model.office_cases import FILE_NAME as OFFICE_CASES_FILE
+from vsv_model.office_cases import OfficeCasesError
+from vsv_model.office_cases import read_office_cases as read_checked
 from vsv_model.reader import DataSet
 from vsv_model.route_draws import ROUTE_CODES
 
-OFFICE_CASES_FILE = "office_cases.csv"
 MIN_CASES, MIN_PER_ROUTE = 200, 20  # below these, cross-fitting and a policy tree's leaves have too little to learn from
-CODED = {"kind": EVENT_KINDS, "risk_category": RISK_CATEGORIES, "advised_route": ROUTE_CODES, "route": ROUTE_CODES}
 
 
 class CasesError(ValueError):
@@ -45,46 +43,15 @@ class Cases:
 
 
 def read_office_cases(directory: Path) -> pd.DataFrame:
-    """office_cases.csv of a data directory, checked: every column there, known codes, scores in [0, 1], a draw's
-    chance in (0, 1] on every randomised row."""
+    """office_cases.csv of a data directory, checked and typed (`vsv_model.office_cases`)."""
     path = Path(directory) / OFFICE_CASES_FILE
     if not path.is_file():
         raise CasesError(f"{path}: no {OFFICE_CASES_FILE} here. It is written by `vsv generate` with the office "
                          "(not with --no-office) or by `vsv cases export`.")
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    missing = [c for c in OFFICE_CASE_COLUMNS if c not in frame.columns]
-    if missing:
-        raise CasesError(f"{path.name} lacks the column(s) {', '.join(missing)}")
-    return check_values(frame, path.name)
-
-
-def check_values(frame: pd.DataFrame, name: str) -> pd.DataFrame:
-    for column, codes in CODED.items():
-        wrong = ~frame[column].isin(codes)
-        if wrong.any():
-            raise CasesError(f"{name}: {column} {frame[column][wrong].iloc[0]!r} on row {row_of(wrong)} is none of "
-                             f"{', '.join(codes)}")
-    out = frame.copy()
-    out["event_date"] = pd.to_datetime(frame["event_date"], format="%Y-%m-%d", errors="coerce")
-    out["score"] = pd.to_numeric(frame["score"], errors="coerce")
-    for column in ("randomised", "refused"):
-        out[column] = pd.to_numeric(frame[column].replace("", "0"), errors="coerce")
-    out["draw_propensity"] = pd.to_numeric(frame["draw_propensity"].replace("", np.nan), errors="coerce")
-    problems = {"event_date is not a date YYYY-MM-DD": out["event_date"].isna(),
-                "score is not a probability": ~out["score"].between(0, 1),
-                "randomised is not 0 or 1": ~out["randomised"].isin([0, 1]),
-                "refused is not 0 or 1": ~out["refused"].isin([0, 1]),
-                "a randomised row's draw_propensity is not in (0, 1]":
-                    (out["randomised"] == 1) & ~((out["draw_propensity"] > 0) & (out["draw_propensity"] <= 1))}
-    for problem, wrong in problems.items():
-        if wrong.any():
-            raise CasesError(f"{name}: {problem} on row {row_of(wrong)}")
-    return out
-
-
-def row_of(wrong: pd.Series) -> int:
-    """The file's line of the first wrong row (the header is line 1)."""
-    return int(np.flatnonzero(wrong.to_numpy())[0]) + 2
+    try:
+        return read_checked(path)
+    except OfficeCasesError as error:
+        raise CasesError(str(error)) from None
 
 
 def cases_of_period(recorded: pd.DataFrame, data: DataSet, start: dt.date, end: dt.date,

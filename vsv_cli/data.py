@@ -40,11 +40,23 @@ def generate(
     cohorts_at: Annotated[str | None, typer.Option(help="Simulate only the birth cohorts aged 18-22 on this date "
                                                    "(YYYY-MM-DD), as large as in the whole world; --youths then counts "
                                                    "only them (scale benchmarks).")] = None,
+    no_office: Annotated[bool, typer.Option("--no-office", help="Today's world: no office reacting inside it, no route "
+                                            "effects, no office_cases.csv, no route columns in truth_events.csv.")] = False,
+    route_effects: Annotated[float, typer.Option(min=0.0, help="The size of every route's true effect (0: routes do "
+                                                 "nothing; see docs/office-world.md).")] = 1.0,
+    office_follow: Annotated[float, typer.Option(min=0.0, max=1.0, help="The chance the world's officer follows the "
+                                                 "advice.")] = 0.8,
+    office_refuse: Annotated[float, typer.Option(min=0.0, max=1.0, help="The share of randomised draws the world's "
+                                                 "officer refuses.")] = 0.1,
+    random_share: Annotated[float, typer.Option(min=0.0, max=1.0, help="The randomised share of borderline "
+                                                "cases.")] = 0.10,
     brief: Annotated[bool, typer.Option("--brief", help="One line for the realism check instead of one per "
                                         "published figure (realism.csv holds them all).")] = False,
 ) -> None:
     """Generate the synthetic Zuid-Holland Zuid region through time, with known truth."""
     from data_synthetic.generate import WorldConfig, generate_world, parse_named_size, parse_planted_bias, write_world
+    from data_synthetic.office import OfficeSettings
+    from vsv_model.route_draws import DrawRules
     from vsv_model.table_io import FORMATS
 
     if format not in FORMATS:
@@ -54,7 +66,10 @@ def generate(
         config = WorldConfig(youths=youths, seed=seed, mess_rate=mess_rate, data_end=parse_date(data_end), drift=not no_drift,
                              shifts=tuple(parse_named_size(d) for d in drift or ()),
                              planted_bias=harms, hidden_gap_group=gap_group,
-                             cohorts_at=parse_date(cohorts_at) if cohorts_at else None)
+                             cohorts_at=parse_date(cohorts_at) if cohorts_at else None, office=not no_office,
+                             route_effects=route_effects,
+                             office_settings=OfficeSettings(follow=office_follow, refuse=office_refuse,
+                                                            draws=DrawRules(share=random_share)))
     except ValueError as exc:  # a configuration the generator refuses: a message, not a traceback
         fail(str(exc))
     world = generate_world(config)

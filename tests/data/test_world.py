@@ -39,7 +39,7 @@ def test_one_seed_gives_byte_identical_files(tmp_path, fmt):
     b = written(tmp_path, "b", WorldConfig(youths=1500, seed=3), fmt)
     assert digest(a) == digest(b)
     assert set(digest(a)) == {f"{t.name}.{fmt}" for t in TABLES} | {"truth.csv", "truth_events.csv", "realism.csv",
-                                                                    "generation_summary.json"}
+                                                                    "generation_summary.json", "office_cases.csv"}
 
 
 def test_another_seed_gives_another_world():
@@ -65,7 +65,9 @@ def test_no_hidden_state_is_written(small_dir):
         assert list(pd.read_csv(small_dir / f"{schema.name}.csv", nrows=0).columns) == list(schema.column_names)
     summary = json.loads((small_dir / "generation_summary.json").read_text())
     assert set(summary) == {"rows", "youths", "seed", "data_end", "drift", "mess_rate", "shifts", "shift_start",
-                            "planted_bias", "exemptions", "truth_method", "calendar_effects", "reference_dates", "cohorts_at"}
+                            "planted_bias", "exemptions", "truth_method", "calendar_effects", "reference_dates", "cohorts_at",
+                            "office", "route_effects", "office_settings", "office_reactions"}  # the office: aggregates
+    assert set(summary["office_reactions"]) == {"cases", "randomised", "refused", "by_route", "without_event"}
     assert summary["calendar_effects"][3] == {"name": "school_closure_all", "start": "2020-03-16", "end": "2020-06-01",
                                               "changes": "absence reports", "size": 0.1, "in_force": True}
     assert summary["truth_method"] == "exact: backward induction over the simulator's own state"
@@ -104,8 +106,10 @@ def closure_ratio(world) -> float:
     return reports_in(world.tables, "2020-03-16", "2020-06-01") / before
 
 
-def test_the_school_closures_show_as_a_dip_in_reports_that_is_gone_without_drift(small_world, no_drift_world):
-    assert closure_ratio(small_world) <= 0.3
+def test_the_school_closures_show_as_a_dip_in_reports_that_is_gone_without_drift(default_world, no_drift_world):
+    # at 1:1 (seed 1) about 0.28 with or without the office; at 8,000 youths the span holds some 50 reports a year,
+    # so the ratio there moves by about 0.08 with any change of the random path (0.24 without the office, 0.40 with)
+    assert closure_ratio(default_world) <= 0.35
     assert 0.7 <= closure_ratio(no_drift_world) <= 1.35
 
 
@@ -151,12 +155,16 @@ def test_the_absence_level_shift_raises_absence_from_its_start_and_changes_nothi
     """Size 1 doubles the rate of new absence; spells already running go on as they were, so a year's reports
     rise by less than double."""
     shifted = shift_world(shifts=(("absence_level", 1.0),))
-    pd.testing.assert_frame_equal(frame(shifted, "enrollments"), frame(shift_base, "enrollments"))
+    # with the office a report brings a reaction, which changes the chain: only what lies before the start is the same
+    pd.testing.assert_frame_equal(before(shifted, "enrollments", "start_date"),
+                                  before(shift_base, "enrollments", "start_date"))
     pd.testing.assert_frame_equal(before(shifted, "absence_reports", "report_date"),
                                   before(shift_base, "absence_reports", "report_date"))
     counts = [reports_in(w.tables, "2025-10-01", "2026-09-30") for w in (shift_base, shifted)]
     assert 1.3 <= counts[1] / counts[0] <= 2.2, counts
-    pd.testing.assert_frame_equal(shifted.truth, shift_base.truth)  # an emission: the truth is the same
+    assert shifted.hidden.rules.key() == shift_base.hidden.rules.key()  # an emission: the truth's dynamics are the same
+    earlier = [w.truth[w.truth["as_of"] < "2025-10-01"].reset_index(drop=True) for w in (shifted, shift_base)]
+    pd.testing.assert_frame_equal(*earlier)
 
 
 def test_the_reporting_stop_silences_the_largest_mbo_location_from_its_start(shift_base):
@@ -213,7 +221,9 @@ def test_planted_under_reporting_cuts_the_reports_of_one_group_only(shift_base):
     ratio = report_rate_by_origin(harmed) / report_rate_by_origin(shift_base)
     assert 0.3 <= ratio["buiten_europa"] <= 0.5, ratio
     assert 0.9 <= ratio["nederland"] <= 1.1, ratio
-    pd.testing.assert_frame_equal(harmed.truth, shift_base.truth)  # reports are emissions: the truth is the same
+    # reports are emissions: the truth's dynamics are the same (with the office, fewer reports bring fewer reactions,
+    # so the youths' states, and truth.csv, differ where the office reacted otherwise)
+    assert harmed.hidden.rules.key() == shift_base.hidden.rules.key()
 
 
 def test_a_planted_hidden_gap_raises_one_group_s_risk_through_a_path_no_table_shows(shift_base):
@@ -251,7 +261,12 @@ def test_a_hidden_gap_planted_in_a_named_group_raises_the_truth_of_that_group_on
     harmed = shift_world(planted_bias=(("hidden_gap", 1.0),), hidden_gap_group=("gender", "V"))
     rise = mean_truth_by(harmed, "gender") - mean_truth_by(shift_base, "gender")
     assert rise["V"] > 0.02, rise
-    assert abs(rise["M"]) < 0.002, rise
+    # the office's capacity is shared: V's higher scores move its reactions to M too, and p_true (no reaction from
+    # the date on) reads the state a reaction changed, so M's truth stays as it was only without the office
+    plain = [shift_world(office=False, **settings) for settings in
+             ({}, {"planted_bias": (("hidden_gap", 1.0),), "hidden_gap_group": ("gender", "V")})]
+    rise = mean_truth_by(plain[1], "gender") - mean_truth_by(plain[0], "gender")
+    assert rise["V"] > 0.02 and abs(rise["M"]) < 0.002, rise
     assert harmed.summary()["hidden_gap_group"] == "gender=V"
 
 

@@ -40,3 +40,10 @@ def test_the_uniform_numbers_come_from_the_key_and_the_salt_alone():
 def test_settings_out_of_range_are_refused(share, band):
     with pytest.raises(ValueError, match="random_share|random_band"):
         DrawRules(share, band)
+
+
+def test_the_office_cases_layout_knows_the_events_kinds():
+    from features.office_events import EVENT_KINDS
+    from vsv_model.office_cases import KINDS
+
+    assert KINDS == EVENT_KINDS  # vsv_model cannot import features: held equal here
