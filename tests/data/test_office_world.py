@@ -124,7 +124,8 @@ def test_truth_events_carry_the_route_taken_and_each_routes_truth(small_world):
     cases = read_office_cases(directory / "office_cases.csv")
     key = ["youth_id", "event_date", "kind", "report_id"]
     truth["report_id"] = truth["report_id"].astype(str)
-    joined = cases.assign(report_id=cases["report_id"].fillna("").astype(str)).merge(truth, on=key,
+    joined = cases.assign(report_id=cases["report_id"].fillna("").astype(str),
+                          event_date=cases["event_date"].dt.strftime("%Y-%m-%d")).merge(truth, on=key,
                                                                                      suffixes=("", "_truth"))
     assert len(joined) == len(cases) and (joined["route"] == joined["route_truth"]).all()
     routed = truth[truth["route"] != ""]  # every event of a reacted youth-month carries the route, one case each
