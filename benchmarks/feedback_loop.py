@@ -8,9 +8,11 @@ Each DATA_DIR is a world with the office (`vsv generate --out DIR --youths 40000
 truth_events.csv's `p_true_waarschuwingsbrief`). Printed per world and model, on the held-out events (each scored as
 of its own day with its kind's calibration):
 
-- per kind and per risk category (by the model's own probability): rows, the mean truth under the letter
-  (`p_true_waarschuwingsbrief`), the model's mean probability and their ratio truth/expected (1: calibrated for
-  the letter; below 1 the model overestimates, above it underestimates the risk without a place);
+- per kind and per risk category (by the model's own probability): rows, the observed outcome rate, the mean truth
+  of the route taken (`p_true_<route>`, `p_true` where the office did not react: the truth's own gap to the
+  outcomes), the mean truth under the letter (`p_true_waarschuwingsbrief`), the model's mean probability and their
+  ratio truth/expected (1: calibrated for the letter; below 1 the model overestimates, above it underestimates the
+  risk without a place), and the same ratio on the rows whose youth got only letters or nothing;
 - the ranking: AUC against the observed outcomes (every row; rows whose youth got only letters or nothing) and
   Spearman's correlation with the truth under the letter;
 - the plain observed/expected with outcomes on the rows whose youth got only letters or nothing (what an office
@@ -36,6 +38,7 @@ from training.config import AdjustmentConfig  # noqa: E402
 from training.dataset import EVENT_TRUTH_FILE, OUTCOME, build_training_data  # noqa: E402
 from training.model import train_risk_model  # noqa: E402
 from training.route_weights import LETTER, read_cases, row_reactions  # noqa: E402
+from vsv_model.route_draws import ROUTE_CODES  # noqa: E402
 
 TRUTH_LETTER = f"p_true_{LETTER}"
 
@@ -44,11 +47,16 @@ def held_out_events(data, data_dir: Path, carry_days: int) -> pd.DataFrame:
     """The held-out youths' events with the truth under the letter and the heaviest route in the row's window."""
     events = data.part("event_test").reset_index(drop=True)
     truth = pd.read_csv(data_dir / EVENT_TRUTH_FILE, dtype={"youth_id": str, "event_date": str, "kind": str})
-    truth = truth.rename(columns={"event_date": "as_of"})[["youth_id", "as_of", "kind", TRUTH_LETTER]]
+    taken = [f"p_true_{r}" for r in ROUTE_CODES]
+    route = truth["route"].fillna("").to_numpy(object)
+    chosen = np.column_stack([truth[c].to_numpy(float) for c in taken])[np.arange(len(truth)),
+                                                                         np.maximum(pd.Index(ROUTE_CODES).get_indexer(route), 0)]
+    truth = truth.assign(truth_taken=np.where(route == "", truth["p_true"].to_numpy(float), chosen))
+    truth = truth.rename(columns={"event_date": "as_of"})[["youth_id", "as_of", "kind", TRUTH_LETTER, "truth_taken"]]
     keyed = events.assign(as_of=events["as_of"].astype(str))[["youth_id", "as_of", "kind"]]
-    letter = keyed.merge(truth.drop_duplicates(["youth_id", "as_of", "kind"]), how="left",
-                         on=["youth_id", "as_of", "kind"], validate="many_to_one")[TRUTH_LETTER]
-    events = events.assign(**{TRUTH_LETTER: letter.to_numpy()})
+    joined = keyed.merge(truth.drop_duplicates(["youth_id", "as_of", "kind"]), how="left",
+                         on=["youth_id", "as_of", "kind"], validate="many_to_one")
+    events = events.assign(**{TRUTH_LETTER: joined[TRUTH_LETTER].to_numpy(), "truth_taken": joined["truth_taken"].to_numpy()})
     cases = read_cases(data_dir).assign(propensity=1.0)
     pairs = row_reactions(events, cases, carry_days)
     heavier = pairs.assign(h=pairs["route"] != LETTER).groupby("row")["h"].any()
@@ -63,8 +71,12 @@ def calibration_table(events: pd.DataFrame, p: np.ndarray, categories) -> pd.Dat
     for by in ("kind", "category"):
         for value, part in frame.groupby(by):
             part = part[part[TRUTH_LETTER].notna()]
-            rows.append({"by": by, "value": value, "rows": len(part), "truth_letter": part[TRUTH_LETTER].mean(),
-                         "expected": part["p"].mean(), "truth/expected": part[TRUTH_LETTER].sum() / part["p"].sum()})
+            light = part[~part["heavier"]]
+            rows.append({"by": by, "value": value, "rows": len(part), "observed": part[OUTCOME].mean(),
+                         "truth_taken": part["truth_taken"].mean(), "truth_letter": part[TRUTH_LETTER].mean(),
+                         "expected": part["p"].mean(), "truth/expected": part[TRUTH_LETTER].sum() / part["p"].sum(),
+                         "letter_rows": len(light),
+                         "truth/expected_letter_rows": light[TRUTH_LETTER].sum() / light["p"].sum()})
     return pd.DataFrame(rows)
 
 
@@ -91,7 +103,7 @@ def judge(data_dir: Path) -> None:
         variant = data if method == "weights" else type(data)(**(vars(data) | {"weights": None}))
         start = time.perf_counter()
         model, _ = train_risk_model(variant, config)
-        p = model.predict_frame(events.drop(columns=["heavier", TRUTH_LETTER]))
+        p = model.predict_frame(events.drop(columns=["heavier", TRUTH_LETTER, "truth_taken"]))
         print(f"\n-- route_adjustment = {method} (fit {time.perf_counter() - start:.0f} s)")
         print(calibration_table(events, p, model.categories).round(4).to_string(index=False))
         print({k: round(v, 4) if isinstance(v, float) else v for k, v in ranking(events, p).items()})
