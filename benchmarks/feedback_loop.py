@@ -15,6 +15,8 @@ of its own day with its kind's calibration):
   risk without a place), and the same ratio on the rows whose youth got only letters or nothing;
 - the ranking: AUC against the observed outcomes (every row; rows whose youth got only letters or nothing) and
   Spearman's correlation with the truth under the letter;
+- on the rows whose youth got a conversation or a matchmaker (where the loop bites): the truth under the letter over
+  the model's mean;
 - the plain observed/expected with outcomes on the rows whose youth got only letters or nothing (what an office
   without the truth can measure), beside the truth's own observed/expected on them (the rows' luck and selection).
 """
@@ -88,6 +90,8 @@ def ranking(events: pd.DataFrame, p: np.ndarray) -> dict[str, float]:
             "spearman_truth_letter": spearmanr(p[known], events.loc[known, TRUTH_LETTER]).statistic,
             "oe_letter_rows": y[light].sum() / p[light].sum(),
             "truth_oe_letter_rows": y[light & known].sum() / events.loc[light & known, TRUTH_LETTER].sum(),
+            "truth/expected_heavier_rows": events.loc[~light & known, TRUTH_LETTER].sum() / p[~light & known].sum(),
+            "mean_p_heavier_rows": p[~light].mean(), "mean_truth_letter_heavier_rows": events.loc[~light, TRUTH_LETTER].mean(),
             "letter_rows": int(light.sum()), "rows": len(y)}
 
 
