@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from vsv_model.office_cases import FILE_NAME, read_office_cases
+from vsv_model.progress import say
 from vsv_model.route_draws import ROUTE_CODES
 
 ADJUSTMENTS = ("weights", "none")
@@ -161,4 +162,8 @@ def fit_weights(fit: pd.DataFrame, settings, data_dir: Path | None, cases: pd.Da
         return None, WeightSummary("none", len(fit))
     cases = cases if cases is not None else read_cases(data_dir)
     cases = cases[cases["event_date"] <= pd.Timestamp(end)]
-    return route_weights(fit, cases, settings.route_carry_days, settings.min_propensity)
+    weights, summary = route_weights(fit, cases, settings.route_carry_days, settings.min_propensity)
+    say(f"route adjustment (the risk under the letter): {summary.rows_heavier:,} of {summary.fit_rows:,} fit rows had a "
+        f"conversation or matchmaker and weigh 0, {summary.rows_letter:,} with letters weigh 1/P(letter) (largest "
+        f"{summary.max_weight:.1f}, {summary.clipped:,} clipped); effective sample size {summary.effective_sample_size:,.0f}")
+    return weights, summary
