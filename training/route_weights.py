@@ -78,8 +78,7 @@ def resolve_adjustment(asked: str, data_dir: Path | None) -> str:
 def read_cases(data_dir: Path, until=None) -> pd.DataFrame:
     """The office's recorded cases, with `event_date` as a date; only those dated before `until` when given (what
     the office knew on that day)."""
-    cases = read_office_cases(Path(data_dir) / FILE_NAME)
-    cases = cases.assign(event_date=pd.to_datetime(cases["event_date"], format="%Y-%m-%d"))
+    cases = read_office_cases(Path(data_dir) / FILE_NAME)  # checked and typed: event_date is a date
     return cases[cases["event_date"] < pd.Timestamp(until)] if until is not None else cases
 
 

@@ -10,14 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.office_events import office_events
 from tests.builders import fast_config
 from training.config import AdjustmentConfig, load_config
-from training.dataset import build_training_data, event_rules
+from training.dataset import build_training_data
 from training.model import train_risk_model
 from training.route_weights import RouteWeightError, resolve_adjustment, route_weights
 from vsv_model.office_cases import OFFICE_CASE_COLUMNS
-from vsv_model.reader import read_data_dir
 
 LETTER, TALK, MATCH = "waarschuwingsbrief", "gesprek", "matchmaker"
 
@@ -85,30 +83,26 @@ def test_the_setting_is_read_checked_and_resolved_by_the_data(tmp_path):
     assert resolve_adjustment("none", tmp_path) == "none"
 
 
-def with_office_cases(population_dir, directory):
-    """The session's world with made-up recorded routes for its events from 2016 on (a third each, by youth),
-    as the office would record them (its outcomes are not changed by them: this is about the plumbing)."""
-    shutil.copytree(population_dir, directory)
-    data = read_data_dir(directory)
-    events = office_events(data, pd.Timestamp("2016-01-01").date(), data.end_date(), event_rules(fast_config().target_group))
-    events = events.drop_duplicates("youth_id").reset_index(drop=True)
-    routes = np.array([LETTER, TALK, MATCH], dtype=object)[pd.util.hash_array(events["youth_id"].to_numpy(object)) % 3]
-    frame = pd.DataFrame([case(y, d, r) for y, d, r in zip(events["youth_id"], events["event_date"], routes, strict=True)])
-    frame = frame.assign(event_date=pd.to_datetime(frame["event_date"]).dt.strftime("%Y-%m-%d"), kind=events["kind"],
-                         report_id=events["report_id"].fillna(""), draw_propensity="")
-    frame[list(OFFICE_CASE_COLUMNS)].to_csv(directory / "office_cases.csv", index=False)
-    return directory
+@pytest.fixture(scope="module")
+def office_dir(population_dir):
+    """The session's world: with the office (office_cases.csv, outcomes changed by its routes)."""
+    assert (population_dir / "office_cases.csv").is_file()
+    return population_dir
 
 
 @pytest.fixture(scope="module")
-def office_dir(population_dir, tmp_path_factory):
-    return with_office_cases(population_dir, tmp_path_factory.mktemp("office") / "world")
+def plain_dir(population_dir, tmp_path_factory):
+    """The same world's files without office_cases.csv."""
+    directory = tmp_path_factory.mktemp("plain") / "world"
+    shutil.copytree(population_dir, directory)
+    (directory / "office_cases.csv").unlink()
+    return directory
 
 
 @pytest.mark.slow
-def test_none_gives_the_model_as_before_and_weights_change_it(office_dir, population_dir):
+def test_none_gives_the_model_as_before_and_weights_change_it(office_dir, plain_dir):
     config = fast_config()
-    plain = build_training_data(population_dir, None, config)  # no office_cases.csv: the default is "none"
+    plain = build_training_data(plain_dir, None, config)  # no office_cases.csv: the default is "none"
     assert plain.weights is None and plain.definition["route_adjustment"] == "none"
     ignored = build_training_data(office_dir, None, fast_config(training=AdjustmentConfig("none")))
     weighted = build_training_data(office_dir, None, config)  # the default with the office's cases: "weights"
