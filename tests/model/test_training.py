@@ -19,17 +19,14 @@ from mlflow import MlflowClient
 from registry.mlflow_registry import using_store
 from tests.builders import enrolment, fast_config, write_data_dir, youth
 from tests.commands import run
-from training.config import AdjustmentConfig, TemporalConfig
+from training.config import TemporalConfig
 from training.dataset import TrainingDataError, build_training_data
 from training.pipeline import run_training
 from training.promote import promote
 from vsv_model.feature_spec import AUDIT_COLUMNS, FEATURE_NAMES, FEATURES
 from vsv_model.risk_model import encode_frame, example_frame
 
-# The session's world has the office: these tests pin the pipeline against the observed outcomes (e.g. the fit
-# dates' ECE), so they train without the route adjustment; it has its own tests (test_route_weights.py), and the
-# weighted model's calibration is judged against the truth under the letter (benchmarks/feedback_loop.py).
-FAST = fast_config(training=AdjustmentConfig("none"))
+FAST = fast_config()
 BASELINES = ("spline_logistic", "rule_absence_or_not_enrolled", "base_rate")
 TRUTH_METRICS = ("truth_roc_auc", "truth_auc_gap", "truth_brier", "truth_brier_gap_pct", "truth_mean_abs_p_gap")
 
