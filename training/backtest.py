@@ -7,6 +7,8 @@ through it: per origin and cohort, AUC, Brier, calibration error, precision and 
 outcome rate per tier and the gap to the known truth, each with a bootstrap interval. Beside each cohort (kind
 `stock`), the events of the school year that starts on its date (first reports, repeats, new leavers), each scored
 as of its own day with its kind's calibration: AUC, Brier, ECE and observed/expected with intervals over youths.
+With the office's cases (`[training] route_adjustment`), each origin's model is weighted by the cases the office
+had recorded before that origin.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from training.dataset import (
 from training.evaluation_report import evaluate_model
 from training.kind_evaluation import kind_figures
 from training.model import train_risk_model
+from training.route_weights import read_cases, resolve_adjustment
 from vsv_model.progress import progress_bar
 from vsv_model.reader import read_data_dir
 
@@ -43,11 +46,13 @@ def backtest(data_dir: Path, first: int, last: int, config: TrainConfig) -> pd.D
     end = data_end_of(full, config)
     cohorts = judged_cohorts(full, first, end, config, Path(data_dir))
     events = judged_events(full, first, end, config, Path(data_dir))
+    cases = read_cases(data_dir) if resolve_adjustment(config.training.route_adjustment, data_dir) == "weights" else None
     rows = []
     with progress_bar(last - first + 1, "backtest", "origins") as bar:
         for year in range(first, last + 1):
             origin = dt.date(year, 10, 1)
-            data = build_training_data(None, None, config, data=full.known_at(origin), hold_out_test=False)
+            known = None if cases is None else cases[cases["event_date"] < pd.Timestamp(origin)]  # the office's cases then
+            data = build_training_data(None, None, config, data=full.known_at(origin), hold_out_test=False, cases=known)
             config.tiers.check_population(len(data.current))  # places that fill the group are refused by name
             model, _ = train_risk_model(data, config)
             for day, (cohort, known) in cohorts.items():

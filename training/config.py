@@ -50,6 +50,12 @@ Example `train.toml` (every key optional; unknown keys are refused by name):
     significance_level = 0.01  # the fairness ratios' and the per-group offsets' intervals (two-sided)
     confidence = 0.95          # the other intervals (bootstrap, stability, tiers)
 
+    [training]                 # the office's own reactions in the training rows (training/route_weights.py)
+    route_adjustment = ""      # "weights": the risk under the letter (heavier routes weigh 0, letters 1/P(letter));
+                               # "none": every row as it is; "" (default): "weights" when the data have office_cases.csv
+    route_carry_days = 365     # a reaction this many days before a row's day still counts for it (support still running)
+    min_propensity = 0.05      # P(letter) is clipped from below here: no row weighs more than 1/0.05 = 20 times
+
 A `[monitor]` section in the same file is read by `vsv monitor` (monitoring/config.py) and left alone here.
 """
 
@@ -239,9 +245,29 @@ class GateConfig:
 
 
 @dataclass(frozen=True)
+class AdjustmentConfig:
+    """`[training]`: how the office's own reactions enter the training rows (training/route_weights.py). The model
+    estimates the risk under the lightest reaction, the letter: rows whose youth got a heavier route weigh 0, rows
+    with letters 1/P(letter | recorded variables), clipped at `min_propensity`. "" chooses by the data: "weights"
+    when the data directory has office_cases.csv, else "none" (every row weighs 1: the model as before)."""
+
+    route_adjustment: str = ""
+    route_carry_days: int = 365
+    min_propensity: float = 0.05
+
+    def __post_init__(self):
+        if self.route_adjustment not in ("", "weights", "none"):
+            raise ValueError(f"training.route_adjustment must be \"weights\" or \"none\", got {self.route_adjustment!r}")
+        if self.route_carry_days < 0:
+            raise ValueError("training.route_carry_days must be at least 0")
+        if not 0.0 < self.min_propensity <= 1.0:
+            raise ValueError("training.min_propensity must lie in (0, 1]")
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     """Everything `vsv train` and `vsv promote` read: the seed, the booster, the temporal design, the tiers, the
-    search grid, the gates and the target group."""
+    search grid, the gates, the target group and the route adjustment."""
 
     seed: int = 42
     lightgbm: LightGBMConfig = field(default_factory=LightGBMConfig)
@@ -251,6 +277,7 @@ class TrainConfig:
     risk_categories: RiskCategoryConfig = field(default_factory=RiskCategoryConfig)
     gates: GateConfig = field(default_factory=GateConfig)
     target_group: TargetGroup = CURRENT_LAW
+    training: AdjustmentConfig = field(default_factory=AdjustmentConfig)
 
     def __post_init__(self):
         if self.tiers.mode not in ("capacity", "thresholds"):
@@ -291,7 +318,7 @@ def load_config(path: Path | None) -> TrainConfig:
     for name in OTHER_SECTIONS:
         raw.pop(name, None)
     sections = {"lightgbm": LightGBMConfig, "temporal": TemporalConfig, "search": SearchConfig, "tiers": TierConfig,
-                "risk_categories": RiskCategoryConfig, "gates": GateConfig}
+                "risk_categories": RiskCategoryConfig, "gates": GateConfig, "training": AdjustmentConfig}
     nested = {name: _section(cls, raw.pop(name, {}), name) for name, cls in sections.items()}
     nested["target_group"] = target_group_section(raw.pop("target_group", {}))
     top = _section(TrainConfig, raw, "top level")

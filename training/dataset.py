@@ -28,6 +28,7 @@ from features.build import FeatureTable, build_event_table, build_feature_table
 from features.events import Events, events_from_dataset
 from features.office_events import EventRules, office_events
 from training.config import TrainConfig
+from training.route_weights import WeightSummary, fit_weights
 from vsv_model.feature_spec import FEATURE_NAMES
 from vsv_model.progress import say
 from vsv_model.quality import DataQuality
@@ -64,6 +65,8 @@ class TrainingData:
     held_out_earlier: pd.DataFrame | None = None  # the held-out youths' labelled rows before the test date
     event_test: np.ndarray | None = None  # rows of `frame`: the held-out youths' events up to the test year's end
     recent_events: pd.DataFrame | None = None  # the events of the data's last year, as of their days (cut-offs)
+    weights: np.ndarray | None = None  # per fit row: the route adjustment's weight (training/route_weights.py); None: 1
+    route_summary: WeightSummary | None = None  # what the route adjustment did (aggregates)
 
     def part(self, name: str) -> pd.DataFrame:
         rows = getattr(self, name)
@@ -235,10 +238,12 @@ def check_trainable(frame: pd.DataFrame, what: str) -> None:
 
 
 def build_training_data(data_dir: Path | None, as_of_dates: list[dt.date] | None, config: TrainConfig,
-                        data: DataSet | None = None, hold_out_test: bool = True) -> TrainingData:
+                        data: DataSet | None = None, hold_out_test: bool = True,
+                        cases: pd.DataFrame | None = None) -> TrainingData:
     """The fit and test sets of the temporal design (see the module docstring). `data` replaces reading
     `data_dir`, and `hold_out_test=False` fits on every labelled row: a backtest trains on what was known at its
-    origin and is judged on the cohorts after it."""
+    origin and is judged on the cohorts after it. The fit rows get the route adjustment's weights (`[training]`):
+    from `data_dir`'s office_cases.csv, or from `cases` when given (the backtest's cases known at its origin)."""
     data = data if data is not None else read_data_dir(data_dir)
     end = data_end_of(data, config) if hold_out_test else data.end_date()
     dates = sorted(as_of_dates) if as_of_dates else yearly_dates(dt.date.fromisoformat(config.temporal.first_date), end)
@@ -274,11 +279,14 @@ def build_training_data(data_dir: Path | None, as_of_dates: list[dt.date] | None
                   "fit_youths": int(fit["youth_id"].nunique()), "test_youths": len(test),
                   "event_kinds": list(kinds), "event_first_date": first_event.isoformat(), "event_test_rows": len(event_test),
                   "event_test_youths_digest": youth_digest(event_test["youth_id"]) if len(event_test) else ""}
+    weights, summary = fit_weights(fit, config.training, data_dir, cases, end)
+    definition["route_adjustment"] = summary.method
     recent = event_rows(data, end - dt.timedelta(days=364), end, kinds, config.target_group, events, with_label=False)
     return TrainingData(frame, np.arange(n_fit), np.arange(n_fit, n_fit + n_test), folds, current_population(data, end, config, events),
                         maturity, definition, tables[-1].quality, config.target_group,
                         held_out_earlier=labelled_with_truth(earlier, data_dir),
-                        event_test=np.arange(n_fit + n_test, len(frame)), recent_events=recent)
+                        event_test=np.arange(n_fit + n_test, len(frame)), recent_events=recent, weights=weights,
+                        route_summary=summary)
 
 
 def labelled_with_truth(frame: pd.DataFrame | None, data_dir: Path | None) -> pd.DataFrame | None:

@@ -42,19 +42,21 @@ def lightgbm_params(config: LightGBMConfig, seed: int) -> dict:
     }
 
 
-def dataset_of(frame: pd.DataFrame, reference: lgb.Dataset | None = None) -> lgb.Dataset:
+def dataset_of(frame: pd.DataFrame, reference: lgb.Dataset | None = None, weight: np.ndarray | None = None) -> lgb.Dataset:
     return lgb.Dataset(encode_frame(frame), frame[OUTCOME].to_numpy(), feature_name=list(FEATURE_NAMES),
-                       categorical_feature=CATEGORICAL, reference=reference, free_raw_data=True)
+                       categorical_feature=CATEGORICAL, reference=reference, free_raw_data=True, weight=weight)
 
 
 def fit_booster(train: pd.DataFrame, config: LightGBMConfig, seed: int, rounds: int,
-                valid: pd.DataFrame | None = None, label: str = "") -> lgb.Booster:
+                valid: pd.DataFrame | None = None, label: str = "", weights: tuple | None = None) -> lgb.Booster:
     """Boost on `train`; with `valid`, stop when its log-loss has not improved for `early_stopping_rounds`. With a
-    `label`, the rounds show as a bar on a terminal and the step ends with a line saying how many trees it kept."""
-    train_set = dataset_of(train)
+    `label`, the rounds show as a bar on a terminal and the step ends with a line saying how many trees it kept.
+    `weights` (train's, valid's) are the route adjustment's (training/route_weights.py); None: every row weighs 1."""
+    train_weight, valid_weight = weights if weights is not None else (None, None)
+    train_set = dataset_of(train, weight=train_weight)
     callbacks, valid_sets = [], []
     if valid is not None:
-        valid_sets = [dataset_of(valid, reference=train_set)]
+        valid_sets = [dataset_of(valid, reference=train_set, weight=valid_weight)]
         callbacks.append(lgb.early_stopping(config.early_stopping_rounds, verbose=False))
     if not label:
         return lgb.train(lightgbm_params(config, seed), train_set, num_boost_round=rounds, valid_sets=valid_sets,
@@ -69,7 +71,7 @@ def fit_booster(train: pd.DataFrame, config: LightGBMConfig, seed: int, rounds: 
 
 def cross_fitted(data: TrainingData, config: TrainConfig) -> tuple[np.ndarray, list[int]]:
     """Out-of-fold raw log-odds for every fit row, and the number of trees each fold's booster kept."""
-    fit, folds = data.part("fit"), data.folds[data.fit]
+    fit, folds, w = data.part("fit"), data.folds[data.fit], data.weights
     k = config.temporal.folds
     raw, sizes = np.empty(len(fit)), []
     say(f"cross-fitting {k} folds on {len(fit):,} rows (at most {config.lightgbm.num_boost_round} rounds each, "
@@ -78,15 +80,16 @@ def cross_fitted(data: TrainingData, config: TrainConfig) -> tuple[np.ndarray, l
         stop = (fold + 1) % k
         learn = (folds != fold) & (folds != stop)
         booster = fit_booster(fit[learn], config.lightgbm, config.seed, config.lightgbm.num_boost_round, fit[folds == stop],
-                              label=f"fold {fold + 1} of {k}")
+                              label=f"fold {fold + 1} of {k}", weights=None if w is None else (w[learn], w[folds == stop]))
         raw[folds == fold] = booster.predict(encode_frame(fit[folds == fold]), raw_score=True)
         sizes.append(booster.best_iteration or booster.num_trees())
     return raw, sizes
 
 
-def fit_calibration(raw_log_odds: np.ndarray, labels: np.ndarray) -> Calibration:
-    """Platt scaling: a logistic regression of the outcome on the raw log-odds (affine, monotone)."""
-    platt = LogisticRegression(C=1e6, solver="lbfgs").fit(raw_log_odds.reshape(-1, 1), labels)
+def fit_calibration(raw_log_odds: np.ndarray, labels: np.ndarray, weights: np.ndarray | None = None) -> Calibration:
+    """Platt scaling: a logistic regression of the outcome on the raw log-odds (affine, monotone), each row with its
+    route adjustment's weight when given."""
+    platt = LogisticRegression(C=1e6, solver="lbfgs").fit(raw_log_odds.reshape(-1, 1), labels, sample_weight=weights)
     slope = float(platt.coef_[0, 0])
     if slope <= 0:
         raise ValueError("calibration found a non-increasing relation between model score and outcome")
@@ -115,7 +118,7 @@ def kind_of(frame: pd.DataFrame) -> np.ndarray:
     return frame["kind"].to_numpy(dtype=object) if "kind" in frame else np.full(len(frame), STOCK_KIND, dtype=object)
 
 
-def kind_calibrations(raw_oof: np.ndarray, fit: pd.DataFrame) -> dict[str, Calibration]:
+def kind_calibrations(raw_oof: np.ndarray, fit: pd.DataFrame, weights: np.ndarray | None = None) -> dict[str, Calibration]:
     """One Platt scaling per kind of row, on that kind's out-of-fold log-odds of every fit year, each row once: the
     same booster ranks every kind, but the chance at a report day is not the chance on 1 October at the same score.
     A kind with fewer than MIN_KIND_ROWS fit rows, one outcome only, or no increasing relation between score and
@@ -126,17 +129,20 @@ def kind_calibrations(raw_oof: np.ndarray, fit: pd.DataFrame) -> dict[str, Calib
     follow); one scaling for first and repeat reports, or each youth weighing 1, shifts a kind's chances by 2-6% on
     average (repeats are less often without a startkwalificatie than first reports at the same score). What is left
     is the luck of the kind's fit rows' outcomes (4% on first reports, 6% on repeats, 1% on new leavers, one standard
-    deviation), which no calibration fitted on them can remove."""
+    deviation), which no calibration fitted on them can remove. With the route adjustment's `weights`, each row
+    counts with its weight, and a row of weight 0 not at all."""
     kinds, y = kind_of(fit), fit[OUTCOME].to_numpy()
+    w = np.ones(len(fit)) if weights is None else weights
     stock = kinds == STOCK_KIND
-    calibrations = {STOCK_KIND: fit_calibration(raw_oof[stock] if stock.any() else raw_oof, y[stock] if stock.any() else y)}
+    rows = stock if stock.any() else np.ones(len(fit), bool)
+    calibrations = {STOCK_KIND: fit_calibration(raw_oof[rows], y[rows], None if weights is None else w[rows])}
     for kind in sorted(set(kinds) - {STOCK_KIND}):
-        rows = kinds == kind
+        rows = (kinds == kind) & (w > 0)
         if rows.sum() < MIN_KIND_ROWS or len(np.unique(y[rows])) < 2:
             calibrations[kind] = replace_method(calibrations[STOCK_KIND], f"the stock's (only {int(rows.sum())} {kind} rows)")
             continue
         try:
-            calibrations[kind] = replace_method(fit_calibration(raw_oof[rows], y[rows]),
+            calibrations[kind] = replace_method(fit_calibration(raw_oof[rows], y[rows], None if weights is None else w[rows]),
                                                f"platt, cross-fitted on {kind} rows ({int(rows.sum()):,}, every fit year)")
         except ValueError:  # the booster does not rank this kind at all: its own scaling would invert it
             calibrations[kind] = replace_method(calibrations[STOCK_KIND], f"the stock's (the score does not rank {kind} rows)")
@@ -184,10 +190,11 @@ def train_risk_model(data: TrainingData, config: TrainConfig) -> tuple[RiskModel
     Returns the model and the fit rows' out-of-fold raw log-odds (for the calibration report)."""
     fit = data.part("fit")
     raw_oof, sizes = cross_fitted(data, config)
-    calibrations = kind_calibrations(raw_oof, fit)
+    calibrations = kind_calibrations(raw_oof, fit, data.weights)
     calibration = calibrations[STOCK_KIND]
     rounds = max(1, int(np.median(sizes)))
-    booster = fit_booster(fit, config.lightgbm, config.seed, rounds, label=f"the model on every fit youth ({rounds} rounds)")
+    booster = fit_booster(fit, config.lightgbm, config.seed, rounds, label=f"the model on every fit youth ({rounds} rounds)",
+                          weights=None if data.weights is None else (data.weights, None))
     calibrated = RiskModel(booster, calibration, TierCutoffs(0.0, 1.0), target_group=data.group)
     cutoffs = tier_cutoffs(calibrated.predict_frame(data.current), config.tiers, len(data.current))
     info = {
@@ -196,6 +203,8 @@ def train_risk_model(data: TrainingData, config: TrainConfig) -> tuple[RiskModel
         **data.row_counts(),
         "n_trees": booster.num_trees(), "num_leaves": config.lightgbm.num_leaves, "fold_trees": sizes,
         "data_digest": data.definition["data_digest"], "definition": data.definition,
+        "route_adjustment": (data.route_summary.to_dict() if data.route_summary is not None
+                             else {"method": data.definition.get("route_adjustment", "none")}),
     }
     model = RiskModel(booster, calibration, cutoffs, info, data.group, config.risk_categories.categories())
     return with_kinds(model, calibrations, data.recent_events, config.tiers), raw_oof

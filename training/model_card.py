@@ -110,6 +110,32 @@ def kinds_section(model: RiskModel) -> str:
     return "\n".join(lines)
 
 
+def route_section(info: dict) -> str:
+    """Which route adjustment the fit used (training/route_weights.py), with its counts, in English."""
+    summary = info.get("route_adjustment", {"method": "none"})
+    if summary.get("method") != "weights":
+        return ("Route adjustment: none. Every fit row counts as it is: where the office reacted to a youth, its outcome "
+                "includes that reaction's effect (no office_cases.csv, or `[training] route_adjustment = \"none\"`).")
+    return (f"Route adjustment: weights. The model estimates the risk under the office's lightest reaction, the letter "
+            f"(what a youth faces without a place). Of {summary['fit_rows']:,} fit rows, {summary['rows_heavier']:,} whose "
+            f"youth got a conversation or a matchmaker (from the row's day on, or still running from before it) weigh 0; "
+            f"{summary['rows_letter']:,} with letters weigh 1/P(letter | recorded variables) (the draw's exact chance "
+            f"where randomised: {summary['exact_propensities']:,} of {summary['cases']:,} cases; else the share of "
+            f"letters per policy, advised route, kind and score band), clipped ({summary['clipped']:,} rows), largest "
+            f"weight {summary['max_weight']:.2f}; {summary['rows_without_reaction']:,} without a reaction weigh 1. "
+            f"Effective sample size {summary['effective_sample_size']:,.0f} of {summary['fit_rows']:,} rows.")
+
+
+def route_sentence_nl(info: dict) -> str:
+    """The route adjustment in one Dutch sentence for the officers."""
+    if info.get("route_adjustment", {}).get("method") == "weights":
+        return ("De route die het bureau koos telt mee als gewicht: jongeren die een gesprek of een matchmaker kregen, "
+                "tellen niet mee bij het leren, want hun uitkomst is door die hulp veranderd. De kans is dus de kans "
+                "als de jongere alleen een brief krijgt.")
+    return ("De route die het bureau koos telt niet mee: het model leert van alle uitkomsten zoals ze waren, ook als "
+            "hulp van het bureau die uitkomst veranderde.")
+
+
 def render_model_card(model: RiskModel, metrics: dict, baselines: dict, differences: dict, audit: pd.DataFrame,
                       maturity: pd.DataFrame, calibration: pd.DataFrame, version_note: str,
                       group_calibration: pd.DataFrame | None = None, kinds: str = "") -> str:
@@ -165,6 +191,8 @@ Tier cut-offs ({cut.mode}): medium from p = {cut.medium:.4f}, high from p = {cut
 
 {kinds_section(model)}
 
+{route_section(model.info)}
+
 ## Per kind of moment (held-out youths, 95% bootstrap intervals over youths)
 The stock is the test cohort on 1 October; each kind of event is the held-out youths' events up to the end of the
 test year, each scored as of its own day with its kind's calibration. The truth's AUC is known on synthetic data only.
@@ -213,7 +241,7 @@ geen startkwalificatie halen. Het risico volgt alleen uit die kans: laag onder {
 hoogste kans (ongeveer {high_pct}% van de groep) krijgen het advies matchmaker, de groep daarna een uitnodiging voor een
 gesprek, de rest een brief. Is het advies lichter of zwaarder dan het risico, dan staat er een zin bij die zegt waarom.
 Bij elke jongere ziet u welke gegevens de kans verhogen of verlagen. Het model geeft advies; u beslist, en u legt
-vast wat u besluit en waarom. Geslacht en herkomst worden niet gebruikt om de kans te berekenen; wel controleren
+vast wat u besluit en waarom. {route_sentence_nl(model.info)} Geslacht en herkomst worden niet gebruikt om de kans te berekenen; wel controleren
 we of het model voor alle groepen even goed werkt.
 """
 

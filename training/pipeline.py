@@ -100,7 +100,9 @@ def log_run(result: TrainingResult, evaluation: Evaluation, config: TrainConfig,
     with (registry.using_store(settings),
           mlflow.start_run(experiment_id=registry.experiment_id(settings), run_name=f"train {dt.date.today().isoformat()}") as run):
         mlflow.log_params(flat_params(config) | {"as_of_dates": ",".join(model.info["as_of_dates"]), "test_date": data.test_date,
-                                                 "features": ",".join(FEATURE_NAMES), "n_trees": model.n_trees})
+                                                 "features": ",".join(FEATURE_NAMES), "n_trees": model.n_trees,
+                                                 "route_adjustment": data.definition["route_adjustment"]})
+        mlflow.log_metrics(route_metrics(model.info["route_adjustment"]))
         mlflow.log_metrics({k: v for k, v in evaluation.metrics.items() if np.isfinite(v)})
         mlflow.log_metrics({f"{name}.{k}": v for name, m in result.baselines.items() for k, v in m.items() if np.isfinite(v)})
         mlflow.log_metrics({f"lightgbm_minus_{name}.{metric}_{part}": v for name, d in result.differences.items()
@@ -120,6 +122,11 @@ def log_run(result: TrainingResult, evaluation: Evaluation, config: TrainConfig,
         model_uri = registry.log_risk_model(model)
     version = registry.register(model_uri, settings, registry.tags_for(model, evaluation.metrics))
     return run.info.run_id, version
+
+
+def route_metrics(summary: dict) -> dict[str, float]:
+    """The route adjustment's counts and effective sample size as metrics (`route_weights.rows_heavier`...)."""
+    return {f"route_weights.{k}": float(v) for k, v in summary.items() if isinstance(v, (int, float)) and k != "method"}
 
 
 def fit_config(data: TrainingData, config: TrainConfig, with_search: bool) -> tuple[TrainConfig, pd.DataFrame | None]:

@@ -51,10 +51,12 @@ def candidates(search: SearchConfig, base: LightGBMConfig) -> list[LightGBMConfi
             for leaves, rate, minimum in grid]
 
 
-def validation_curve(fit: pd.DataFrame, train: np.ndarray, valid: np.ndarray, params: LightGBMConfig, seed: int):
-    """The booster and its validation log-loss after every tree."""
-    train_set = dataset_of(fit.iloc[train])
-    valid_set = dataset_of(fit.iloc[valid], reference=train_set)
+def validation_curve(fit: pd.DataFrame, train: np.ndarray, valid: np.ndarray, params: LightGBMConfig, seed: int,
+                     weights: np.ndarray | None = None):
+    """The booster and its validation log-loss after every tree (both weighted by the route adjustment's weights)."""
+    w = (None, None) if weights is None else (weights[train], weights[valid])
+    train_set = dataset_of(fit.iloc[train], weight=w[0])
+    valid_set = dataset_of(fit.iloc[valid], reference=train_set, weight=w[1])
     record: dict = {}
     booster = lgb.train(lightgbm_params(params, seed), train_set, num_boost_round=params.num_boost_round, valid_sets=[valid_set],
                         valid_names=["valid"], callbacks=[lgb.record_evaluation(record), lgb.early_stopping(PATIENCE, verbose=False)])
@@ -71,10 +73,11 @@ def explanation_microseconds(booster: lgb.Booster, rows: np.ndarray, trees: int)
     return float(np.median(times) * 1e6)
 
 
-def evaluate_candidate(fit: pd.DataFrame, folds, params: LightGBMConfig, seed: int) -> dict:
+def evaluate_candidate(fit: pd.DataFrame, folds, params: LightGBMConfig, seed: int,
+                       weights: np.ndarray | None = None) -> dict:
     curves, boosters = [], []
     for train, valid in folds:
-        booster, curve = validation_curve(fit, train, valid, params, seed)
+        booster, curve = validation_curve(fit, train, valid, params, seed, weights)
         curves.append(curve)
         boosters.append(booster)
     length = min(len(c) for c in curves)
@@ -98,7 +101,7 @@ def search(data: TrainingData, config: TrainConfig) -> tuple[LightGBMConfig, pd.
     rows = []
     with progress_bar(len(options), "search", "candidates") as bar:
         for params in options:
-            rows.append(evaluate_candidate(fit, folds, params, config.seed))
+            rows.append(evaluate_candidate(fit, folds, params, config.seed, data.weights))
             bar.update(1)
     table = pd.DataFrame(rows)
     table["within_budget"] = table["shap_microseconds"] <= config.search.max_shap_microseconds
