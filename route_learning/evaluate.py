@@ -167,6 +167,8 @@ def ratio_gain(benefit: np.ndarray, tier: np.ndarray) -> Estimate:
     """mean(benefit) / mean(tier) - 1 of per-case values (the places' value), with the delta method's 95% interval:
     the per-case influence (benefit_i - (1 + g) tier_i) / mean(tier)."""
     base = float(np.mean(tier))
+    if abs(base) <= 1e-12:
+        return Estimate(float("nan"), float("nan"), float("nan"), len(tier))
     gain = float(np.mean(benefit)) / base - 1
     influence = (np.asarray(benefit) - (1 + gain) * np.asarray(tier)) / base
     spread = mean_interval(influence)

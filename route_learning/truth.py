@@ -96,7 +96,7 @@ def places_coverage(evaluation: RouteEvaluation, truth: dict[str, float]) -> pd.
     judged = evaluation.held_out
     places = {name: truth[name] - truth["all_letter"] for name in (*judged.places, "oracle")}
     rows = [row(name, e, places[name]) for name, e in judged.places.items()]
-    rows.append(row("benefit_over_tier_share", judged.places_gain, places["benefit"] / places["tier"] - 1))
+    rows.append(row("benefit_over_tier_share", judged.places_gain, share_over(places["benefit"], places["tier"])))
     return pd.DataFrame(rows)
 
 
@@ -114,8 +114,14 @@ def compare_with_truth(directory: Path, evaluation: RouteEvaluation) -> dict | N
             "cases_without_truth": int(np.isnan(chances).any(axis=1).sum()),
             "covered_share_cells": float(inner["covered"].mean()) if len(inner) else np.nan,
             "covered_share_route_by_category": float(by_category["covered"].mean()) if len(by_category) else np.nan,
-            "true_gain_benefit_over_tier": truth["benefit"] / truth["tier"] - 1,
-            "true_places_gain_benefit_over_tier": (truth["benefit"] - truth["all_letter"]) / places_tier - 1,
+            "true_gain_benefit_over_tier": share_over(truth["benefit"], truth["tier"]),
+            "true_places_gain_benefit_over_tier": share_over(truth["benefit"] - truth["all_letter"], places_tier),
             "oracle": {"value": truth["oracle"], "places": truth["oracle"] - truth["all_letter"],
-                       "gain_over_tier": truth["oracle"] / truth["tier"] - 1,
-                       "places_gain_over_tier": (truth["oracle"] - truth["all_letter"]) / places_tier - 1}}
+                       "gain_over_tier": share_over(truth["oracle"], truth["tier"]),
+                       "places_gain_over_tier": share_over(truth["oracle"] - truth["all_letter"], places_tier)}}
+
+
+def share_over(value: float, base: float) -> float:
+    """value / base - 1; NaN where the base is 0 (in a world where routes do nothing, the places are worth 0 under
+    every policy and no share of it is defined)."""
+    return value / base - 1 if abs(base) > 1e-12 else float("nan")

@@ -52,7 +52,7 @@ Example `train.toml` (every key optional; unknown keys are refused by name):
 
     [training]                 # the office's own reactions in the training rows (training/route_weights.py)
     route_adjustment = ""      # "weights": the risk under the letter (heavier routes weigh 0, letters 1/P(letter));
-                               # "none": every row as it is; "" (default): "weights" when the data have office_cases.csv
+                               # "none" or "" (default): every row as it is (why: docs/event-model.md)
     route_carry_days = 365     # a reaction this many days before a row's day still counts for it (support still running)
     min_propensity = 0.05      # P(letter) is clipped from below here: no row weighs more than 1/0.05 = 20 times
 
@@ -248,8 +248,9 @@ class GateConfig:
 class AdjustmentConfig:
     """`[training]`: how the office's own reactions enter the training rows (training/route_weights.py). The model
     estimates the risk under the lightest reaction, the letter: rows whose youth got a heavier route weigh 0, rows
-    with letters 1/P(letter | recorded variables), clipped at `min_propensity`. "" chooses by the data: "weights"
-    when the data directory has office_cases.csv, else "none" (every row weighs 1: the model as before)."""
+    with letters 1/P(letter | recorded variables), clipped at `min_propensity`. "" is "none" (every row weighs 1: the
+    model as before): at the region's route effects the weights cost more in variance than the loop they remove
+    (measured in docs/event-model.md)."""
 
     route_adjustment: str = ""
     route_carry_days: int = 365

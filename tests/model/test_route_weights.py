@@ -79,7 +79,8 @@ def test_the_setting_is_read_checked_and_resolved_by_the_data(tmp_path):
     with pytest.raises(RouteWeightError, match="has no office_cases.csv"):
         resolve_adjustment("weights", tmp_path)
     (tmp_path / "office_cases.csv").write_text(",".join(OFFICE_CASE_COLUMNS) + "\n")
-    assert resolve_adjustment("", tmp_path) == "weights"
+    assert resolve_adjustment("", tmp_path) == "none"  # asked for only: the default measured worse (event-model.md)
+    assert resolve_adjustment("weights", tmp_path) == "weights"
     assert resolve_adjustment("none", tmp_path) == "none"
 
 
