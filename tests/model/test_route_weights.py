@@ -106,7 +106,9 @@ def test_none_gives_the_model_as_before_and_weights_change_it(office_dir, plain_
     plain = build_training_data(plain_dir, None, config)  # no office_cases.csv: the default is "none"
     assert plain.weights is None and plain.definition["route_adjustment"] == "none"
     ignored = build_training_data(office_dir, None, fast_config(training=AdjustmentConfig("none")))
-    weighted = build_training_data(office_dir, None, config)  # the default with the office's cases: "weights"
+    default = build_training_data(office_dir, None, config)  # the default, even with the office's cases: "none"
+    weighted = build_training_data(office_dir, None, fast_config(training=AdjustmentConfig("weights")))
+    assert default.weights is None and default.definition["route_adjustment"] == "none"
     assert ignored.weights is None and weighted.definition["route_adjustment"] == "weights"
     assert weighted.route_summary.rows_heavier > 0 and (weighted.weights == 0).sum() == weighted.route_summary.rows_heavier
     rows = plain.part("event_test")
@@ -119,7 +121,7 @@ def test_none_gives_the_model_as_before_and_weights_change_it(office_dir, plain_
 def test_the_adjustment_is_recorded_in_the_model_mlflow_and_the_card(office_dir, tracking):
     from training.pipeline import run_training
 
-    result = run_training(office_dir, None, fast_config(), tracking)
+    result = run_training(office_dir, None, fast_config(training=AdjustmentConfig("weights")), tracking)
     info = result.model.info["route_adjustment"]
     assert info["method"] == "weights" and info["rows_heavier"] > 0 and 0 < info["effective_sample_size"] < info["fit_rows"]
     run = mlflow.MlflowClient(tracking.tracking_uri).get_run(result.run_id)
