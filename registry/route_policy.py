@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 from pathlib import Path
 
 import mlflow
@@ -44,11 +45,29 @@ def route_policy_version(settings: Settings, alias: str = CHAMPION) -> str | Non
     if db is not None and not db.exists():
         return None
     try:
-        return str(client_for(settings).get_model_version_by_alias(ROUTE_POLICY_MODEL, alias).version)
+        with asked_once():
+            return str(client_for(settings).get_model_version_by_alias(ROUTE_POLICY_MODEL, alias).version)
     except MlflowException as exc:
         if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
             return None
         raise
+
+
+QUICK = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
+
+
+@contextlib.contextmanager
+def asked_once():
+    """MLflow asked without its retries (7, backing off for minutes): a service starting where the registry cannot
+    be reached (a Bento elsewhere) gives the tier advice at once instead of waiting to be ready. Settings the
+    operator made are kept; the environment is restored after."""
+    added = {name: value for name, value in QUICK.items() if name not in os.environ}
+    os.environ.update(added)
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
 
 
 def load_route_policy(settings: Settings, version: str, scratch: Path) -> RoutePolicy:

@@ -87,7 +87,7 @@ def test_each_event_gets_its_kinds_calibration_cut_offs_and_meaning(scored, kind
         meanings = {c: own.categories.meaning_nl(c, 23) for c in ("low", "medium", "high")}
         assert rows["risk_category_meaning_nl"].tolist() == rows["risk_category"].map(meanings).tolist(), kind
         stock = kinded.model.probability(encode_frame(rows[list(FEATURE_NAMES)]))
-        assert np.abs(expected - stock).min() > 1e-3, kind  # the kind's chance is not the stock's
+        assert np.median(np.abs(expected - stock)) > 1e-3, kind  # the kind's chance is not the stock's (they may cross once)
     first = frame[frame["kind"] == "report_first"]
     assert first["risk_category_meaning_nl"].str.startswith("Wat risico ").all()
     assert set(first["risk_category_meaning_nl"]) != set(frame.loc[frame["kind"] == "report_repeat", "risk_category_meaning_nl"])
