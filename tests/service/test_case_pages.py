@@ -171,9 +171,21 @@ def test_a_letter_is_made_stored_with_its_version_and_speaks_to_the_youth_not_ab
 
 
 def test_the_analysis_page_is_for_analysts_and_shows_the_follow_shares(asgi_client, cases, api_keys):
+    """Its own decision (ZK-F, a high first report, advice followed), so the test holds alone or after the rest."""
+    row = scored_event("ZK-F", "2026-09-30", "report_first", "matchmaker", 0.86, "high", "M-1006")
+    cases["store"].ingest(pd.DataFrame([row]), CaseworkRules(), source="sync")
+    case_id = int(pd.read_sql(sa.select(cases_table.c.id).where(cases_table.c.youth_id == "ZK-F"), cases["engine"]).iloc[0, 0])
+    assert asgi_client.post(f"/ui/zaak/{case_id}/besluit", data={"keuze": "volg"}, follow_redirects=False).status_code == 303
+    decisions = pd.read_sql(sa.select(case_records_table.c.case_id, case_records_table.c.follows_advice).where(
+        case_records_table.c.action == "decision"), cases["engine"])
+    high = decisions[decisions["case_id"].isin(pd.read_sql(sa.select(cases_table.c.id).where(
+        cases_table.c.risk_category == "high"), cases["engine"])["id"])]
+
     assert asgi_client.get("/ui/analyse").status_code == 403
     page = asgi_client.get("/ui/analyse", headers=api_keys["headers"]["analyst"])
     assert page.status_code == 200 and "automation bias" in page.text and 'id="volgen-officer"' in page.text
+    by_risk = page.text.split('id="volgen-risk_category"')[1].split("</table>")[0]
+    assert f"<td>hoog</td><td>{len(high)}</td><td>{int(high['follows_advice'].sum())}</td>" in by_risk
 
 
 # --- the randomised share and the advice in force (issue 26); these add a case, so they run last ------------------
