@@ -1,8 +1,8 @@
-"""The feedback loop of the office's own reactions: the risk model trained with and without the route adjustment
-(`[training] route_adjustment`, training/route_weights.py) on a world with the office, judged on the held-out
+"""The feedback loop of the office's own reactions: the risk model trained with each route adjustment
+(`[training] route_adjustment`: none, weights (training/route_weights.py), outcome (training/route_labels.py)) on a world with the office, judged on the held-out
 youths' events against the world's exact truth under the letter.
 
-    python benchmarks/feedback_loop.py DATA_DIR [DATA_DIR ...]
+    python benchmarks/feedback_loop.py DATA_DIR [DATA_DIR ...] [--methods none,weights,outcome]
 
 Each DATA_DIR is a world with the office (`vsv generate --out DIR --youths 40000 --seed S`: office_cases.csv and
 truth_events.csv's `p_true_waarschuwingsbrief`). Printed per world and model, on the held-out events (each scored as
@@ -95,28 +95,31 @@ def ranking(events: pd.DataFrame, p: np.ndarray) -> dict[str, float]:
             "letter_rows": int(light.sum()), "rows": len(y)}
 
 
-def judge(data_dir: Path) -> None:
-    config = fast_config(training=AdjustmentConfig(route_adjustment="weights"))
-    start = time.perf_counter()
-    data = build_training_data(data_dir, None, config)
-    built = time.perf_counter() - start
-    summary = data.route_summary.to_dict()
-    print(f"\n== {data_dir} (data built in {built:.0f} s) route weights: {summary}")
-    events = held_out_events(data, data_dir, config.training.route_carry_days)
-    for method in ("none", "weights"):
-        variant = data if method == "weights" else type(data)(**(vars(data) | {"weights": None}))
+def judge(data_dir: Path, methods: tuple[str, ...]) -> None:
+    events = None
+    for method in methods:
+        config = fast_config(training=AdjustmentConfig(route_adjustment=method))
         start = time.perf_counter()
-        model, _ = train_risk_model(variant, config)
+        data = build_training_data(data_dir, None, config)
+        built = time.perf_counter() - start
+        if events is None:
+            events = held_out_events(data, data_dir, config.training.route_carry_days)
+        start = time.perf_counter()
+        model, _ = train_risk_model(data, config)
         p = model.predict_frame(events.drop(columns=["heavier", TRUTH_LETTER, "truth_taken"]))
-        print(f"\n-- route_adjustment = {method} (fit {time.perf_counter() - start:.0f} s)")
+        print(f"\n== {data_dir} -- route_adjustment = {method} (data built in {built:.0f} s, fit {time.perf_counter() - start:.0f} s)")
+        print(f"route adjustment: {data.route_summary.to_dict()}")
         print(calibration_table(events, p, model.categories).round(4).to_string(index=False))
         print({k: round(v, 4) if isinstance(v, float) else v for k, v in ranking(events, p).items()})
 
 
-def main(directories: list[str]) -> None:
+def main(arguments: list[str]) -> None:
+    methods = tuple(arguments[arguments.index("--methods") + 1].split(",")) if "--methods" in arguments else (
+        "none", "weights", "outcome")
+    directories = [a for i, a in enumerate(arguments) if a != "--methods" and (i == 0 or arguments[i - 1] != "--methods")]
     print("floor: a model whose probability is the truth under the letter has truth/expected 1.0000 in every cell")
     for directory in directories:
-        judge(Path(directory))
+        judge(Path(directory), methods)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,13 @@ through it: per origin and cohort, AUC, Brier, calibration error, precision and 
 outcome rate per tier and the gap to the known truth, each with a bootstrap interval. Beside each cohort (kind
 `stock`), the events of the school year that starts on its date (first reports, repeats, new leavers), each scored
 as of its own day with its kind's calibration: AUC, Brier, ECE and observed/expected with intervals over youths.
-With the office's cases (`[training] route_adjustment`), each origin's model is weighted by the cases the office
-had recorded before that origin.
+With the office's cases (`[training] route_adjustment`), each origin's model is adjusted by the cases the office
+had recorded before that origin. With the cases in the data (whatever the adjustment), every events row is judged
+once more on its **untreated** events: those whose youth got no conversation or matchmaker from a year before the
+event on (the office's cases as the full data knows them). Their outcomes are outcomes under the letter, the risk
+the adjusted model estimates, so their observed/expected (`untreated_observed_expected`, with its interval over
+youths) shows whether the model stays calibrated for untreated youths after the office's own reactions changed the
+outcomes it learned from.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from features.events import events_from_dataset
@@ -33,11 +39,14 @@ from training.dataset import (
 from training.evaluation_report import evaluate_model
 from training.kind_evaluation import kind_figures
 from training.model import train_risk_model
+from training.route_labels import LETTER_CODE, heaviest_reactions
 from training.route_weights import read_cases, resolve_adjustment
+from vsv_model.office_cases import FILE_NAME as OFFICE_CASES_FILE
 from vsv_model.progress import progress_bar
 from vsv_model.reader import read_data_dir
 
 SHOWN = ("roc_auc", "brier", "ece", "precision_at_capacity", "recall_at_capacity")
+UNTREATED_SHOWN = ("untreated_observed_expected", "untreated_truth_expected")
 
 
 def backtest(data_dir: Path, first: int, last: int, config: TrainConfig) -> pd.DataFrame:
@@ -46,7 +55,9 @@ def backtest(data_dir: Path, first: int, last: int, config: TrainConfig) -> pd.D
     end = data_end_of(full, config)
     cohorts = judged_cohorts(full, first, end, config, Path(data_dir))
     events = judged_events(full, first, end, config, Path(data_dir))
-    cases = read_cases(data_dir) if resolve_adjustment(config.training.route_adjustment, data_dir) == "weights" else None
+    recorded = read_cases(data_dir) if (Path(data_dir) / OFFICE_CASES_FILE).is_file() else None
+    cases = recorded if resolve_adjustment(config.training.route_adjustment, data_dir) != "none" else None
+    untreated = untreated_events(events, recorded, config.training.route_carry_days) if recorded is not None else {}
     rows = []
     with progress_bar(last - first + 1, "backtest", "origins") as bar:
         for year in range(first, last + 1):
@@ -61,7 +72,7 @@ def backtest(data_dir: Path, first: int, last: int, config: TrainConfig) -> pd.D
             for (day, kind), (frame, known) in events.items():
                 if day >= origin:
                     rows.append(judged_events_row(model, frame, kind, origin, day, len(data.frame), config)
-                                | {"outcome_known_share": known})
+                                | {"outcome_known_share": known} | untreated_figures(model, frame, kind, untreated.get((day, kind)), config))
             bar.update(1)
     return pd.DataFrame(rows)
 
@@ -97,6 +108,29 @@ def judged_events(full, first: int, end: dt.date, config: TrainConfig, data_dir:
             labelled = attach_truth(labelled.assign(**{OUTCOME: labelled[OUTCOME].astype(int)}), data_dir)
             judged[(dt.date(int(start), 10, 1), kind)] = (labelled, len(labelled) / len(part))
     return judged
+
+
+def untreated_events(events: dict, cases: pd.DataFrame, carry_days: int) -> dict[tuple[dt.date, str], np.ndarray]:
+    """Per judged (year, kind): which events' youths got no conversation or matchmaker from `carry_days` before the
+    event on (training/route_labels.heaviest_reactions)."""
+    return {key: heaviest_reactions(frame, cases, carry_days)["route"].to_numpy() <= LETTER_CODE
+            for key, (frame, _) in events.items()}
+
+
+def untreated_figures(model, frame: pd.DataFrame, kind: str, untreated: np.ndarray | None, config: TrainConfig) -> dict:
+    """The untreated events' rows, observed/expected with its interval over youths, and the truth's (synthetic
+    data) over expected; {} without the office's cases or with too few rows of both outcomes."""
+    if untreated is None:
+        return {}
+    part = frame[untreated]
+    row = {"untreated_rows": len(part)}
+    if len(part) < 2 or part[OUTCOME].nunique() < 2:
+        return row
+    figures = kind_figures(model, part, kind, config.gates.bootstrap_samples, config.seed)
+    row |= {f"untreated_{name}": figures[name] for name in ("observed_expected", "observed_expected_low", "observed_expected_high")}
+    if "p_true" in part and part["p_true"].notna().all():
+        row["untreated_truth_expected"] = float(part["p_true"].sum() / (figures["mean_probability"] * len(part)))
+    return row
 
 
 def judged_events_row(model, frame: pd.DataFrame, kind: str, origin: dt.date, day: dt.date, fit_rows: int,
@@ -139,7 +173,8 @@ def log_backtest(data_dir: Path, first: int, last: int, config: TrainConfig, set
         mlflow.log_params({"from": first, "to": last, "data_dir": str(Path(data_dir).resolve())})
         for row in table.itertuples():
             prefix = f"origin_{row.origin[:4]}.cohort_{row.cohort[:4]}" + ("" if row.kind == STOCK else f".{row.kind}")
-            mlflow.log_metrics({f"{prefix}.{name}": getattr(row, name) for name in SHOWN if pd.notna(getattr(row, name, None))})
+            mlflow.log_metrics({f"{prefix}.{name}": getattr(row, name) for name in (*SHOWN, *UNTREATED_SHOWN)
+                                if pd.notna(getattr(row, name, None))})
         table.to_csv(Path(tmp) / "backtest.csv", index=False)
         plots.plot_backtest(table, Path(tmp) / "backtest.png")
         mlflow.log_artifacts(tmp, "backtest")

@@ -50,9 +50,10 @@ Example `train.toml` (every key optional; unknown keys are refused by name):
     significance_level = 0.01  # the fairness ratios' and the per-group offsets' intervals (two-sided)
     confidence = 0.95          # the other intervals (bootstrap, stability, tiers)
 
-    [training]                 # the office's own reactions in the training rows (training/route_weights.py)
-    route_adjustment = ""      # "weights": the risk under the letter (heavier routes weigh 0, letters 1/P(letter));
-                               # "none" or "" (default): every row as it is (why: docs/event-model.md)
+    [training]                 # the office's own reactions in the training rows (training/route_labels.py)
+    route_adjustment = ""      # "" (default): "outcome" with office_cases.csv, else "none". The risk under the letter:
+                               # "outcome": the route an input of an outcome model, heavier rows' labels moved to the letter;
+                               # "weights": heavier routes weigh 0, letters 1/P(letter); "none": every row as it is
     route_carry_days = 365     # a reaction this many days before a row's day still counts for it (support still running)
     min_propensity = 0.05      # P(letter) is clipped from below here: no row weighs more than 1/0.05 = 20 times
 
@@ -246,19 +247,21 @@ class GateConfig:
 
 @dataclass(frozen=True)
 class AdjustmentConfig:
-    """`[training]`: how the office's own reactions enter the training rows (training/route_weights.py). The model
-    estimates the risk under the lightest reaction, the letter: rows whose youth got a heavier route weigh 0, rows
-    with letters 1/P(letter | recorded variables), clipped at `min_propensity`. "" is "none" (every row weighs 1: the
-    model as before): at the region's route effects the weights cost more in variance than the loop they remove
-    (measured in docs/event-model.md)."""
+    """`[training]`: how the office's own reactions enter the training rows. The model estimates the risk under the
+    lightest reaction, the letter. "outcome" (training/route_labels.py): the route taken is an input of an outcome
+    model, and the labels of rows whose youth got a heavier route become their chance under the letter. "weights"
+    (training/route_weights.py): those rows weigh 0, rows with letters 1/P(letter | recorded variables), clipped at
+    `min_propensity`. "none": every row as it is. "" is "outcome" with the office's cases and "none" without them
+    (measured in docs/event-model.md: the weights cost more in variance than the loop they remove)."""
 
     route_adjustment: str = ""
     route_carry_days: int = 365
     min_propensity: float = 0.05
 
     def __post_init__(self):
-        if self.route_adjustment not in ("", "weights", "none"):
-            raise ValueError(f"training.route_adjustment must be \"weights\" or \"none\", got {self.route_adjustment!r}")
+        if self.route_adjustment not in ("", "outcome", "weights", "none"):
+            raise ValueError("training.route_adjustment must be \"outcome\", \"weights\" or \"none\", "
+                             f"got {self.route_adjustment!r}")
         if self.route_carry_days < 0:
             raise ValueError("training.route_carry_days must be at least 0")
         if not 0.0 < self.min_propensity <= 1.0:

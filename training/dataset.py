@@ -28,7 +28,8 @@ from features.build import FeatureTable, build_event_table, build_feature_table
 from features.events import Events, events_from_dataset
 from features.office_events import EventRules, office_events
 from training.config import TrainConfig
-from training.route_weights import WeightSummary, fit_weights
+from training.route_labels import adjust_fit
+from training.route_weights import WeightSummary
 from vsv_model.feature_spec import FEATURE_NAMES
 from vsv_model.progress import say
 from vsv_model.quality import DataQuality
@@ -65,7 +66,9 @@ class TrainingData:
     held_out_earlier: pd.DataFrame | None = None  # the held-out youths' labelled rows before the test date
     event_test: np.ndarray | None = None  # rows of `frame`: the held-out youths' events up to the test year's end
     recent_events: pd.DataFrame | None = None  # the events of the data's last year, as of their days (cut-offs)
-    weights: np.ndarray | None = None  # per fit row: the route adjustment's weight (training/route_weights.py); None: 1
+    weights: np.ndarray | None = None  # per fit row: the route adjustment's weight (route_weights/route_labels); None: 1
+    labels: np.ndarray | None = None  # per fit row: what the booster learns (route_labels: the label under the letter,
+                                      # in [0, 1]); None: the outcome
     route_summary: WeightSummary | None = None  # what the route adjustment did (aggregates)
 
     def part(self, name: str) -> pd.DataFrame:
@@ -269,7 +272,9 @@ def build_training_data(data_dir: Path | None, as_of_dates: list[dt.date] | None
     frame[OUTCOME] = frame[OUTCOME].astype(np.int64)
     frame = attach_truth(frame, data_dir) if data_dir is not None else frame
     n_fit, n_test = len(fit), len(test)
-    folds = np.r_[folds_of(fit["youth_id"], config.seed, config.temporal.folds), np.full(n_test + len(event_test), -1)]
+    fit_folds = folds_of(fit["youth_id"], config.seed, config.temporal.folds)
+    folds = np.r_[fit_folds, np.full(n_test + len(event_test), -1)]
+    weights, labels, summary = adjust_fit(frame.iloc[:n_fit], OUTCOME, fit_folds, config, data_dir, cases, end)
     definition = {"data_digest": digest_directory(data_dir) if data_dir is not None else "", "data_dir": str(data_dir),
                   "data_end": end.isoformat(), "fit_dates": [d.isoformat() for d in dates if d < test_date],
                   "test_date": test_date.isoformat() if hold_out_test else "", "label_maturity": config.temporal.label_maturity,
@@ -279,14 +284,13 @@ def build_training_data(data_dir: Path | None, as_of_dates: list[dt.date] | None
                   "fit_youths": int(fit["youth_id"].nunique()), "test_youths": len(test),
                   "event_kinds": list(kinds), "event_first_date": first_event.isoformat(), "event_test_rows": len(event_test),
                   "event_test_youths_digest": youth_digest(event_test["youth_id"]) if len(event_test) else ""}
-    weights, summary = fit_weights(fit, config.training, data_dir, cases, end)
     definition["route_adjustment"] = summary.method
     recent = event_rows(data, end - dt.timedelta(days=364), end, kinds, config.target_group, events, with_label=False)
     return TrainingData(frame, np.arange(n_fit), np.arange(n_fit, n_fit + n_test), folds, current_population(data, end, config, events),
                         maturity, definition, tables[-1].quality, config.target_group,
                         held_out_earlier=labelled_with_truth(earlier, data_dir),
                         event_test=np.arange(n_fit + n_test, len(frame)), recent_events=recent, weights=weights,
-                        route_summary=summary)
+                        labels=labels, route_summary=summary)
 
 
 def labelled_with_truth(frame: pd.DataFrame | None, data_dir: Path | None) -> pd.DataFrame | None:

@@ -150,7 +150,9 @@ def absence_features_blanked(frame: pd.DataFrame) -> pd.DataFrame:
 def model_without_absence(data: TrainingData, config: TrainConfig, rounds: int) -> RiskModel:
     """The same booster settings and size fitted on the fit rows with the absence history blanked: the ranking the
     model would have without it (calibration left out: only its AUC is compared)."""
-    booster = fit_booster(absence_features_blanked(data.part("fit")), config.lightgbm, config.seed, rounds)
+    booster = fit_booster(absence_features_blanked(data.part("fit")), config.lightgbm, config.seed, rounds,
+                          weights=None if data.weights is None else (data.weights, None),
+                          targets=None if data.labels is None else (data.labels, None))
     return RiskModel(booster, Calibration(), TierCutoffs(0.0, 1.0), target_group=data.group)
 
 

@@ -22,41 +22,49 @@ from sklearn.linear_model import LogisticRegression
 
 from training.config import LightGBMConfig, TierConfig, TrainConfig
 from training.dataset import OUTCOME, TrainingData
-from vsv_model.feature_spec import CATEGORICAL_FEATURES, FEATURE_NAMES, FEATURES
+from training.params import lightgbm_params
+from vsv_model.feature_spec import CATEGORICAL_FEATURES, FEATURE_NAMES
 from vsv_model.progress import progress_bar, round_bar, say
 from vsv_model.risk_model import STOCK_KIND, Calibration, KindSettings, RiskModel, TierCutoffs, encode_frame
 
 CATEGORICAL = [FEATURE_NAMES.index(name) for name in CATEGORICAL_FEATURES]
 
 
-def lightgbm_params(config: LightGBMConfig, seed: int) -> dict:
-    params = {k: v for k, v in vars(config).items() if k not in ("num_boost_round", "early_stopping_rounds")}
-    return params | {
-        "objective": "binary",
-        "metric": "binary_logloss",
-        "monotone_constraints": [f.monotone for f in FEATURES],
-        "seed": seed,
-        "deterministic": True,
-        "force_col_wise": True,
-        "verbosity": -1,
-    }
+def soft_expanded(matrix: np.ndarray, labels: np.ndarray, weights: np.ndarray | None = None):
+    """The rows as a binary learner takes them: a row whose label q lies strictly between 0 and 1 (the route
+    adjustment's label under the letter, training/route_labels.py) becomes two, label 1 with weight q and label 0
+    with weight 1 - q, appended after the rows (the log-loss of the soft label, exactly); each times the row's own
+    weight. Without a soft label the rows, labels and weights come back as they are."""
+    labels = np.asarray(labels, dtype=np.float64)
+    soft = (labels > 0) & (labels < 1)
+    if not soft.any():
+        return matrix, labels, weights
+    w = np.ones(len(labels)) if weights is None else np.asarray(weights, dtype=np.float64)
+    return (np.concatenate([matrix, matrix[soft]]), np.r_[np.where(soft, 1.0, labels), np.zeros(int(soft.sum()))],
+            np.r_[w * np.where(soft, labels, 1.0), w[soft] * (1.0 - labels[soft])])
 
 
-def dataset_of(frame: pd.DataFrame, reference: lgb.Dataset | None = None, weight: np.ndarray | None = None) -> lgb.Dataset:
-    return lgb.Dataset(encode_frame(frame), frame[OUTCOME].to_numpy(), feature_name=list(FEATURE_NAMES),
-                       categorical_feature=CATEGORICAL, reference=reference, free_raw_data=True, weight=weight)
+def dataset_of(frame: pd.DataFrame, reference: lgb.Dataset | None = None, weight: np.ndarray | None = None,
+               label: np.ndarray | None = None) -> lgb.Dataset:
+    """The booster's dataset of `frame`: its outcomes, or `label` (soft labels as two rows), with `weight`."""
+    matrix, y, w = soft_expanded(encode_frame(frame), frame[OUTCOME].to_numpy() if label is None else label, weight)
+    return lgb.Dataset(matrix, y, feature_name=list(FEATURE_NAMES), categorical_feature=CATEGORICAL, reference=reference,
+                       free_raw_data=True, weight=w)
 
 
 def fit_booster(train: pd.DataFrame, config: LightGBMConfig, seed: int, rounds: int,
-                valid: pd.DataFrame | None = None, label: str = "", weights: tuple | None = None) -> lgb.Booster:
+                valid: pd.DataFrame | None = None, label: str = "", weights: tuple | None = None,
+                targets: tuple | None = None) -> lgb.Booster:
     """Boost on `train`; with `valid`, stop when its log-loss has not improved for `early_stopping_rounds`. With a
     `label`, the rounds show as a bar on a terminal and the step ends with a line saying how many trees it kept.
-    `weights` (train's, valid's) are the route adjustment's (training/route_weights.py); None: every row weighs 1."""
+    `weights` and `targets` (train's, valid's) are the route adjustment's weights (training/route_weights.py) and
+    labels (training/route_labels.py); None: every row weighs 1 and learns its outcome."""
     train_weight, valid_weight = weights if weights is not None else (None, None)
-    train_set = dataset_of(train, weight=train_weight)
+    train_label, valid_label = targets if targets is not None else (None, None)
+    train_set = dataset_of(train, weight=train_weight, label=train_label)
     callbacks, valid_sets = [], []
     if valid is not None:
-        valid_sets = [dataset_of(valid, reference=train_set, weight=valid_weight)]
+        valid_sets = [dataset_of(valid, reference=train_set, weight=valid_weight, label=valid_label)]
         callbacks.append(lgb.early_stopping(config.early_stopping_rounds, verbose=False))
     if not label:
         return lgb.train(lightgbm_params(config, seed), train_set, num_boost_round=rounds, valid_sets=valid_sets,
@@ -71,7 +79,7 @@ def fit_booster(train: pd.DataFrame, config: LightGBMConfig, seed: int, rounds: 
 
 def cross_fitted(data: TrainingData, config: TrainConfig) -> tuple[np.ndarray, list[int]]:
     """Out-of-fold raw log-odds for every fit row, and the number of trees each fold's booster kept."""
-    fit, folds, w = data.part("fit"), data.folds[data.fit], data.weights
+    fit, folds, w, y = data.part("fit"), data.folds[data.fit], data.weights, data.labels
     k = config.temporal.folds
     raw, sizes = np.empty(len(fit)), []
     say(f"cross-fitting {k} folds on {len(fit):,} rows (at most {config.lightgbm.num_boost_round} rounds each, "
@@ -80,16 +88,18 @@ def cross_fitted(data: TrainingData, config: TrainConfig) -> tuple[np.ndarray, l
         stop = (fold + 1) % k
         learn = (folds != fold) & (folds != stop)
         booster = fit_booster(fit[learn], config.lightgbm, config.seed, config.lightgbm.num_boost_round, fit[folds == stop],
-                              label=f"fold {fold + 1} of {k}", weights=None if w is None else (w[learn], w[folds == stop]))
+                              label=f"fold {fold + 1} of {k}", weights=None if w is None else (w[learn], w[folds == stop]),
+                              targets=None if y is None else (y[learn], y[folds == stop]))
         raw[folds == fold] = booster.predict(encode_frame(fit[folds == fold]), raw_score=True)
         sizes.append(booster.best_iteration or booster.num_trees())
     return raw, sizes
 
 
 def fit_calibration(raw_log_odds: np.ndarray, labels: np.ndarray, weights: np.ndarray | None = None) -> Calibration:
-    """Platt scaling: a logistic regression of the outcome on the raw log-odds (affine, monotone), each row with its
-    route adjustment's weight when given."""
-    platt = LogisticRegression(C=1e6, solver="lbfgs").fit(raw_log_odds.reshape(-1, 1), labels, sample_weight=weights)
+    """Platt scaling: a logistic regression of the outcome (or the route adjustment's soft label, as two rows) on the
+    raw log-odds (affine, monotone), each row with its route adjustment's weight when given."""
+    matrix, y, w = soft_expanded(raw_log_odds.reshape(-1, 1), labels, weights)
+    platt = LogisticRegression(C=1e6, solver="lbfgs").fit(matrix, y.astype(np.int64), sample_weight=w)
     slope = float(platt.coef_[0, 0])
     if slope <= 0:
         raise ValueError("calibration found a non-increasing relation between model score and outcome")
@@ -118,7 +128,8 @@ def kind_of(frame: pd.DataFrame) -> np.ndarray:
     return frame["kind"].to_numpy(dtype=object) if "kind" in frame else np.full(len(frame), STOCK_KIND, dtype=object)
 
 
-def kind_calibrations(raw_oof: np.ndarray, fit: pd.DataFrame, weights: np.ndarray | None = None) -> dict[str, Calibration]:
+def kind_calibrations(raw_oof: np.ndarray, fit: pd.DataFrame, weights: np.ndarray | None = None,
+                      labels: np.ndarray | None = None) -> dict[str, Calibration]:
     """One Platt scaling per kind of row, on that kind's out-of-fold log-odds of every fit year, each row once: the
     same booster ranks every kind, but the chance at a report day is not the chance on 1 October at the same score.
     A kind with fewer than MIN_KIND_ROWS fit rows, one outcome only, or no increasing relation between score and
@@ -130,15 +141,16 @@ def kind_calibrations(raw_oof: np.ndarray, fit: pd.DataFrame, weights: np.ndarra
     average (repeats are less often without a startkwalificatie than first reports at the same score). What is left
     is the luck of the kind's fit rows' outcomes (4% on first reports, 6% on repeats, 1% on new leavers, one standard
     deviation), which no calibration fitted on them can remove. With the route adjustment's `weights`, each row
-    counts with its weight, and a row of weight 0 not at all."""
-    kinds, y = kind_of(fit), fit[OUTCOME].to_numpy()
+    counts with its weight, and a row of weight 0 not at all; with its `labels`, each row learns its label under the
+    letter."""
+    kinds, y = kind_of(fit), (fit[OUTCOME].to_numpy() if labels is None else labels)
     w = np.ones(len(fit)) if weights is None else weights
     stock = kinds == STOCK_KIND
     rows = stock if stock.any() else np.ones(len(fit), bool)
     calibrations = {STOCK_KIND: fit_calibration(raw_oof[rows], y[rows], None if weights is None else w[rows])}
     for kind in sorted(set(kinds) - {STOCK_KIND}):
         rows = (kinds == kind) & (w > 0)
-        if rows.sum() < MIN_KIND_ROWS or len(np.unique(y[rows])) < 2:
+        if rows.sum() < MIN_KIND_ROWS or not ((y[rows] > 0).any() and (y[rows] < 1).any()):
             calibrations[kind] = replace_method(calibrations[STOCK_KIND], f"the stock's (only {int(rows.sum())} {kind} rows)")
             continue
         try:
@@ -190,11 +202,12 @@ def train_risk_model(data: TrainingData, config: TrainConfig) -> tuple[RiskModel
     Returns the model and the fit rows' out-of-fold raw log-odds (for the calibration report)."""
     fit = data.part("fit")
     raw_oof, sizes = cross_fitted(data, config)
-    calibrations = kind_calibrations(raw_oof, fit, data.weights)
+    calibrations = kind_calibrations(raw_oof, fit, data.weights, data.labels)
     calibration = calibrations[STOCK_KIND]
     rounds = max(1, int(np.median(sizes)))
     booster = fit_booster(fit, config.lightgbm, config.seed, rounds, label=f"the model on every fit youth ({rounds} rounds)",
-                          weights=None if data.weights is None else (data.weights, None))
+                          weights=None if data.weights is None else (data.weights, None),
+                          targets=None if data.labels is None else (data.labels, None))
     calibrated = RiskModel(booster, calibration, TierCutoffs(0.0, 1.0), target_group=data.group)
     cutoffs = tier_cutoffs(calibrated.predict_frame(data.current), config.tiers, len(data.current))
     info = {

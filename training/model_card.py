@@ -111,8 +111,20 @@ def kinds_section(model: RiskModel) -> str:
 
 
 def route_section(info: dict) -> str:
-    """Which route adjustment the fit used (training/route_weights.py), with its counts, in English."""
+    """Which route adjustment the fit used (training/route_labels.py, route_weights.py), with its counts, in English."""
     summary = info.get("route_adjustment", {"method": "none"})
+    if summary.get("method") == "outcome":
+        effects = ", ".join(f"{route} {effect:+.4f}" for route, effect in summary.get("effects", {}).items())
+        return (f"Route adjustment: outcome (the route taken is part of the training data). The model estimates the risk "
+                f"under the office's lightest reaction, the letter (what a youth faces without a place). An outcome model, "
+                f"cross-fitted over two halves of the youths, learns the outcome from the model's inputs, the row's kind and "
+                f"the heaviest route the office took for the youth (from a year before the row's day on). Of "
+                f"{summary['fit_rows']:,} fit rows, {summary['rows_heavier']:,} whose youth got a conversation or a "
+                f"matchmaker get their label under the letter ({summary['rows_soft']:,} of them a soft label, as two rows "
+                f"weighing q and 1 - q; mean label change {summary['mean_label_shift']:+.4f}). The outcome model's mean "
+                f"chance under the letter minus under the route taken, on the rows that got it: {effects or 'none'}. "
+                f"{summary['rows_letter']:,} rows with letters and {summary['rows_without_reaction']:,} without a reaction "
+                f"keep their label; no row weighs more than 1.")
     if summary.get("method") != "weights":
         return ("Route adjustment: none. Every fit row counts as it is: where the office reacted to a youth, its outcome "
                 "includes that reaction's effect (no office_cases.csv, or `[training] route_adjustment = \"none\"`).")
@@ -128,7 +140,12 @@ def route_section(info: dict) -> str:
 
 def route_sentence_nl(info: dict) -> str:
     """The route adjustment in one Dutch sentence for the officers."""
-    if info.get("route_adjustment", {}).get("method") == "weights":
+    method = info.get("route_adjustment", {}).get("method")
+    if method == "outcome":
+        return ("De route die het bureau koos telt mee bij het leren: bij jongeren die een gesprek of een matchmaker "
+                "kregen, rekent het model de uitkomst terug naar wat er met alleen een brief zou zijn gebeurd. De kans "
+                "is dus de kans als de jongere alleen een brief krijgt.")
+    if method == "weights":
         return ("De route die het bureau koos telt mee als gewicht: jongeren die een gesprek of een matchmaker kregen, "
                 "tellen niet mee bij het leren, want hun uitkomst is door die hulp veranderd. De kans is dus de kans "
                 "als de jongere alleen een brief krijgt.")

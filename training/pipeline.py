@@ -126,7 +126,8 @@ def log_run(result: TrainingResult, evaluation: Evaluation, config: TrainConfig,
 
 def route_metrics(summary: dict) -> dict[str, float]:
     """The route adjustment's counts and effective sample size as metrics (`route_weights.rows_heavier`...)."""
-    return {f"route_weights.{k}": float(v) for k, v in summary.items() if isinstance(v, (int, float)) and k != "method"}
+    counts = {f"route_weights.{k}": float(v) for k, v in summary.items() if isinstance(v, (int, float)) and k != "method"}
+    return counts | {f"route_weights.effect_{route}": float(v) for route, v in summary.get("effects", {}).items()}
 
 
 def fit_config(data: TrainingData, config: TrainConfig, with_search: bool) -> tuple[TrainConfig, pd.DataFrame | None]:

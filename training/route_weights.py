@@ -22,7 +22,7 @@ effective sample size, how many were clipped): aggregates only.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -32,8 +32,8 @@ from vsv_model.office_cases import FILE_NAME, read_office_cases
 from vsv_model.progress import say
 from vsv_model.route_draws import ROUTE_CODES
 
-ADJUSTMENTS = ("weights", "none")
-DEFAULT_ADJUSTMENT = "none"
+ADJUSTMENTS = ("outcome", "weights", "none")
+DEFAULT_ADJUSTMENT = "outcome"  # with the office's cases; without them there is nothing to adjust: "none"
 LETTER = ROUTE_CODES[0]
 MIN_CELL_CASES = 30  # cases a cell needs for its own share of letters
 SCORE_BAND = 0.1
@@ -59,21 +59,25 @@ class WeightSummary:
     effective_sample_size: float = 0.0
     cases: int = 0  # recorded reactions read
     exact_propensities: int = 0  # reactions whose chance is a draw's
+    rows_soft: int = 0  # "outcome": heavier rows whose label under the letter lies strictly between 0 and 1
+    mean_label_shift: float = 0.0  # "outcome": the heavier rows' mean label change (letter's chance minus outcome)
+    effects: dict = field(default_factory=dict)  # "outcome": per heavier route, the mean chance under the letter
+                                                 # minus under the route, on the rows that got it
 
     def to_dict(self) -> dict:
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
 
 
-def resolve_adjustment(asked: str, data_dir: Path | None) -> str:
-    """The adjustment used: the one asked for, else "none" (DEFAULT_ADJUSTMENT: measured in docs/event-model.md, at
-    the region's route effects the weights cost more in variance than the loop they remove). "weights" without the
-    office's cases is refused by name."""
-    has_cases = data_dir is not None and (Path(data_dir) / FILE_NAME).is_file()
+def resolve_adjustment(asked: str, data_dir: Path | None, cases_given: bool = False) -> str:
+    """The adjustment used: the one asked for; else DEFAULT_ADJUSTMENT ("outcome", training/route_labels.py:
+    measured in docs/event-model.md) when the office's cases are there (`data_dir`'s office_cases.csv, or
+    `cases_given`), and "none" when they are not. An adjustment asked for by name without the cases is refused."""
+    has_cases = cases_given or (data_dir is not None and (Path(data_dir) / FILE_NAME).is_file())
     if not asked:
-        return DEFAULT_ADJUSTMENT
-    if asked == "weights" and not has_cases:
-        raise RouteWeightError(f"[training] route_adjustment = \"weights\", but {data_dir} has no {FILE_NAME}: "
-                               "without the office's recorded routes there is nothing to weigh (set \"none\")")
+        return DEFAULT_ADJUSTMENT if has_cases else "none"
+    if asked != "none" and not has_cases:
+        raise RouteWeightError(f"[training] route_adjustment = \"{asked}\", but {data_dir} has no {FILE_NAME}: "
+                               "without the office's recorded routes there is nothing to adjust (set \"none\")")
     return asked
 
 
@@ -150,21 +154,10 @@ def effective_size(weights: np.ndarray) -> float:
     return float(weights.sum() ** 2 / squares) if squares > 0 else 0.0
 
 
-def fit_weights(fit: pd.DataFrame, settings, data_dir: Path | None, cases: pd.DataFrame | None,
-                end) -> tuple[np.ndarray | None, WeightSummary]:
-    """The fit rows' weights by `[training]` (`settings`: AdjustmentConfig): None with "none" (every row as it is,
-    the model as before the office), else `route_weights` from `cases` (read from `data_dir` when not given, the
-    cases dated up to `end`: a row's horizon runs to the data's end)."""
-    if cases is not None:
-        method = settings.route_adjustment or "weights"
-    else:
-        method = resolve_adjustment(settings.route_adjustment, data_dir)
-    if method == "none":
-        return None, WeightSummary("none", len(fit))
-    cases = cases if cases is not None else read_cases(data_dir)
-    cases = cases[cases["event_date"] <= pd.Timestamp(end)]
+def fit_weights(fit: pd.DataFrame, cases: pd.DataFrame, settings) -> tuple[np.ndarray, WeightSummary]:
+    """The fit rows' weights of the "weights" adjustment (`settings`: AdjustmentConfig), from the office's `cases`."""
     weights, summary = route_weights(fit, cases, settings.route_carry_days, settings.min_propensity)
-    say(f"route adjustment (the risk under the letter): {summary.rows_heavier:,} of {summary.fit_rows:,} fit rows had a "
-        f"conversation or matchmaker and weigh 0, {summary.rows_letter:,} with letters weigh 1/P(letter) (largest "
+    say(f"route adjustment (the risk under the letter, by weights): {summary.rows_heavier:,} of {summary.fit_rows:,} fit "
+        f"rows had a conversation or matchmaker and weigh 0, {summary.rows_letter:,} with letters weigh 1/P(letter) (largest "
         f"{summary.max_weight:.1f}, {summary.clipped:,} clipped); effective sample size {summary.effective_sample_size:,.0f}")
     return weights, summary

@@ -21,7 +21,8 @@ from sklearn.metrics import roc_auc_score
 
 from training.config import LightGBMConfig, SearchConfig, TrainConfig
 from training.dataset import OUTCOME, STOCK, TrainingData
-from training.model import dataset_of, lightgbm_params
+from training.model import dataset_of
+from training.params import lightgbm_params
 from vsv_model.progress import progress_bar
 from vsv_model.risk_model import encode_frame
 
@@ -52,11 +53,12 @@ def candidates(search: SearchConfig, base: LightGBMConfig) -> list[LightGBMConfi
 
 
 def validation_curve(fit: pd.DataFrame, train: np.ndarray, valid: np.ndarray, params: LightGBMConfig, seed: int,
-                     weights: np.ndarray | None = None):
-    """The booster and its validation log-loss after every tree (both weighted by the route adjustment's weights)."""
+                     weights: np.ndarray | None = None, labels: np.ndarray | None = None):
+    """The booster and its validation log-loss after every tree (both with the route adjustment's weights or labels)."""
     w = (None, None) if weights is None else (weights[train], weights[valid])
-    train_set = dataset_of(fit.iloc[train], weight=w[0])
-    valid_set = dataset_of(fit.iloc[valid], reference=train_set, weight=w[1])
+    y = (None, None) if labels is None else (labels[train], labels[valid])
+    train_set = dataset_of(fit.iloc[train], weight=w[0], label=y[0])
+    valid_set = dataset_of(fit.iloc[valid], reference=train_set, weight=w[1], label=y[1])
     record: dict = {}
     booster = lgb.train(lightgbm_params(params, seed), train_set, num_boost_round=params.num_boost_round, valid_sets=[valid_set],
                         valid_names=["valid"], callbacks=[lgb.record_evaluation(record), lgb.early_stopping(PATIENCE, verbose=False)])
@@ -74,10 +76,10 @@ def explanation_microseconds(booster: lgb.Booster, rows: np.ndarray, trees: int)
 
 
 def evaluate_candidate(fit: pd.DataFrame, folds, params: LightGBMConfig, seed: int,
-                       weights: np.ndarray | None = None) -> dict:
+                       weights: np.ndarray | None = None, labels: np.ndarray | None = None) -> dict:
     curves, boosters = [], []
     for train, valid in folds:
-        booster, curve = validation_curve(fit, train, valid, params, seed, weights)
+        booster, curve = validation_curve(fit, train, valid, params, seed, weights, labels)
         curves.append(curve)
         boosters.append(booster)
     length = min(len(c) for c in curves)
@@ -101,7 +103,7 @@ def search(data: TrainingData, config: TrainConfig) -> tuple[LightGBMConfig, pd.
     rows = []
     with progress_bar(len(options), "search", "candidates") as bar:
         for params in options:
-            rows.append(evaluate_candidate(fit, folds, params, config.seed, data.weights))
+            rows.append(evaluate_candidate(fit, folds, params, config.seed, data.weights, data.labels))
             bar.update(1)
     table = pd.DataFrame(rows)
     table["within_budget"] = table["shap_microseconds"] <= config.search.max_shap_microseconds

@@ -164,6 +164,16 @@ def echo_transitions(figures: dict) -> None:
     typer.echo(f"  tier changes champion -> challenger: {moves or 'none'}")
 
 
+def untreated_line(row) -> str:
+    """The untreated events' observed/expected (training/backtest.py), when the office's cases were there."""
+    value = getattr(row, "untreated_observed_expected", None)
+    if value is None or math.isnan(value):
+        return ""
+    return (f"; untreated ({int(row.untreated_rows):,} events: no conversation or matchmaker) observed/expected "
+            f"{row.untreated_observed_expected:.3f} [{row.untreated_observed_expected_low:.3f}, "
+            f"{row.untreated_observed_expected_high:.3f}]")
+
+
 def backtest(
     data: Annotated[Path, typer.Option(help="Data directory with the four tables (and truth.csv when synthetic).")],
     start: Annotated[int, typer.Option("--from", help="The first origin year (1 October).")],
@@ -192,7 +202,8 @@ def backtest(
             typer.echo(f"    {row.kind} in {row.cohort[:4]}/{int(row.cohort[2:4]) + 1:02d} ({row.rows:,} events of {row.youths:,} youths, "
                        f"{row.outcome_known_share:.0%} with a known outcome): AUC {row.roc_auc:.3f} [{row.roc_auc_low:.3f}, "
                        f"{row.roc_auc_high:.3f}], ECE {row.ece:.4f} [{row.ece_low:.4f}, {row.ece_high:.4f}], observed/expected "
-                       f"{row.observed_expected:.3f} [{row.observed_expected_low:.3f}, {row.observed_expected_high:.3f}]")
+                       f"{row.observed_expected:.3f} [{row.observed_expected_low:.3f}, {row.observed_expected_high:.3f}]"
+                       + untreated_line(row))
             continue
         typer.echo(f"  origin {row.origin[:4]} -> cohort {row.cohort[:4]} ({row.youths:,} youths, {row.outcome_known_share:.0%} with a "
                    f"known outcome): AUC {row.roc_auc:.3f} [{row.roc_auc_low:.3f}, {row.roc_auc_high:.3f}], Brier {row.brier:.4f}, "

@@ -56,3 +56,45 @@ def test_vsv_backtest_prints_and_logs_to_mlflow(population_dir, tracking, tmp_pa
     assert {a.path for a in client.list_artifacts(run_id, "backtest")} == {"backtest/backtest.csv", "backtest/backtest.png"}
     logged = client.get_run(run_id).data.metrics
     assert logged["origin_2020.cohort_2020.roc_auc"] == pytest.approx(written.loc[0, "roc_auc"])
+    first = written[(written["kind"] == "report_first") & (written["cohort"] == "2020-10-01")].iloc[0]
+    assert logged["origin_2020.cohort_2020.report_first.untreated_observed_expected"] == pytest.approx(
+        first["untreated_observed_expected"])
+    assert (f"untreated ({int(first['untreated_rows']):,} events: no conversation or matchmaker) observed/expected "
+            f"{first['untreated_observed_expected']:.3f}") in done.stdout
+
+
+def untreated_by_hand(frame: pd.DataFrame, cases: pd.DataFrame) -> int:
+    """Events whose youth had no conversation or matchmaker dated from 365 days before the event on, counted one by
+    one from the cases (apart from training/route_labels.py's vectorised join)."""
+    heavier = cases[cases["route"] != "waarschuwingsbrief"]
+    days = {youth: list(pd.to_datetime(part["event_date"])) for youth, part in heavier.groupby("youth_id")}
+    count = 0
+    for youth, as_of in zip(frame["youth_id"], pd.to_datetime(frame["as_of"].astype(str)), strict=True):
+        if not any(day >= as_of - pd.Timedelta(days=365) for day in days.get(youth, [])):
+            count += 1
+    return count
+
+
+def test_each_years_events_are_judged_on_the_untreated_too(table, population_dir):
+    """With the office's cases (the session's world has them), every events row has its untreated events: their count
+    as a hand count gives it, and their observed/expected with an interval."""
+    from training.backtest import judged_events
+    from training.dataset import data_end_of
+    from vsv_model.office_cases import read_office_cases
+    from vsv_model.reader import read_data_dir
+
+    config = fast_config()
+    full = read_data_dir(population_dir)
+    frames = judged_events(full, 2019, data_end_of(full, config), config, population_dir)
+    cases = read_office_cases(population_dir / "office_cases.csv")
+    events = table[table["kind"] != "stock"].set_index(["origin", "cohort", "kind"])
+    for (day, kind), (frame, _) in frames.items():
+        row = events.loc[("2019-10-01", day.isoformat(), kind)]
+        assert row["untreated_rows"] == untreated_by_hand(frame, cases) < len(frame)
+    known = events[events["outcome_known_share"] >= 0.5]  # a recent year's few known outcomes may all be alike
+    assert known["untreated_observed_expected"].notna().all() and len(known) >= 12
+    judged = events[events["untreated_observed_expected"].notna()]
+    assert ((judged["untreated_observed_expected_low"] <= judged["untreated_observed_expected"])
+            & (judged["untreated_observed_expected"] <= judged["untreated_observed_expected_high"])).all()
+    assert judged["untreated_truth_expected"].between(0.5, 2.0).all()
+    assert table[table["kind"] == "stock"]["untreated_rows"].isna().all()  # the yearly cohorts are not split

@@ -1,5 +1,6 @@
-"""The route adjustment (training/route_weights.py): exact weights on hand-made cases, the setting read and
-recorded (model info, MLflow, the model card), and "none" giving the model as before."""
+"""The route adjustment by weights (training/route_weights.py): exact weights on hand-made cases, the setting read
+and recorded (model info, MLflow, the model card), and "none" giving the model as before. The default, "outcome",
+is tested in test_route_labels.py."""
 
 from __future__ import annotations
 
@@ -73,13 +74,13 @@ def test_the_setting_is_read_checked_and_resolved_by_the_data(tmp_path):
     path.write_text('[training]\nroute_adjustment = "none"\nroute_carry_days = 200\n')
     assert load_config(path).training == AdjustmentConfig("none", 200, 0.05)
     path.write_text('[training]\nroute_adjustment = "truth"\n')
-    with pytest.raises(ValueError, match='route_adjustment must be "weights" or "none"'):
+    with pytest.raises(ValueError, match='route_adjustment must be "outcome", "weights" or "none", got \'truth\''):
         load_config(path)
     assert resolve_adjustment("", tmp_path) == "none"
     with pytest.raises(RouteWeightError, match="has no office_cases.csv"):
         resolve_adjustment("weights", tmp_path)
     (tmp_path / "office_cases.csv").write_text(",".join(OFFICE_CASE_COLUMNS) + "\n")
-    assert resolve_adjustment("", tmp_path) == "none"  # asked for only: the default measured worse (event-model.md)
+    assert resolve_adjustment("", tmp_path) == "outcome"  # the weights are asked for by name (measured worse)
     assert resolve_adjustment("weights", tmp_path) == "weights"
     assert resolve_adjustment("none", tmp_path) == "none"
 
@@ -102,14 +103,14 @@ def plain_dir(population_dir, tmp_path_factory):
 
 @pytest.mark.slow
 def test_none_gives_the_model_as_before_and_weights_change_it(office_dir, plain_dir):
+    """"none" asked for by name with the office's cases gives exactly the model of the same world without them."""
     config = fast_config()
     plain = build_training_data(plain_dir, None, config)  # no office_cases.csv: the default is "none"
     assert plain.weights is None and plain.definition["route_adjustment"] == "none"
     ignored = build_training_data(office_dir, None, fast_config(training=AdjustmentConfig("none")))
-    default = build_training_data(office_dir, None, config)  # the default, even with the office's cases: "none"
     weighted = build_training_data(office_dir, None, fast_config(training=AdjustmentConfig("weights")))
-    assert default.weights is None and default.definition["route_adjustment"] == "none"
-    assert ignored.weights is None and weighted.definition["route_adjustment"] == "weights"
+    assert ignored.weights is None and ignored.definition["route_adjustment"] == "none"
+    assert weighted.definition["route_adjustment"] == "weights"
     assert weighted.route_summary.rows_heavier > 0 and (weighted.weights == 0).sum() == weighted.route_summary.rows_heavier
     rows = plain.part("event_test")
     predictions = [train_risk_model(d, config)[0].predict_frame(rows) for d in (plain, ignored, weighted)]
