@@ -6,11 +6,13 @@ training/route_weights.py). Like the weights, this adjustment makes the model es
 lightest reaction, the letter**; unlike them, it keeps every row at weight at most 1.
 
 1. **The route in the training data.** An outcome model (LightGBM, the risk model's settings) learns each fit row's
-   outcome from the model's inputs, the row's kind and the heaviest reaction the office recorded for its youth from
-   `carry_days` before the row's day on (`ROUTE_INPUT`: none, letter, conversation, matchmaker). It is cross-fitted
-   over two halves of the youths: a row's chances come from a model that never saw its youth. The office's choice
-   hangs on what the model's inputs show (its advice is their score; the officers' own deviations and the draws do
-   not look at the youth), so at equal inputs the routes compare like with like.
+   outcome from the model's inputs, the row's kind, the heaviest reaction the office recorded for its youth from
+   `carry_days` before the row's day on (`ROUTE_INPUT`: none, letter, conversation, matchmaker), and what that
+   choice hung on: the office's recorded score and advised route. It is cross-fitted over two halves of the youths:
+   a row's chances come from a model that never saw its youth. Given the score and advice, the officers' own
+   deviations and the draws do not look at the youth, so at equal inputs the routes compare like with like. (The
+   score is an input because it sees more than the registrations: without it, on a 40,000-youth world, a matchmaker
+   seemed to raise the risk; docs/event-model.md.)
 2. **The label under the letter.** For a row whose youth got a conversation or a matchmaker, with `taken` and
    `letter` the outcome model's chances under the route taken and under the letter:
    - the route lowered the chance (`letter > taken`): an outcome 1 stays 1; an outcome 0 counts as 1 with chance
