@@ -23,6 +23,7 @@ from monitoring.measures import (
     rate_findings,
     share_finding,
     status_of,
+    unit_dispersions,
 )
 from training.profile import comparable_spans, feature_entry
 from vsv_model.drift import (
@@ -190,6 +191,32 @@ def test_the_reports_overdispersion_by_hand():
                             "pupil_years": [1.0, 1.0]})
     findings, judged = rate_findings(reference, current, "school_id", "reporting_school", CONFIG, 5.0)
     assert findings == [] and judged["dispersion"].tolist() == [5.0, 5.0]
+
+
+def test_a_unit_whose_own_years_varied_more_is_judged_with_the_mean_of_its_spread_and_the_pools():
+    # the pool: (10^2 + 10^2) / 20 = 10 for A and 0 for B on 2 df: 5. A's own: 10, so (5 + 10) / 2 = 7.5;
+    # B's own 0 is below the pool's, so B keeps 5. C (4 reports a year) is under 5 a year: not in the reference's
+    per_date = pd.DataFrame({"school_id": ["A", "A", "B", "B", "C", "C"], "date": [0, 1] * 3,
+                             "reports": [10, 30, 20, 20, 2, 6], "pupil_years": [1.0] * 6})
+    assert unit_dispersions(per_date, "school_id", 5) == (pytest.approx(5.0), {"A": 7.5, "B": 5.0})
+    # each sends 2 where 20 were due (x0.1): A's counts are divided by 7.5 (0 and 27 effective), B's and C's by the
+    # pool's 5 (C has no years of its own in the reference): 0 and 40
+    reference = pd.DataFrame({"school_id": ["A", "B", "C"], "municipality": ["Dordrecht"] * 3,
+                              "reports": [200, 200, 200], "pupil_years": [10.0] * 3})
+    current = pd.DataFrame({"school_id": ["A", "B", "C"], "municipality": ["Dordrecht"] * 3, "reports": [2, 2, 2],
+                            "pupil_years": [1.0] * 3})
+    _, judged = rate_findings(reference, current, "school_id", "reporting_school", CONFIG,
+                              *unit_dispersions(per_date, "school_id", 5))
+    assert judged["dispersion"].tolist() == [7.5, 5.0, 5.0]
+    assert judged["p_value"].tolist() == pytest.approx([minlike(27), minlike(40), minlike(40)], rel=1e-9)
+
+
+def minlike(reference: int) -> float:
+    """The exact two-sided p of 0 current reports of `reference` + 0 when the current exposure is 1 of 11: the
+    chances of all totals no likelier than 0, summed (the binomial's own sum, by hand)."""
+    n, p = reference, 1 / 11
+    terms = [math.comb(n, k) * p**k * (1 - p) ** (n - k) for k in range(n + 1)]
+    return sum(t for t in terms if t <= terms[0] * (1 + 1e-7))
 
 
 def test_one_category_that_grows_by_half_is_found_though_the_psi_is_small():
