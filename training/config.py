@@ -70,6 +70,8 @@ from features.office_events import EVENT_KINDS
 from vsv_model.policy import CAPACITY, EVENT_CAPACITY, RISK_CUTOFFS, RiskCategories
 from vsv_model.target_group import CURRENT_LAW, TargetGroup, target_group_for
 
+ROUTE_ADJUSTMENTS = ("outcome", "weights", "none")  # how the office's own reactions enter the training rows
+
 
 @dataclass(frozen=True)
 class LightGBMConfig:
@@ -259,9 +261,9 @@ class AdjustmentConfig:
     min_propensity: float = 0.05
 
     def __post_init__(self):
-        if self.route_adjustment not in ("", "outcome", "weights", "none"):
-            raise ValueError("training.route_adjustment must be \"outcome\", \"weights\" or \"none\", "
-                             f"got {self.route_adjustment!r}")
+        if self.route_adjustment not in ("", *ROUTE_ADJUSTMENTS):
+            *others, last = (f'"{a}"' for a in ROUTE_ADJUSTMENTS)
+            raise ValueError(f"training.route_adjustment must be {', '.join(others)} or {last}, got {self.route_adjustment!r}")
         if self.route_carry_days < 0:
             raise ValueError("training.route_carry_days must be at least 0")
         if not 0.0 < self.min_propensity <= 1.0:

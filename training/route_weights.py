@@ -32,7 +32,6 @@ from vsv_model.office_cases import FILE_NAME, read_office_cases
 from vsv_model.progress import say
 from vsv_model.route_draws import ROUTE_CODES
 
-ADJUSTMENTS = ("outcome", "weights", "none")
 DEFAULT_ADJUSTMENT = "outcome"  # with the office's cases; without them there is nothing to adjust: "none"
 LETTER = ROUTE_CODES[0]
 MIN_CELL_CASES = 30  # cases a cell needs for its own share of letters
