@@ -420,7 +420,7 @@ def describe_office(config: WorldConfig, sim: Simulation) -> dict:
     cases = sim.office.log.arrays()
     return {"office": True, "route_effects": config.route_effects, "office_settings": {
         "follow": s.follow, "score_noise_sigma_logit": s.score_noise, "refuse": s.refuse, "random_share": s.draws.share,
-        "random_band": s.draws.band, "conversations_per_month": round(s.conversations_per_month * sim.office.scale, 3),
+        "random_band": s.draws.band, "conversations_per_week": round(s.conversations_per_week * sim.office.scale, 3),
         "matchmakers_per_month": round(s.matchmakers_per_month * sim.office.scale, 3)},
         "office_reactions": {"cases": len(cases["route"]), "randomised": int(cases["randomised"].sum()),
                              "refused": int(cases["refused"].sum()),

@@ -14,15 +14,20 @@ Each month, after its step and its reports (`simulate.run_month`):
 3. The office's model scores each youth: the exact P(no startkwalificatie by 23 | the state at the month's start,
    no reaction) of the value tables (`truth.py`), plus normal noise of `score_noise` (sigma) in log-odds; of the
    world without its injected shifts (the model cannot see a shift coming; the calendar's own effects it knows).
-4. The tier advice ranks the month's scores: the top `matchmakers_per_month` get the matchmaker, the next
-   `conversations_per_month` a conversation, the rest a letter; the cut-offs are the scores at those ranks.
+4. The tier advice ranks the month's scores: the top `matchmakers_per_month` get the matchmaker, the next (the
+   month's share of `conversations_per_week`) a conversation, the rest a letter; the cut-offs are the scores at
+   those ranks.
 5. The randomised share (`vsv_model.route_draws`, the same rule as casework): a borderline case (within the band of a
    cut-off) is drawn with chance `share`, among the routes whose place is certain (letters always; a conversation or
    matchmaker while fewer draw candidates came before it in the month's order than its capacity), each equally
    likely: the propensity is exact. The officer refuses a draw with chance `refuse` (a Dutch reason), then chooses.
 6. Otherwise the officer follows the advice with chance `follow`, else picks one of the two other routes.
-   Capacity holds: accepted draws first, then the officer's choices in the month's (random) order; a matchmaker or
-   conversation beyond capacity steps down (matchmaker -> conversation -> letter).
+   Capacity holds, **conversations per week and matchmaker places per month**, as in the work queue: the month's
+   events are met in the order of their days (each youth's first event of the month; ties in random order), and a
+   week (Monday to Sunday) has `conversations_per_week` places, a week that runs across two months split between
+   them by its days (whole places, spread so that every full week has its places). Accepted draws take their places
+   first, then the officer's choices in the events' order; a matchmaker or conversation beyond its places steps
+   down (matchmaker -> conversation -> letter).
 7. The route's support is set in the state (it acts from the next month on).
 
 Everything is vectorised per month. The cases are kept for office_cases.csv (`generate.office_cases_frame`).
@@ -40,7 +45,7 @@ from vsv_model.dates import completed_years
 from vsv_model.policy import EVENT_CAPACITY
 from vsv_model.route_draws import CONVERSATION, LETTER, MATCHMAKER, DrawRules, draw_routes, is_borderline
 
-WEEKS_PER_MONTH = 52 / 12
+MONDAY_OFFSET = 3  # day 0 (1970-01-01) was a Thursday: (day + 3) // 7 numbers the weeks from Monday
 LEAVER_DAYS = EventRules().restart_days  # a new leaver is known this many days after the enrolment's end
 UNDER_23 = 23 * 12  # months of age: the office reacts below it
 _SCORE_MEMO: dict = {}  # (dynamics, origin in state) -> ScoreTables
@@ -57,7 +62,7 @@ class OfficeSettings:
     score_noise: float = 1.0  # sigma of the office model's error in log-odds
     refuse: float = 0.1  # share of draws the officer refuses
     draws: DrawRules = field(default_factory=DrawRules)
-    conversations_per_month: float = EVENT_CAPACITY["conversations_per_week"] * WEEKS_PER_MONTH
+    conversations_per_week: float = EVENT_CAPACITY["conversations_per_week"]
     matchmakers_per_month: float = EVENT_CAPACITY["matchmaker_places_per_month"]
 
     def __post_init__(self):
@@ -87,7 +92,7 @@ class OfficeLog:
         self.parts.append(columns)
 
     def arrays(self) -> dict[str, np.ndarray]:
-        names = ("youth", "month", "score", "advised", "route", "randomised", "propensity", "refused", "reason",
+        names = ("youth", "month", "day", "score", "advised", "route", "randomised", "propensity", "refused", "reason",
                  "medium_cutoff", "high_cutoff")
         if not self.parts:
             return {name: np.zeros(0) for name in names}
@@ -105,12 +110,18 @@ class Office:
     reacted: np.ndarray  # per youth: the office has reacted before (once per youth)
     log: OfficeLog = field(default_factory=OfficeLog)
 
-    def capacity(self, month: int) -> tuple[int, int]:
-        """Conversations and matchmaker places this month: the scaled rate, whole places spread over the months."""
-        def whole(rate):
-            rate = rate * self.scale
-            return int(np.floor(rate * (month + 1)) - np.floor(rate * month))
-        return whole(self.settings.conversations_per_month), whole(self.settings.matchmakers_per_month)
+    def capacity(self, month: int, first: int, last: int) -> tuple[np.ndarray, np.ndarray, int]:
+        """The month's places: the first day of each of its week parts (cut at every Monday; days since 1970-01-01,
+        `first`..`last`), each part's conversation places, and the month's matchmaker places. Both are the scaled
+        rates in whole places spread over time, so a full week has its `conversations_per_week` and a week across two
+        months is split by its days."""
+        mondays = np.arange(first + 1, last + 1)
+        starts = np.r_[first, mondays[(mondays + MONDAY_OFFSET) % 7 == 0]]
+        ends = np.r_[starts[1:], last + 1]
+        rate = self.settings.conversations_per_week * self.scale
+        conversations = (np.floor(rate * (ends + MONDAY_OFFSET) / 7) - np.floor(rate * (starts + MONDAY_OFFSET) / 7)).astype(np.int64)
+        match = self.settings.matchmakers_per_month * self.scale
+        return starts, conversations, int(np.floor(match * (month + 1)) - np.floor(match * month))
 
 
 def end_support(state: dict, rng: np.random.Generator) -> None:
@@ -156,32 +167,45 @@ def officer_choice(advised: np.ndarray, follow: float, u: np.ndarray, pick: np.n
     return np.where(u < follow, advised, other)
 
 
-def within_capacity(wanted: np.ndarray, conversations: int, matchmakers: int) -> np.ndarray:
-    """In order: a matchmaker beyond its places becomes a conversation, a conversation beyond its places a letter."""
+def count_before(flag: np.ndarray, part: np.ndarray) -> np.ndarray:
+    """Per item (in order, `part` non-decreasing): how many flagged items of its part come before it or are it,
+    minus one (the item's rank among the flagged of its part)."""
+    total = np.cumsum(flag)
+    start = np.searchsorted(part, part, side="left")
+    return total - np.r_[0, total][start] - 1
+
+
+def within_capacity(wanted: np.ndarray, conversations: np.ndarray, matchmakers: int, part: np.ndarray) -> np.ndarray:
+    """In order: a matchmaker beyond the month's places becomes a conversation, a conversation beyond its week
+    part's places (`conversations[part]`) a letter."""
     route = wanted.copy()
     over = (route == MATCHMAKER) & (np.cumsum(route == MATCHMAKER) > matchmakers)
     route[over] = CONVERSATION
-    over = (route == CONVERSATION) & (np.cumsum(route == CONVERSATION) > conversations)
-    route[over] = LETTER
+    talk = route == CONVERSATION
+    route[talk & (count_before(talk, part) >= conversations[part])] = LETTER
     return route
 
 
-def decide(office: Office, scores: np.ndarray, conversations: int, matchmakers: int) -> dict:
-    """The month's decisions for `scores` (already in the month's random order)."""
+def decide(office: Office, scores: np.ndarray, conversations, matchmakers: int, part: np.ndarray | None = None) -> dict:
+    """The month's decisions for `scores` (already in the month's order of days; ties at random). `conversations`
+    are the places of each week part, `part` each event's part (a number: one part, every event in it)."""
     s = office.settings
     n = len(scores)
-    medium, high = cutoffs(scores, conversations, matchmakers)
+    conversations = np.atleast_1d(np.asarray(conversations, dtype=np.int64))
+    part = np.zeros(n, np.int64) if part is None else part
+    medium, high = cutoffs(scores, int(conversations.sum()), matchmakers)
     advised = advise(scores, medium, high)
     u = office.rng.random((6, n))
     borderline = is_borderline(scores, medium, high, s.draws.band)
-    candidates_before = np.cumsum(borderline & (u[0] < s.draws.share)) - 1
-    available = np.stack([np.ones(n, bool), candidates_before < conversations, candidates_before < matchmakers], 1)
+    candidate = borderline & (u[0] < s.draws.share)
+    available = np.stack([np.ones(n, bool), count_before(candidate, part) < conversations[part],
+                          np.cumsum(candidate) - 1 < matchmakers], 1)
     draws = draw_routes(u[0], u[1], borderline, available, s.draws.share)
     refused = draws.drawn & (u[2] < s.refuse)
     accepted = draws.drawn & ~refused
-    left_conv = conversations - int((draws.route[accepted] == CONVERSATION).sum())
+    left_conv = conversations - np.bincount(part[accepted & (draws.route == CONVERSATION)], minlength=len(conversations))
     left_match = matchmakers - int((draws.route[accepted] == MATCHMAKER).sum())
-    own = within_capacity(officer_choice(advised, s.follow, u[3], u[4])[~accepted], left_conv, left_match)
+    own = within_capacity(officer_choice(advised, s.follow, u[3], u[4])[~accepted], left_conv, left_match, part[~accepted])
     route = draws.route.copy()
     route[~accepted] = own
     reason = np.where(refused, np.array(REFUSAL_REASONS_NL, dtype=object)[(u[5] * 3).astype(int)], "")
@@ -190,18 +214,21 @@ def decide(office: Office, scores: np.ndarray, conversations: int, matchmakers: 
             "medium_cutoff": np.full(n, medium), "high_cutoff": np.full(n, high)}
 
 
-def react(office: Office, state: dict, month: int, rows: np.ndarray, keys: np.ndarray, age: np.ndarray) -> None:
+def react(office: Office, state: dict, month: int, rows: np.ndarray, keys: np.ndarray, age: np.ndarray,
+          days: np.ndarray, first: int, last: int) -> None:
     """The office's reactions to the youths `rows` met this month (their packed states at the month's start `keys`,
-    ages `age` in months): decide, record, and set the route's support."""
+    ages `age` in months, the days of their first events this month `days`; the month runs `first`..`last`): in the
+    order of their days, decide, record, and set the route's support."""
     if not len(rows):
         return
-    order = office.rng.permutation(len(rows))
-    rows, keys, age = rows[order], keys[order], age[order]
-    conversations, matchmakers = office.capacity(month)
-    decided = decide(office, score(office, month, keys, age), conversations, matchmakers)
+    order = np.lexsort((office.rng.random(len(rows)), days))
+    rows, keys, age, days = rows[order], keys[order], age[order], days[order]
+    starts, conversations, matchmakers = office.capacity(month, first, last)
+    part = np.searchsorted(starts, days, side="right") - 1
+    decided = decide(office, score(office, month, keys, age), conversations, matchmakers, part)
     office.reacted[rows] = True
     state["support"][rows] = decided["route"] + 1
-    office.log.add(youth=rows, month=np.full(len(rows), month), **decided)
+    office.log.add(youth=rows, month=np.full(len(rows), month), day=days, **decided)
 
 
 def still_a_leaver(current, rows: np.ndarray, left_event: np.ndarray, birth_days: np.ndarray) -> np.ndarray:

@@ -202,18 +202,20 @@ def run_month(sim: Simulation, month: int, starts: np.ndarray, streams: tuple, r
     if month_of_year(month) == AUGUST:  # after the chain's step: a new pupil starts in year 1
         start_primary(sim, month, starts, emit_rng)
         enter_secondary(sim, month, starts + 96, state_rng, emit_rng)
-    reported = np.zeros(0, np.int64)
+    reported, report_days = np.zeros(0, np.int64), np.zeros(0, np.int64)
     if pupils is not None:
         switch_schools(sim, month, pupils, changed, emit_rng)
-        reported = emit_absence(sim, month, pupils, absence_rng)
+        reported, report_days = emit_absence(sim, month, pupils, absence_rng)
     if candidates is not None:
         keep_event_states(sim, month, candidates, reported)
     if sim.office is not None:
-        office_month(sim, month, candidates, met, reported)
+        office_month(sim, month, candidates, met, reported, report_days)
 
 
-def office_month(sim: Simulation, month: int, candidates, left_event, reported: np.ndarray) -> None:
-    """After the month's step and reports: running routes may end, then the office reacts to the month's events."""
+def office_month(sim: Simulation, month: int, candidates, left_event, reported: np.ndarray,
+                 report_days: np.ndarray) -> None:
+    """After the month's step and reports: running routes may end, then the office reacts to the month's events,
+    in the order of their days."""
     office_world.end_support(sim.state, sim.office.rng)
     if candidates is None or month not in sim.office.scores.at_month:
         return
@@ -221,7 +223,25 @@ def office_month(sim: Simulation, month: int, candidates, left_event, reported: 
     age = month - sim.youths.birth_month[rows]
     left_event = office_world.still_a_leaver(sim.current, rows, left_event, sim.youths.birth_day[rows])
     met = office_world.met_this_month(sim.office, rows, left_event, reported, age)
-    office_world.react(sim.office, sim.state, month, rows[met], keys[met], age[met])
+    first, last = int(first_day(month)), int(first_day(month) + days_in(month) - 1)
+    days = first_event_days(rows[met], left_event[met], sim.current.last_end[rows[met]] + office_world.LEAVER_DAYS,
+                            reported, report_days, first, last)
+    office_world.react(sim.office, sim.state, month, rows[met], keys[met], age[met], days, first, last)
+
+
+def first_event_days(rows: np.ndarray, left: np.ndarray, leaver_days: np.ndarray, reported: np.ndarray,
+                     report_days: np.ndarray, first: int, last: int) -> np.ndarray:
+    """Per youth met this month: the day of its first event of the month (a new leaver's day, or its earliest
+    report), within the month (a late report of the month before counts from the first)."""
+    day = np.where(left, leaver_days, last + 1).astype(np.int64)
+    if len(reported):
+        order = np.lexsort((report_days, reported))
+        youths, at = np.unique(reported[order], return_index=True)
+        earliest = report_days[order][at]
+        found = np.minimum(np.searchsorted(youths, rows), len(youths) - 1)
+        hit = youths[found] == rows
+        day[hit] = np.minimum(day[hit], earliest[found[hit]])
+    return np.clip(day, first, last)
 
 
 # --- reference dates ----------------------------------------------------------------------------------
@@ -485,9 +505,9 @@ def switch_schools(sim: Simulation, month: int, pupils: absence.Pupils, changed:
     open_enrolments(sim.records, sim.current, rows, edu, path, school, day)
 
 
-def emit_absence(sim: Simulation, month: int, pupils: absence.Pupils, rng) -> np.ndarray:
+def emit_absence(sim: Simulation, month: int, pupils: absence.Pupils, rng) -> tuple[np.ndarray, np.ndarray]:
     """This month's reports, dated before the pupil's enrolment ended (if it did this month); returns the youths
-    reported."""
+    reported and their reports' days."""
     ended = sim.current.ended_on[pupils.youth]
     last = int(first_day(month) + days_in(month) - 1)
     pupils.last_day = np.where(ended != MISSING_DAY, np.minimum(ended - 1, last), last)
@@ -499,5 +519,5 @@ def emit_absence(sim: Simulation, month: int, pupils: absence.Pupils, rng) -> np
     sim.records.add("reports", **reports)
     sim.spell[:] = False
     sim.spell[going_on] = True
-    return reports["youth"]
+    return reports["youth"], reports["day"]
 

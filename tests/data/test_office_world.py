@@ -61,8 +61,8 @@ def test_a_route_shifts_the_return_log_odds_by_its_hand_set_size(years, bucket, 
     assert logit(p1) - logit(p0) == pytest.approx(shift, abs=1e-9)
 
 
-def office(conversations_per_month=3, matchmakers_per_month=2, **settings) -> Office:
-    return Office(OfficeSettings(conversations_per_month=conversations_per_month,
+def office(conversations_per_week=3, matchmakers_per_month=2, **settings) -> Office:
+    return Office(OfficeSettings(conversations_per_week=conversations_per_week,
                                  matchmakers_per_month=matchmakers_per_month, **settings),
                   ScoreTables(np.zeros(0), {}), 1.0, np.random.default_rng(3), np.zeros(0, bool))
 
@@ -81,6 +81,34 @@ def test_the_office_never_exceeds_its_capacity_and_follows_the_tier_advice_when_
         assert (decided["route"] == MATCHMAKER).sum() <= 2 and (decided["route"] == CONVERSATION).sum() <= 3
 
 
+def day_number(iso: str) -> int:
+    return int((np.datetime64(iso) - np.datetime64("1970-01-01")).astype(int))
+
+
+def test_a_months_conversations_are_its_weeks_and_a_week_across_two_months_is_split_by_its_days():
+    """June 2026 starts on a Monday: four full weeks of 12 and Mon-Tue 29-30 June (2 of 7 days: 3 places); July
+    starts on a Wednesday: Wed-Sun 1-5 July holds the other 9 of that week's 12, then full weeks, then Mon-Fri
+    27-31 July (5 of 7 days: 8 places, the week's other 4 in August). Matchmakers: 20 a month."""
+    o = office(conversations_per_week=12, matchmakers_per_month=20)
+    june, july = (2026 - 1970) * 12 + 5, (2026 - 1970) * 12 + 6
+    starts, places, matchmakers = o.capacity(june, day_number("2026-06-01"), day_number("2026-06-30"))
+    assert starts.tolist() == [day_number(f"2026-06-{d:02d}") for d in (1, 8, 15, 22, 29)]
+    assert places.tolist() == [12, 12, 12, 12, 3] and matchmakers == 20
+    starts, places, _ = o.capacity(july, day_number("2026-07-01"), day_number("2026-07-31"))
+    assert starts.tolist() == [day_number(f"2026-07-{d:02d}") for d in (1, 6, 13, 20, 27)]
+    assert places.tolist() == [9, 12, 12, 12, 8]
+
+
+def test_the_weeks_places_hold_for_conversations_drawn_or_chosen_in_the_order_of_the_days():
+    """Two week parts with 1 and 2 places; everyone advised and wanting a conversation (follow 1, no draws): the
+    first event of each part gets one, up to its places, the rest a letter; no part lends to another."""
+    o = office(conversations_per_week=3, matchmakers_per_month=0, follow=1.0,
+               draws=__import__("vsv_model.route_draws").route_draws.DrawRules(share=0.0))
+    scores = np.full(6, 0.5)
+    decided = decide(o, scores, np.array([1, 2]), 0, np.array([0, 0, 0, 1, 1, 1]))
+    assert decided["route"].tolist() == [CONVERSATION, LETTER, LETTER, CONVERSATION, CONVERSATION, LETTER]
+
+
 @pytest.fixture(scope="module")
 def small_world(tmp_path_factory):
     world = generate_world(WorldConfig(youths=6000, seed=4,
@@ -91,14 +119,27 @@ def small_world(tmp_path_factory):
     return world, directory
 
 
-def test_the_monthly_capacity_holds_in_a_generated_world(small_world):
+def test_the_weekly_and_monthly_capacity_holds_in_a_generated_world(small_world):
+    """Per Monday-to-Sunday week (its places over the months it touches, counted by hand from the settings) and per
+    month, never more conversations or matchmakers than there are places; the reactions come in the order of their
+    days, each within its month."""
     world, _ = small_world
     sim = world.hidden.simulation
     log = sim.office.log.arrays()
+    rate = sim.office.settings.conversations_per_week * sim.office.scale
+    week = (log["day"] + 3) // 7  # 1970-01-01 was a Thursday
+    talks = pd.Series(log["route"] == CONVERSATION).groupby(week).sum()
+    for number, used in talks.items():  # a full week has floor(rate (w + 1)) - floor(rate w) places
+        assert used <= np.floor(rate * (number + 1)) - np.floor(rate * number), number
+    months = pd.Series(log["route"] == MATCHMAKER).groupby(log["month"]).sum()
+    match = sim.office.settings.matchmakers_per_month * sim.office.scale
+    assert all(used <= np.floor(match * (m + 1)) - np.floor(match * m) for m, used in months.items())
     for month in np.unique(log["month"]):
-        conversations, matchmakers = sim.office.capacity(int(month))
-        routes = log["route"][log["month"] == month]
-        assert (routes == CONVERSATION).sum() <= conversations and (routes == MATCHMAKER).sum() <= matchmakers
+        days = log["day"][log["month"] == month]
+        assert (np.diff(days) >= 0).all()
+        first = np.datetime64("1970-01-01") + np.timedelta64(int(days[0]), "D")
+        assert all(str(np.datetime64("1970-01-01") + np.timedelta64(int(d), "D"))[:7] == str(first)[:7] for d in days)
+    assert talks.max() > 0
 
 
 def test_the_randomised_share_is_honoured_and_recorded_with_its_propensity(small_world):
