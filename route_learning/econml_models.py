@@ -9,6 +9,8 @@ so econml's outcome regressions see the case's features only. Route labels are i
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.linear_model import LogisticRegression, Ridge
@@ -97,10 +99,22 @@ def fit_drlearner(x, y, t, e_taken, seed: int):
     return learner.fit(np.asarray(y, int), np.asarray(t, int), X=x, W=recorded_w(t, e_taken))
 
 
-def fit_policy_tree(x, y, t, e_taken, seed: int, depth: int = 2, min_leaf: int = 20):
-    """A shallow, explainable route policy tree (honest: its leaves' values come from a half it did not split on)."""
+MIN_LEAF_SHARE = 0.1  # each leaf of the benefit policy tree holds at least this share of the cases it is fitted on
+MIN_LEAF_CASES = 20  # and never fewer cases than this
+
+
+def fit_policy_tree(x, y, t, e_taken, seed: int, depth: int = 2, min_leaf_share: float = MIN_LEAF_SHARE):
+    """A shallow, explainable route policy tree (honest: its leaves' values come from a half it did not split on).
+
+    Each leaf holds at least `min_leaf_share` of the cases (at least 20). The gains between routes are a few
+    hundredths of the outcome rate, so a leaf of a few dozen cases is split on noise. Measured on the five default
+    worlds with the office (`benchmarks/route_worlds.py`, seeds 1-5, about 6,000 cases a half): with leaves of at
+    least 20 cases the tree's true value beat the tier policy's by at least 15% of the places' value in 3 of 5
+    worlds (-1.2% to +65.9%); with a tenth of the cases in 5 of 5 (+57.8% to +81.5%). It also keeps each of the
+    (at most four) rules about a tenth of the youths or more."""
     from econml.policy import DRPolicyTree
 
+    min_leaf = max(MIN_LEAF_CASES, math.ceil(min_leaf_share * len(x)))
     tree = DRPolicyTree(**nuisance_models(x.shape[1], False), cv=2, max_depth=depth, min_samples_leaf=min_leaf,
                         random_state=seed)
     return tree.fit(np.asarray(y, float), np.asarray(t, int), X=x, W=recorded_w(t, e_taken))
